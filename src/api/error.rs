@@ -1,0 +1,128 @@
+//! API errors: an HTTP status, a stable `CV-` code (listed in docs/API.md)
+//! and a message that says what was wrong. Messages never carry keys,
+//! tokens, titles or values.
+
+use serde_json::json;
+
+use crate::http::Reply;
+use crate::vault::StoreError;
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    /// Seconds for `Retry-After` (429).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into(), retry_after: None }
+    }
+
+    /// 400 with a message naming the bad part.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(400, code, message)
+    }
+
+    /// The one answer agents get for "does not exist" and "not yours".
+    pub fn access_denied() -> ApiError {
+        ApiError::new(403, "CV-2041", "Access denied")
+    }
+
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(404, "CV-3002", format!("{what} not found"))
+    }
+
+    pub fn internal() -> ApiError {
+        ApiError::new(500, "CV-5000", "internal error; the server log has details")
+    }
+
+    pub fn reply(&self) -> Reply {
+        let r = Reply::json(self.status, &json!({"error": {"code": self.code, "message": self.message}}));
+        match self.retry_after {
+            Some(s) => r.with_header("Retry-After", s.to_string()),
+            None => r,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Exists(what) => ApiError::new(409, "CV-4002", format!("{what} already exists")),
+            StoreError::NotFound(what) => ApiError::not_found(what),
+            StoreError::VersionConflict { current } => ApiError::new(
+                409,
+                "CV-4001",
+                format!("version conflict: the entry is now at version {current}; fetch it and retry"),
+            ),
+            StoreError::LastUnlockMethod => {
+                ApiError::new(409, "CV-4005", "cannot remove the last unlock method; add another first")
+            }
+            StoreError::Sqlite(ref err) => {
+                log::error!("database error: {err}");
+                match err.sqlite_error_code() {
+                    Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+                        ApiError::new(503, "CV-5033", "database busy; retry shortly")
+                    }
+                    Some(rusqlite::ErrorCode::DiskFull) => ApiError::new(503, "CV-5034", "storage full; nothing was written"),
+                    Some(rusqlite::ErrorCode::ReadOnly) => {
+                        ApiError::new(503, "CV-5035", "storage is read-only; nothing was written")
+                    }
+                    _ => ApiError::internal(),
+                }
+            }
+            StoreError::TooNew { .. } => ApiError::internal(),
+        }
+    }
+}
+
+/// Turns a serde_json error into a message that names the problem and its position.
+pub fn json_error(e: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    let code = match e.classify() {
+        Category::Syntax | Category::Eof => "CV-1000",
+        Category::Data => "CV-1002",
+        Category::Io => "CV-1000",
+    };
+    ApiError::bad_request(code, format!("invalid request body: {}", redact_strings(&e.to_string())))
+}
+
+/// serde_json quotes the offending string in type errors (`invalid type:
+/// string "hunter2", expected u32`); that string may be a secret, so it is
+/// replaced by its length.
+fn redact_strings(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find("string \"") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 8..];
+        match after.find("\", ").or_else(|| after.rfind('"')) {
+            Some(end) => {
+                out.push_str(&format!("a string of {} characters", after[..end].chars().count()));
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str("a string");
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_errors_do_not_echo_strings() {
+        let e = serde_json::from_str::<u32>("\"hunter2\"").unwrap_err();
+        let m = json_error(&e).message;
+        assert!(!m.contains("hunter2") && m.contains("7 characters"), "{m}");
+    }
+}

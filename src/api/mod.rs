@@ -1,0 +1,221 @@
+//! The API: routes requests to handlers. Data flows one way:
+//! HTTP (`http`) → handler (here) → policy → store (`vault`).
+
+mod auth;
+mod entries;
+pub mod error;
+mod session;
+mod throttle;
+mod vaults;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
+
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::config::Config;
+use crate::crypto::token::Keyring;
+use crate::crypto::Key32;
+use crate::edition::Edition;
+use crate::http::{self, Method, Reply, Req};
+use crate::vault::Store;
+pub use error::ApiError;
+
+/// Shared state of a running server. Workers hold it through an `Arc`.
+pub struct App {
+    config: RwLock<Arc<Config>>,
+    keyring: RwLock<Arc<Keyring>>,
+    throttle: throttle::Throttle,
+    /// Server secret for the deterministic decoys answered for unknown handles.
+    decoy_key: Key32,
+    /// SHA-256 of the one-time setup token while no vault exists and registration is closed.
+    setup: Mutex<Option<SetupToken>>,
+    stopping: AtomicBool,
+    edition: &'static dyn Edition,
+}
+
+/// The one-time token that allows creating the first vault.
+pub struct SetupToken {
+    pub digest: [u8; 32],
+    pub file: PathBuf,
+}
+
+/// What a handler works with.
+pub struct Ctx<'a> {
+    pub app: &'a App,
+    pub store: &'a mut Store,
+    pub req: &'a Req,
+    pub config: Arc<Config>,
+}
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+impl App {
+    pub fn new(
+        config: Config,
+        keyring: Keyring,
+        decoy_key: Key32,
+        setup: Option<SetupToken>,
+        edition: &'static dyn Edition,
+    ) -> App {
+        App {
+            config: RwLock::new(Arc::new(config)),
+            keyring: RwLock::new(Arc::new(keyring)),
+            throttle: throttle::Throttle::default(),
+            decoy_key,
+            setup: Mutex::new(setup),
+            stopping: AtomicBool::new(false),
+            edition,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The token keyring in force.
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.keyring.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Swaps in a validated configuration and keyring together (SIGHUP).
+    pub fn swap(&self, config: Config, keyring: Keyring) {
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
+        *self.keyring.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(keyring);
+    }
+
+    /// Begins a graceful stop.
+    pub fn begin_stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+}
+
+impl http::Handler for App {
+    type Local = Store;
+
+    fn local(&self) -> std::result::Result<Store, String> {
+        let config = self.config();
+        Store::open(&config.db_path()).map_err(|e| format!("{}: {e}", config.db_path().display()))
+    }
+
+    fn body_limit(&self, method: Method, segments: &[String]) -> u64 {
+        let limits = &self.config().limits;
+        let import = method == Method::Post
+            && matches!(segments, [a, v, x, ..] if a == "api" && v == "v1" && (x == "import" || x == "entries"))
+            && segments.get(3).is_some_and(|s| s == "batch" || s == "parse");
+        if import {
+            limits.max_import_body
+        } else {
+            limits.max_body
+        }
+    }
+
+    fn handle(&self, req: &Req, store: &mut Store) -> Reply {
+        let mut ctx = Ctx { app: self, store, req, config: self.config() };
+        match route(&mut ctx) {
+            Ok(reply) => reply,
+            Err(e) => e.reply(),
+        }
+    }
+
+    fn error(&self, status: u16, code: &'static str, message: &str) -> Reply {
+        ApiError::new(status, code, message).reply()
+    }
+
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.config().limits.idle_timeout_s)
+    }
+}
+
+fn route(ctx: &mut Ctx<'_>) -> Result<Reply> {
+    let req = ctx.req;
+    let m = req.method;
+    let path = req.path();
+    use Method::*;
+    match (m, path.as_slice()) {
+        (Get | Head, ["healthz"]) => Ok(health(ctx)),
+        (Get | Head, []) => Ok(index()),
+        (_, ["api", "v1", rest @ ..]) => api_route(ctx, m, rest),
+        (_, ["healthz"] | []) => Err(method_not_allowed("GET, HEAD")),
+        _ => Err(ApiError::new(404, "CV-3003", "no such route")),
+    }
+}
+
+fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
+    use Method::*;
+    match (m, rest) {
+        (Post, ["vaults"]) => vaults::create(ctx),
+        (Get, ["vaults", v, "unlock", id]) => vaults::get_unlock(ctx, v, id),
+        (Post, ["vaults", v, "unlock", id]) => vaults::put_unlock(ctx, v, id),
+        (Delete, ["vaults", v, "unlock", id]) => vaults::delete_unlock(ctx, v, id),
+        (Get, ["unlock"]) => vaults::unlock_by_handle(ctx),
+        (Get, ["unlock", "passkey", cred]) => vaults::unlock_by_passkey(ctx, cred),
+        (Post, ["session"]) => session::create(ctx),
+        (Post, ["session", "revoke-all"]) => session::revoke_all(ctx),
+        (Get, ["entries"]) => entries::list(ctx),
+        (Post, ["entries"]) => entries::create(ctx),
+        (Post, ["entries", "batch"]) => entries::batch(ctx),
+        (Get, ["entries", "lookup"]) => entries::lookup(ctx),
+        (Get, ["entries", id]) => entries::get(ctx, id),
+        (Put, ["entries", id]) => entries::replace(ctx, id),
+        (Delete, ["entries", id]) => entries::delete(ctx, id),
+        (_, ["vaults"] | ["session"] | ["session", "revoke-all"] | ["entries", "batch"]) => Err(method_not_allowed("POST")),
+        (_, ["vaults", _, "unlock", _]) => Err(method_not_allowed("GET, POST, DELETE")),
+        (_, ["unlock"] | ["unlock", "passkey", _] | ["entries", "lookup"]) => Err(method_not_allowed("GET")),
+        (_, ["entries"]) => Err(method_not_allowed("GET, POST")),
+        (_, ["entries", _]) => Err(method_not_allowed("GET, PUT, DELETE")),
+        _ => Err(ApiError::new(404, "CV-3003", "no such route")),
+    }
+}
+
+fn method_not_allowed(allow: &'static str) -> ApiError {
+    ApiError::new(405, "CV-3004", format!("method not allowed; this route accepts {allow}"))
+}
+
+fn health(ctx: &Ctx<'_>) -> Reply {
+    Reply::json(
+        200,
+        &json!({
+            "status": "ok",
+            "edition": ctx.app.edition.name(),
+            "role": ctx.app.edition.role(),
+            "version": env!("CARGO_PKG_VERSION"),
+        }),
+    )
+}
+
+fn index() -> Reply {
+    Reply::text(
+        200,
+        "text/plain; charset=utf-8",
+        "clavitor is running. Use the `clavitor` command line to create and unlock a vault.\n",
+    )
+}
+
+/// Parses a JSON body: UTF-8 first (so the error says so), then the type.
+pub fn parse_body<T: DeserializeOwned>(req: &Req) -> Result<T> {
+    if req.body.is_empty() {
+        return Err(ApiError::bad_request("CV-1000", "request body is empty; expected a JSON object"));
+    }
+    if let Err(e) = std::str::from_utf8(&req.body) {
+        return Err(ApiError::bad_request(
+            "CV-1001",
+            format!("request body is not valid UTF-8 (at byte {})", e.valid_up_to()),
+        ));
+    }
+    serde_json::from_slice(&req.body).map_err(|e| error::json_error(&e))
+}
+
+/// RFC 3339 UTC with milliseconds, the wire format for timestamps.
+pub fn rfc3339(ms: i64) -> String {
+    let t = SystemTime::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}

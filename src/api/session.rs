@@ -1,0 +1,84 @@
+//! Owner sessions: proof of K_auth and K1 in, a sealed wire token out.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::require_owner;
+use super::{parse_body, rfc3339, ApiError, Ctx, Result};
+use crate::crypto::token::{self, PrincipalKind, TokenClaims};
+use crate::crypto::{ct_eq, keys, sha256, unb64, Key32};
+use crate::http::Reply;
+use crate::ids::VaultId;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionRequest {
+    vault_id: String,
+    /// B64(K_auth)
+    owner_auth: String,
+    /// B64(K1)
+    l1: String,
+}
+
+fn key_field(name: &str, b64: &str) -> Result<Key32> {
+    let bytes = unb64(b64).map_err(|_| ApiError::bad_request("CV-1004", format!("{name}: expected base64url without padding")))?;
+    Key32::from_slice(&bytes).map_err(|_| ApiError::bad_request("CV-1004", format!("{name}: expected 32 bytes, got {}", bytes.len())))
+}
+
+fn wrong() -> ApiError {
+    ApiError::new(401, "CV-2010", "wrong credentials for this vault (or no such vault)")
+}
+
+/// POST /api/v1/session
+pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
+    let body: SessionRequest = parse_body(ctx.req)?;
+    let ip = ctx.req.peer.to_string();
+    if let Some(wait) = ctx.app.throttle.blocked(&ip, &body.vault_id) {
+        let mut e = ApiError::new(429, "CV-2011", format!("too many failed attempts; retry in {wait} s"));
+        e.retry_after = Some(wait);
+        return Err(e);
+    }
+    let vault_id = VaultId::parse(&body.vault_id)
+        .map_err(|e| ApiError::bad_request("CV-1003", format!("vault_id: {e}")))?;
+    let k_auth = key_field("owner_auth", &body.owner_auth)?;
+    let k1 = key_field("l1", &body.l1)?;
+
+    let vault = ctx.store.vault(&vault_id)?;
+    let ok = vault.as_ref().is_some_and(|v| {
+        // Both checks always run, so timing does not say which one failed.
+        let auth_ok = ct_eq(&sha256(k_auth.expose()), &v.owner_verifier);
+        let l1_ok = ct_eq(&keys::l1_check(&k1), &v.l1_check);
+        auth_ok & l1_ok
+    });
+    let Some(vault) = vault.filter(|_| ok) else {
+        ctx.app.throttle.fail(&ip, &body.vault_id);
+        log::info!("failed owner login for vault {vault_id} from {ip}");
+        return Err(wrong());
+    };
+
+    let now = unix_now();
+    let expires_at = now + ctx.config.session_ttl.as_secs();
+    let claims = TokenClaims {
+        vault_id: *vault.vault_id.bytes(),
+        kind: PrincipalKind::Owner,
+        principal_id: [0; 16],
+        k1,
+        issued_at: now,
+        expires_at,
+        generation: vault.session_generation,
+    };
+    let token = token::seal_token(&ctx.app.keyring(), &claims);
+    Ok(Reply::json(201, &json!({"token": token, "expires_at": rfc3339(expires_at as i64 * 1000)})))
+}
+
+/// POST /api/v1/session/revoke-all
+pub fn revoke_all(ctx: &mut Ctx<'_>) -> Result<Reply> {
+    let owner = require_owner(ctx)?;
+    let generation = ctx.store.bump_session_generation(owner.id())?;
+    log::info!("vault {}: all owner sessions revoked", owner.id());
+    Ok(Reply::json(200, &json!({"session_generation": generation})))
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}

@@ -1,0 +1,281 @@
+//! Vault creation and unlock methods (wrapped copies of the master secret).
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::auth::require_owner;
+use super::{parse_body, rfc3339, ApiError, Ctx, Result};
+use crate::config::Registration;
+use crate::crypto::seal::{sealed_tier, Tier};
+use crate::crypto::unlock::PASSPHRASE_MIN_ITERATIONS;
+use crate::crypto::{b64, ct_eq, hmac_sha256, sha256, unb64};
+use crate::http::Reply;
+use crate::ids::VaultId;
+use crate::vault::{NewVault, UnlockMethodRow};
+
+/// How the client derives the key-encryption key for an unlock method.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "alg", deny_unknown_fields)]
+pub enum Kdf {
+    #[serde(rename = "pbkdf2-sha256")]
+    Pbkdf2 { salt: String, iterations: u32 },
+    #[serde(rename = "hkdf-sha256")]
+    Hkdf {},
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MethodKind {
+    Passphrase,
+    Recovery,
+    Passkey,
+}
+
+impl MethodKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            MethodKind::Passphrase => "passphrase",
+            MethodKind::Recovery => "recovery",
+            MethodKind::Passkey => "passkey",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnlockInput {
+    #[serde(default)]
+    method_id: Option<String>,
+    kind: MethodKind,
+    kdf: Kdf,
+    wrapped: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateVault {
+    vault_id: String,
+    #[serde(default)]
+    handle: Option<String>,
+    owner_verifier: String,
+    l1_check: String,
+    unlock: Vec<UnlockInput>,
+    #[serde(default)]
+    setup_token: Option<String>,
+}
+
+/// Handles are compared case-insensitively (they are usually e-mail addresses).
+pub fn normalize_handle(h: &str) -> std::result::Result<String, String> {
+    let h = h.trim().to_lowercase();
+    if h.is_empty() || h.chars().count() > 254 || h.chars().any(char::is_control) {
+        return Err("handle: expected 1 to 254 printable characters".into());
+    }
+    Ok(h)
+}
+
+fn bytes32(name: &str, b64s: &str) -> Result<Vec<u8>> {
+    match unb64(b64s) {
+        Ok(b) if b.len() == 32 => Ok(b),
+        Ok(b) => Err(ApiError::bad_request("CV-1004", format!("{name}: expected 32 bytes, got {}", b.len()))),
+        Err(_) => Err(ApiError::bad_request("CV-1004", format!("{name}: expected base64url without padding"))),
+    }
+}
+
+/// Checks one unlock method; `at` names it in errors.
+fn check_unlock(input: UnlockInput, path_id: Option<&str>, at: &str) -> Result<UnlockMethodRow> {
+    let bad = |m: String| ApiError::bad_request("CV-1004", format!("{at}: {m}"));
+    let method_id = match (path_id, &input.method_id) {
+        (Some(p), Some(b)) if p != b => return Err(bad(format!("method_id {b:?} does not match the URL ({p:?})"))),
+        (Some(p), _) => p.to_string(),
+        (None, Some(b)) => b.clone(),
+        (None, None) => return Err(bad("method_id is required".into())),
+    };
+    match (input.kind, &input.kdf) {
+        (MethodKind::Passphrase, Kdf::Pbkdf2 { salt, iterations }) => {
+            if method_id != "passphrase" {
+                return Err(bad("a passphrase method must have method_id \"passphrase\"".into()));
+            }
+            if *iterations < PASSPHRASE_MIN_ITERATIONS {
+                return Err(bad(format!("kdf.iterations: expected at least {PASSPHRASE_MIN_ITERATIONS}, got {iterations}")));
+            }
+            match unb64(salt) {
+                Ok(s) if (16..=64).contains(&s.len()) => {}
+                _ => return Err(bad("kdf.salt: expected 16 to 64 bytes, base64url without padding".into())),
+            }
+        }
+        (MethodKind::Recovery, Kdf::Hkdf {}) => {
+            if method_id != "recovery" {
+                return Err(bad("a recovery method must have method_id \"recovery\"".into()));
+            }
+        }
+        (MethodKind::Passkey, Kdf::Hkdf {}) => match unb64(&method_id) {
+            Ok(id) if !id.is_empty() && id.len() <= 1023 => {}
+            _ => return Err(bad("a passkey method_id is the credential id, base64url without padding".into())),
+        },
+        (kind, _) => {
+            let expected = if kind == MethodKind::Passphrase { "pbkdf2-sha256" } else { "hkdf-sha256" };
+            return Err(bad(format!("kdf.alg: a {} method uses {expected}", kind.as_str())));
+        }
+    }
+    // A wrapped master secret is nonce (12) + 32 bytes + tag (16).
+    let wrapped_ok = sealed_tier(&input.wrapped).is_ok_and(|t| t == Tier::L3)
+        && input.wrapped.strip_prefix("cv1.l3.").and_then(|b| unb64(b).ok()).is_some_and(|b| b.len() == 60);
+    if !wrapped_ok {
+        return Err(bad("wrapped: expected cv1.l3.<base64url of 60 bytes> (the sealed 32-byte master secret)".into()));
+    }
+    Ok(UnlockMethodRow {
+        method_id,
+        kind: input.kind.as_str().to_string(),
+        kdf: serde_json::to_string(&input.kdf).expect("kdf serializes"),
+        wrapped: input.wrapped,
+    })
+}
+
+/// POST /api/v1/vaults
+pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
+    let body: CreateVault = parse_body(ctx.req)?;
+    let vault_id = VaultId::parse(&body.vault_id).map_err(|e| ApiError::bad_request("CV-1003", format!("vault_id: {e}")))?;
+    let handle = body.handle.as_deref().map(normalize_handle).transpose().map_err(|m| ApiError::bad_request("CV-1004", m))?;
+    let owner_verifier = bytes32("owner_verifier", &body.owner_verifier)?;
+    let l1_check = bytes32("l1_check", &body.l1_check)?;
+    if body.unlock.is_empty() || body.unlock.len() > 16 {
+        return Err(ApiError::bad_request("CV-1004", "unlock: expected 1 to 16 unlock methods"));
+    }
+    let mut unlock = Vec::with_capacity(body.unlock.len());
+    for (i, u) in body.unlock.into_iter().enumerate() {
+        let row = check_unlock(u, None, &format!("unlock[{i}]"))?;
+        if unlock.iter().any(|r: &UnlockMethodRow| r.method_id == row.method_id) {
+            return Err(ApiError::bad_request("CV-1004", format!("unlock[{i}]: duplicate method_id")));
+        }
+        unlock.push(row);
+    }
+    let new = NewVault { vault_id, handle: handle.clone(), owner_verifier, l1_check, unlock };
+
+    // The setup lock is held through the insert so one token creates one vault.
+    let mut setup = ctx.app.setup.lock().unwrap_or_else(|p| p.into_inner());
+    if ctx.config.registration == Registration::Closed {
+        let presented = body.setup_token.as_deref().map(|t| sha256(t.trim().as_bytes()));
+        let allowed = match (setup.as_ref(), presented) {
+            (Some(s), Some(p)) => ct_eq(&s.digest, &p) && ctx.store.vault_count()? == 0,
+            _ => false,
+        };
+        if !allowed {
+            return Err(ApiError::new(
+                403,
+                "CV-2020",
+                "registration is closed: the first vault needs the one-time setup token from the server's data directory (clavitor init --setup-token-file)",
+            ));
+        }
+    }
+    let created = ctx.store.create_vault(&new).map_err(|e| match e {
+        crate::vault::StoreError::Exists("handle") => ApiError::new(409, "CV-4003", "that handle is taken"),
+        crate::vault::StoreError::Exists(_) => ApiError::new(409, "CV-4004", "a vault with that id exists"),
+        other => other.into(),
+    })?;
+    if let Some(used) = setup.take() {
+        if let Err(e) = std::fs::remove_file(&used.file) {
+            log::warn!("could not remove used setup token {}: {e}", used.file.display());
+        }
+        log::info!("first vault created; setup token consumed");
+    }
+    drop(setup);
+    log::info!("vault {vault_id} created");
+    Ok(Reply::json(201, &json!({"vault_id": vault_id.hex(), "handle": handle, "created_at": rfc3339(created)})))
+}
+
+fn vault_param(v: &str) -> Result<VaultId> {
+    VaultId::parse(v).map_err(|e| ApiError::bad_request("CV-1003", format!("vault id in URL: {e}")))
+}
+
+fn method_json(m: &UnlockMethodRow) -> serde_json::Value {
+    let kdf: serde_json::Value = serde_json::from_str(&m.kdf).unwrap_or(serde_json::Value::Null);
+    json!({"method_id": m.method_id, "kind": m.kind, "kdf": kdf, "wrapped": m.wrapped})
+}
+
+/// GET /api/v1/vaults/{vault}/unlock/{method_id}
+pub fn get_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
+    let vault = vault_param(v)?;
+    let m = ctx.store.unlock_method(&vault, id)?.ok_or_else(|| ApiError::new(404, "CV-3005", "no such unlock method for that vault"))?;
+    Ok(Reply::json(200, &method_json(&m)))
+}
+
+/// GET /api/v1/unlock?handle=H — answers unknown handles with a stable decoy.
+pub fn unlock_by_handle(ctx: &mut Ctx<'_>) -> Result<Reply> {
+    let raw = ctx.req.query("handle").ok_or_else(|| ApiError::bad_request("CV-1004", "query parameter `handle` is required"))?;
+    let handle = normalize_handle(raw).map_err(|m| ApiError::bad_request("CV-1004", m))?;
+    let found = match ctx.store.vault_by_handle(&handle)? {
+        Some(v) => ctx.store.unlock_method(&v.vault_id, "passphrase")?.map(|m| (v.vault_id, m)),
+        None => None,
+    };
+    let (vault_id, m) = match found {
+        Some(f) => f,
+        None => decoy(ctx, &handle),
+    };
+    let mut body = method_json(&m);
+    body["vault_id"] = json!(vault_id.hex());
+    Ok(Reply::json(200, &body))
+}
+
+/// A deterministic, well-formed answer for a handle that does not exist, so
+/// handles cannot be enumerated. Derived from a server secret: the same
+/// handle always gets the same decoy.
+fn decoy(ctx: &Ctx<'_>, handle: &str) -> (VaultId, UnlockMethodRow) {
+    let key = ctx.app.decoy_key.expose();
+    let part = |label: &str| hmac_sha256(key, format!("clavitor decoy|{label}|{handle}").as_bytes());
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&part("vault")[..16]);
+    let mut wrapped = Vec::with_capacity(64);
+    wrapped.extend_from_slice(&part("wrapped-1"));
+    wrapped.extend_from_slice(&part("wrapped-2"));
+    wrapped.truncate(60);
+    let kdf = Kdf::Pbkdf2 { salt: b64(&part("salt")[..16]), iterations: PASSPHRASE_MIN_ITERATIONS };
+    (
+        VaultId::from_bytes(id),
+        UnlockMethodRow {
+            method_id: "passphrase".into(),
+            kind: "passphrase".into(),
+            kdf: serde_json::to_string(&kdf).expect("kdf serializes"),
+            wrapped: format!("cv1.l3.{}", b64(&wrapped)),
+        },
+    )
+}
+
+/// GET /api/v1/unlock/passkey/{credential_id}
+pub fn unlock_by_passkey(ctx: &mut Ctx<'_>, cred: &str) -> Result<Reply> {
+    let (vault_id, m) = ctx
+        .store
+        .unlock_method_any_vault(cred, "passkey")?
+        .ok_or_else(|| ApiError::new(404, "CV-3005", "no vault has that passkey"))?;
+    let mut body = method_json(&m);
+    body["vault_id"] = json!(vault_id.hex());
+    Ok(Reply::json(200, &body))
+}
+
+fn owner_of(ctx: &Ctx<'_>, v: &str) -> Result<super::auth::Owner> {
+    let vault = vault_param(v)?;
+    let owner = require_owner(ctx)?;
+    if owner.id() != &vault {
+        return Err(ApiError::access_denied());
+    }
+    Ok(owner)
+}
+
+/// POST /api/v1/vaults/{vault}/unlock/{method_id} — add or replace.
+pub fn put_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
+    let owner = owner_of(ctx, v)?;
+    let input: UnlockInput = parse_body(ctx.req)?;
+    let row = check_unlock(input, Some(id), "body")?;
+    ctx.store.put_unlock_method(owner.id(), &row)?;
+    log::info!("vault {}: unlock method of kind {} saved", owner.id(), row.kind);
+    Ok(Reply::json(200, &json!({"method_id": row.method_id, "kind": row.kind})))
+}
+
+/// DELETE /api/v1/vaults/{vault}/unlock/{method_id} — never the last one.
+pub fn delete_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
+    let owner = owner_of(ctx, v)?;
+    ctx.store.delete_unlock_method(owner.id(), id).map_err(|e| match e {
+        crate::vault::StoreError::NotFound(_) => ApiError::new(404, "CV-3005", "no such unlock method for that vault"),
+        other => other.into(),
+    })?;
+    Ok(Reply::json(200, &json!({"method_id": id, "deleted": true})))
+}

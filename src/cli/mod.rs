@@ -1,0 +1,231 @@
+//! The `clavitor` command line: one binary for the server (`serve`,
+//! `check-config`, `backup`) and the owner/agent client (everything else).
+//!
+//! Exit codes (SPEC section 10): 0 ok, 1 error, 2 usage, 3 denied,
+//! 4 not found, 5 locked or rate limited. Data goes to stdout (exactly one
+//! JSON object with `--json`); prompts, progress and errors go to stderr.
+
+mod client;
+mod entries;
+mod profile;
+mod server_cmds;
+mod vaults;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A failed command, carrying its exit code.
+#[derive(Debug)]
+pub enum CliError {
+    /// 1: something went wrong (network, server error, bad file).
+    Failed(String),
+    /// 2: the command line itself is wrong.
+    Usage(String),
+    /// 3: authentication or authorization refused.
+    Denied(String),
+    /// 4: the thing asked for does not exist.
+    NotFound(String),
+    /// 5: agent locked or rate limited.
+    Locked(String),
+}
+
+impl CliError {
+    pub fn code(&self) -> i32 {
+        match self {
+            CliError::Failed(_) => 1,
+            CliError::Usage(_) => 2,
+            CliError::Denied(_) => 3,
+            CliError::NotFound(_) => 4,
+            CliError::Locked(_) => 5,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            CliError::Failed(m) | CliError::Usage(m) | CliError::Denied(m) | CliError::NotFound(m) | CliError::Locked(m) => m,
+        }
+    }
+}
+
+pub type CliResult = Result<(), CliError>;
+
+#[derive(Parser, Debug)]
+#[command(name = "clavitor", version, about = "Self-hosted credential vault with scoped, audited agent access")]
+pub struct Cli {
+    /// Print exactly one JSON object on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the vault server
+    Serve(ConfigArg),
+    /// Validate a configuration file without starting
+    CheckConfig(ConfigArg),
+    /// Write a consistent copy of the live database (SQLite online backup)
+    Backup(BackupArgs),
+    /// Create a vault; prints its id and a recovery code once, then logs in
+    Init(InitArgs),
+    /// Unlock a vault on this machine
+    Login(LoginArgs),
+    /// Forget this machine's session
+    Logout(LogoutArgs),
+    /// Fetch an entry by id or exact title
+    Get(GetArgs),
+    /// Create an entry
+    Put(PutArgs),
+    /// Print the current one-time code of an entry
+    Totp(TotpArgs),
+    /// List entries (owner only)
+    List(ListArgs),
+    /// Delete an entry
+    Rm(RmArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ConfigArg {
+    /// Configuration file [default: /etc/clavitor/clavitor.yaml if present, else built-in defaults]
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BackupArgs {
+    /// Where to write the copy (must not exist)
+    #[arg(long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Configuration file naming the data directory
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Server URL [default: the saved one, else http://127.0.0.1:1984]
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// A login name (e.g. an e-mail address) to unlock with instead of the vault id
+    #[arg(long, value_name = "H")]
+    pub handle: Option<String>,
+    /// Read the passphrase from this file instead of prompting
+    #[arg(long, value_name = "F")]
+    pub passphrase_file: Option<PathBuf>,
+    /// The server's one-time setup token (needed while registration is closed)
+    #[arg(long, value_name = "F")]
+    pub setup_token_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// Server URL [default: the saved one, else http://127.0.0.1:1984]
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Vault id
+    #[arg(long, value_name = "ID", conflicts_with = "handle", required_unless_present = "handle")]
+    pub vault: Option<String>,
+    /// Login name given at init
+    #[arg(long, value_name = "H")]
+    pub handle: Option<String>,
+    /// Read the passphrase from this file instead of prompting
+    #[arg(long, value_name = "F", conflicts_with = "recovery_file")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Unlock with the recovery code read from this file
+    #[arg(long, value_name = "F")]
+    pub recovery_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogoutArgs {
+    /// Also end every other session of this vault, on every device
+    #[arg(long)]
+    pub everywhere: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GetArgs {
+    /// Entry id, or exact title
+    pub query: String,
+    /// Print only this field's value (e.g. password, username, notes, url)
+    #[arg(long, value_name = "NAME")]
+    pub field: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PutArgs {
+    /// Entry type: login, card, identity, ssh_key, software_license, database, wifi, api_key, crypto_wallet, note
+    #[arg(value_name = "TYPE")]
+    pub entry_type: String,
+    #[arg(long, value_name = "T")]
+    pub title: String,
+    #[arg(long = "url", value_name = "U")]
+    pub urls: Vec<String>,
+    #[arg(long, value_name = "N")]
+    pub notes: Option<String>,
+    #[arg(long, value_name = "F")]
+    pub folder: Option<String>,
+    /// A field as name=value (repeatable); tiers come from FIELD_SPEC
+    #[arg(long = "field", value_name = "NAME=VALUE")]
+    pub fields: Vec<String>,
+    /// A four-digit scope id (repeatable)
+    #[arg(long = "scope", value_name = "S")]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct TotpArgs {
+    /// Entry id, or exact title
+    pub query: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only entries of this type
+    #[arg(long = "type", value_name = "T")]
+    pub entry_type: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RmArgs {
+    /// Entry id
+    pub id: String,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("clavitor: {}", e.message());
+            e.code()
+        }
+    }
+}
+
+fn run(cli: Cli) -> CliResult {
+    let json = cli.json;
+    match cli.command {
+        Command::Serve(a) => crate::serve::run(a.config.as_deref()).map_err(CliError::Failed),
+        Command::CheckConfig(a) => server_cmds::check_config(a.config.as_deref(), json),
+        Command::Backup(a) => server_cmds::backup(&a, json),
+        Command::Init(a) => vaults::init(&a, json),
+        Command::Login(a) => vaults::login(&a, json),
+        Command::Logout(a) => vaults::logout(&a, json),
+        Command::Get(a) => entries::get(&a, json),
+        Command::Put(a) => entries::put(&a, json),
+        Command::Totp(a) => entries::totp(&a, json),
+        Command::List(a) => entries::list(&a, json),
+        Command::Rm(a) => entries::rm(&a, json),
+    }
+}

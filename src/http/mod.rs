@@ -1,0 +1,131 @@
+//! The HTTP edge: a fixed pool of worker threads calling tiny_http's
+//! `recv()`, request limits, security headers, and the idle-connection
+//! reaper. It turns bytes into [`Req`] and [`Reply`] into bytes; what a
+//! request means is `api`'s business.
+
+mod reaper;
+mod server;
+
+pub use server::{start, Handler, Running};
+
+use std::net::IpAddr;
+
+/// An HTTP method the API knows; anything else is `Other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Delete,
+    Other,
+}
+
+/// A request after the body was read within its limit.
+#[derive(Debug)]
+pub struct Req {
+    pub method: Method,
+    /// Percent-decoded path segments after the leading `/`.
+    pub segments: Vec<String>,
+    pub query: Vec<(String, String)>,
+    /// Header names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub peer: IpAddr,
+}
+
+impl Req {
+    /// First value of a header (name in lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// First value of a query parameter.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The path segments as `&str`s, for matching.
+    pub fn path(&self) -> Vec<&str> {
+        self.segments.iter().map(String::as_str).collect()
+    }
+}
+
+/// A response to send.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// A JSON body.
+    pub fn json<T: serde::Serialize>(status: u16, value: &T) -> Reply {
+        let body = serde_json::to_vec(value).expect("our response types always serialize");
+        Reply { status, content_type: "application/json", headers: Vec::new(), body }
+    }
+
+    /// A plain-text body.
+    pub fn text(status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) -> Reply {
+        Reply { status, content_type, headers: Vec::new(), body: body.into() }
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// Splits `/a/b%20c?x=1&y` into decoded segments and query pairs.
+pub fn split_url(url: &str) -> Option<(Vec<String>, Vec<(String, String)>)> {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let path = path.strip_prefix('/')?;
+    let segments = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect::<Option<Vec<_>>>()?;
+    let mut pairs = Vec::new();
+    for part in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        pairs.push((percent_decode(&k.replace('+', " "))?, percent_decode(&v.replace('+', " "))?));
+    }
+    Some((segments, pairs))
+}
+
+/// Decodes `%XX` escapes; `None` for a broken escape or invalid UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_split_and_decode() {
+        let (seg, q) = split_url("/api/v1/entries/lookup?title=Git%20Hub&x").unwrap();
+        assert_eq!(seg, ["api", "v1", "entries", "lookup"]);
+        assert_eq!(q, [("title".into(), "Git Hub".into()), ("x".into(), String::new())]);
+        assert!(split_url("/a%zz").is_none());
+        assert!(split_url("/a%ff").is_none());
+        assert!(split_url("nope").is_none());
+    }
+}

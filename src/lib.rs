@@ -1,0 +1,17 @@
+//! clavitor: a self-hosted credential vault whose AI agents get scoped,
+//! rate-limited, audited access to some secrets. See docs/ARCHITECTURE.md.
+
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod edition;
+pub mod entry;
+pub mod fieldspec;
+pub mod http;
+pub mod ids;
+pub mod logging;
+pub mod serve;
+pub mod vault;

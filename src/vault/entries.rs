@@ -1,0 +1,149 @@
+//! Entries: one sealed L1 document per row, plus the plaintext columns the
+//! policy needs without decrypting (type, scopes) and the blind title index.
+
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+
+use super::{is_constraint, now_ms, Store, StoreError};
+use crate::ids::{EntryId, VaultId};
+
+/// An entry as stored. `doc` is `cv1.l1.…`, sealed with K1; empty for tombstones.
+#[derive(Debug, Clone)]
+pub struct EntryRow {
+    pub entry_id: EntryId,
+    pub entry_type: String,
+    /// Comma-separated four-digit scope ids.
+    pub scopes: String,
+    pub doc: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted: bool,
+}
+
+/// An entry to insert.
+pub struct NewEntry {
+    pub entry_id: EntryId,
+    pub entry_type: String,
+    pub scopes: String,
+    pub title_idx: [u8; 32],
+    pub doc: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLS: &str = "entry_id, type, scopes, doc, version, created_at, updated_at, deleted";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
+    let id: String = r.get(0)?;
+    Ok(EntryRow {
+        entry_id: EntryId::parse(&id)
+            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))?,
+        entry_type: r.get(1)?,
+        scopes: r.get(2)?,
+        doc: r.get(3)?,
+        version: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+        deleted: r.get(7)?,
+    })
+}
+
+fn insert(tx: &Transaction<'_>, vault: &VaultId, e: &NewEntry) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO entries (vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at, dirty)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, 1)",
+        params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc, e.created_at, e.updated_at],
+    )
+    .map_err(|err| if is_constraint(&err) { StoreError::Exists("entry") } else { err.into() })?;
+    Ok(())
+}
+
+impl Store {
+    /// Inserts one entry; its id must be new (tombstones included: ids are never reused).
+    pub fn insert_entry(&mut self, vault: &VaultId, e: &NewEntry) -> Result<(), StoreError> {
+        self.insert_entries(vault, std::slice::from_ref(e))
+    }
+
+    /// Inserts entries in one transaction: all or none.
+    pub fn insert_entries(&mut self, vault: &VaultId, entries: &[NewEntry]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for e in entries {
+            insert(&tx, vault, e)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One entry, tombstones included (callers decide what a tombstone means).
+    pub fn entry(&self, vault: &VaultId, id: &EntryId) -> Result<Option<EntryRow>, StoreError> {
+        let sql = format!("SELECT {COLS} FROM entries WHERE vault_id = ?1 AND entry_id = ?2");
+        Ok(self.conn.query_row(&sql, params![vault.hex(), id.hex()], from_row).optional()?)
+    }
+
+    /// Live entries of a vault, newest first.
+    pub fn entries(&self, vault: &VaultId) -> Result<Vec<EntryRow>, StoreError> {
+        let sql = format!("SELECT {COLS} FROM entries WHERE vault_id = ?1 AND deleted = 0 ORDER BY updated_at DESC, entry_id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([vault.hex()], from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Live entries whose blind title index matches, newest first.
+    pub fn entries_by_title(&self, vault: &VaultId, title_idx: &[u8; 32]) -> Result<Vec<EntryRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLS} FROM entries WHERE vault_id = ?1 AND title_idx = ?2 AND deleted = 0
+             ORDER BY updated_at DESC, entry_id"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![vault.hex(), &title_idx[..]], from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Replaces a live entry if it is still at `if_version`; returns the new version.
+    pub fn replace_entry(
+        &mut self,
+        vault: &VaultId,
+        e: &NewEntry,
+        if_version: i64,
+    ) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let current: Option<(i64, bool)> = tx
+            .query_row(
+                "SELECT version, deleted FROM entries WHERE vault_id = ?1 AND entry_id = ?2",
+                params![vault.hex(), e.entry_id.hex()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match current {
+            None | Some((_, true)) => return Err(StoreError::NotFound("entry")),
+            Some((v, false)) if v != if_version => return Err(StoreError::VersionConflict { current: v }),
+            Some(_) => {}
+        }
+        tx.execute(
+            "UPDATE entries SET type = ?3, scopes = ?4, title_idx = ?5, doc = ?6, version = version + 1,
+                    updated_at = ?7, dirty = 1
+             WHERE vault_id = ?1 AND entry_id = ?2",
+            params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc, e.updated_at],
+        )?;
+        tx.commit()?;
+        Ok(if_version + 1)
+    }
+
+    /// Soft delete: the row stays as a tombstone (for replication) with its content wiped.
+    pub fn delete_entry(&self, vault: &VaultId, id: &EntryId) -> Result<i64, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE entries SET deleted = 1, doc = '', title_idx = zeroblob(32), version = version + 1,
+                    updated_at = ?3, dirty = 1
+             WHERE vault_id = ?1 AND entry_id = ?2 AND deleted = 0",
+            params![vault.hex(), id.hex(), now_ms()],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound("entry"));
+        }
+        Ok(self.conn.query_row(
+            "SELECT version FROM entries WHERE vault_id = ?1 AND entry_id = ?2",
+            params![vault.hex(), id.hex()],
+            |r| r.get(0),
+        )?)
+    }
+}

@@ -1,0 +1,95 @@
+//! Versioned schema migrations, tracked in `PRAGMA user_version`.
+//!
+//! Append new steps; never edit a released one. Each step runs in its own
+//! transaction together with the version bump.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+const STEPS: &[&str] = &[
+    // 1: the initial schema. Replication columns (version, dirty, deleted,
+    // pop_id) exist from the start so later editions need no data rewrite.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE vaults (
+        vault_id           TEXT PRIMARY KEY,
+        handle             TEXT UNIQUE,
+        owner_verifier     BLOB NOT NULL,
+        l1_check           BLOB NOT NULL,
+        session_generation INTEGER NOT NULL DEFAULT 0,
+        created_at         INTEGER NOT NULL,
+        updated_at         INTEGER NOT NULL,
+        version            INTEGER NOT NULL DEFAULT 1,
+        dirty              INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE unlock_methods (
+        vault_id   TEXT NOT NULL REFERENCES vaults(vault_id),
+        method_id  TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        kdf        TEXT NOT NULL,
+        wrapped    TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        version    INTEGER NOT NULL DEFAULT 1,
+        deleted    INTEGER NOT NULL DEFAULT 0,
+        dirty      INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (vault_id, method_id)
+    );
+    CREATE TABLE entries (
+        vault_id   TEXT NOT NULL REFERENCES vaults(vault_id),
+        entry_id   TEXT NOT NULL,
+        type       TEXT NOT NULL,
+        scopes     TEXT NOT NULL,
+        title_idx  BLOB NOT NULL,
+        doc        TEXT NOT NULL,
+        version    INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        deleted    INTEGER NOT NULL DEFAULT 0,
+        dirty      INTEGER NOT NULL DEFAULT 0,
+        pop_id     TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (vault_id, entry_id)
+    );
+    CREATE INDEX entries_by_title ON entries (vault_id, title_idx);
+    CREATE INDEX entries_dirty ON entries (dirty) WHERE dirty = 1;
+    CREATE TABLE audit (
+        pop_id     TEXT NOT NULL,
+        vault_id   TEXT NOT NULL,
+        seq        INTEGER NOT NULL,
+        ts         INTEGER NOT NULL,
+        actor_kind TEXT NOT NULL,
+        actor_id   TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        entry_id   TEXT,
+        outcome    TEXT NOT NULL,
+        reason     TEXT,
+        source_ip  TEXT,
+        prev_hash  BLOB NOT NULL,
+        hash       BLOB NOT NULL,
+        dirty      INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (pop_id, vault_id, seq)
+    );
+    CREATE INDEX audit_by_time ON audit (vault_id, ts);
+    "#,
+];
+
+/// Brings the schema to the newest version this binary knows.
+pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
+    let supported = STEPS.len() as i64;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > supported {
+        return Err(StoreError::TooNew { found, supported });
+    }
+    for (i, step) in STEPS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        log::info!("database schema migrated to version {}", i + 1);
+    }
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! The store: one SQLite file (WAL) holding vaults, unlock methods, entries
+//! and the audit log. Everything secret in it is ciphertext; the store never
+//! sees a key.
+//!
+//! Each worker thread owns one [`Store`] (one connection); SQLite's WAL lets
+//! readers run beside the single writer.
+
+mod entries;
+mod migrations;
+mod vaults;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+use thiserror::Error;
+
+pub use entries::{EntryRow, NewEntry};
+pub use vaults::{NewVault, UnlockMethodRow, VaultRow};
+
+/// A store operation that did not happen.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The row to insert exists already (id or unique handle).
+    #[error("{0} already exists")]
+    Exists(&'static str),
+    /// The row to change is not there.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// `If-Match` named a version that is no longer current.
+    #[error("version conflict: the entry is at version {current}")]
+    VersionConflict { current: i64 },
+    /// Refused because it would leave the vault without any way to unlock.
+    #[error("cannot remove the last unlock method")]
+    LastUnlockMethod,
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database schema version {found} is newer than this binary understands ({supported}); upgrade clavitor")]
+    TooNew { found: i64, supported: i64 },
+}
+
+/// One connection to the vault database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path)?;
+        // WAL: readers never block the writer. synchronous=FULL: a commit is
+        // fsynced before we answer 2xx, so an acknowledged write survives not
+        // only kill -9 (NORMAL would do for that) but also power loss. Vault
+        // writes are rare and small; the fsync costs about a millisecond.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let mut store = Store { conn };
+        migrations::run(&mut store.conn)?;
+        Ok(store)
+    }
+
+    /// `PRAGMA integrity_check` — "ok" when the file is sound.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// Copies the live database into `dest` with SQLite's online backup API
+    /// (consistent even while the server writes).
+    pub fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
+        let mut out = Connection::open(dest)?;
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
+        backup.run_to_completion(256, Duration::from_millis(0), None)?;
+        Ok(())
+    }
+
+    /// A server-wide value from the `meta` table.
+    pub fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Sets `key` only if it has no value yet; returns the value in force.
+    pub fn meta_init(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)", [key, value])?;
+        Ok(self.meta_get(key)?.expect("row inserted or present"))
+    }
+
+    /// Closes the connection, reporting an error instead of dropping it silently.
+    pub fn close(self) -> Result<(), StoreError> {
+        self.conn.close().map_err(|(_, e)| StoreError::Sqlite(e))
+    }
+}
+
+/// Milliseconds since the epoch, the store's clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}

@@ -1,0 +1,188 @@
+//! Vaults and their unlock methods.
+
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::{is_constraint, now_ms, Store, StoreError};
+use crate::ids::VaultId;
+
+/// What the server keeps about a vault: verifiers, never keys.
+#[derive(Debug, Clone)]
+pub struct VaultRow {
+    pub vault_id: VaultId,
+    pub handle: Option<String>,
+    pub owner_verifier: Vec<u8>,
+    pub l1_check: Vec<u8>,
+    pub session_generation: u32,
+    pub created_at: i64,
+}
+
+/// A wrapped copy of the master secret and how to derive its KEK.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnlockMethodRow {
+    pub method_id: String,
+    pub kind: String,
+    /// JSON text: the KDF parameters the client needs.
+    pub kdf: String,
+    pub wrapped: String,
+}
+
+/// A vault to create, with its first unlock methods.
+pub struct NewVault {
+    pub vault_id: VaultId,
+    pub handle: Option<String>,
+    pub owner_verifier: Vec<u8>,
+    pub l1_check: Vec<u8>,
+    pub unlock: Vec<UnlockMethodRow>,
+}
+
+fn vault_from_row(r: &Row<'_>) -> rusqlite::Result<VaultRow> {
+    let id: String = r.get(0)?;
+    Ok(VaultRow {
+        vault_id: VaultId::parse(&id).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        handle: r.get(1)?,
+        owner_verifier: r.get(2)?,
+        l1_check: r.get(3)?,
+        session_generation: r.get(4)?,
+        created_at: r.get(5)?,
+    })
+}
+
+const VAULT_COLS: &str = "vault_id, handle, owner_verifier, l1_check, session_generation, created_at";
+
+impl Store {
+    /// Number of vaults on this server (decides whether the setup token is needed).
+    pub fn vault_count(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM vaults", [], |r| r.get(0))?)
+    }
+
+    /// Creates a vault and its unlock methods in one transaction.
+    pub fn create_vault(&mut self, v: &NewVault) -> Result<i64, StoreError> {
+        let now = now_ms();
+        let tx = self.conn.transaction()?;
+        let inserted = tx.execute(
+            "INSERT INTO vaults (vault_id, handle, owner_verifier, l1_check, created_at, updated_at, dirty)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1)",
+            params![v.vault_id.hex(), v.handle, v.owner_verifier, v.l1_check, now],
+        );
+        if let Err(e) = inserted {
+            if is_constraint(&e) {
+                let handle_taken = match &v.handle {
+                    Some(h) => tx
+                        .query_row("SELECT 1 FROM vaults WHERE handle = ?1", [h], |_| Ok(()))
+                        .optional()?
+                        .is_some(),
+                    None => false,
+                };
+                return Err(StoreError::Exists(if handle_taken { "handle" } else { "vault" }));
+            }
+            return Err(e.into());
+        }
+        for m in &v.unlock {
+            tx.execute(
+                "INSERT INTO unlock_methods (vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, dirty)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1)",
+                params![v.vault_id.hex(), m.method_id, m.kind, m.kdf, m.wrapped, now],
+            )
+            .map_err(|e| if is_constraint(&e) { StoreError::Exists("unlock method") } else { e.into() })?;
+        }
+        tx.commit()?;
+        Ok(now)
+    }
+
+    /// A vault by id.
+    pub fn vault(&self, id: &VaultId) -> Result<Option<VaultRow>, StoreError> {
+        let sql = format!("SELECT {VAULT_COLS} FROM vaults WHERE vault_id = ?1");
+        Ok(self.conn.query_row(&sql, [id.hex()], vault_from_row).optional()?)
+    }
+
+    /// A vault by its owner's handle.
+    pub fn vault_by_handle(&self, handle: &str) -> Result<Option<VaultRow>, StoreError> {
+        let sql = format!("SELECT {VAULT_COLS} FROM vaults WHERE handle = ?1");
+        Ok(self.conn.query_row(&sql, [handle], vault_from_row).optional()?)
+    }
+
+    /// "Log out everywhere": every owner token issued so far stops working.
+    pub fn bump_session_generation(&self, id: &VaultId) -> Result<u32, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE vaults SET session_generation = session_generation + 1, version = version + 1,
+                    updated_at = ?2, dirty = 1 WHERE vault_id = ?1",
+            params![id.hex(), now_ms()],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound("vault"));
+        }
+        Ok(self.conn.query_row("SELECT session_generation FROM vaults WHERE vault_id = ?1", [id.hex()], |r| {
+            r.get(0)
+        })?)
+    }
+
+    /// One live unlock method.
+    pub fn unlock_method(&self, id: &VaultId, method_id: &str) -> Result<Option<UnlockMethodRow>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT method_id, kind, kdf, wrapped FROM unlock_methods
+                 WHERE vault_id = ?1 AND method_id = ?2 AND deleted = 0",
+                params![id.hex(), method_id],
+                |r| Ok(UnlockMethodRow { method_id: r.get(0)?, kind: r.get(1)?, kdf: r.get(2)?, wrapped: r.get(3)? }),
+            )
+            .optional()?)
+    }
+
+    /// A passkey unlock method found by its credential id alone (discoverable credentials).
+    pub fn unlock_method_any_vault(&self, method_id: &str, kind: &str) -> Result<Option<(VaultId, UnlockMethodRow)>, StoreError> {
+        let found: Option<(String, UnlockMethodRow)> = self
+            .conn
+            .query_row(
+                "SELECT vault_id, method_id, kind, kdf, wrapped FROM unlock_methods
+                 WHERE method_id = ?1 AND kind = ?2 AND deleted = 0 LIMIT 1",
+                params![method_id, kind],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        UnlockMethodRow { method_id: r.get(1)?, kind: r.get(2)?, kdf: r.get(3)?, wrapped: r.get(4)? },
+                    ))
+                },
+            )
+            .optional()?;
+        Ok(found.and_then(|(v, m)| VaultId::parse(&v).ok().map(|v| (v, m))))
+    }
+
+    /// Adds or replaces an unlock method (a passphrase change replaces `passphrase`).
+    pub fn put_unlock_method(&self, id: &VaultId, m: &UnlockMethodRow) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO unlock_methods (vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, dirty)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1)
+             ON CONFLICT (vault_id, method_id) DO UPDATE SET kind = excluded.kind, kdf = excluded.kdf,
+                 wrapped = excluded.wrapped, updated_at = excluded.updated_at, deleted = 0,
+                 version = version + 1, dirty = 1",
+            params![id.hex(), m.method_id, m.kind, m.kdf, m.wrapped, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Removes an unlock method, refusing to remove the last one.
+    pub fn delete_unlock_method(&mut self, id: &VaultId, method_id: &str) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let live: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM unlock_methods WHERE vault_id = ?1 AND deleted = 0",
+            [id.hex()],
+            |r| r.get(0),
+        )?;
+        let n = tx.execute(
+            "UPDATE unlock_methods SET deleted = 1, wrapped = '', version = version + 1, updated_at = ?3, dirty = 1
+             WHERE vault_id = ?1 AND method_id = ?2 AND deleted = 0",
+            params![id.hex(), method_id, now_ms()],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound("unlock method"));
+        }
+        if live <= 1 {
+            return Err(StoreError::LastUnlockMethod);
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}

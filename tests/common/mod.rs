@@ -1,0 +1,261 @@
+//! Test harness: the real `clavitor` binary, a real SQLite file in a
+//! temporary directory, real HTTP on 127.0.0.1.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub use serde_json::{json, Value};
+
+/// Path of the binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_clavitor"))
+}
+
+/// A free TCP port on loopback (bound and released; good enough for tests).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running server with its own data directory and config.
+pub struct TestServer {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub url: String,
+    pub config_path: PathBuf,
+    child: Option<Child>,
+}
+
+impl TestServer {
+    /// Open registration, two workers, debug logs, a fresh data directory.
+    pub fn start() -> TestServer {
+        Self::start_with("")
+    }
+
+    /// Like `start`, with extra YAML appended to the config (later keys must not repeat earlier ones).
+    pub fn start_with(extra_yaml: &str) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let config_path = dir.path().join("clavitor.yaml");
+        let base = format!(
+            "listen: \"127.0.0.1:{port}\"\ndata_dir: {}\nworkers: 2\nregistration: open\n",
+            dir.path().join("data").display()
+        );
+        let yaml = if extra_yaml.contains("log:") { format!("{base}{extra_yaml}") } else { format!("{base}log: {{level: debug}}\n{extra_yaml}") };
+        std::fs::write(&config_path, yaml).unwrap();
+        let mut s = TestServer { dir, port, url: format!("http://127.0.0.1:{port}"), config_path, child: None };
+        s.spawn();
+        s
+    }
+
+    /// Rewrites the config file (e.g. before a SIGHUP).
+    pub fn write_config(&self, yaml: &str) {
+        std::fs::write(&self.config_path, yaml).unwrap();
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    /// Everything the server wrote to stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server running").id()
+    }
+
+    /// Starts the binary and waits until /healthz answers.
+    pub fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap();
+        let child = Command::new(bin())
+            .args(["serve", "--config"])
+            .arg(&self.config_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start clavitor serve");
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("server exited during start-up ({status}):\n{}", self.log());
+            }
+            if get(&format!("{}/healthz", self.url)).0 == 200 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("server did not become ready:\n{}", self.log());
+    }
+
+    /// Sends a signal to the server process.
+    pub fn signal(&self, sig: i32) {
+        let rc = unsafe_kill(self.pid(), sig);
+        assert_eq!(rc, 0, "kill({sig}) failed");
+    }
+
+    /// SIGTERM and wait; returns how long the exit took and the exit status.
+    pub fn stop(&mut self) -> (Duration, std::process::ExitStatus) {
+        let started = Instant::now();
+        self.signal(15);
+        let status = self.wait_exit(Duration::from_secs(10)).expect("server did not exit within 10 s of SIGTERM");
+        (started.elapsed(), status)
+    }
+
+    /// SIGKILL and reap.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Waits for the process to exit.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(st) = self.child.as_mut()?.try_wait().unwrap() {
+                self.child = None;
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    /// SIGTERM, then start again on the same port and data.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Runs the CLI with XDG_CONFIG_HOME inside this server's temp dir.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.cli_env(args, &[])
+    }
+
+    /// Runs the CLI with extra environment variables.
+    pub fn cli_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(bin());
+        cmd.args(args)
+            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
+            .env_remove("CLAVITOR_CREDENTIAL")
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run clavitor")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn unsafe_kill(pid: u32, sig: i32) -> i32 {
+    // The test crate has no libc binding of its own; `kill` from the shell is enough.
+    let st = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap();
+    if st.success() { 0 } else { 1 }
+}
+
+/// Raw HTTP/1.1 request with `Connection: close`; returns (status, headers, body).
+/// Raw so tests can send anything (invalid UTF-8, wrong lengths) and see exactly what comes back.
+pub fn raw(url: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let addr = url.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    let status: u16 = line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let mut hdrs = Vec::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((k, v)) = line.trim_end().split_once(':') {
+            hdrs.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let mut body = Vec::new();
+    let _ = r.read_to_end(&mut body);
+    (status, hdrs, body)
+}
+
+/// GET returning (status, body as text).
+pub fn get(url: &str) -> (u16, String) {
+    let (base, path) = split(url);
+    match std::panic::catch_unwind(|| raw(&base, "GET", &path, &[], b"")) {
+        Ok((st, _, b)) => (st, String::from_utf8_lossy(&b).into_owned()),
+        Err(_) => (0, String::new()),
+    }
+}
+
+fn split(url: &str) -> (String, String) {
+    let rest = url.trim_start_matches("http://");
+    let i = rest.find('/').unwrap_or(rest.len());
+    (format!("http://{}", &rest[..i]), if i == rest.len() { "/".into() } else { rest[i..].to_string() })
+}
+
+/// JSON request with an optional bearer token; returns (status, parsed body or Null).
+pub fn call(server: &str, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(a) = &auth {
+        headers.push(("Authorization", a.as_str()));
+    }
+    let bytes = body.map(|b| serde_json::to_vec(b).unwrap()).unwrap_or_default();
+    let (st, _, b) = raw(server, method, path, &headers, &bytes);
+    (st, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+/// Asserts an error response: status, `CV-` code, and a non-empty message.
+pub fn assert_error(got: &(u16, Value), status: u16, code: &str) {
+    assert_eq!(got.0, status, "status for {}", got.1);
+    assert_eq!(got.1["error"]["code"], code, "code in {}", got.1);
+    assert!(got.1["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {}", got.1);
+}
+
+/// Files under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() { stack.push(p) } else { out.push(p) }
+        }
+    }
+    out
+}
+
+/// True if any file under `dir` contains `needle` as bytes.
+pub fn any_file_contains(dir: &Path, needle: &[u8]) -> Option<PathBuf> {
+    files_under(dir).into_iter().find(|p| {
+        std::fs::read(p).map(|b| b.windows(needle.len()).any(|w| w == needle)).unwrap_or(false)
+    })
+}
