@@ -5,14 +5,8 @@ use super::{ApiError, Ctx, Result};
 use crate::crypto::keys;
 use crate::crypto::token::{self, PrincipalKind};
 use crate::crypto::{ct_eq, Key32};
-use crate::ids::{EntryId, VaultId};
+use crate::ids::VaultId;
 use crate::vault::VaultRow;
-
-/// An authenticated caller. K1 comes from the token and lives only for the request.
-pub enum Principal {
-    Owner { vault: VaultRow, k1: Key32 },
-    Agent { vault: VaultRow, agent: EntryId, k1: Key32 },
-}
 
 /// The vault owner, with the vault row and K1.
 pub struct Owner {
@@ -34,9 +28,10 @@ fn invalid() -> ApiError {
     ApiError::new(401, "CV-2002", "invalid token: it does not open, or its vault no longer exists")
 }
 
-/// Checks the bearer token: it opens, is unexpired, its vault exists, its K1
-/// matches the vault, and its generation is current.
-pub fn authenticate(ctx: &Ctx<'_>) -> Result<Principal> {
+/// Owner-only routes. Checks the bearer token: it opens, is unexpired, its
+/// vault exists, its K1 matches the vault, and its generation is current.
+/// Agents get the same 403 as for anything else they may not see.
+pub fn require_owner(ctx: &Ctx<'_>) -> Result<Owner> {
     let header = ctx.req.header("authorization").ok_or_else(|| {
         ApiError::new(401, "CV-2001", "missing token: send `Authorization: Bearer <token>`")
     })?;
@@ -58,18 +53,8 @@ pub fn authenticate(ctx: &Ctx<'_>) -> Result<Principal> {
             if claims.generation != vault.session_generation {
                 return Err(ApiError::new(401, "CV-2004", "session revoked (logged out everywhere): log in again"));
             }
-            Ok(Principal::Owner { vault, k1: claims.k1.clone() })
+            Ok(Owner { vault, k1: claims.k1.clone() })
         }
-        PrincipalKind::Agent => {
-            Ok(Principal::Agent { vault, agent: EntryId::from_bytes(claims.principal_id), k1: claims.k1.clone() })
-        }
-    }
-}
-
-/// Owner-only routes: agents get the same 403 as for anything else they may not see.
-pub fn require_owner(ctx: &Ctx<'_>) -> Result<Owner> {
-    match authenticate(ctx)? {
-        Principal::Owner { vault, k1 } => Ok(Owner { vault, k1 }),
-        Principal::Agent { .. } => Err(ApiError::access_denied()),
+        PrincipalKind::Agent => Err(ApiError::access_denied()),
     }
 }

@@ -190,7 +190,10 @@ pub(crate) mod tests {
         assert_eq!(hex(keys.l1.expose()), hv::K1);
         assert_eq!(hex(keys.l2.expose()), hv::K2);
         assert_eq!(hex(keys.l3.expose()), hv::K3);
-        assert_eq!(hex(title_key(&keys.l1, vectors::VAULT_ID).expose()), hv::K_IDX);
+        assert_eq!(
+            hex(title_key(&keys.l1, vectors::VAULT_ID).expose()),
+            hv::K_IDX
+        );
     }
 
     #[test]
@@ -202,7 +205,10 @@ pub(crate) mod tests {
 
     #[test]
     fn owner_verifier_and_l1_check_vectors() {
-        assert_eq!(hex(&owner_verifier(&key(hv::K_AUTH))), vectors::OWNER_VERIFIER);
+        assert_eq!(
+            hex(&owner_verifier(&key(hv::K_AUTH))),
+            vectors::OWNER_VERIFIER
+        );
         assert_eq!(hex(&l1_check(&key(hv::K1))), vectors::L1_CHECK);
     }
 
@@ -222,7 +228,10 @@ pub(crate) mod tests {
         assert!(Key32::from_slice(&[0u8; 31]).is_err());
         assert!(Key32::from_slice(&[0u8; 33]).is_err());
         assert!(Key32::from_slice(&[]).is_err());
-        assert_eq!(Key32::from_slice(&[7u8; 32]).expect("32").expose(), &[7u8; 32]);
+        assert_eq!(
+            Key32::from_slice(&[7u8; 32]).expect("32").expose(),
+            &[7u8; 32]
+        );
     }
 
     #[test]
@@ -256,8 +265,14 @@ pub(crate) mod tests {
     pub(crate) fn assert_no_key_in(text: &str, key: &[u8]) {
         let lower = text.to_lowercase();
         assert!(!lower.contains(&hex(&key[..8])), "hex of key in {text}");
-        assert!(!text.contains(&crate::crypto::b64(key)[..10]), "b64 of key in {text}");
+        assert!(
+            !text.contains(&crate::crypto::b64(key)[..10]),
+            "b64 of key in {text}"
+        );
         let dump = format!("{:?}", &key[..4]);
-        assert!(!text.contains(&dump[1..dump.len() - 1]), "byte dump of key in {text}");
+        assert!(
+            !text.contains(&dump[1..dump.len() - 1]),
+            "byte dump of key in {text}"
+        );
     }
 }

@@ -14,10 +14,11 @@
 //! * [`seal`]: the `cv1.<tier>.<b64>` sealed-value container.
 //! * [`unlock`]: key-encryption keys for passphrase, recovery code and passkey,
 //!   and wrapping of the master secret.
-//! * [`token`]: the POP keyring, `cvt0.` wire tokens and `cvc1.` client
-//!   credentials.
+//! * [`keyring`]: the POP's token keyring file (`token_key_file`).
+//! * [`token`]: `cvt0.` wire tokens and `cvc1.` client credentials.
 //! * [`totp`]: RFC 6238 one-time codes for stored TOTP fields.
 
+pub mod keyring;
 pub mod keys;
 pub mod seal;
 pub mod token;
@@ -31,6 +32,8 @@ pub use keys::{Key32, MasterSecret, VaultKeys};
 pub use seal::Tier;
 pub use token::{ClientCredential, Keyring, KeyringError, PrincipalKind, TokenClaims, TokenError};
 pub use totp::{Totp, TotpAlgorithm};
+
+use std::sync::OnceLock;
 
 use data_encoding::{BASE64URL_NOPAD, HEXLOWER, HEXLOWER_PERMISSIVE};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
@@ -104,17 +107,20 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     out
 }
 
-/// Compares two byte strings in time that does not depend on their contents.
+/// Compares two byte strings without leaking, through timing, where they
+/// differ.
 ///
-/// Slices of different lengths compare unequal at once; lengths are not
-/// secret anywhere this is used (MACs, verifiers and keys of fixed size).
-// `ring::constant_time::verify_slices_are_equal` is deprecated in recent ring
-// 0.17 releases in favour of callers choosing their own crate, but it is still
-// ring's audited constant-time compare; keeping the one call here means a
-// future swap touches a single line.
-#[allow(deprecated)]
+/// Double HMAC: both inputs are MACed under a per-process random key and the
+/// tags compared with `ring::hmac::verify`. Any timing difference in that
+/// comparison concerns tags an attacker cannot compute, not the inputs.
+// ring 0.17.14 deprecates its public `constant_time::verify_slices_are_equal`
+// ("no promises regarding side channels"), so it is not used here.
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    ring::constant_time::verify_slices_are_equal(a, b).is_ok()
+    static KEY: OnceLock<ring::hmac::Key> = OnceLock::new();
+    let key =
+        KEY.get_or_init(|| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &random_bytes::<32>()));
+    let tag = ring::hmac::sign(key, a);
+    ring::hmac::verify(key, b, tag.as_ref()).is_ok()
 }
 
 /// `B64(data)`: base64url without padding (SPEC section 2).
@@ -190,7 +196,11 @@ pub(crate) fn aead_open(
     // The buffer holds plaintext after a successful open, so it is wiped on drop.
     let mut buf = Zeroizing::new(body.to_vec());
     let len = aead_key(key)
-        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
+        .open_in_place(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            &mut buf,
+        )
         .map_err(|_| CryptoError::Decrypt)?
         .len();
     buf.truncate(len);

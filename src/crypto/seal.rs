@@ -56,10 +56,7 @@ impl fmt::Display for Tier {
 /// The AAD of a field value or (with `name = "doc"`) of the L1 document:
 /// `"clavitor v1|" + vault_id + "|" + entry_id + "|" + name + "|" + tier`.
 pub fn field_aad(vault_id: &str, entry_id: &str, name: &str, tier: Tier) -> String {
-    format!(
-        "{AAD_PREFIX}{vault_id}|{entry_id}|{name}|{}",
-        tier.as_str()
-    )
+    format!("{AAD_PREFIX}{vault_id}|{entry_id}|{name}|{}", tier.as_str())
 }
 
 /// The AAD of a wrapped master secret:
@@ -184,9 +181,14 @@ mod tests {
         let a = seal(&key, Tier::L2, &aad, b"secret");
         let b = seal(&key, Tier::L2, &aad, b"secret");
         assert_ne!(a, b, "each seal uses a fresh nonce");
-        assert_eq!(open(&key, Tier::L2, &aad, &a).expect("opens").as_slice(), b"secret");
+        assert_eq!(
+            open(&key, Tier::L2, &aad, &a).expect("opens").as_slice(),
+            b"secret"
+        );
         let empty = seal(&key, Tier::L2, &aad, b"");
-        assert!(open(&key, Tier::L2, &aad, &empty).expect("opens").is_empty());
+        assert!(open(&key, Tier::L2, &aad, &empty)
+            .expect("opens")
+            .is_empty());
     }
 
     #[test]
@@ -265,7 +267,10 @@ mod tests {
         let keys = vault_keys();
         let v = &vectors::SEALED[1];
         for cut in 0..v.sealed.len() {
-            assert!(open(&keys.l3, Tier::L3, v.aad, &v.sealed[..cut]).is_err(), "cut {cut}");
+            assert!(
+                open(&keys.l3, Tier::L3, v.aad, &v.sealed[..cut]).is_err(),
+                "cut {cut}"
+            );
         }
         assert!(open(&keys.l3, Tier::L3, v.aad, v.sealed).is_ok());
     }

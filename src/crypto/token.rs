@@ -4,16 +4,13 @@
 //! A wire token is sealed under a key only the POP holds, so holding one does
 //! not reveal the K1 inside it. A client credential is a bearer secret minted
 //! by the owner's client: a wire token plus K2 and where to use them.
+//! The keyring itself lives in [`super::keyring`] and is re-exported here.
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+pub use super::keyring::{Keyring, KeyringError};
 use super::{aead_open, aead_seal_into, b64, hex, unb64, Key32, NONCE_LEN, TAG_LEN};
 
 /// Prefix of a wire token (type 0x00).
@@ -30,8 +27,6 @@ const PAYLOAD_LEN: usize = 16 + 1 + 16 + 32 + 8 + 8 + 4;
 const WIRE_LEN: usize = HEADER_LEN + NONCE_LEN + PAYLOAD_LEN + TAG_LEN;
 /// Base64url characters of a wire token body: ceil(WIRE_LEN * 4 / 3).
 const WIRE_B64_LEN: usize = (WIRE_LEN * 4).div_ceil(3);
-/// A keyring file is a few lines; refuse to read anything far larger.
-const MAX_KEYRING_FILE: u64 = 1 << 20;
 
 /// Why a token or client credential was refused. Messages say what was wrong,
 /// never the bytes.
@@ -121,8 +116,9 @@ fn encode_payload(c: &TokenClaims) -> Zeroizing<Vec<u8>> {
 fn decode_payload(p: &[u8]) -> Result<TokenClaims, TokenError> {
     let mut r = Reader::new(p, "token payload has the wrong length");
     let vault_id = r.array::<16>()?;
-    let kind = PrincipalKind::from_byte(r.u8()?)
-        .ok_or(TokenError::Malformed("token names an unknown principal kind"))?;
+    let kind = PrincipalKind::from_byte(r.u8()?).ok_or(TokenError::Malformed(
+        "token names an unknown principal kind",
+    ))?;
     let principal_id = r.array::<16>()?;
     let k1 = Key32::from_slice(r.take(32)?).expect("take(32) yields 32 bytes");
     let issued_at = u64::from_be_bytes(r.array()?);
@@ -193,266 +189,6 @@ pub fn open_token(ring: &Keyring, token: &str) -> Result<TokenClaims, TokenError
     decode_payload(&payload)
 }
 
-/// Why a token keyring could not be read, parsed or created. Messages name the
-/// file and line and say what was expected; they never contain key bytes.
-#[derive(Debug, thiserror::Error)]
-pub enum KeyringError {
-    /// A line is not `<key_id> <key>`, or repeats an id.
-    #[error("{}line {line}: {what}", in_file(.path))]
-    Line {
-        /// The keyring file, when the text came from one.
-        path: Option<PathBuf>,
-        /// 1-based line number.
-        line: usize,
-        /// What was wrong and what was expected.
-        what: String,
-    },
-    /// The keyring has no key lines at all.
-    #[error("{}no keys: expected at least one line `<key_id> <base64url 32-byte key>`", in_file(.path))]
-    Empty {
-        /// The keyring file, when the text came from one.
-        path: Option<PathBuf>,
-    },
-    /// The file could not be opened, read, created or written.
-    #[error("cannot {action} token keyring {}: {err}", .path.display())]
-    Io {
-        /// The keyring file.
-        path: PathBuf,
-        /// What was being done: "open", "read", "create" or "write".
-        action: &'static str,
-        /// The operating system's error.
-        err: std::io::Error,
-    },
-    /// The file is readable or writable by group or others.
-    #[error(
-        "token keyring {} has mode {mode:03o}, so other users may read it; run `chmod 600 {}`",
-        .path.display(),
-        .path.display()
-    )]
-    Permissions {
-        /// The keyring file.
-        path: PathBuf,
-        /// Its permission bits.
-        mode: u32,
-    },
-    /// The file is larger than any keyring could be.
-    #[error("token keyring {} is larger than 1 MiB; is it the right file?", .path.display())]
-    TooLarge {
-        /// The keyring file.
-        path: PathBuf,
-    },
-}
-
-fn in_file(path: &Option<PathBuf>) -> String {
-    match path {
-        Some(p) => format!("token keyring {}, ", p.display()),
-        None => String::new(),
-    }
-}
-
-impl KeyringError {
-    fn in_path(self, file: &Path) -> Self {
-        match self {
-            KeyringError::Line { line, what, .. } => KeyringError::Line {
-                path: Some(file.to_path_buf()),
-                line,
-                what,
-            },
-            KeyringError::Empty { .. } => KeyringError::Empty {
-                path: Some(file.to_path_buf()),
-            },
-            other => other,
-        }
-    }
-}
-
-/// The POP's token keyring: key id (u8) to key. The highest id seals new
-/// tokens; every id opens tokens, so old tokens survive a key rotation until
-/// their key is removed.
-///
-/// Text format (`token_key_file`): lines `<key_id> <B64 32 bytes>`; `#`
-/// comments and blank lines are allowed. `Debug` shows only the ids.
-#[derive(Clone)]
-pub struct Keyring {
-    keys: BTreeMap<u8, Key32>,
-}
-
-impl Keyring {
-    /// Parses the text format. Errors name the line number and what was
-    /// expected; an empty keyring and a repeated id are errors.
-    pub fn parse(text: &str) -> Result<Keyring, KeyringError> {
-        let mut keys = BTreeMap::new();
-        let mut first_line = BTreeMap::new();
-        for (idx, raw) in text.lines().enumerate() {
-            let line = idx + 1;
-            let err = |what: String| KeyringError::Line {
-                path: None,
-                line,
-                what,
-            };
-            let trimmed = raw.trim();
-            if trimmed.is_empty() || trimmed.starts_with('#') {
-                continue;
-            }
-            let fields: Vec<&str> = trimmed.split_whitespace().collect();
-            let [id, key] = fields[..] else {
-                return Err(err(format!(
-                    "expected `<key_id> <base64url 32-byte key>` (2 fields), found {} fields",
-                    fields.len()
-                )));
-            };
-            // Never echo a field: a line with its fields swapped would put the
-            // key where the id belongs.
-            let id: u8 = id
-                .parse()
-                .map_err(|_| err("key id must be a whole number from 0 to 255".into()))?;
-            let bytes = Zeroizing::new(
-                unb64(key)
-                    .map_err(|_| err("key must be base64url without padding".into()))?,
-            );
-            let key = Key32::from_slice(&bytes).map_err(|_| {
-                err(format!(
-                    "key must decode to 32 bytes, but decodes to {}",
-                    bytes.len()
-                ))
-            })?;
-            if let Some(first) = first_line.insert(id, line) {
-                return Err(err(format!(
-                    "key id {id} is already defined on line {first}"
-                )));
-            }
-            keys.insert(id, key);
-        }
-        if keys.is_empty() {
-            return Err(KeyringError::Empty { path: None });
-        }
-        Ok(Keyring { keys })
-    }
-
-    /// A new keyring with one fresh random key, id 1.
-    pub fn generate() -> Keyring {
-        Keyring {
-            keys: BTreeMap::from([(1, Key32::generate())]),
-        }
-    }
-
-    /// The text format, with a comment header. Contains the keys: write it
-    /// only to a 0600 file.
-    pub fn to_text(&self) -> String {
-        let mut out = String::from(
-            "# clavitor token keyring: lines `<key_id> <base64url 32-byte key>`.\n\
-             # The highest id seals new tokens; every id listed opens tokens.\n\
-             # Secret: keep this file mode 0600 and out of backups of the database.\n",
-        );
-        for (id, key) in &self.keys {
-            let encoded = Zeroizing::new(b64(key.expose()));
-            out.push_str(&format!("{id} {}\n", encoded.as_str()));
-        }
-        out
-    }
-
-    /// Loads the keyring at `path`, creating it (mode 0600, one fresh key) if
-    /// it does not exist. An existing file must not be accessible to group or
-    /// others.
-    pub fn load_or_create(path: &Path) -> Result<Keyring, KeyringError> {
-        let io = |action, err| KeyringError::Io {
-            path: path.to_path_buf(),
-            action,
-            err,
-        };
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-        {
-            Ok(mut file) => {
-                let ring = Keyring::generate();
-                let text = Zeroizing::new(ring.to_text());
-                if let Err(e) = file
-                    .write_all(text.as_bytes())
-                    .and_then(|()| file.sync_all())
-                {
-                    drop(file);
-                    // Do not leave an empty keyring behind for the next start
-                    // to trip over.
-                    let _ = std::fs::remove_file(path);
-                    return Err(io("write", e));
-                }
-                Ok(ring)
-            }
-            // Another process may create it between our check and open;
-            // `create_new` makes that race harmless: we then just load it.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Keyring::load(path),
-            Err(e) => Err(io("create", e)),
-        }
-    }
-
-    /// Loads the keyring at `path`; never creates it. Refuses a file that is
-    /// accessible to group or others (`mode & 0o077 != 0`).
-    pub fn load(path: &Path) -> Result<Keyring, KeyringError> {
-        let io = |action, err| KeyringError::Io {
-            path: path.to_path_buf(),
-            action,
-            err,
-        };
-        let file = File::open(path).map_err(|e| io("open", e))?;
-        // Check the opened file, not the path, so a swap between the check and
-        // the read cannot slip a different file past it.
-        let meta = file.metadata().map_err(|e| io("read", e))?;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(KeyringError::Permissions {
-                path: path.to_path_buf(),
-                mode,
-            });
-        }
-        if meta.len() > MAX_KEYRING_FILE {
-            return Err(KeyringError::TooLarge {
-                path: path.to_path_buf(),
-            });
-        }
-        // Sized up front so the buffer holding the keys never reallocates and
-        // leaves a copy behind.
-        let cap = usize::try_from(meta.len()).expect("at most 1 MiB") + 1;
-        let mut text = Zeroizing::new(String::with_capacity(cap));
-        file.take(MAX_KEYRING_FILE)
-            .read_to_string(&mut text)
-            .map_err(|e| io("read", e))?;
-        Keyring::parse(&text).map_err(|e| e.in_path(path))
-    }
-
-    /// The id of the key that seals new tokens: the highest id.
-    pub fn current_id(&self) -> u8 {
-        self.current().0
-    }
-
-    /// The key with id `key_id`, if the keyring holds it.
-    pub fn get(&self, key_id: u8) -> Option<&Key32> {
-        self.keys.get(&key_id)
-    }
-
-    /// All key ids, lowest first.
-    pub fn ids(&self) -> impl Iterator<Item = u8> + '_ {
-        self.keys.keys().copied()
-    }
-
-    fn current(&self) -> (u8, &Key32) {
-        self.keys
-            .last_key_value()
-            .map(|(id, key)| (*id, key))
-            .expect("a Keyring always holds at least one key")
-    }
-}
-
-impl fmt::Debug for Keyring {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keyring")
-            .field("key_ids", &self.keys.keys().collect::<Vec<_>>())
-            .finish()
-    }
-}
-
 /// The agent client credential (type 0x01): what the owner hands to an agent.
 ///
 /// A bearer secret: it holds a wire token and K2. Wiped on drop; `Debug`
@@ -502,7 +238,9 @@ impl ClientCredential {
         let body = s
             .trim()
             .strip_prefix(CREDENTIAL_PREFIX)
-            .ok_or(TokenError::Malformed("a client credential starts with `cvc1.`"))?;
+            .ok_or(TokenError::Malformed(
+                "a client credential starts with `cvc1.`",
+            ))?;
         let raw = Zeroizing::new(unb64(body).map_err(|_| {
             TokenError::Malformed("a client credential's body is base64url without padding")
         })?);
@@ -548,9 +286,7 @@ fn check_token(token: &[u8]) -> Result<(), TokenError> {
         return Err(TokenError::Malformed("wire token is empty"));
     }
     if !token.iter().all(u8::is_ascii_graphic) {
-        return Err(TokenError::Malformed(
-            "wire token is not printable ASCII",
-        ));
+        return Err(TokenError::Malformed("wire token is not printable ASCII"));
     }
     Ok(())
 }
@@ -612,8 +348,10 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
     use crate::crypto::keys::tests::assert_no_key_in;
-    use crate::crypto::vectors::{self, client_credential as cv, owner_token as ov, wire_token as wv};
     use crate::crypto::unhex;
+    use crate::crypto::vectors::{
+        self, client_credential as cv, owner_token as ov, wire_token as wv,
+    };
 
     fn arr<const N: usize>(h: &str) -> [u8; N] {
         unhex(h).expect("hex").try_into().expect("length")
@@ -657,7 +395,10 @@ mod tests {
         assert_eq!(hex(&encode_payload(&claims)), wv::PAYLOAD);
         let token = seal_token_with(wv::KEY_ID, &k_pop(), arr(wv::NONCE), &claims);
         assert_eq!(token, wv::TOKEN);
-        assert_eq!(open_token(&vector_ring(), wv::TOKEN).expect("opens"), claims);
+        assert_eq!(
+            open_token(&vector_ring(), wv::TOKEN).expect("opens"),
+            claims
+        );
     }
 
     #[test]
@@ -695,7 +436,12 @@ mod tests {
         assert_eq!(&raw[..2], &[0, 3]);
         assert_eq!(open_token(&ring, &token).expect("opens"), agent_claims());
         // A token under an older key still opens.
-        let old = seal_token_with(1, ring.get(1).expect("id 1"), super::super::random_bytes(), &agent_claims());
+        let old = seal_token_with(
+            1,
+            ring.get(1).expect("id 1"),
+            super::super::random_bytes(),
+            &agent_claims(),
+        );
         assert!(open_token(&ring, &old).is_ok());
         // Two seals differ (fresh nonce).
         assert_ne!(token, seal_token(&ring, &agent_claims()));
@@ -720,7 +466,10 @@ mod tests {
                 let err = open_token(&ring, &token).expect_err("altered token must not open");
                 match i {
                     0 => assert!(matches!(err, TokenError::Malformed(_))),
-                    1 => assert!(matches!(err, TokenError::UnknownKey(_) | TokenError::Invalid)),
+                    1 => assert!(matches!(
+                        err,
+                        TokenError::UnknownKey(_) | TokenError::Invalid
+                    )),
                     _ => assert_eq!(err, TokenError::Invalid),
                 }
             }
@@ -752,7 +501,10 @@ mod tests {
         // Same id (1), different key: authentication fails.
         assert_eq!(open_token(&other, wv::TOKEN), Err(TokenError::Invalid));
         let t2 = seal_token_with(7, &k_pop(), [0u8; 12], &claims);
-        assert_eq!(open_token(&vector_ring(), &t2), Err(TokenError::UnknownKey(7)));
+        assert_eq!(
+            open_token(&vector_ring(), &t2),
+            Err(TokenError::UnknownKey(7))
+        );
         // A credential is not a wire token.
         assert!(matches!(
             open_token(&vector_ring(), cv::CREDENTIAL),
@@ -767,7 +519,10 @@ mod tests {
         let mut raw = vec![0u8, 1];
         aead_seal_into(&mut raw, &k_pop(), [0u8; 12], &[0, 1], &p);
         let token = format!("{WIRE_TOKEN_PREFIX}{}", b64(&raw));
-        assert!(matches!(open_token(&vector_ring(), &token), Err(TokenError::Malformed(_))));
+        assert!(matches!(
+            open_token(&vector_ring(), &token),
+            Err(TokenError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -786,7 +541,10 @@ mod tests {
         assert_eq!(hex(decoded.k2.expose()), cv::K2);
         assert_eq!(hex(&decoded.vault_id), vectors::VAULT_ID);
         let with_newline = format!("{}\n", cv::CREDENTIAL);
-        assert_eq!(ClientCredential::decode(&with_newline).expect("decodes"), cred);
+        assert_eq!(
+            ClientCredential::decode(&with_newline).expect("decodes"),
+            cred
+        );
     }
 
     fn raw_credential(url: &[u8], token: &[u8], tail: &[u8]) -> String {
@@ -828,7 +586,10 @@ mod tests {
         }
         // Every truncation of the real credential fails without panicking.
         for cut in 0..cv::CREDENTIAL.len() {
-            assert!(ClientCredential::decode(&cv::CREDENTIAL[..cut]).is_err(), "cut {cut}");
+            assert!(
+                ClientCredential::decode(&cv::CREDENTIAL[..cut]).is_err(),
+                "cut {cut}"
+            );
         }
     }
 
@@ -858,108 +619,5 @@ mod tests {
         assert!(cred_dbg.contains(cv::SERVER_URL));
         assert!(claims_dbg.contains("Key32(..)"));
         assert_eq!(ring_dbg, "Keyring { key_ids: [1] }");
-    }
-
-    #[test]
-    fn keyring_round_trips_through_text() {
-        let ring = Keyring::generate();
-        assert_eq!(ring.current_id(), 1);
-        let parsed = Keyring::parse(&ring.to_text()).expect("own output parses");
-        assert_eq!(parsed.get(1), ring.get(1));
-        assert_eq!(parsed.ids().count(), 1);
-    }
-
-    #[test]
-    fn keyring_errors_name_the_line_and_never_the_key() {
-        let key = b64(Key32::generate().expose());
-        let short = b64(&[1u8; 31]);
-        let cases: Vec<(String, usize, &str)> = vec![
-            (format!("# c\n\n{key}\n"), 3, "2 fields"),
-            (format!("1 {key}\n{key} 2\n"), 2, "0 to 255"),
-            (format!("1 {key} extra\n"), 1, "found 3 fields"),
-            (format!("1 {key}\n300 {key}\n"), 2, "0 to 255"),
-            (format!("1 {key}+\n"), 1, "base64url"),
-            (format!("\n\n\n\n1 {short}\n"), 5, "decodes to 31"),
-            (format!("1 {key}\r\n# x\r\n1 {key}\r\n"), 3, "already defined on line 1"),
-        ];
-        for (text, line, what) in cases {
-            let err = Keyring::parse(&text).expect_err("bad keyring");
-            let msg = err.to_string();
-            assert!(matches!(err, KeyringError::Line { line: l, .. } if l == line), "{msg}");
-            assert!(msg.starts_with(&format!("line {line}: ")), "{msg}");
-            assert!(msg.contains(what), "{msg}");
-            assert!(!msg.contains(&key[..10]), "{msg}");
-        }
-        for empty in ["", "\n", "# only a comment\n   \n"] {
-            let err = Keyring::parse(empty).expect_err("empty");
-            assert!(matches!(err, KeyringError::Empty { .. }));
-            assert!(err.to_string().contains("no keys"));
-        }
-    }
-
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new() -> Self {
-            let p = std::env::temp_dir().join(format!(
-                "clavitor-keyring-test-{}",
-                hex(&super::super::random_bytes::<8>())
-            ));
-            std::fs::create_dir(&p).expect("create temp dir");
-            TempDir(p)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    #[test]
-    fn load_or_create_makes_a_private_file_and_reloads_it() {
-        let dir = TempDir::new();
-        let path = dir.0.join("token.key");
-        assert!(matches!(Keyring::load(&path), Err(KeyringError::Io { action: "open", .. })));
-        let created = Keyring::load_or_create(&path).expect("creates");
-        let mode = std::fs::metadata(&path).expect("exists").permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let again = Keyring::load_or_create(&path).expect("loads");
-        assert_eq!(again.get(1), created.get(1));
-        assert_eq!(Keyring::load(&path).expect("loads").get(1), created.get(1));
-    }
-
-    #[test]
-    fn load_refuses_group_or_world_readable_file() {
-        let dir = TempDir::new();
-        let path = dir.0.join("token.key");
-        Keyring::load_or_create(&path).expect("creates");
-        for mode in [0o644, 0o640, 0o604, 0o620] {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
-            let err = Keyring::load(&path).expect_err("too open");
-            let msg = err.to_string();
-            assert!(msg.contains(&path.display().to_string()), "{msg}");
-            assert!(msg.contains("chmod 600"), "{msg}");
-            assert!(Keyring::load_or_create(&path).is_err());
-        }
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).expect("chmod");
-        assert!(Keyring::load(&path).is_ok());
-    }
-
-    #[test]
-    fn load_reports_file_and_line() {
-        let dir = TempDir::new();
-        let path = dir.0.join("token.key");
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .expect("create");
-        f.write_all(b"# keys\n1 not-a-key!\n").expect("write");
-        drop(f);
-        let msg = Keyring::load(&path).expect_err("bad line").to_string();
-        assert!(msg.contains(&path.display().to_string()), "{msg}");
-        assert!(msg.contains("line 2"), "{msg}");
     }
 }

@@ -299,7 +299,8 @@ pub fn secret_to_uri(secret_b32: &str, label: &str) -> Result<String, CryptoErro
         if b.is_ascii_alphanumeric() || b"-._~:@".contains(&b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push_str(&super::hex(&[b]).to_ascii_uppercase());
         }
     }
     out.push_str("?secret=");
@@ -313,8 +314,7 @@ mod tests {
 
     const SEED20: &[u8] = b"12345678901234567890";
     const SEED32: &[u8] = b"12345678901234567890123456789012";
-    const SEED64: &[u8] =
-        b"1234567890123456789012345678901234567890123456789012345678901234";
+    const SEED64: &[u8] = b"1234567890123456789012345678901234567890123456789012345678901234";
 
     /// RFC 6238 appendix B: (time, SHA1, SHA256, SHA512), 8 digits, 30 s.
     const RFC6238: [(u64, &str, &str, &str); 6] = [
@@ -340,7 +340,11 @@ mod tests {
 
     #[test]
     fn rfc6238_vectors_through_uris() {
-        for (seed, alg, col) in [(SEED20, "sha1", 1), (SEED32, "SHA256", 2), (SEED64, "Sha-512", 3)] {
+        for (seed, alg, col) in [
+            (SEED20, "sha1", 1),
+            (SEED32, "SHA256", 2),
+            (SEED64, "Sha-512", 3),
+        ] {
             let uri = format!(
                 "otpauth://totp/ACME:alice@example.com?Secret={}&DIGITS=8&period=30&Algorithm={alg}&issuer=ACME",
                 BASE32_NOPAD.encode(seed)
@@ -376,7 +380,11 @@ mod tests {
             "JBSWY3DPEHPK3PXP======",
         ] {
             let t = Totp::parse(form).expect("parses");
-            assert_eq!(t.code_at(1_700_000_000), canonical.code_at(1_700_000_000), "{form:?}");
+            assert_eq!(
+                t.code_at(1_700_000_000),
+                canonical.code_at(1_700_000_000),
+                "{form:?}"
+            );
         }
         // Padded to a full block, and an odd length with spare bits set.
         assert!(Totp::parse("GEZDGNBV").is_ok());
@@ -388,10 +396,14 @@ mod tests {
     #[test]
     fn uri_defaults_and_percent_decoding() {
         let t = Totp::parse("otpauth://totp/x?secret=JBSW%20Y3DP+EHPK3PXP").expect("parses");
-        assert_eq!((t.digits(), t.period(), t.algorithm()), (6, 30, TotpAlgorithm::Sha1));
+        assert_eq!(
+            (t.digits(), t.period(), t.algorithm()),
+            (6, 30, TotpAlgorithm::Sha1)
+        );
         let plain = Totp::parse("JBSWY3DPEHPK3PXP").expect("parses");
         assert_eq!(t.code_at(99), plain.code_at(99));
-        let t = Totp::parse("OTPAUTH://TOTP/x?period=60&secret=JBSWY3DPEHPK3PXP#frag").expect("parses");
+        let t =
+            Totp::parse("OTPAUTH://TOTP/x?period=60&secret=JBSWY3DPEHPK3PXP#frag").expect("parses");
         assert_eq!(t.period(), 60);
         assert_eq!(t.code_at(0), t.code_at(59));
     }
@@ -420,14 +432,20 @@ mod tests {
             "otpauth://totp",
             "otpauth://ü",
         ] {
-            assert!(matches!(Totp::parse(bad), Err(CryptoError::Malformed(_))), "{bad:?}");
+            assert!(
+                matches!(Totp::parse(bad), Err(CryptoError::Malformed(_))),
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn secret_to_uri_builds_a_parseable_uri() {
         let uri = secret_to_uri("jbsw y3dp ehpk 3pxp", "ACME Co:alice@example.com").expect("valid");
-        assert_eq!(uri, "otpauth://totp/ACME%20Co:alice@example.com?secret=JBSWY3DPEHPK3PXP");
+        assert_eq!(
+            uri,
+            "otpauth://totp/ACME%20Co:alice@example.com?secret=JBSWY3DPEHPK3PXP"
+        );
         let from_uri = Totp::parse(&uri).expect("parses");
         let bare = Totp::parse("JBSWY3DPEHPK3PXP").expect("parses");
         assert_eq!(from_uri.code_at(1234), bare.code_at(1234));

@@ -118,7 +118,11 @@ pub fn format_recovery_code(code: &[u8; 32]) -> String {
 /// not matter.
 pub fn parse_recovery_code(s: &str) -> Result<[u8; 32], CryptoError> {
     let mut plain = Zeroizing::new(String::with_capacity(RECOVERY_CODE_CHARS));
-    for (pos, c) in s.chars().filter(|c| *c != '-' && !c.is_whitespace()).enumerate() {
+    for (pos, c) in s
+        .chars()
+        .filter(|c| *c != '-' && !c.is_whitespace())
+        .enumerate()
+    {
         let up = c.to_ascii_uppercase();
         if !(up.is_ascii_uppercase() || ('2'..='7').contains(&up)) {
             let hint = match c {
@@ -199,7 +203,12 @@ mod tests {
     use crate::crypto::{hex, unhex};
 
     fn master() -> MasterSecret {
-        MasterSecret::from_bytes(unhex(vectors::MASTER_SECRET).expect("hex").try_into().expect("32"))
+        MasterSecret::from_bytes(
+            unhex(vectors::MASTER_SECRET)
+                .expect("hex")
+                .try_into()
+                .expect("32"),
+        )
     }
 
     fn arr<const N: usize>(h: &str) -> [u8; N] {
@@ -208,7 +217,11 @@ mod tests {
 
     #[test]
     fn passphrase_vector() {
-        let kek = passphrase_kek(pv::PASSPHRASE, &unhex(pv::SALT).expect("hex"), pv::ITERATIONS);
+        let kek = passphrase_kek(
+            pv::PASSPHRASE,
+            &unhex(pv::SALT).expect("hex"),
+            pv::ITERATIONS,
+        );
         assert_eq!(hex(kek.expose()), pv::KEK);
         assert_eq!(unlock_aad(vectors::VAULT_ID, METHOD_PASSPHRASE), pv::AAD);
         let wrapped = wrap_master_with_nonce(
@@ -219,7 +232,8 @@ mod tests {
             &master(),
         );
         assert_eq!(wrapped, pv::WRAPPED);
-        let m = unwrap_master(&kek, vectors::VAULT_ID, METHOD_PASSPHRASE, pv::WRAPPED).expect("opens");
+        let m =
+            unwrap_master(&kek, vectors::VAULT_ID, METHOD_PASSPHRASE, pv::WRAPPED).expect("opens");
         assert_eq!(m, master());
     }
 
@@ -252,10 +266,16 @@ mod tests {
         assert_eq!(hex(kek.expose()), rv::KEK);
         assert_ne!(hex(hkdf32(&code, "", LABEL_RECOVERY_KEK).expose()), rv::KEK);
         assert_eq!(unlock_aad(vectors::VAULT_ID, METHOD_RECOVERY), rv::AAD);
-        let wrapped =
-            wrap_master_with_nonce(&kek, vectors::VAULT_ID, METHOD_RECOVERY, arr(rv::NONCE), &master());
+        let wrapped = wrap_master_with_nonce(
+            &kek,
+            vectors::VAULT_ID,
+            METHOD_RECOVERY,
+            arr(rv::NONCE),
+            &master(),
+        );
         assert_eq!(wrapped, rv::WRAPPED);
-        let m = unwrap_master(&kek, vectors::VAULT_ID, METHOD_RECOVERY, rv::WRAPPED).expect("opens");
+        let m =
+            unwrap_master(&kek, vectors::VAULT_ID, METHOD_RECOVERY, rv::WRAPPED).expect("opens");
         assert_eq!(m, master());
     }
 
@@ -267,29 +287,43 @@ mod tests {
         let bare = rv::DISPLAY.replace('-', "");
         let messy = format!("  {}\n", lower.replace('-', " - "));
         for input in [lower.as_str(), &spaced, &bare, &messy] {
-            assert_eq!(parse_recovery_code(input).expect("parses"), code, "{input:?}");
+            assert_eq!(
+                parse_recovery_code(input).expect("parses"),
+                code,
+                "{input:?}"
+            );
         }
         let fresh = generate_recovery_code();
-        assert_eq!(parse_recovery_code(&format_recovery_code(&fresh)).expect("round trip"), *fresh);
+        assert_eq!(
+            parse_recovery_code(&format_recovery_code(&fresh)).expect("round trip"),
+            *fresh
+        );
     }
 
     #[test]
     fn recovery_code_errors_are_clear() {
-        let short = &rv::DISPLAY[..rv::DISPLAY.len() - 2];
+        let short = &rv::DISPLAY[..rv::DISPLAY.len() - 1];
         let msg = parse_recovery_code(short).expect_err("short").to_string();
         assert!(msg.contains("expected 52"), "{msg}");
         assert!(msg.contains("found 51"), "{msg}");
         let long = format!("{}A", rv::DISPLAY);
-        assert!(parse_recovery_code(&long).expect_err("long").to_string().contains("found 53"));
+        assert!(parse_recovery_code(&long)
+            .expect_err("long")
+            .to_string()
+            .contains("found 53"));
         let zero = rv::DISPLAY.replacen('O', "0", 1);
-        let msg = parse_recovery_code(&zero).expect_err("bad char").to_string();
+        let msg = parse_recovery_code(&zero)
+            .expect_err("bad char")
+            .to_string();
         assert!(msg.contains("letter O"), "{msg}");
         assert!(msg.contains("character 7"), "{msg}");
         assert!(parse_recovery_code("").is_err());
         assert!(parse_recovery_code("ÄÄÄÄ").is_err());
         // Last character with nonzero trailing bits: 'R' = 0b10001 (the real one, 'Q', is 0b10000).
         let bad_tail = format!("{}R", &rv::DISPLAY[..rv::DISPLAY.len() - 1]);
-        let msg = parse_recovery_code(&bad_tail).expect_err("tail").to_string();
+        let msg = parse_recovery_code(&bad_tail)
+            .expect_err("tail")
+            .to_string();
         assert!(msg.contains("last character"), "{msg}");
     }
 
@@ -308,16 +342,27 @@ mod tests {
         let kek = Key32::generate();
         let wrapped = wrap_master(&kek, "vault-a", "passphrase", &m);
         assert!(wrapped.starts_with("cv1.l3."));
-        assert_eq!(unwrap_master(&kek, "vault-a", "passphrase", &wrapped).expect("opens"), m);
+        assert_eq!(
+            unwrap_master(&kek, "vault-a", "passphrase", &wrapped).expect("opens"),
+            m
+        );
         for (k, v, meth) in [
             (&Key32::generate(), "vault-a", "passphrase"),
             (&kek, "vault-b", "passphrase"),
             (&kek, "vault-a", "recovery"),
         ] {
-            assert!(matches!(unwrap_master(k, v, meth, &wrapped), Err(CryptoError::Decrypt)));
+            assert!(matches!(
+                unwrap_master(k, v, meth, &wrapped),
+                Err(CryptoError::Decrypt)
+            ));
         }
         // A sealed value of the wrong length is refused after it opens.
-        let short = seal::seal(&kek, Tier::L3, &unlock_aad("vault-a", "passphrase"), &[0u8; 31]);
+        let short = seal::seal(
+            &kek,
+            Tier::L3,
+            &unlock_aad("vault-a", "passphrase"),
+            &[0u8; 31],
+        );
         assert!(matches!(
             unwrap_master(&kek, "vault-a", "passphrase", &short),
             Err(CryptoError::Malformed(_))
