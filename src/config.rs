@@ -348,6 +348,17 @@ mod tests {
     }
 
     #[test]
+    fn shipped_example_documents_the_defaults() {
+        let shipped = Config::parse(include_str!("../config/clavitor.yaml")).unwrap();
+        let expected = Config {
+            data_dir: PathBuf::from("/var/lib/clavitor"),
+            token_key_file: Some(PathBuf::from("/var/lib/clavitor/token.key")),
+            ..Config::default()
+        };
+        assert_eq!(shipped, expected);
+    }
+
+    #[test]
     fn sizes() {
         assert_eq!(parse_size("64MiB"), Some(64 << 20));
         assert_eq!(parse_size("1 GiB"), Some(1 << 30));
