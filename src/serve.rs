@@ -38,6 +38,7 @@ pub fn run(config_path: Option<&Path>) -> Result<(), String> {
         None => log::info!("no configuration file; using built-in defaults"),
     }
 
+    raise_fd_limit();
     ensure_private_dir(&config.data_dir)?;
     let keyring = Keyring::load_or_create(&config.token_key_path()).map_err(|e| e.to_string())?;
     let store = Store::open(&config.db_path()).map_err(|e| format!("{}: {e}", config.db_path().display()))?;
@@ -71,6 +72,23 @@ pub fn run(config_path: Option<&Path>) -> Result<(), String> {
     store.close().map_err(|e| format!("closing the database: {e}"))?;
     log::info!("stopped");
     Ok(())
+}
+
+/// tiny_http holds two descriptors per connection and its accept loop ends
+/// for good on any accept error other than ECONNABORTED, so running out of
+/// descriptors (EMFILE) under a connection flood would leave the server
+/// deaf. Raise the soft limit to the hard limit, as most servers do.
+fn raise_fd_limit() {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit with a valid pointer to an rlimit struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            let wanted = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) == 0 {
+                log::debug!("open-file limit raised from {} to {}", lim.rlim_cur, lim.rlim_max);
+            }
+        }
+    }
 }
 
 /// SIGHUP: re-read the configuration and keyring; swap only if both are valid.

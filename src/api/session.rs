@@ -32,14 +32,15 @@ fn wrong() -> ApiError {
 /// POST /api/v1/session
 pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let body: SessionRequest = parse_body(ctx.req)?;
+    // Parse the id first: the throttle keys on it, and only valid ids may take its memory.
+    let vault_id = VaultId::parse(&body.vault_id)
+        .map_err(|e| ApiError::bad_request("CV-1003", format!("vault_id: {e}")))?;
     let ip = ctx.req.peer.to_string();
     if let Some(wait) = ctx.app.throttle.blocked(&ip, &body.vault_id) {
         let mut e = ApiError::new(429, "CV-2011", format!("too many failed attempts; retry in {wait} s"));
         e.retry_after = Some(wait);
         return Err(e);
     }
-    let vault_id = VaultId::parse(&body.vault_id)
-        .map_err(|e| ApiError::bad_request("CV-1003", format!("vault_id: {e}")))?;
     let k_auth = key_field("owner_auth", &body.owner_auth)?;
     let k1 = key_field("l1", &body.l1)?;
 

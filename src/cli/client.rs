@@ -1,1 +1,223 @@
-//! TODO
+//! A small blocking HTTP client for the clavitor API (`ureq` over rustls).
+//!
+//! Every call sends and receives JSON. A 2xx answer is returned as a parsed
+//! [`Value`]; anything else becomes a [`ClientError`] carrying the server's
+//! `{"error":{"code","message"}}`, which converts into a [`CliError`] with the
+//! exit code SPEC section 10 asks for (401/403 → denied, 404 → not found,
+//! 423/429 → locked, everything else → failed).
+//!
+//! Error messages never contain the bearer token or any key: the token only
+//! ever travels in the `Authorization` header, which neither ureq's errors nor
+//! ours print.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::CliError;
+
+/// Connect, send and receive timeouts for one call.
+const TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest response body the client reads (an owner's full entry list).
+const MAX_RESPONSE: u64 = 64 * 1024 * 1024;
+
+/// Why a call failed.
+#[derive(Debug)]
+pub enum ClientError {
+    /// The server could not be reached or answered garbage; the text says why.
+    Network(String),
+    /// The server answered with an error object.
+    Api { status: u16, code: String, message: String },
+}
+
+impl ClientError {
+    /// The server's `CV-` code, if the server answered.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Api { code, .. } => Some(code),
+            ClientError::Network(_) => None,
+        }
+    }
+}
+
+impl From<ClientError> for CliError {
+    fn from(e: ClientError) -> CliError {
+        match e {
+            ClientError::Network(m) => CliError::Failed(m),
+            ClientError::Api { status, code, message } => {
+                let text = format!("{message} [{code}]");
+                match status {
+                    401 | 403 => CliError::Denied(text),
+                    404 => CliError::NotFound(text),
+                    423 | 429 => CliError::Locked(text),
+                    _ => CliError::Failed(format!("server error {status}: {text}")),
+                }
+            }
+        }
+    }
+}
+
+/// A connection to one clavitor server.
+pub struct Client {
+    agent: ureq::Agent,
+    server: String,
+}
+
+impl Client {
+    /// A client for `server` (`http://` or `https://` URL; a trailing `/` is dropped).
+    pub fn new(server: &str) -> Result<Client, CliError> {
+        let server = normalize_server(server)?;
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(TIMEOUT))
+            .timeout_send_request(Some(TIMEOUT))
+            .timeout_send_body(Some(TIMEOUT))
+            .timeout_recv_response(Some(TIMEOUT))
+            .timeout_recv_body(Some(TIMEOUT))
+            .max_redirects(0)
+            .user_agent(concat!("clavitor-cli/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(Client { agent: config.new_agent(), server })
+    }
+
+    /// The server's base URL, as used.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// `GET path` (path starts with `/api/v1/...`, query already encoded).
+    pub fn get(&self, path: &str, token: Option<&str>) -> Result<Value, ClientError> {
+        let mut req = self.agent.get(self.url(path)).header("Accept", "application/json");
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        self.finish(req.call())
+    }
+
+    /// `DELETE path`.
+    pub fn delete(&self, path: &str, token: Option<&str>) -> Result<Value, ClientError> {
+        let mut req = self.agent.delete(self.url(path)).header("Accept", "application/json");
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        self.finish(req.call())
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Result<Value, ClientError> {
+        let bytes = zeroize::Zeroizing::new(serde_json::to_vec(body).expect("JSON values serialize"));
+        let mut req = self
+            .agent
+            .post(self.url(path))
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/json");
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        self.finish(req.send(&bytes[..]))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server)
+    }
+
+    /// Reads the answer: JSON for 2xx, a [`ClientError::Api`] otherwise.
+    fn finish(&self, sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Value, ClientError> {
+        let resp = sent.map_err(|e| ClientError::Network(format!("cannot reach the server at {}: {e}", self.server)))?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .into_body()
+            .with_config()
+            .limit(MAX_RESPONSE)
+            .read_to_vec()
+            .map_err(|e| ClientError::Network(format!("cannot read the answer from {}: {e}", self.server)))?;
+        let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+        if (200..300).contains(&status) {
+            return parsed.ok_or_else(|| {
+                ClientError::Network(format!("the server at {} answered {status} with something that is not JSON", self.server))
+            });
+        }
+        Err(api_error(status, parsed.as_ref()))
+    }
+}
+
+/// Builds the error for a non-2xx answer from its `{"error":{...}}` body.
+fn api_error(status: u16, body: Option<&Value>) -> ClientError {
+    let err = body.map(|b| &b["error"]);
+    let code = err.and_then(|e| e["code"].as_str()).unwrap_or("no code").to_string();
+    let message = err
+        .and_then(|e| e["message"].as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("HTTP {status} without an error message (is this a clavitor server?)"));
+    ClientError::Api { status, code, message }
+}
+
+/// Checks and tidies a server URL.
+pub fn normalize_server(url: &str) -> Result<String, CliError> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(url.to_string()),
+        _ => Err(CliError::Usage(format!(
+            "server URL {:?}: expected http://HOST[:PORT] or https://HOST[:PORT]",
+            url.chars().take(80).collect::<String>()
+        ))),
+    }
+}
+
+/// Percent-encodes a query parameter value (everything but RFC 3986 unreserved characters).
+pub fn encode_query(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Overwrites every string in a JSON value (request bodies carrying keys,
+/// decrypted entries) before it is dropped.
+pub fn wipe_json(v: &mut Value) {
+    use zeroize::Zeroize;
+    match v {
+        Value::String(s) => s.zeroize(),
+        Value::Array(items) => items.iter_mut().for_each(wipe_json),
+        Value::Object(map) => map.values_mut().for_each(wipe_json),
+        _ => {}
+    }
+}
+
+/// Prints exactly one JSON object on stdout (the `--json` contract).
+pub fn print_json(v: &Value) {
+    println!("{v}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode_query("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        assert_eq!(encode_query("me@example.com"), "me%40example.com");
+    }
+
+    #[test]
+    fn server_urls_are_checked() {
+        assert_eq!(normalize_server("http://127.0.0.1:1984/").unwrap(), "http://127.0.0.1:1984");
+        assert!(normalize_server("127.0.0.1:1984").is_err());
+        assert!(normalize_server("https://").is_err());
+    }
+
+    #[test]
+    fn statuses_map_to_exit_codes() {
+        let e = |status| CliError::from(ClientError::Api { status, code: "CV-1".into(), message: "m".into() }).code();
+        assert_eq!((e(401), e(403), e(404), e(423), e(429), e(409), e(500)), (3, 3, 4, 5, 5, 1, 1));
+        let msg = CliError::from(api_error(401, Some(&serde_json::json!({"error": {"code": "CV-2010", "message": "wrong"}}))));
+        assert_eq!(msg.message(), "wrong [CV-2010]");
+        assert!(CliError::from(api_error(502, None)).message().contains("502"));
+    }
+}

@@ -1,6 +1,286 @@
-use super::*;
-pub fn get(_: &GetArgs, _: bool) -> CliResult { Err(CliError::Failed("not yet".into())) }
-pub fn put(_: &PutArgs, _: bool) -> CliResult { Err(CliError::Failed("not yet".into())) }
-pub fn totp(_: &TotpArgs, _: bool) -> CliResult { Err(CliError::Failed("not yet".into())) }
-pub fn list(_: &ListArgs, _: bool) -> CliResult { Err(CliError::Failed("not yet".into())) }
-pub fn rm(_: &RmArgs, _: bool) -> CliResult { Err(CliError::Failed("not yet".into())) }
+//! `clavitor put`, `get`, `totp`, `list` and `rm`.
+//!
+//! L2 and L3 field values are sealed here with K2/K3 before they leave the
+//! machine and opened here after they arrive; tiers come only from
+//! FIELD_SPEC (custom fields are L1). `get` and `totp` work on a [`Session`],
+//! which today is the owner's login; an agent credential can supply the same
+//! shape (K2 only) later.
+
+use serde_json::{json, Value};
+use zeroize::Zeroizing;
+
+use super::client::{encode_query, print_json, wipe_json, Client};
+use super::profile::{self, Session};
+use super::{CliError, CliResult, GetArgs, ListArgs, PutArgs, RmArgs, TotpArgs};
+use crate::crypto::seal::{self, field_aad, Tier};
+use crate::crypto::{Key32, Totp};
+use crate::fieldspec::{self, TypeDef};
+use crate::ids::{EntryId, ScopeId};
+
+/// `clavitor put TYPE --title T ...`: create an entry.
+pub fn put(a: &PutArgs, json: bool) -> CliResult {
+    let def = user_type(&a.entry_type)?;
+    for s in &a.scopes {
+        ScopeId::parse(s).map_err(|e| CliError::Usage(format!("--scope: {e}")))?;
+    }
+    let session = profile::owner_session()?;
+    let entry_id = EntryId::generate().hex();
+    let mut fields = Vec::with_capacity(a.fields.len());
+    for raw in &a.fields {
+        let (name, value) = split_field(raw)?;
+        if fields.iter().any(|f: &Value| f["name"] == name) {
+            return Err(CliError::Usage(format!("--field {name}: given twice")));
+        }
+        let tier = def.field(name).map_or(Tier::L1, |f| f.tier);
+        let stored = seal_value(&session, &entry_id, name, tier, value)?;
+        fields.push(json!({"name": name, "tier": tier.as_str(), "value": stored.as_str()}));
+    }
+    let body = json!({
+        "entry_id": entry_id,
+        "type": def.name,
+        "title": a.title,
+        "urls": a.urls,
+        "notes": a.notes.as_deref().unwrap_or(""),
+        "folder": a.folder.as_deref().unwrap_or(""),
+        "fields": fields,
+        "scopes": a.scopes,
+    });
+    let answer = client(&session)?.post("/api/v1/entries", Some(&session.token), &body)?;
+    let version = answer["version"].as_i64().unwrap_or(1);
+    if json {
+        print_json(&json!({"entry_id": entry_id, "version": version}));
+    } else {
+        println!("{entry_id}");
+    }
+    Ok(())
+}
+
+/// A creatable type from FIELD_SPEC, or a usage error listing them.
+fn user_type(name: &str) -> Result<&'static TypeDef, CliError> {
+    fieldspec::entry_type(name).filter(|t| !t.system).ok_or_else(|| {
+        let types: Vec<_> = fieldspec::user_type_names().collect();
+        CliError::Usage(format!("unknown entry type {name:?}; expected one of: {}", types.join(", ")))
+    })
+}
+
+/// `name=value`, with the name checked against the server's rule.
+fn split_field(raw: &str) -> Result<(&str, &str), CliError> {
+    let (name, value) =
+        raw.split_once('=').ok_or_else(|| CliError::Usage("--field: expected NAME=VALUE".to_string()))?;
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !ok {
+        return Err(CliError::Usage(format!(
+            "--field {:?}: a field name is 1-64 characters a-z, 0-9 or _",
+            name.chars().take(40).collect::<String>()
+        )));
+    }
+    Ok((name, value))
+}
+
+/// The key for a client-sealed tier; `None` for L1.
+fn tier_key(session: &Session, tier: Tier) -> Result<Option<&Key32>, CliError> {
+    match tier {
+        Tier::L1 => Ok(None),
+        Tier::L2 => Ok(Some(&session.k2)),
+        Tier::L3 => session
+            .k3
+            .as_ref()
+            .map(Some)
+            .ok_or_else(|| CliError::Denied("owner-only (L3) fields need the owner's login".into())),
+    }
+}
+
+/// The value as stored: plaintext for L1, sealed for L2/L3.
+fn seal_value(s: &Session, entry: &str, name: &str, tier: Tier, value: &str) -> Result<Zeroizing<String>, CliError> {
+    Ok(Zeroizing::new(match tier_key(s, tier)? {
+        None => value.to_string(),
+        Some(k) => seal::seal(k, tier, &field_aad(&s.vault_id, entry, name, tier), value.as_bytes()),
+    }))
+}
+
+/// `clavitor get QUERY [--field NAME]`.
+pub fn get(a: &GetArgs, json: bool) -> CliResult {
+    let session = profile::owner_session()?;
+    let mut entry = fetch_decrypted(&session, &a.query)?;
+    let shown = show(&entry, a.field.as_deref(), json);
+    wipe_json(&mut entry);
+    shown
+}
+
+/// Prints the entry, or one of its values, as `get` was asked.
+fn show(entry: &Value, field: Option<&str>, json: bool) -> CliResult {
+    match (field, json) {
+        (Some(name), _) => {
+            let value = pick(entry, name)?;
+            if json {
+                print_json(&json!({"name": name, "value": value.as_str()}));
+            } else {
+                println!("{}", value.as_str());
+            }
+        }
+        (None, true) => print_json(entry),
+        (None, false) => print_entry(entry),
+    }
+    Ok(())
+}
+
+/// `clavitor totp QUERY`: the current code of the entry's `totp` field.
+pub fn totp(a: &TotpArgs, json: bool) -> CliResult {
+    let session = profile::owner_session()?;
+    let mut entry = fetch_decrypted(&session, &a.query)?;
+    let parsed = field_value(&entry, "totp")
+        .ok_or_else(|| CliError::NotFound("this entry has no totp field".into()))
+        .and_then(|s| Totp::parse(s).map_err(|e| CliError::Failed(format!("the entry's totp field: {e}"))));
+    wipe_json(&mut entry);
+    let totp = parsed?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .map_err(|_| CliError::Failed("the system clock is before 1970".into()))?;
+    let code = totp.code_at(now);
+    if json {
+        print_json(&json!({"code": code, "seconds_remaining": totp.seconds_remaining(now)}));
+    } else {
+        println!("{code}");
+    }
+    Ok(())
+}
+
+/// Fetches an entry by id or exact title and opens its L2/L3 values.
+pub fn fetch_decrypted(session: &Session, query: &str) -> Result<Value, CliError> {
+    let path = match EntryId::parse(query) {
+        Ok(id) => format!("/api/v1/entries/{}", id.hex()),
+        Err(_) => format!("/api/v1/entries/lookup?title={}", encode_query(query)),
+    };
+    let mut entry = client(session)?.get(&path, Some(&session.token)).map_err(|e| match CliError::from(e) {
+        CliError::NotFound(_) => CliError::NotFound(format!("no entry matches {query:?} (exact title or entry id)")),
+        other => other,
+    })?;
+    decrypt_fields(session, &mut entry)?;
+    Ok(entry)
+}
+
+/// Replaces every sealed field value with its plaintext.
+fn decrypt_fields(session: &Session, entry: &mut Value) -> Result<(), CliError> {
+    let entry_id = entry["entry_id"].as_str().unwrap_or_default().to_string();
+    let Some(fields) = entry.get_mut("fields").and_then(Value::as_array_mut) else { return Ok(()) };
+    for field in fields {
+        let tier = field["tier"].as_str().and_then(Tier::parse).unwrap_or(Tier::L1);
+        let Some(key) = tier_key(session, tier)? else { continue };
+        let name = field["name"].as_str().unwrap_or_default().to_string();
+        let sealed = field["value"].as_str().unwrap_or_default();
+        let plain = seal::open(key, tier, &field_aad(&session.vault_id, &entry_id, &name, tier), sealed).map_err(|_| {
+            CliError::Failed(format!(
+                "field {name:?} of entry {entry_id} does not decrypt with this vault's keys (moved or altered?)"
+            ))
+        })?;
+        let text = String::from_utf8(plain.to_vec())
+            .map_err(|_| CliError::Failed(format!("field {name:?} of entry {entry_id} is not UTF-8")))?;
+        field["value"] = Value::String(text);
+    }
+    Ok(())
+}
+
+/// A field's (decrypted) value by name.
+fn field_value<'a>(entry: &'a Value, name: &str) -> Option<&'a str> {
+    entry["fields"].as_array()?.iter().find(|f| f["name"] == name).and_then(|f| f["value"].as_str())
+}
+
+/// `--field NAME`: a field by name or label, or title/notes/url/folder.
+fn pick(entry: &Value, name: &str) -> Result<Zeroizing<String>, CliError> {
+    if let Some(v) = field_value(entry, name) {
+        return Ok(Zeroizing::new(v.to_string()));
+    }
+    let by_label = entry["fields"]
+        .as_array()
+        .and_then(|fs| fs.iter().find(|f| f["label"].as_str().is_some_and(|l| l.eq_ignore_ascii_case(name))));
+    if let Some(v) = by_label.and_then(|f| f["value"].as_str()) {
+        return Ok(Zeroizing::new(v.to_string()));
+    }
+    let builtin = match name {
+        "title" | "notes" | "folder" | "type" => entry[name].as_str(),
+        "url" => entry["urls"].get(0).and_then(Value::as_str),
+        "id" | "entry_id" => entry["entry_id"].as_str(),
+        _ => None,
+    };
+    builtin
+        .map(|v| Zeroizing::new(v.to_string()))
+        .ok_or_else(|| CliError::NotFound(format!("this entry has no field {name:?}")))
+}
+
+/// The readable listing of `get` without `--field`.
+fn print_entry(e: &Value) {
+    let s = |k: &str| clean(e[k].as_str().unwrap_or_default());
+    println!("Title:  {}", s("title"));
+    println!("Type:   {}", s("type"));
+    println!("Id:     {}", s("entry_id"));
+    for u in e["urls"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        println!("URL:    {}", clean(u));
+    }
+    if !s("folder").is_empty() {
+        println!("Folder: {}", s("folder"));
+    }
+    for f in e["fields"].as_array().into_iter().flatten() {
+        let label = clean(f["label"].as_str().or(f["name"].as_str()).unwrap_or_default());
+        println!("{label}: {}", f["value"].as_str().unwrap_or_default());
+    }
+    let notes = e["notes"].as_str().unwrap_or_default();
+    if !notes.is_empty() {
+        println!("Notes:");
+        for line in notes.lines() {
+            println!("  {line}");
+        }
+    }
+}
+
+/// Drops control characters so stored text cannot drive the terminal.
+fn clean(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// `clavitor list [--type T]`.
+pub fn list(a: &ListArgs, json: bool) -> CliResult {
+    let session = profile::owner_session()?;
+    let path = match &a.entry_type {
+        Some(t) => {
+            if fieldspec::entry_type(t).is_none() {
+                user_type(t)?;
+            }
+            format!("/api/v1/entries?type={}", encode_query(t))
+        }
+        None => "/api/v1/entries".to_string(),
+    };
+    let answer = client(&session)?.get(&path, Some(&session.token))?;
+    if json {
+        print_json(&answer);
+        return Ok(());
+    }
+    let rows = answer["entries"].as_array().cloned().unwrap_or_default();
+    let col = |v: &Value, k: &str| clean(v[k].as_str().unwrap_or_default());
+    let type_w = rows.iter().map(|r| col(r, "type").chars().count()).max().unwrap_or(0).max(4);
+    let title_w = rows.iter().map(|r| col(r, "title").chars().count()).max().unwrap_or(0).clamp(5, 48);
+    println!("{:<32}  {:<type_w$}  {:<title_w$}  FOLDER", "ID", "TYPE", "TITLE");
+    for r in &rows {
+        println!("{:<32}  {:<type_w$}  {:<title_w$}  {}", col(r, "entry_id"), col(r, "type"), col(r, "title"), col(r, "folder"));
+    }
+    Ok(())
+}
+
+/// `clavitor rm ID`: soft-delete an entry.
+pub fn rm(a: &RmArgs, json: bool) -> CliResult {
+    let id = EntryId::parse(&a.id).map_err(|e| CliError::Usage(format!("entry id: {e}")))?.hex();
+    let session = profile::owner_session()?;
+    client(&session)?.delete(&format!("/api/v1/entries/{id}"), Some(&session.token))?;
+    if json {
+        print_json(&json!({"entry_id": id, "deleted": true}));
+    } else {
+        println!("deleted {id}");
+    }
+    Ok(())
+}
+
+fn client(session: &Session) -> Result<Client, CliError> {
+    Client::new(&session.server)
+}

@@ -1,1 +1,197 @@
-//! TODO
+//! Client state on disk: which server to talk to, and the owner session.
+//!
+//! Location: `$XDG_CONFIG_HOME/clavitor/`, or `$HOME/.config/clavitor/` when
+//! `XDG_CONFIG_HOME` is unset or empty. The directory is created 0700; every
+//! file is created 0600 and replaced atomically (temporary file in the same
+//! directory, `fsync`, `rename`), so a crash never leaves half a session.
+//!
+//! * `config.json` = `{"server"}`: the last server URL given with `--server`.
+//!   The default server is that one, else `http://127.0.0.1:1984` (the
+//!   server's built-in listen address).
+//! * `session.json` = `{"server","vault_id","token","expires_at","k2","k3"}`
+//!   (keys base64url). The CLI keeps K2 and K3 because it seals and opens
+//!   L2/L3 values locally. It deliberately does **not** keep M, K_auth or K1:
+//!   K1 travels only inside the server-sealed wire token, so a stolen
+//!   session file expires with its token and cannot mint new sessions or
+//!   read L1 data without the server. (K2/K3 in the file are the price of
+//!   not asking for the passphrase on every command; the file is 0600 and
+//!   `clavitor logout` deletes it.)
+
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use super::CliError;
+use crate::crypto::{b64, unb64, Key32};
+
+/// Where a client talks to when nothing else is known.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:1984";
+
+const SESSION_FILE: &str = "session.json";
+const CONFIG_FILE: &str = "config.json";
+
+/// What a client needs to act on a vault: where, as whom, and the client-side
+/// tier keys. Today it comes from an owner login (`session.json`); an agent's
+/// client credential (`cvc1.`) yields the same shape with `k3: None`.
+pub struct Session {
+    pub server: String,
+    pub vault_id: String,
+    pub token: Zeroizing<String>,
+    /// RFC 3339; informational (the server enforces expiry).
+    pub expires_at: String,
+    pub k2: Key32,
+    /// K3 — owner sessions only.
+    pub k3: Option<Key32>,
+}
+
+/// `session.json` as stored; wiped from memory on drop.
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(deny_unknown_fields)]
+struct SessionFile {
+    server: String,
+    vault_id: String,
+    token: String,
+    expires_at: String,
+    k2: String,
+    k3: String,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct ConfigFile {
+    #[serde(default)]
+    server: Option<String>,
+}
+
+/// `$XDG_CONFIG_HOME/clavitor` or `$HOME/.config/clavitor`.
+pub fn config_dir() -> Result<PathBuf, CliError> {
+    let nonempty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(x) = nonempty("XDG_CONFIG_HOME") {
+        return Ok(x.join("clavitor"));
+    }
+    nonempty("HOME")
+        .map(|h| h.join(".config").join("clavitor"))
+        .ok_or_else(|| CliError::Failed("cannot find a config directory: set XDG_CONFIG_HOME or HOME".into()))
+}
+
+/// Creates the config directory (0700), tightening it if it already exists.
+fn ensure_dir() -> Result<PathBuf, CliError> {
+    let dir = config_dir()?;
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| CliError::Failed(format!("{}: cannot create the config directory: {e}", dir.display())))?;
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+        .map_err(|e| CliError::Failed(format!("{}: cannot set permissions: {e}", dir.display())))?;
+    Ok(dir)
+}
+
+/// Writes `data` to `dir/name` atomically with mode 0600.
+fn write_private(dir: &Path, name: &str, data: &[u8]) -> Result<(), CliError> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let fail = |e: std::io::Error| CliError::Failed(format!("{}: cannot write: {e}", path.display()));
+    let _ = fs::remove_file(&tmp);
+    let result = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        fs::rename(&tmp, &path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(fail)
+}
+
+/// Reads `dir/name`, `None` if it does not exist.
+fn read_private(dir: &Path, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, CliError> {
+    let path = dir.join(name);
+    match fs::read(&path) {
+        Ok(b) => Ok(Some(Zeroizing::new(b))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CliError::Failed(format!("{}: cannot read: {e}", path.display()))),
+    }
+}
+
+/// The server to use: `flag`, else the saved one, else [`DEFAULT_SERVER`].
+pub fn resolve_server(flag: Option<&str>) -> Result<String, CliError> {
+    if let Some(s) = flag {
+        return super::client::normalize_server(s);
+    }
+    let saved = read_private(&config_dir()?, CONFIG_FILE)?
+        .and_then(|b| serde_json::from_slice::<ConfigFile>(&b).ok())
+        .and_then(|c| c.server);
+    super::client::normalize_server(saved.as_deref().unwrap_or(DEFAULT_SERVER))
+}
+
+/// Remembers `server` as the default for later commands.
+pub fn remember_server(server: &str) -> Result<(), CliError> {
+    let dir = ensure_dir()?;
+    let body = serde_json::to_vec_pretty(&ConfigFile { server: Some(server.to_string()) }).expect("config serializes");
+    write_private(&dir, CONFIG_FILE, &body)
+}
+
+/// Saves an owner session (replacing any previous one).
+pub fn save_session(s: &Session) -> Result<(), CliError> {
+    let dir = ensure_dir()?;
+    let file = SessionFile {
+        server: s.server.clone(),
+        vault_id: s.vault_id.clone(),
+        token: s.token.to_string(),
+        expires_at: s.expires_at.clone(),
+        k2: b64(s.k2.expose()),
+        k3: s.k3.as_ref().map(|k| b64(k.expose())).unwrap_or_default(),
+    };
+    let body = Zeroizing::new(serde_json::to_vec_pretty(&file).expect("session serializes"));
+    write_private(&dir, SESSION_FILE, &body)
+}
+
+/// Loads the owner session, `None` when not logged in.
+pub fn load_session() -> Result<Option<Session>, CliError> {
+    let dir = config_dir()?;
+    let Some(bytes) = read_private(&dir, SESSION_FILE)? else { return Ok(None) };
+    let corrupt = || {
+        CliError::Failed(format!(
+            "{}: unreadable session file; run `clavitor logout` and `clavitor login` again",
+            dir.join(SESSION_FILE).display()
+        ))
+    };
+    let file: SessionFile = serde_json::from_slice(&bytes).map_err(|_| corrupt())?;
+    let key = |s: &str| unb64(s).ok().map(Zeroizing::new).and_then(|b| Key32::from_slice(&b).ok());
+    let k2 = key(&file.k2).ok_or_else(corrupt)?;
+    let k3 = if file.k3.is_empty() { None } else { Some(key(&file.k3).ok_or_else(corrupt)?) };
+    Ok(Some(Session {
+        server: file.server.clone(),
+        vault_id: file.vault_id.clone(),
+        token: Zeroizing::new(file.token.clone()),
+        expires_at: file.expires_at.clone(),
+        k2,
+        k3,
+    }))
+}
+
+/// Deletes the session file; `false` if there was none.
+pub fn delete_session() -> Result<bool, CliError> {
+    let path = config_dir()?.join(SESSION_FILE);
+    match fs::remove_file(&path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(CliError::Failed(format!("{}: cannot delete: {e}", path.display()))),
+    }
+}
+
+/// The owner session, or "not logged in" (exit 3). An expired session is
+/// reported as such rather than sent to the server.
+pub fn owner_session() -> Result<Session, CliError> {
+    let s = load_session()?.ok_or_else(|| CliError::Denied("not logged in: run `clavitor login`".into()))?;
+    let expired = humantime::parse_rfc3339_weak(&s.expires_at).is_ok_and(|t| t <= std::time::SystemTime::now());
+    if expired {
+        return Err(CliError::Denied("session expired: run `clavitor login`".into()));
+    }
+    Ok(s)
+}

@@ -141,7 +141,8 @@ fn worker<H: Handler>(server: &tiny_http::Server, handler: &H, local: &mut H::Lo
                 if handler.stopping() {
                     return;
                 }
-                log::warn!("HTTP receive error: {e}");
+                // tiny_http reports accept-loop failures this way; after one it accepts no more connections.
+                log::error!("HTTP accept loop failed: {e}; new connections may not be accepted until restart");
             }
         }
     }

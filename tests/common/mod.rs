@@ -259,3 +259,79 @@ pub fn any_file_contains(dir: &Path, needle: &[u8]) -> Option<PathBuf> {
         std::fs::read(p).map(|b| b.windows(needle.len()).any(|w| w == needle)).unwrap_or(false)
     })
 }
+
+use clavitor::crypto::keys::{l1_check, owner_verifier};
+use clavitor::crypto::seal::{self, Tier};
+use clavitor::crypto::unlock::{recovery_kek, wrap_master};
+use clavitor::crypto::{b64, MasterSecret, VaultKeys};
+
+/// A vault made through the real API, with its keys kept client-side as an owner client would.
+pub struct TestVault {
+    pub vault_id: String,
+    pub master: MasterSecret,
+    pub keys: VaultKeys,
+    pub token: String,
+}
+
+impl TestVault {
+    /// Creates a vault (recovery-code unlock only, so no slow PBKDF2) and logs in.
+    pub fn create(server: &TestServer) -> TestVault {
+        let vault_id = clavitor::crypto::hex(&clavitor::crypto::random_bytes::<16>());
+        let master = MasterSecret::generate();
+        let keys = master.derive(&vault_id);
+        let code = clavitor::crypto::random_bytes::<32>();
+        let wrapped = wrap_master(&recovery_kek(&code, &vault_id), &vault_id, "recovery", &master);
+        let body = json!({
+            "vault_id": vault_id,
+            "owner_verifier": b64(&owner_verifier(&keys.auth)),
+            "l1_check": b64(&l1_check(&keys.l1)),
+            "unlock": [{"method_id": "recovery", "kind": "recovery", "kdf": {"alg": "hkdf-sha256"}, "wrapped": wrapped}],
+        });
+        let (st, v) = call(&server.url, "POST", "/api/v1/vaults", None, Some(&body));
+        assert_eq!(st, 201, "create vault: {v}");
+        let mut tv = TestVault { vault_id, master, keys, token: String::new() };
+        tv.login(server);
+        tv
+    }
+
+    /// The body of a valid session request.
+    pub fn session_body(&self) -> Value {
+        json!({"vault_id": self.vault_id, "owner_auth": b64(self.keys.auth.expose()), "l1": b64(self.keys.l1.expose())})
+    }
+
+    /// A fresh owner session.
+    pub fn login(&mut self, server: &TestServer) {
+        let (st, v) = call(&server.url, "POST", "/api/v1/session", None, Some(&self.session_body()));
+        assert_eq!(st, 201, "session: {v}");
+        self.token = v["token"].as_str().unwrap().to_string();
+    }
+
+    /// Seals an L2 value for a field of an entry, as the client does.
+    pub fn seal_l2(&self, entry_id: &str, name: &str, value: &str) -> String {
+        seal::seal(&self.keys.l2, Tier::L2, &seal::field_aad(&self.vault_id, entry_id, name, Tier::L2), value.as_bytes())
+    }
+
+    /// Opens an L2 value.
+    pub fn open_l2(&self, entry_id: &str, name: &str, sealed: &str) -> String {
+        let p = seal::open(&self.keys.l2, Tier::L2, &seal::field_aad(&self.vault_id, entry_id, name, Tier::L2), sealed).unwrap();
+        String::from_utf8(p.to_vec()).unwrap()
+    }
+
+    /// A login entry body with a sealed password; returns (entry_id, body).
+    pub fn login_entry(&self, title: &str, username: &str, password: &str) -> (String, Value) {
+        let id = clavitor::crypto::hex(&clavitor::crypto::random_bytes::<16>());
+        let body = json!({
+            "entry_id": id, "type": "login", "title": title, "urls": ["https://example.com/login"],
+            "fields": [
+                {"name": "username", "value": username},
+                {"name": "password", "value": self.seal_l2(&id, "password", password)},
+            ],
+        });
+        (id, body)
+    }
+
+    /// Owner API call with this vault's token.
+    pub fn call(&self, server: &TestServer, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        call(&server.url, method, path, Some(&self.token), body)
+    }
+}
