@@ -107,11 +107,14 @@ pub struct Limits {
     pub max_import_body: u64,
     #[serde(deserialize_with = "de_positive_secs")]
     pub idle_timeout_s: u64,
+    /// Cap on the database file; 0 = none. Writes past it fail and change nothing.
+    #[serde(deserialize_with = "de_size_or_zero")]
+    pub max_db_size: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body: 1 << 20, max_import_body: 64 << 20, idle_timeout_s: 30 }
+        Limits { max_body: 1 << 20, max_import_body: 64 << 20, idle_timeout_s: 30, max_db_size: 0 }
     }
 }
 
@@ -281,6 +284,24 @@ fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     };
     if !(1024..=(4u64 << 30)).contains(&n) {
         return Err(de::Error::custom(format!("expected a size from 1KiB to 4GiB, got {n} bytes")));
+    }
+    Ok(n)
+}
+
+fn de_size_or_zero<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Bytes(u64),
+        Text(String),
+    }
+    let n = match Raw::deserialize(d)? {
+        Raw::Bytes(n) => n,
+        Raw::Text(s) => parse_size(&s)
+            .ok_or_else(|| de::Error::custom(format!("expected 0 (no cap) or a size like \"512MiB\", got {s:?}")))?,
+    };
+    if n != 0 && n < 64 * 1024 {
+        return Err(de::Error::custom(format!("expected 0 (no cap) or at least 64KiB, got {n} bytes")));
     }
     Ok(n)
 }

@@ -13,5 +13,6 @@ pub mod fieldspec;
 pub mod http;
 pub mod ids;
 pub mod logging;
+pub mod policy;
 pub mod serve;
 pub mod vault;

@@ -144,7 +144,7 @@ fn server_secret(store: &Store) -> Result<Key32, String> {
 /// token to `data_dir/setup-token` (0600) and logs where it is, never its value.
 fn setup_token(config: &Config, store: &Store) -> Result<Option<SetupToken>, String> {
     let file: PathBuf = config.data_dir.join("setup-token");
-    let vaults = store.vault_count().map_err(|e| e.to_string())?;
+    let vaults = store.db().vault_count().map_err(|e| e.to_string())?;
     if config.registration != Registration::Closed || vaults > 0 {
         let _ = fs::remove_file(&file);
         return Ok(None);

@@ -1,14 +1,16 @@
-//! Who is calling: turns the `Authorization: Bearer cvt0.…` header into a
-//! [`Principal`], or refuses with 401.
+//! Who is calling: turns `Authorization: Bearer cvt0.…` into a
+//! [`Principal`], or refuses with 401. Agent refusals are audited.
 
 use super::{ApiError, Ctx, Result};
 use crate::crypto::keys;
+use crate::crypto::seal::{self, Tier};
 use crate::crypto::token::{self, PrincipalKind};
 use crate::crypto::{ct_eq, Key32};
-use crate::ids::VaultId;
-use crate::vault::VaultRow;
+use crate::ids::{EntryId, VaultId};
+use crate::policy::{self, AgentRecord};
+use crate::vault::{ActorKind, AuditEvent, Db, EntryRow, Outcome, VaultRow};
 
-/// The vault owner, with the vault row and K1.
+/// The vault owner, with the vault row and K1 (from the token; lives for one request).
 pub struct Owner {
     pub vault: VaultRow,
     pub k1: Key32,
@@ -20,41 +22,165 @@ impl Owner {
     }
 }
 
+/// An agent whose token checked out (it may still be locked or off its allowlist: see [`gate`]).
+pub struct Agent {
+    pub vault: VaultRow,
+    pub id: EntryId,
+    pub record: AgentRecord,
+    pub k1: Key32,
+}
+
+impl Agent {
+    pub fn vault_id(&self) -> &VaultId {
+        &self.vault.vault_id
+    }
+}
+
+/// An authenticated caller.
+pub enum Principal {
+    Owner(Owner),
+    Agent(Agent),
+}
+
 fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 fn invalid() -> ApiError {
-    ApiError::new(401, "CV-2002", "invalid token: it does not open, or its vault no longer exists")
+    ApiError::new(401, "CV-2002", "invalid token: it does not open, or what it names no longer exists")
 }
 
-/// Owner-only routes. Checks the bearer token: it opens, is unexpired, its
-/// vault exists, its K1 matches the vault, and its generation is current.
-/// Agents get the same 403 as for anything else they may not see.
-pub fn require_owner(ctx: &Ctx<'_>) -> Result<Owner> {
-    let header = ctx.req.header("authorization").ok_or_else(|| {
-        ApiError::new(401, "CV-2001", "missing token: send `Authorization: Bearer <token>`")
-    })?;
+/// The audit event for something an agent did.
+pub fn agent_event(ctx: &Ctx<'_>, agent: &EntryId, action: &'static str, entry: Option<EntryId>, outcome: Outcome, reason: Option<&'static str>) -> AuditEvent {
+    AuditEvent {
+        actor_kind: ActorKind::Agent,
+        actor_id: agent.hex(),
+        action,
+        entry_id: entry,
+        outcome,
+        reason,
+        source_ip: ctx.req.peer.to_string(),
+    }
+}
+
+/// The audit event for something the owner did.
+pub fn owner_event(ctx: &Ctx<'_>, action: &'static str, entry: Option<EntryId>, outcome: Outcome, reason: Option<&'static str>) -> AuditEvent {
+    AuditEvent { actor_kind: ActorKind::Owner, actor_id: String::new(), action, entry_id: entry, outcome, reason, source_ip: ctx.req.peer.to_string() }
+}
+
+/// Writes one audit row on its own; an error means the log is unavailable (503).
+pub fn audit_alone(ctx: &mut Ctx<'_>, vault: &VaultId, ev: AuditEvent) -> Result<()> {
+    ctx.store.write(|db| db.audit(vault, &ev).map_err(ApiError::from)).map_err(|_| audit_unavailable())
+}
+
+/// Fail-closed answer: the audit row did not commit, so nothing is released.
+pub fn audit_unavailable() -> ApiError {
+    ApiError::new(503, "CV-5031", "audit log unavailable: the request was not carried out and nothing was released")
+}
+
+/// Checks the bearer token: it opens, is unexpired, its vault exists and
+/// its K1 matches; for owners the session generation is current, for agents
+/// the agent exists and its token generation is current.
+pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
+    let header = ctx
+        .req
+        .header("authorization")
+        .ok_or_else(|| ApiError::new(401, "CV-2001", "missing token: send `Authorization: Bearer <token>`"))?;
     let raw = header
         .strip_prefix("Bearer ")
         .ok_or_else(|| ApiError::new(401, "CV-2001", "malformed Authorization header: expected `Bearer <token>`"))?
         .trim();
     let claims = token::open_token(&ctx.app.keyring(), raw).map_err(|_| invalid())?;
-    if claims.expires_at != 0 && claims.expires_at <= unix_now() {
-        return Err(ApiError::new(401, "CV-2003", "token expired: log in again"));
-    }
     let vault_id = VaultId::from_bytes(claims.vault_id);
-    let vault = ctx.store.vault(&vault_id)?.ok_or_else(invalid)?;
+    let vault = ctx.store.db().vault(&vault_id)?.ok_or_else(invalid)?;
     if !ct_eq(&keys::l1_check(&claims.k1), &vault.l1_check) {
         return Err(invalid());
     }
+    let expired = claims.is_expired(unix_now());
     match claims.kind {
         PrincipalKind::Owner => {
+            if expired {
+                return Err(ApiError::new(401, "CV-2003", "token expired: log in again"));
+            }
             if claims.generation != vault.session_generation {
                 return Err(ApiError::new(401, "CV-2004", "session revoked (logged out everywhere): log in again"));
             }
-            Ok(Owner { vault, k1: claims.k1.clone() })
+            Ok(Principal::Owner(Owner { vault, k1: claims.k1.clone() }))
         }
-        PrincipalKind::Agent => Err(ApiError::access_denied()),
+        PrincipalKind::Agent => {
+            let agent_id = EntryId::from_bytes(claims.principal_id);
+            let record = load_agent(&ctx.store.db(), &vault_id, &agent_id, &claims.k1)?;
+            let valid = record.as_ref().is_some_and(|(_, r)| r.token_generation == claims.generation && !expired && !record_expired(r));
+            match record {
+                Some((_, record)) if valid => Ok(Principal::Agent(Agent { vault, id: agent_id, record, k1: claims.k1.clone() })),
+                _ => {
+                    // The token opened, so it names this vault: the refusal belongs in its log.
+                    let ev = agent_event(ctx, &agent_id, "authenticate", None, Outcome::Denied, Some("token_invalid"));
+                    audit_alone(ctx, &vault_id, ev)?;
+                    Err(invalid())
+                }
+            }
+        }
     }
+}
+
+fn record_expired(r: &AgentRecord) -> bool {
+    r.expires_at
+        .as_deref()
+        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        .is_some_and(|t| t <= std::time::SystemTime::now())
+}
+
+/// Loads and opens an agent's record; `None` if there is no live agent with that id.
+pub fn load_agent(db: &Db<'_>, vault: &VaultId, id: &EntryId, k1: &Key32) -> Result<Option<(EntryRow, AgentRecord)>> {
+    let Some(row) = db.entry(vault, id)?.filter(|r| !r.deleted && r.entry_type == "agent") else {
+        return Ok(None);
+    };
+    let record = open_record(k1, vault, &row)?;
+    Ok(Some((row, record)))
+}
+
+/// Opens a system entry's sealed record.
+pub fn open_record<T: serde::de::DeserializeOwned>(k1: &Key32, vault: &VaultId, row: &EntryRow) -> Result<T> {
+    let aad = seal::field_aad(&vault.hex(), &row.entry_id.hex(), "doc", Tier::L1);
+    let plain = seal::open(k1, Tier::L1, &aad, &row.doc).map_err(|_| {
+        log::error!("system entry {} of vault {vault} does not open with the session key", row.entry_id);
+        ApiError::internal()
+    })?;
+    serde_json::from_slice(&plain).map_err(|_| {
+        log::error!("system entry {} of vault {vault} holds an unreadable record", row.entry_id);
+        ApiError::internal()
+    })
+}
+
+/// Owner-only routes. An agent gets 403, and the attempt is audited.
+pub fn require_owner(ctx: &mut Ctx<'_>) -> Result<Owner> {
+    match authenticate(ctx)? {
+        Principal::Owner(o) => Ok(o),
+        Principal::Agent(a) => {
+            let ev = agent_event(ctx, &a.id, "owner_route", None, Outcome::Denied, Some("owner_only"));
+            audit_alone(ctx, a.vault_id(), ev)?;
+            Err(ApiError::access_denied())
+        }
+    }
+}
+
+/// Checks an agent's source address and lock before it may do anything; refusals are audited.
+pub fn gate(ctx: &mut Ctx<'_>, agent: &Agent, action: &'static str) -> Result<()> {
+    if !policy::ip_allowed(&agent.record, ctx.req.peer) {
+        let ev = agent_event(ctx, &agent.id, action, None, Outcome::Denied, Some("ip_refused"));
+        audit_alone(ctx, agent.vault_id(), ev)?;
+        return Err(ApiError::new(403, "CV-2043", "Access denied: this address is not in the agent's allowlist"));
+    }
+    if agent.record.locked {
+        let ev = agent_event(ctx, &agent.id, action, None, Outcome::Denied, Some("agent_locked"));
+        audit_alone(ctx, agent.vault_id(), ev)?;
+        return Err(locked());
+    }
+    Ok(())
+}
+
+/// 423 for a locked agent.
+pub fn locked() -> ApiError {
+    ApiError::new(423, "CV-4230", "agent locked after repeated rate-limit violations; the owner must unlock it")
 }

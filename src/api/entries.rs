@@ -1,17 +1,22 @@
 //! Entry routes. The server seals and opens the whole document with K1
 //! from the caller's token; L2/L3 values inside stay client-sealed.
+//! Agents reach only `get`, `lookup` and (with `can_write`) `create`, each
+//! through `policy::agent_can_access` / `agent_can_write_into`, and every
+//! read is audited before anything is released.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::{require_owner, Owner};
+use super::auth::{self, agent_event, audit_unavailable, owner_event, require_owner, Agent, Owner, Principal};
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::crypto::keys::{title_index, title_key};
 use crate::crypto::seal::{self, Tier};
+use crate::crypto::Key32;
 use crate::entry::{scopes_column, scopes_from_column, Document, EntryInput, ValidEntry};
 use crate::http::Reply;
 use crate::ids::{EntryId, VaultId};
-use crate::vault::{now_ms, EntryRow, NewEntry};
+use crate::policy::{self, EntryMeta, RateDecision, ReadCounts};
+use crate::vault::{now_ms, EntryRow, NewEntry, Outcome};
 
 const MAX_BATCH: usize = 1000;
 
@@ -24,10 +29,10 @@ fn doc_aad(vault: &VaultId, entry: &EntryId) -> String {
 }
 
 /// Seals a validated entry into a row.
-fn seal_entry(owner: &Owner, id: EntryId, valid: ValidEntry, created_ms: i64, now_ms: i64) -> NewEntry {
+fn seal_entry(k1: &Key32, vault: &VaultId, id: EntryId, valid: ValidEntry, created_ms: i64, now_ms: i64) -> NewEntry {
     let plaintext = serde_json::to_vec(&valid.doc).expect("documents serialize");
-    let doc = seal::seal(&owner.k1, Tier::L1, &doc_aad(owner.id(), &id), &plaintext);
-    let idx = title_index(&title_key(&owner.k1, &owner.id().hex()), &valid.doc.title);
+    let doc = seal::seal(k1, Tier::L1, &doc_aad(vault, &id), &plaintext);
+    let idx = title_index(&title_key(k1, &vault.hex()), &valid.doc.title);
     NewEntry {
         entry_id: id,
         entry_type: valid.doc.entry_type.clone(),
@@ -40,13 +45,13 @@ fn seal_entry(owner: &Owner, id: EntryId, valid: ValidEntry, created_ms: i64, no
 }
 
 /// Opens a stored row's document.
-fn open_doc(owner: &Owner, row: &EntryRow) -> Result<Document> {
-    let plain = seal::open(&owner.k1, Tier::L1, &doc_aad(owner.id(), &row.entry_id), &row.doc).map_err(|_| {
-        log::error!("entry {} of vault {} does not open with the session key", row.entry_id, owner.id());
+fn open_doc(k1: &Key32, vault: &VaultId, row: &EntryRow) -> Result<Document> {
+    let plain = seal::open(k1, Tier::L1, &doc_aad(vault, &row.entry_id), &row.doc).map_err(|_| {
+        log::error!("entry {} of vault {vault} does not open with the session key", row.entry_id);
         ApiError::internal()
     })?;
     serde_json::from_slice(&plain).map_err(|_| {
-        log::error!("entry {} of vault {} holds an unreadable document", row.entry_id, owner.id());
+        log::error!("entry {} of vault {vault} holds an unreadable document", row.entry_id);
         ApiError::internal()
     })
 }
@@ -73,7 +78,7 @@ fn entry_reply(row: &EntryRow, doc: Document) -> Reply {
     Reply::json(200, &full_json(row, doc)).with_header("ETag", format!("\"{}\"", row.version))
 }
 
-/// Validates an input for `id`, with its error paths prefixed by `at`.
+/// Validates an input, with its error paths prefixed by `at`.
 fn validate(input: EntryInput, at: &str, created: &str, now: &str) -> Result<ValidEntry> {
     input.validate(created, now).map_err(|e| {
         let path = if at.is_empty() { e.at } else { format!("{at}.{}", e.at) };
@@ -88,15 +93,33 @@ fn required_id(input: &EntryInput, at: &str) -> Result<EntryId> {
     EntryId::parse(raw).map_err(|e| ApiError::bad_request("CV-1003", format!("{at}entry_id: {e}")))
 }
 
-/// POST /api/v1/entries
+/// POST /api/v1/entries — the owner, or an agent with `can_write` into its own scopes.
 pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+    let principal = auth::authenticate(ctx)?;
     let input: EntryInput = parse_body(ctx.req)?;
     let id = required_id(&input, "")?;
     let now = now_ms();
     let valid = validate(input, "", &rfc3339(now), &rfc3339(now))?;
-    let row = seal_entry(&owner, id, valid, now, now);
-    ctx.store.insert_entry(owner.id(), &row)?;
+    let (vault, k1, event) = match &principal {
+        Principal::Owner(o) => (o.id(), &o.k1, owner_event(ctx, "create", Some(id), Outcome::Success, None)),
+        Principal::Agent(a) => {
+            auth::gate(ctx, a, "create")?;
+            let scopes: Vec<String> = valid.scopes.iter().map(|s| s.to_string()).collect();
+            let l3 = valid.doc.fields.iter().any(|f| f.tier == Tier::L3.as_str());
+            if l3 || !policy::agent_can_write_into(&a.record, &scopes) {
+                let ev = agent_event(ctx, &a.id, "create", Some(id), Outcome::Denied, Some("scope_denied"));
+                auth::audit_alone(ctx, a.vault_id(), ev)?;
+                return Err(ApiError::access_denied());
+            }
+            (a.vault_id(), &a.k1, agent_event(ctx, &a.id, "create", Some(id), Outcome::Success, None))
+        }
+    };
+    let row = seal_entry(k1, vault, id, valid, now, now);
+    ctx.store.write(|db| {
+        db.insert_entry(vault, &row)?;
+        db.audit(vault, &event)?;
+        Ok::<_, ApiError>(())
+    })?;
     Ok(Reply::json(201, &json!({"entry_id": id.hex(), "version": 1, "created_at": rfc3339(now), "updated_at": rfc3339(now)})))
 }
 
@@ -106,7 +129,7 @@ struct Batch {
     entries: Vec<EntryInput>,
 }
 
-/// POST /api/v1/entries/batch — all or nothing.
+/// POST /api/v1/entries/batch — owner only, all or nothing.
 pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
     let body: Batch = parse_body(ctx.req)?;
@@ -123,24 +146,31 @@ pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
             return Err(ApiError::bad_request("CV-1004", format!("{at}.entry_id: duplicate within the batch")));
         }
         let valid = validate(input, &at, &stamp, &stamp)?;
-        rows.push(seal_entry(&owner, id, valid, now, now));
+        rows.push(seal_entry(&owner.k1, owner.id(), id, valid, now, now));
     }
-    ctx.store.insert_entries(owner.id(), &rows)?;
+    let events: Vec<_> = rows.iter().map(|r| owner_event(ctx, "create", Some(r.entry_id), Outcome::Success, None)).collect();
+    ctx.store.write(|db| {
+        db.insert_entries(owner.id(), &rows)?;
+        for ev in &events {
+            db.audit(owner.id(), ev)?;
+        }
+        Ok::<_, ApiError>(())
+    })?;
     let created: Vec<Value> = rows.iter().map(|r| json!({"entry_id": r.entry_id.hex(), "version": 1})).collect();
     Ok(Reply::json(201, &json!({"count": created.len(), "created": created})))
 }
 
-/// GET /api/v1/entries[?q=&type=] — owner summaries.
+/// GET /api/v1/entries[?q=&type=] — owner summaries (agents cannot list).
 pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
     let q = ctx.req.query("q").map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
     let t = ctx.req.query("type").filter(|s| !s.is_empty());
     let mut out = Vec::new();
-    for row in ctx.store.entries(owner.id())? {
+    for row in ctx.store.db().entries(owner.id())? {
         if t.is_some_and(|t| t != row.entry_type) {
             continue;
         }
-        let doc = open_doc(&owner, &row)?;
+        let doc = open_doc(&owner.k1, owner.id(), &row)?;
         if let Some(q) = &q {
             let hay = [doc.title.as_str(), doc.folder.as_str()].into_iter().chain(doc.urls.iter().map(String::as_str));
             if !hay.into_iter().any(|s| s.to_lowercase().contains(q.as_str())) {
@@ -162,27 +192,121 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
     Ok(Reply::json(200, &json!({"entries": out})))
 }
 
-fn live_row(ctx: &Ctx<'_>, owner: &Owner, id: &EntryId) -> Result<EntryRow> {
-    ctx.store.entry(owner.id(), id)?.filter(|r| !r.deleted).ok_or_else(|| ApiError::not_found("entry"))
+fn is_credential(row: &EntryRow) -> bool {
+    !row.deleted && crate::fieldspec::entry_type(&row.entry_type).is_some_and(|t| !t.system)
 }
 
 /// GET /api/v1/entries/{id}
 pub fn get(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
     let id = entry_param(id)?;
-    let row = live_row(ctx, &owner, &id)?;
-    let doc = open_doc(&owner, &row)?;
-    Ok(entry_reply(&row, doc))
+    match auth::authenticate(ctx)? {
+        Principal::Owner(owner) => {
+            let row = ctx.store.db().entry(owner.id(), &id)?.filter(is_credential).ok_or_else(|| ApiError::not_found("entry"))?;
+            owner_read(ctx, &owner, row)
+        }
+        Principal::Agent(agent) => {
+            auth::gate(ctx, &agent, "read")?;
+            let row = ctx.store.db().entry(agent.vault_id(), &id)?;
+            agent_read(ctx, &agent, row, Some(id))
+        }
+    }
 }
 
 /// GET /api/v1/entries/lookup?title=T — exact title through the blind index.
 pub fn lookup(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
-    let title = ctx.req.query("title").ok_or_else(|| ApiError::bad_request("CV-1004", "query parameter `title` is required"))?;
-    let idx = title_index(&title_key(&owner.k1, &owner.id().hex()), title);
-    let row = ctx.store.entries_by_title(owner.id(), &idx)?.into_iter().next().ok_or_else(|| ApiError::not_found("entry"))?;
-    let doc = open_doc(&owner, &row)?;
+    let principal = auth::authenticate(ctx)?;
+    let title = ctx.req.query("title").ok_or_else(|| ApiError::bad_request("CV-1004", "query parameter `title` is required"))?.to_string();
+    match principal {
+        Principal::Owner(owner) => {
+            let idx = title_index(&title_key(&owner.k1, &owner.id().hex()), &title);
+            let row = ctx.store.db().entries_by_title(owner.id(), &idx)?.into_iter().next().ok_or_else(|| ApiError::not_found("entry"))?;
+            owner_read(ctx, &owner, row)
+        }
+        Principal::Agent(agent) => {
+            auth::gate(ctx, &agent, "read")?;
+            let idx = title_index(&title_key(&agent.k1, &agent.vault_id().hex()), &title);
+            // The newest matching entry the agent may see; others with the same title stay invisible.
+            let row = ctx.store.db().entries_by_title(agent.vault_id(), &idx)?.into_iter().find(|r| visible(&agent, r));
+            agent_read(ctx, &agent, row, None)
+        }
+    }
+}
+
+fn owner_read(ctx: &mut Ctx<'_>, owner: &Owner, row: EntryRow) -> Result<Reply> {
+    let doc = open_doc(&owner.k1, owner.id(), &row)?;
+    let ev = owner_event(ctx, "read", Some(row.entry_id), Outcome::Success, None);
+    auth::audit_alone(ctx, owner.id(), ev)?;
     Ok(entry_reply(&row, doc))
+}
+
+fn visible(agent: &Agent, row: &EntryRow) -> bool {
+    let scopes = scopes_from_column(&row.scopes);
+    policy::agent_can_access(&agent.record, &EntryMeta { entry_type: &row.entry_type, scopes: &scopes, deleted: row.deleted })
+}
+
+/// An agent's read: policy, then rate limits, then the audit row, then — only
+/// after it committed — the entry without any L3 field.
+fn agent_read(ctx: &mut Ctx<'_>, agent: &Agent, row: Option<EntryRow>, asked: Option<EntryId>) -> Result<Reply> {
+    let Some(row) = row.filter(|r| visible(agent, r)) else {
+        let ev = agent_event(ctx, &agent.id, "read", asked, Outcome::Denied, Some("scope_denied"));
+        auth::audit_alone(ctx, agent.vault_id(), ev)?;
+        return Err(ApiError::access_denied());
+    };
+    let doc = open_doc(&agent.k1, agent.vault_id(), &row)?;
+    let decision = rate_limited_read(ctx, agent, &row.entry_id)?;
+    match decision {
+        RateDecision::Allow => {}
+        RateDecision::Violation => {
+            let mut e = ApiError::new(429, "CV-4290", "rate limit: too many distinct credentials read; slow down (a second violation locks this agent)");
+            e.retry_after = Some(60);
+            return Err(e);
+        }
+        RateDecision::Lock => return Err(auth::locked()),
+    }
+    let mut body = full_json(&row, doc);
+    if let Some(fields) = body["fields"].as_array_mut() {
+        // Agents never receive L3, not even as ciphertext.
+        fields.retain(|f| f["tier"] != Tier::L3.as_str());
+    }
+    Ok(Reply::json(200, &body).with_header("ETag", format!("\"{}\"", row.version)))
+}
+
+/// The rate decision and its audit row, in one write transaction so that
+/// concurrent reads by the same agent are counted exactly. The agent record
+/// is re-read inside it: a violation or lock recorded by a parallel request
+/// is seen, and a new one is persisted before the answer goes out.
+fn rate_limited_read(ctx: &mut Ctx<'_>, agent: &Agent, entry: &EntryId) -> Result<RateDecision> {
+    let vault = *agent.vault_id();
+    let window = ctx.config.agents.lockdown_window;
+    let success = agent_event(ctx, &agent.id, "read", Some(*entry), Outcome::Success, None);
+    let mut limited = agent_event(ctx, &agent.id, "read", Some(*entry), Outcome::Denied, Some("rate_limited"));
+    let locked_ev = agent_event(ctx, &agent.id, "read", Some(*entry), Outcome::Denied, Some("agent_locked"));
+    let result = ctx.store.write(|db| {
+        let Some((row, mut record)) = auth::load_agent(db, &vault, &agent.id, &agent.k1)? else {
+            return Err(ApiError::access_denied());
+        };
+        if record.locked {
+            db.audit(&vault, &locked_ev)?;
+            return Ok(RateDecision::Lock);
+        }
+        let now = now_ms();
+        let agent_hex = agent.id.hex();
+        let (minute, seen_in_minute) = db.distinct_reads_since(&vault, &agent_hex, now - 60_000, entry)?;
+        let (hour, seen_in_hour) = db.distinct_reads_since(&vault, &agent_hex, now - 3_600_000, entry)?;
+        let counts = ReadCounts { minute, hour, seen_in_minute, seen_in_hour };
+        let decision = policy::rate_check(&mut record, &counts, now, window);
+        if decision == RateDecision::Allow {
+            db.audit(&vault, &success)?;
+        } else {
+            if decision == RateDecision::Lock {
+                limited.reason = Some("rate_limited_locked");
+            }
+            super::agents::save_record(db, &agent.k1, &vault, &row, &record)?;
+            db.audit(&vault, &limited)?;
+        }
+        Ok(decision)
+    });
+    result.map_err(|e| if e.status == 403 { e } else { log::error!("audit write failed: {}", e.message); audit_unavailable() })
 }
 
 fn if_match(ctx: &Ctx<'_>) -> Result<i64> {
@@ -196,7 +320,7 @@ fn if_match(ctx: &Ctx<'_>) -> Result<i64> {
         .map_err(|_| ApiError::bad_request("CV-1020", "If-Match: expected the entry version, e.g. \"3\""))
 }
 
-/// PUT /api/v1/entries/{id} with If-Match.
+/// PUT /api/v1/entries/{id} with If-Match — owner only.
 pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let owner = require_owner(ctx)?;
     let id = entry_param(id)?;
@@ -205,20 +329,33 @@ pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     if input.entry_id.as_deref().is_some_and(|b| b != id.hex()) {
         return Err(ApiError::bad_request("CV-1004", "entry_id: does not match the URL"));
     }
-    let current = live_row(ctx, &owner, &id)?;
-    let created = open_doc(&owner, &current)?.created_at;
+    let current = ctx.store.db().entry(owner.id(), &id)?.filter(is_credential).ok_or_else(|| ApiError::not_found("entry"))?;
+    let created = open_doc(&owner.k1, owner.id(), &current)?.created_at;
     let now = now_ms();
     let valid = validate(input, "", &created, &rfc3339(now))?;
-    let row = seal_entry(&owner, id, valid, current.created_at, now);
-    let new_version = ctx.store.replace_entry(owner.id(), &row, version)?;
+    let row = seal_entry(&owner.k1, owner.id(), id, valid, current.created_at, now);
+    let ev = owner_event(ctx, "update", Some(id), Outcome::Success, None);
+    let new_version = ctx.store.write(|db| {
+        let v = db.replace_entry(owner.id(), &row, version)?;
+        db.audit(owner.id(), &ev)?;
+        Ok::<_, ApiError>(v)
+    })?;
     Ok(Reply::json(200, &json!({"entry_id": id.hex(), "version": new_version, "updated_at": rfc3339(now)}))
         .with_header("ETag", format!("\"{new_version}\"")))
 }
 
-/// DELETE /api/v1/entries/{id} — soft delete.
+/// DELETE /api/v1/entries/{id} — owner only; soft delete.
 pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let owner = require_owner(ctx)?;
     let id = entry_param(id)?;
-    let version = ctx.store.delete_entry(owner.id(), &id)?;
+    if ctx.store.db().entry(owner.id(), &id)?.filter(is_credential).is_none() {
+        return Err(ApiError::not_found("entry"));
+    }
+    let ev = owner_event(ctx, "delete", Some(id), Outcome::Success, None);
+    let version = ctx.store.write(|db| {
+        let v = db.delete_entry(owner.id(), &id)?;
+        db.audit(owner.id(), &ev)?;
+        Ok::<_, ApiError>(v)
+    })?;
     Ok(Reply::json(200, &json!({"entry_id": id.hex(), "version": version, "deleted": true})))
 }

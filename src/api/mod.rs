@@ -1,9 +1,12 @@
 //! The API: routes requests to handlers. Data flows one way:
 //! HTTP (`http`) → handler (here) → policy → store (`vault`).
 
+mod agents;
+mod audit;
 mod auth;
 mod entries;
 pub mod error;
+mod scopes;
 mod session;
 mod throttle;
 mod vaults;
@@ -99,7 +102,9 @@ impl http::Handler for App {
 
     fn local(&self) -> std::result::Result<Store, String> {
         let config = self.config();
-        Store::open(&config.db_path()).map_err(|e| format!("{}: {e}", config.db_path().display()))
+        let store = Store::open(&config.db_path()).map_err(|e| format!("{}: {e}", config.db_path().display()))?;
+        store.set_max_size(config.limits.max_db_size).map_err(|e| format!("limits.max_db_size: {e}"))?;
+        Ok(store)
     }
 
     fn body_limit(&self, method: Method, segments: &[String]) -> u64 {
@@ -167,11 +172,28 @@ fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
         (Get, ["entries", id]) => entries::get(ctx, id),
         (Put, ["entries", id]) => entries::replace(ctx, id),
         (Delete, ["entries", id]) => entries::delete(ctx, id),
+        (Get, ["scopes"]) => scopes::list(ctx),
+        (Post, ["scopes"]) => scopes::create(ctx),
+        (Put, ["scopes", id]) => scopes::rename(ctx, id),
+        (Delete, ["scopes", id]) => scopes::delete(ctx, id),
+        (Get, ["agents"]) => agents::list(ctx),
+        (Post, ["agents"]) => agents::create(ctx),
+        (Get, ["agents", id]) => agents::show(ctx, id),
+        (Put, ["agents", id]) => agents::update(ctx, id),
+        (Delete, ["agents", id]) => agents::delete(ctx, id),
+        (Post, ["agents", id, "rotate"]) => agents::rotate(ctx, id),
+        (Post, ["agents", id, "unlock"]) => agents::unlock(ctx, id),
+        (Get, ["audit"]) => audit::list(ctx),
+        (Get, ["audit", "verify"]) => audit::verify(ctx),
         (_, ["vaults"] | ["session"] | ["session", "revoke-all"] | ["entries", "batch"]) => Err(method_not_allowed("POST")),
         (_, ["vaults", _, "unlock", _]) => Err(method_not_allowed("GET, POST, DELETE")),
         (_, ["unlock"] | ["unlock", "passkey", _] | ["entries", "lookup"]) => Err(method_not_allowed("GET")),
         (_, ["entries"]) => Err(method_not_allowed("GET, POST")),
         (_, ["entries", _]) => Err(method_not_allowed("GET, PUT, DELETE")),
+        (_, ["scopes"] | ["agents"]) => Err(method_not_allowed("GET, POST")),
+        (_, ["scopes", _] | ["agents", _]) => Err(method_not_allowed("GET, PUT, DELETE")),
+        (_, ["agents", _, "rotate" | "unlock"]) => Err(method_not_allowed("POST")),
+        (_, ["audit"] | ["audit", "verify"]) => Err(method_not_allowed("GET")),
         _ => Err(ApiError::new(404, "CV-3003", "no such route")),
     }
 }

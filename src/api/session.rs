@@ -3,12 +3,13 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::require_owner;
+use super::auth::{owner_event, require_owner};
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::crypto::token::{self, PrincipalKind, TokenClaims};
 use crate::crypto::{ct_eq, keys, sha256, unb64, Key32};
 use crate::http::Reply;
 use crate::ids::VaultId;
+use crate::vault::Outcome;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,18 +45,25 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let k_auth = key_field("owner_auth", &body.owner_auth)?;
     let k1 = key_field("l1", &body.l1)?;
 
-    let vault = ctx.store.vault(&vault_id)?;
+    let vault = ctx.store.db().vault(&vault_id)?;
     let ok = vault.as_ref().is_some_and(|v| {
         // Both checks always run, so timing does not say which one failed.
         let auth_ok = ct_eq(&sha256(k_auth.expose()), &v.owner_verifier);
         let l1_ok = ct_eq(&keys::l1_check(&k1), &v.l1_check);
         auth_ok & l1_ok
     });
+    let exists = vault.is_some();
     let Some(vault) = vault.filter(|_| ok) else {
         ctx.app.throttle.fail(&ip, &body.vault_id);
         log::info!("failed owner login for vault {vault_id} from {ip}");
+        if exists {
+            let ev = owner_event(ctx, "session", None, Outcome::Denied, Some("wrong_credentials"));
+            super::auth::audit_alone(ctx, &vault_id, ev)?;
+        }
         return Err(wrong());
     };
+    let ev = owner_event(ctx, "session", None, Outcome::Success, None);
+    super::auth::audit_alone(ctx, &vault_id, ev)?;
 
     let now = unix_now();
     let expires_at = now + ctx.config.session_ttl.as_secs();
@@ -75,7 +83,12 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
 /// POST /api/v1/session/revoke-all
 pub fn revoke_all(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
-    let generation = ctx.store.bump_session_generation(owner.id())?;
+    let ev = owner_event(ctx, "revoke_all", None, Outcome::Success, None);
+    let generation = ctx.store.write(|db| {
+        let g = db.bump_session_generation(owner.id())?;
+        db.audit(owner.id(), &ev)?;
+        Ok::<_, ApiError>(g)
+    })?;
     log::info!("vault {}: all owner sessions revoked", owner.id());
     Ok(Reply::json(200, &json!({"session_generation": generation})))
 }

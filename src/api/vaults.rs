@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::auth::require_owner;
+use super::auth::{owner_event, require_owner};
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::config::Registration;
 use crate::crypto::seal::{sealed_tier, Tier};
@@ -11,7 +11,7 @@ use crate::crypto::unlock::PASSPHRASE_MIN_ITERATIONS;
 use crate::crypto::{b64, ct_eq, hmac_sha256, sha256, unb64};
 use crate::http::Reply;
 use crate::ids::VaultId;
-use crate::vault::{NewVault, UnlockMethodRow};
+use crate::vault::{NewVault, Outcome, UnlockMethodRow};
 
 /// How the client derives the key-encryption key for an unlock method.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -156,7 +156,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     if ctx.config.registration == Registration::Closed {
         let presented = body.setup_token.as_deref().map(|t| sha256(t.trim().as_bytes()));
         let allowed = match (setup.as_ref(), presented) {
-            (Some(s), Some(p)) => ct_eq(&s.digest, &p) && ctx.store.vault_count()? == 0,
+            (Some(s), Some(p)) => ct_eq(&s.digest, &p) && ctx.store.db().vault_count()? == 0,
             _ => false,
         };
         if !allowed {
@@ -167,10 +167,15 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
             ));
         }
     }
-    let created = ctx.store.create_vault(&new).map_err(|e| match e {
-        crate::vault::StoreError::Exists("handle") => ApiError::new(409, "CV-4003", "that handle is taken"),
-        crate::vault::StoreError::Exists(_) => ApiError::new(409, "CV-4004", "a vault with that id exists"),
-        other => other.into(),
+    let ev = owner_event(ctx, "vault_create", None, Outcome::Success, None);
+    let created = ctx.store.write(|db| {
+        let created = db.create_vault(&new).map_err(|e| match e {
+            crate::vault::StoreError::Exists("handle") => ApiError::new(409, "CV-4003", "that handle is taken"),
+            crate::vault::StoreError::Exists(_) => ApiError::new(409, "CV-4004", "a vault with that id exists"),
+            other => other.into(),
+        })?;
+        db.audit(&vault_id, &ev)?;
+        Ok::<_, ApiError>(created)
     })?;
     if let Some(used) = setup.take() {
         if let Err(e) = std::fs::remove_file(&used.file) {
@@ -195,7 +200,7 @@ fn method_json(m: &UnlockMethodRow) -> serde_json::Value {
 /// GET /api/v1/vaults/{vault}/unlock/{method_id}
 pub fn get_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
     let vault = vault_param(v)?;
-    let m = ctx.store.unlock_method(&vault, id)?.ok_or_else(|| ApiError::new(404, "CV-3005", "no such unlock method for that vault"))?;
+    let m = ctx.store.db().unlock_method(&vault, id)?.ok_or_else(|| ApiError::new(404, "CV-3005", "no such unlock method for that vault"))?;
     Ok(Reply::json(200, &method_json(&m)))
 }
 
@@ -203,8 +208,9 @@ pub fn get_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
 pub fn unlock_by_handle(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let raw = ctx.req.query("handle").ok_or_else(|| ApiError::bad_request("CV-1004", "query parameter `handle` is required"))?;
     let handle = normalize_handle(raw).map_err(|m| ApiError::bad_request("CV-1004", m))?;
-    let found = match ctx.store.vault_by_handle(&handle)? {
-        Some(v) => ctx.store.unlock_method(&v.vault_id, "passphrase")?.map(|m| (v.vault_id, m)),
+    let db = ctx.store.db();
+    let found = match db.vault_by_handle(&handle)? {
+        Some(v) => db.unlock_method(&v.vault_id, "passphrase")?.map(|m| (v.vault_id, m)),
         None => None,
     };
     let (vault_id, m) = match found {
@@ -244,6 +250,7 @@ fn decoy(ctx: &Ctx<'_>, handle: &str) -> (VaultId, UnlockMethodRow) {
 pub fn unlock_by_passkey(ctx: &mut Ctx<'_>, cred: &str) -> Result<Reply> {
     let (vault_id, m) = ctx
         .store
+        .db()
         .unlock_method_any_vault(cred, "passkey")?
         .ok_or_else(|| ApiError::new(404, "CV-3005", "no vault has that passkey"))?;
     let mut body = method_json(&m);
@@ -251,7 +258,7 @@ pub fn unlock_by_passkey(ctx: &mut Ctx<'_>, cred: &str) -> Result<Reply> {
     Ok(Reply::json(200, &body))
 }
 
-fn owner_of(ctx: &Ctx<'_>, v: &str) -> Result<super::auth::Owner> {
+fn owner_of(ctx: &mut Ctx<'_>, v: &str) -> Result<super::auth::Owner> {
     let vault = vault_param(v)?;
     let owner = require_owner(ctx)?;
     if owner.id() != &vault {
@@ -265,7 +272,12 @@ pub fn put_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
     let owner = owner_of(ctx, v)?;
     let input: UnlockInput = parse_body(ctx.req)?;
     let row = check_unlock(input, Some(id), "body")?;
-    ctx.store.put_unlock_method(owner.id(), &row)?;
+    let ev = owner_event(ctx, "unlock_method_put", None, Outcome::Success, None);
+    ctx.store.write(|db| {
+        db.put_unlock_method(owner.id(), &row)?;
+        db.audit(owner.id(), &ev)?;
+        Ok::<_, ApiError>(())
+    })?;
     log::info!("vault {}: unlock method of kind {} saved", owner.id(), row.kind);
     Ok(Reply::json(200, &json!({"method_id": row.method_id, "kind": row.kind})))
 }
@@ -273,9 +285,14 @@ pub fn put_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
 /// DELETE /api/v1/vaults/{vault}/unlock/{method_id} — never the last one.
 pub fn delete_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
     let owner = owner_of(ctx, v)?;
-    ctx.store.delete_unlock_method(owner.id(), id).map_err(|e| match e {
-        crate::vault::StoreError::NotFound(_) => ApiError::new(404, "CV-3005", "no such unlock method for that vault"),
-        other => other.into(),
+    let ev = owner_event(ctx, "unlock_method_delete", None, Outcome::Success, None);
+    ctx.store.write(|db| {
+        db.delete_unlock_method(owner.id(), id).map_err(|e| match e {
+            crate::vault::StoreError::NotFound(_) => ApiError::new(404, "CV-3005", "no such unlock method for that vault"),
+            other => other.into(),
+        })?;
+        db.audit(owner.id(), &ev)?;
+        Ok::<_, ApiError>(())
     })?;
     Ok(Reply::json(200, &json!({"method_id": id, "deleted": true})))
 }

@@ -1,9 +1,9 @@
 //! Entries: one sealed L1 document per row, plus the plaintext columns the
 //! policy needs without decrypting (type, scopes) and the blind title index.
 
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::{is_constraint, now_ms, Store, StoreError};
+use super::{is_constraint, now_ms, Db, StoreError};
 use crate::ids::{EntryId, VaultId};
 
 /// An entry as stored. `doc` is `cv1.l1.…`, sealed with K1; empty for tombstones.
@@ -31,6 +31,9 @@ pub struct NewEntry {
     pub updated_at: i64,
 }
 
+/// The system types, as an SQL list; they never appear in credential listings or lookups.
+const SYSTEM: &str = "'agent', 'scope'";
+
 const COLS: &str = "entry_id, type, scopes, doc, version, created_at, updated_at, deleted";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
@@ -48,7 +51,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
     })
 }
 
-fn insert(tx: &Transaction<'_>, vault: &VaultId, e: &NewEntry) -> Result<(), StoreError> {
+fn insert(tx: &Connection, vault: &VaultId, e: &NewEntry) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO entries (vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at, dirty)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, 1)",
@@ -58,19 +61,17 @@ fn insert(tx: &Transaction<'_>, vault: &VaultId, e: &NewEntry) -> Result<(), Sto
     Ok(())
 }
 
-impl Store {
+impl Db<'_> {
     /// Inserts one entry; its id must be new (tombstones included: ids are never reused).
-    pub fn insert_entry(&mut self, vault: &VaultId, e: &NewEntry) -> Result<(), StoreError> {
+    pub fn insert_entry(&self, vault: &VaultId, e: &NewEntry) -> Result<(), StoreError> {
         self.insert_entries(vault, std::slice::from_ref(e))
     }
 
     /// Inserts entries in one transaction: all or none.
-    pub fn insert_entries(&mut self, vault: &VaultId, entries: &[NewEntry]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+    pub fn insert_entries(&self, vault: &VaultId, entries: &[NewEntry]) -> Result<(), StoreError> {
         for e in entries {
-            insert(&tx, vault, e)?;
+            insert(self.conn, vault, e)?;
         }
-        tx.commit()?;
         Ok(())
     }
 
@@ -80,11 +81,31 @@ impl Store {
         Ok(self.conn.query_row(&sql, params![vault.hex(), id.hex()], from_row).optional()?)
     }
 
-    /// Live entries of a vault, newest first.
+    /// Live credential entries of a vault (no system entries), newest first.
     pub fn entries(&self, vault: &VaultId) -> Result<Vec<EntryRow>, StoreError> {
-        let sql = format!("SELECT {COLS} FROM entries WHERE vault_id = ?1 AND deleted = 0 ORDER BY updated_at DESC, entry_id");
+        let sql = format!(
+            "SELECT {COLS} FROM entries WHERE vault_id = ?1 AND deleted = 0 AND type NOT IN ({SYSTEM})
+             ORDER BY updated_at DESC, entry_id"
+        );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([vault.hex()], from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The highest scope id ever allocated in a vault (tombstones included, so ids are never reused).
+    pub fn max_scope_id(&self, vault: &VaultId) -> Result<Option<String>, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT MAX(scopes) FROM entries WHERE vault_id = ?1 AND type = 'scope'",
+            [vault.hex()],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Live system entries of one type (`agent`, `scope`), oldest first.
+    pub fn system_entries(&self, vault: &VaultId, entry_type: &str) -> Result<Vec<EntryRow>, StoreError> {
+        let sql = format!("SELECT {COLS} FROM entries WHERE vault_id = ?1 AND deleted = 0 AND type = ?2 ORDER BY created_at, entry_id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![vault.hex(), entry_type], from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -92,7 +113,7 @@ impl Store {
     pub fn entries_by_title(&self, vault: &VaultId, title_idx: &[u8; 32]) -> Result<Vec<EntryRow>, StoreError> {
         let sql = format!(
             "SELECT {COLS} FROM entries WHERE vault_id = ?1 AND title_idx = ?2 AND deleted = 0
-             ORDER BY updated_at DESC, entry_id"
+             AND type NOT IN ({SYSTEM}) ORDER BY updated_at DESC, entry_id"
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params![vault.hex(), &title_idx[..]], from_row)?;
@@ -101,12 +122,12 @@ impl Store {
 
     /// Replaces a live entry if it is still at `if_version`; returns the new version.
     pub fn replace_entry(
-        &mut self,
+        &self,
         vault: &VaultId,
         e: &NewEntry,
         if_version: i64,
     ) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn;
         let current: Option<(i64, bool)> = tx
             .query_row(
                 "SELECT version, deleted FROM entries WHERE vault_id = ?1 AND entry_id = ?2",
@@ -125,7 +146,6 @@ impl Store {
              WHERE vault_id = ?1 AND entry_id = ?2",
             params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc, e.updated_at],
         )?;
-        tx.commit()?;
         Ok(if_version + 1)
     }
 

@@ -75,6 +75,10 @@ const STEPS: &[&str] = &[
     );
     CREATE INDEX audit_by_time ON audit (vault_id, ts);
     "#,
+    // 2: agent rate limits count distinct reads per actor over a sliding window.
+    r#"
+    CREATE INDEX audit_by_actor ON audit (vault_id, actor_id, action, ts);
+    "#,
 ];
 
 /// Brings the schema to the newest version this binary knows.

@@ -5,6 +5,7 @@
 //! Each worker thread owns one [`Store`] (one connection); SQLite's WAL lets
 //! readers run beside the single writer.
 
+mod audit;
 mod entries;
 mod migrations;
 mod vaults;
@@ -15,6 +16,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 use thiserror::Error;
 
+pub use audit::{ActorKind, AuditEvent, AuditFilter, AuditRow, ChainBreak, Outcome};
 pub use entries::{EntryRow, NewEntry};
 pub use vaults::{NewVault, UnlockMethodRow, VaultRow};
 
@@ -42,6 +44,17 @@ pub enum StoreError {
 /// One connection to the vault database.
 pub struct Store {
     conn: Connection,
+    pop_id: String,
+}
+
+/// Queries and statements on a connection or inside a transaction.
+///
+/// Reads run on [`Store::db`]; every change runs inside [`Store::write`],
+/// together with the audit rows that describe it, so a change and its
+/// audit trail commit or roll back as one.
+pub struct Db<'a> {
+    conn: &'a Connection,
+    pop_id: &'a str,
 }
 
 impl Store {
@@ -56,9 +69,38 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(Duration::from_secs(5))?;
-        let mut store = Store { conn };
+        let mut store = Store { conn, pop_id: "local".into() };
         migrations::run(&mut store.conn)?;
         Ok(store)
+    }
+
+    /// Caps the database file (`PRAGMA max_page_count`); writes past it fail
+    /// with "database or disk is full" and change nothing. 0 = no cap.
+    pub fn set_max_size(&self, bytes: u64) -> Result<(), StoreError> {
+        if bytes > 0 {
+            let page: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            let pages = (bytes as i64 / page).max(1);
+            self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
+        }
+        Ok(())
+    }
+
+    /// Autocommit access for reads.
+    pub fn db(&self) -> Db<'_> {
+        Db { conn: &self.conn, pop_id: &self.pop_id }
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction: the write lock is taken
+    /// up front, so concurrent writers queue (busy timeout) instead of
+    /// failing on a lock upgrade. Commits if `f` succeeds.
+    pub fn write<T, E: From<StoreError>>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<T, E> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let out = f(&Db { conn: &tx, pop_id: &self.pop_id })?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(out)
     }
 
     /// `PRAGMA integrity_check` — "ok" when the file is sound.
@@ -73,6 +115,11 @@ impl Store {
         let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
         backup.run_to_completion(256, Duration::from_millis(0), None)?;
         Ok(())
+    }
+
+    /// The id of this POP in audit chains ("local" on a standalone server).
+    pub fn pop_id(&self) -> &str {
+        &self.pop_id
     }
 
     /// A server-wide value from the `meta` table.

@@ -2,7 +2,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{is_constraint, now_ms, Store, StoreError};
+use super::{is_constraint, now_ms, Db, StoreError};
 use crate::ids::VaultId;
 
 /// What the server keeps about a vault: verifiers, never keys.
@@ -51,16 +51,16 @@ fn vault_from_row(r: &Row<'_>) -> rusqlite::Result<VaultRow> {
 
 const VAULT_COLS: &str = "vault_id, handle, owner_verifier, l1_check, session_generation, created_at";
 
-impl Store {
+impl Db<'_> {
     /// Number of vaults on this server (decides whether the setup token is needed).
     pub fn vault_count(&self) -> Result<i64, StoreError> {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM vaults", [], |r| r.get(0))?)
     }
 
     /// Creates a vault and its unlock methods in one transaction.
-    pub fn create_vault(&mut self, v: &NewVault) -> Result<i64, StoreError> {
+    pub fn create_vault(&self, v: &NewVault) -> Result<i64, StoreError> {
         let now = now_ms();
-        let tx = self.conn.transaction()?;
+        let tx = self.conn;
         let inserted = tx.execute(
             "INSERT INTO vaults (vault_id, handle, owner_verifier, l1_check, created_at, updated_at, dirty)
              VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1)",
@@ -87,7 +87,6 @@ impl Store {
             )
             .map_err(|e| if is_constraint(&e) { StoreError::Exists("unlock method") } else { e.into() })?;
         }
-        tx.commit()?;
         Ok(now)
     }
 
@@ -164,8 +163,8 @@ impl Store {
     }
 
     /// Removes an unlock method, refusing to remove the last one.
-    pub fn delete_unlock_method(&mut self, id: &VaultId, method_id: &str) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+    pub fn delete_unlock_method(&self, id: &VaultId, method_id: &str) -> Result<(), StoreError> {
+        let tx = self.conn;
         let live: i64 = tx.query_row(
             "SELECT COUNT(*) FROM unlock_methods WHERE vault_id = ?1 AND deleted = 0",
             [id.hex()],
@@ -182,7 +181,6 @@ impl Store {
         if live <= 1 {
             return Err(StoreError::LastUnlockMethod);
         }
-        tx.commit()?;
         Ok(())
     }
 }

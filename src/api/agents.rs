@@ -1,0 +1,283 @@
+//! Owner routes for agents: create (returns the wire token once), list,
+//! show, update, rotate, unlock, delete. Agents are `agent` system entries
+//! whose record is sealed with K1.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::{load_agent, owner_event, require_owner, Owner};
+use super::scopes::scope_ids;
+use super::{parse_body, rfc3339, ApiError, Ctx, Result};
+use crate::crypto::seal::{self, Tier};
+use crate::crypto::token::{self, PrincipalKind, TokenClaims};
+use crate::crypto::Key32;
+use crate::http::Reply;
+use crate::ids::{EntryId, ScopeId, VaultId};
+use crate::policy::{AgentRecord, Cidr};
+use crate::vault::{now_ms, Db, EntryRow, NewEntry, Outcome};
+
+const MAX_NAME: usize = 128;
+const MAX_IPS: usize = 64;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AgentInput {
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+    all_access: Option<bool>,
+    can_write: Option<bool>,
+    ip_whitelist: Option<Vec<String>>,
+    rate_limit_minute: Option<u32>,
+    rate_limit_hour: Option<u32>,
+    /// RFC 3339, or null to remove an expiry.
+    #[serde(default, deserialize_with = "some_or_null")]
+    expires_at: Option<Option<String>>,
+}
+
+/// Distinguishes "absent" (keep) from `null` (clear).
+fn some_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<String>>, D::Error> {
+    Ok(Some(Option::<String>::deserialize(d)?))
+}
+
+fn bad(m: String) -> ApiError {
+    ApiError::bad_request("CV-1004", m)
+}
+
+/// Applies an input to a record, checking every value; `known` are the vault's scope ids.
+fn apply(record: &mut AgentRecord, input: AgentInput, known: &[String]) -> Result<()> {
+    if let Some(name) = input.name {
+        let name = name.trim().to_string();
+        if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+            return Err(bad(format!("name: expected 1 to {MAX_NAME} printable characters")));
+        }
+        record.name = name;
+    }
+    if let Some(scopes) = input.scopes {
+        let mut out: Vec<String> = Vec::new();
+        for (i, s) in scopes.iter().enumerate() {
+            let id = ScopeId::parse(s).map_err(|e| bad(format!("scopes[{i}]: {e}")))?;
+            if id.is_owner_only() {
+                return Err(bad(format!("scopes[{i}]: 0000 is the owner-only tier and cannot be granted")));
+            }
+            if !known.contains(s) {
+                return Err(bad(format!("scopes[{i}]: no scope {s} in this vault (create it first)")));
+            }
+            if !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
+        record.scopes = out;
+    }
+    if let Some(b) = input.all_access {
+        record.all_access = b;
+    }
+    if let Some(b) = input.can_write {
+        record.can_write = b;
+    }
+    if let Some(ips) = input.ip_whitelist {
+        if ips.len() > MAX_IPS {
+            return Err(bad(format!("ip_whitelist: at most {MAX_IPS} entries")));
+        }
+        for (i, c) in ips.iter().enumerate() {
+            Cidr::parse(c).map_err(|e| bad(format!("ip_whitelist[{i}]: {e}")))?;
+        }
+        record.ip_whitelist = ips;
+    }
+    if let Some(n) = input.rate_limit_minute {
+        record.rate_limit_minute = n;
+    }
+    if let Some(n) = input.rate_limit_hour {
+        record.rate_limit_hour = n;
+    }
+    if record.rate_limit_minute == 0 || record.rate_limit_hour < record.rate_limit_minute {
+        return Err(bad("rate_limit_minute must be at least 1 and rate_limit_hour at least rate_limit_minute".into()));
+    }
+    if let Some(exp) = input.expires_at {
+        if let Some(t) = &exp {
+            humantime::parse_rfc3339_weak(t).map_err(|_| bad("expires_at: expected an RFC 3339 time like 2027-01-31T00:00:00Z".into()))?;
+        }
+        record.expires_at = exp;
+    }
+    Ok(())
+}
+
+/// Seals a record into a system-entry row.
+fn sealed_row(k1: &Key32, vault: &VaultId, id: EntryId, record: &AgentRecord, created_ms: i64) -> NewEntry {
+    let plain = serde_json::to_vec(record).expect("records serialize");
+    let doc = seal::seal(k1, Tier::L1, &seal::field_aad(&vault.hex(), &id.hex(), "doc", Tier::L1), &plain);
+    NewEntry { entry_id: id, entry_type: "agent".into(), scopes: String::new(), title_idx: [0; 32], doc, created_at: created_ms, updated_at: now_ms() }
+}
+
+/// Re-seals an agent record in place (same transaction as the caller's audit row).
+pub fn save_record(db: &Db<'_>, k1: &Key32, vault: &VaultId, row: &EntryRow, record: &AgentRecord) -> Result<()> {
+    let new = sealed_row(k1, vault, row.entry_id, record, row.created_at);
+    db.replace_entry(vault, &new, row.version)?;
+    Ok(())
+}
+
+fn agent_json(id: &EntryId, r: &AgentRecord, version: i64) -> Value {
+    json!({
+        "agent_id": id.hex(),
+        "name": r.name,
+        "scopes": r.scopes,
+        "all_access": r.all_access,
+        "can_write": r.can_write,
+        "ip_whitelist": r.ip_whitelist,
+        "rate_limit_minute": r.rate_limit_minute,
+        "rate_limit_hour": r.rate_limit_hour,
+        "locked": r.locked,
+        "violations": r.violations.len(),
+        "created_at": r.created_at,
+        "expires_at": r.expires_at,
+        "version": version,
+    })
+}
+
+fn mint(owner: &Owner, ctx: &Ctx<'_>, id: &EntryId, r: &AgentRecord) -> String {
+    let expires_at = r
+        .expires_at
+        .as_deref()
+        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let claims = TokenClaims {
+        vault_id: *owner.id().bytes(),
+        kind: PrincipalKind::Agent,
+        principal_id: *id.bytes(),
+        k1: owner.k1.clone(),
+        issued_at: now_ms() as u64 / 1000,
+        expires_at,
+        generation: r.token_generation,
+    };
+    token::seal_token(&ctx.app.keyring(), &claims)
+}
+
+fn agent_param(id: &str) -> Result<EntryId> {
+    EntryId::parse(id).map_err(|e| ApiError::bad_request("CV-1003", format!("agent id: {e}")))
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(404, "CV-3006", "no such agent")
+}
+
+/// POST /api/v1/agents
+pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
+    let owner = require_owner(ctx)?;
+    let input: AgentInput = parse_body(ctx.req)?;
+    if input.name.is_none() {
+        return Err(bad("name: required".into()));
+    }
+    let known = scope_ids(ctx, &owner)?;
+    let agents = &ctx.config.agents;
+    let now = now_ms();
+    let mut record = AgentRecord {
+        name: String::new(),
+        scopes: Vec::new(),
+        all_access: false,
+        can_write: false,
+        ip_whitelist: Vec::new(),
+        rate_limit_minute: agents.rate_limit_minute,
+        rate_limit_hour: agents.rate_limit_hour,
+        locked: false,
+        violations: Vec::new(),
+        token_generation: 0,
+        created_at: rfc3339(now),
+        expires_at: None,
+    };
+    apply(&mut record, input, &known)?;
+    let id = EntryId::generate();
+    let row = sealed_row(&owner.k1, owner.id(), id, &record, now);
+    let ev = owner_event(ctx, "agent_create", Some(id), Outcome::Success, None);
+    ctx.store.write(|db| {
+        db.insert_entry(owner.id(), &row)?;
+        db.audit(owner.id(), &ev)?;
+        Ok::<_, ApiError>(())
+    })?;
+    let token = mint(&owner, ctx, &id, &record);
+    let mut body = agent_json(&id, &record, 1);
+    body["token"] = json!(token);
+    Ok(Reply::json(201, &body))
+}
+
+
+
+/// GET /api/v1/agents
+pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
+    let owner = require_owner(ctx)?;
+    let mut out = Vec::new();
+    for row in ctx.store.db().system_entries(owner.id(), "agent")? {
+        let r: AgentRecord = super::auth::open_record(&owner.k1, owner.id(), &row)?;
+        out.push(agent_json(&row.entry_id, &r, row.version));
+    }
+    Ok(Reply::json(200, &json!({"agents": out})))
+}
+
+/// GET /api/v1/agents/{id}
+pub fn show(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
+    let owner = require_owner(ctx)?;
+    let id = agent_param(id)?;
+    let (row, r) = load_agent(&ctx.store.db(), owner.id(), &id, &owner.k1)?.ok_or_else(not_found)?;
+    Ok(Reply::json(200, &agent_json(&id, &r, row.version)))
+}
+
+/// Loads, changes, saves and audits an agent in one transaction; returns the new record.
+fn modify(ctx: &mut Ctx<'_>, owner: &Owner, id: &EntryId, action: &'static str, change: impl FnOnce(&mut AgentRecord) -> Result<()>) -> Result<(AgentRecord, i64)> {
+    let ev = owner_event(ctx, action, Some(*id), Outcome::Success, None);
+    ctx.store.write(|db| {
+        let (row, mut r) = load_agent(db, owner.id(), id, &owner.k1)?.ok_or_else(not_found)?;
+        change(&mut r)?;
+        save_record(db, &owner.k1, owner.id(), &row, &r)?;
+        db.audit(owner.id(), &ev)?;
+        Ok((r, row.version + 1))
+    })
+}
+
+/// PUT /api/v1/agents/{id} — change scopes, allowlist, limits, flags, name, expiry.
+pub fn update(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
+    let owner = require_owner(ctx)?;
+    let id = agent_param(id)?;
+    let input: AgentInput = parse_body(ctx.req)?;
+    let known = scope_ids(ctx, &owner)?;
+    let (r, v) = modify(ctx, &owner, &id, "agent_update", |r| apply(r, input, &known))?;
+    Ok(Reply::json(200, &agent_json(&id, &r, v)))
+}
+
+/// POST /api/v1/agents/{id}/rotate — a new token; the old one stops working.
+pub fn rotate(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
+    let owner = require_owner(ctx)?;
+    let id = agent_param(id)?;
+    let (r, v) = modify(ctx, &owner, &id, "agent_rotate", |r| {
+        r.token_generation = r.token_generation.wrapping_add(1);
+        Ok(())
+    })?;
+    let mut body = agent_json(&id, &r, v);
+    body["token"] = json!(mint(&owner, ctx, &id, &r));
+    Ok(Reply::json(200, &body))
+}
+
+/// POST /api/v1/agents/{id}/unlock — clears a lockdown and its violations.
+pub fn unlock(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
+    let owner = require_owner(ctx)?;
+    let id = agent_param(id)?;
+    let (r, v) = modify(ctx, &owner, &id, "agent_unlock", |r| {
+        r.locked = false;
+        r.violations.clear();
+        Ok(())
+    })?;
+    Ok(Reply::json(200, &agent_json(&id, &r, v)))
+}
+
+/// DELETE /api/v1/agents/{id} — its tokens stop working at once.
+pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
+    let owner = require_owner(ctx)?;
+    let id = agent_param(id)?;
+    let ev = owner_event(ctx, "agent_delete", Some(id), Outcome::Success, None);
+    ctx.store.write(|db| {
+        load_agent(db, owner.id(), &id, &owner.k1)?.ok_or_else(not_found)?;
+        db.delete_entry(owner.id(), &id)?;
+        db.audit(owner.id(), &ev)?;
+        Ok::<_, ApiError>(())
+    })?;
+    Ok(Reply::json(200, &json!({"agent_id": id.hex(), "deleted": true})))
+}
