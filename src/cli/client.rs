@@ -105,16 +105,27 @@ impl Client {
 
     /// `POST path` with a JSON body.
     pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Result<Value, ClientError> {
+        self.send_json(self.agent.post(self.url(path)), token, body)
+    }
+
+    /// Sends `body` as JSON on a prepared POST or PUT request.
+    fn send_json(
+        &self,
+        req: ureq::RequestBuilder<ureq::typestate::WithBody>,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Result<Value, ClientError> {
         let bytes = zeroize::Zeroizing::new(serde_json::to_vec(body).expect("JSON values serialize"));
-        let mut req = self
-            .agent
-            .post(self.url(path))
-            .header("Accept", "application/json")
-            .header("Content-Type", "application/json");
+        let mut req = req.header("Accept", "application/json").header("Content-Type", "application/json");
         if let Some(t) = token {
             req = req.header("Authorization", format!("Bearer {t}"));
         }
         self.finish(req.send(&bytes[..]))
+    }
+
+    /// `PUT path` with a JSON body.
+    pub fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Result<Value, ClientError> {
+        self.send_json(self.agent.put(self.url(path)), token, body)
     }
 
     fn url(&self, path: &str) -> String {

@@ -2,9 +2,11 @@
 //!
 //! L2 and L3 field values are sealed here with K2/K3 before they leave the
 //! machine and opened here after they arrive; tiers come only from
-//! FIELD_SPEC (custom fields are L1). `get` and `totp` work on a [`Session`],
-//! which today is the owner's login; an agent credential can supply the same
-//! shape (K2 only) later.
+//! FIELD_SPEC (custom fields are L1). `get`, `totp` and `put` work on a
+//! [`Session`]: the owner's login, or an agent's client credential (K2 only,
+//! so an agent neither reads nor writes L3 fields).
+
+use std::path::Path;
 
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
@@ -18,12 +20,15 @@ use crate::fieldspec::{self, TypeDef};
 use crate::ids::{EntryId, ScopeId};
 
 /// `clavitor put TYPE --title T ...`: create an entry.
-pub fn put(a: &PutArgs, json: bool) -> CliResult {
+pub fn put(a: &PutArgs, json: bool, cred: Option<&Path>) -> CliResult {
     let def = user_type(&a.entry_type)?;
     for s in &a.scopes {
         ScopeId::parse(s).map_err(|e| CliError::Usage(format!("--scope: {e}")))?;
     }
-    let session = profile::owner_session()?;
+    let session = profile::session(cred)?;
+    if session.k3.is_none() && a.scopes.is_empty() {
+        return Err(CliError::Usage("an agent writes only into its own scopes: give --scope S".into()));
+    }
     let entry_id = EntryId::generate().hex();
     let mut fields = Vec::with_capacity(a.fields.len());
     for raw in &a.fields {
@@ -32,6 +37,12 @@ pub fn put(a: &PutArgs, json: bool) -> CliResult {
             return Err(CliError::Usage(format!("--field {name}: given twice")));
         }
         let tier = def.field(name).map_or(Tier::L1, |f| f.tier);
+        if tier == Tier::L3 && session.k3.is_none() {
+            return Err(CliError::Denied(format!(
+                "--field {name}: an owner-only (L3) field of a {} entry; an agent credential cannot write it",
+                def.name
+            )));
+        }
         let stored = seal_value(&session, &entry_id, name, tier, value)?;
         fields.push(json!({"name": name, "tier": tier.as_str(), "value": stored.as_str()}));
     }
@@ -101,8 +112,8 @@ fn seal_value(s: &Session, entry: &str, name: &str, tier: Tier, value: &str) -> 
 }
 
 /// `clavitor get QUERY [--field NAME]`.
-pub fn get(a: &GetArgs, json: bool) -> CliResult {
-    let session = profile::owner_session()?;
+pub fn get(a: &GetArgs, json: bool, cred: Option<&Path>) -> CliResult {
+    let session = profile::session(cred)?;
     let mut entry = fetch_decrypted(&session, &a.query)?;
     let shown = show(&entry, a.field.as_deref(), json);
     wipe_json(&mut entry);
@@ -127,8 +138,8 @@ fn show(entry: &Value, field: Option<&str>, json: bool) -> CliResult {
 }
 
 /// `clavitor totp QUERY`: the current code of the entry's `totp` field.
-pub fn totp(a: &TotpArgs, json: bool) -> CliResult {
-    let session = profile::owner_session()?;
+pub fn totp(a: &TotpArgs, json: bool, cred: Option<&Path>) -> CliResult {
+    let session = profile::session(cred)?;
     let mut entry = fetch_decrypted(&session, &a.query)?;
     let parsed = field_value(&entry, "totp")
         .ok_or_else(|| CliError::NotFound("this entry has no totp field".into()))
@@ -236,7 +247,7 @@ fn print_entry(e: &Value) {
 }
 
 /// Drops control characters so stored text cannot drive the terminal.
-fn clean(s: &str) -> String {
+pub(super) fn clean(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 

@@ -5,9 +5,12 @@
 //! 4 not found, 5 locked or rate limited. Data goes to stdout (exactly one
 //! JSON object with `--json`); prompts, progress and errors go to stderr.
 
+mod agents;
+mod audit;
 mod client;
 mod entries;
 mod profile;
+mod scopes;
 mod server_cmds;
 mod vaults;
 
@@ -56,6 +59,10 @@ pub struct Cli {
     /// Print exactly one JSON object on stdout
     #[arg(long, global = true)]
     pub json: bool,
+    /// Act as an agent with the client credential in this file (instead of
+    /// $CLAVITOR_CREDENTIAL or the owner's login)
+    #[arg(long, global = true, value_name = "F")]
+    pub credential_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -84,6 +91,14 @@ pub enum Command {
     List(ListArgs),
     /// Delete an entry
     Rm(RmArgs),
+    /// Manage agents and their client credentials (owner only)
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Manage scopes (owner only)
+    #[command(subcommand)]
+    Scope(ScopeCommand),
+    /// Show or verify the audit log (owner only)
+    Audit(AuditArgs),
 }
 
 #[derive(Args, Debug)]
@@ -194,6 +209,141 @@ pub struct RmArgs {
     pub id: String,
 }
 
+#[derive(Subcommand, Debug)]
+pub enum AgentCommand {
+    /// Create an agent; prints its client credential once
+    Create(AgentCreateArgs),
+    /// List agents
+    List,
+    /// Show one agent
+    Show(AgentIdArg),
+    /// Change an agent's grants and limits
+    Update(AgentUpdateArgs),
+    /// Issue a new credential; the old one stops working
+    Rotate(AgentIdArg),
+    /// Clear a lockdown after rate-limit violations
+    Unlock(AgentIdArg),
+    /// Delete an agent; its credential stops working
+    Rm(AgentIdArg),
+}
+
+#[derive(Args, Debug)]
+pub struct AgentIdArg {
+    /// Agent id
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct AgentCreateArgs {
+    /// A name to recognise the agent by
+    pub name: String,
+    /// A four-digit scope id the agent may read (repeatable)
+    #[arg(long = "scope", value_name = "S", required_unless_present = "all_access")]
+    pub scopes: Vec<String>,
+    /// Every entry not in the owner-only scope 0000
+    #[arg(long)]
+    pub all_access: bool,
+    /// May create entries in its scopes
+    #[arg(long)]
+    pub can_write: bool,
+    #[command(flatten)]
+    pub limits: AgentLimitArgs,
+    /// Stop working at this time (RFC 3339, e.g. 2027-01-31T00:00:00Z)
+    #[arg(long, value_name = "RFC3339")]
+    pub expires: Option<String>,
+}
+
+/// Settings shared by `agent create` and `agent update`.
+#[derive(Args, Debug)]
+pub struct AgentLimitArgs {
+    /// Only from this network, IPv4 or IPv6 CIDR (repeatable; default: any address)
+    #[arg(long = "ip", value_name = "CIDR")]
+    pub ips: Vec<String>,
+    /// Distinct credentials per minute [server default: 3]
+    #[arg(long, value_name = "N")]
+    pub rate_minute: Option<u32>,
+    /// Distinct credentials per hour [server default: 10]
+    #[arg(long, value_name = "N")]
+    pub rate_hour: Option<u32>,
+}
+
+#[derive(Args, Debug)]
+pub struct AgentUpdateArgs {
+    /// Agent id
+    pub id: String,
+    /// New name
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Replace the scopes with these (repeatable)
+    #[arg(long = "scope", value_name = "S")]
+    pub scopes: Vec<String>,
+    #[command(flatten)]
+    pub limits: AgentLimitArgs,
+    /// Remove the address allowlist (any address)
+    #[arg(long, conflicts_with = "ips")]
+    pub any_ip: bool,
+    /// Allow or forbid creating entries
+    #[arg(long, value_name = "true|false")]
+    pub can_write: Option<bool>,
+    /// Grant or revoke access to every non-owner-only entry
+    #[arg(long, value_name = "true|false")]
+    pub all_access: Option<bool>,
+    /// New expiry (RFC 3339)
+    #[arg(long, value_name = "RFC3339", conflicts_with = "no_expiry")]
+    pub expires: Option<String>,
+    /// Remove the expiry
+    #[arg(long)]
+    pub no_expiry: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScopeCommand {
+    /// Create a scope; prints its id
+    Create {
+        /// Scope name
+        name: String,
+    },
+    /// List scopes
+    List,
+    /// Rename a scope
+    Rename {
+        /// Four-digit scope id
+        id: String,
+        /// New name
+        name: String,
+    },
+    /// Delete a scope (entries keep the id; agents can no longer be granted it)
+    Rm {
+        /// Four-digit scope id
+        id: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Only events of this agent
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    /// Only events about this entry
+    #[arg(long, value_name = "ID")]
+    pub entry: Option<String>,
+    /// Only this action (e.g. read, create, agent_rotate)
+    #[arg(long, value_name = "A")]
+    pub action: Option<String>,
+    /// Only this outcome: success, denied or failure
+    #[arg(long, value_name = "O")]
+    pub outcome: Option<String>,
+    /// Only events since T: RFC 3339, or a duration ago like 1h, 30m, 7d
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// At most N events, newest first
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: usize,
+    /// Walk the hash chain instead; exit 1 if it is broken
+    #[arg(long, conflicts_with_all = ["agent", "entry", "action", "outcome", "since"])]
+    pub verify: bool,
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -215,6 +365,10 @@ pub fn main() -> i32 {
 
 fn run(cli: Cli) -> CliResult {
     let json = cli.json;
+    let cred = cli.credential_file.as_deref();
+    if let Some(name) = owner_only(&cli.command) {
+        profile::refuse_agent(cred, name)?;
+    }
     match cli.command {
         Command::Serve(a) => crate::serve::run(a.config.as_deref()).map_err(CliError::Failed),
         Command::CheckConfig(a) => server_cmds::check_config(a.config.as_deref(), json),
@@ -222,10 +376,25 @@ fn run(cli: Cli) -> CliResult {
         Command::Init(a) => vaults::init(&a, json),
         Command::Login(a) => vaults::login(&a, json),
         Command::Logout(a) => vaults::logout(&a, json),
-        Command::Get(a) => entries::get(&a, json),
-        Command::Put(a) => entries::put(&a, json),
-        Command::Totp(a) => entries::totp(&a, json),
+        Command::Get(a) => entries::get(&a, json, cred),
+        Command::Put(a) => entries::put(&a, json, cred),
+        Command::Totp(a) => entries::totp(&a, json, cred),
         Command::List(a) => entries::list(&a, json),
         Command::Rm(a) => entries::rm(&a, json),
+        Command::Agent(c) => agents::run(&c, json),
+        Command::Scope(c) => scopes::run(&c, json),
+        Command::Audit(a) => audit::run(&a, json),
+    }
+}
+
+/// The name of an owner-only client command, refused up front in agent mode.
+fn owner_only(c: &Command) -> Option<&'static str> {
+    match c {
+        Command::List(_) => Some("list"),
+        Command::Rm(_) => Some("rm"),
+        Command::Agent(_) => Some("agent"),
+        Command::Scope(_) => Some("scope"),
+        Command::Audit(_) => Some("audit"),
+        _ => None,
     }
 }

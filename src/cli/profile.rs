@@ -8,6 +8,12 @@
 //! * `config.json` = `{"server"}`: the last server URL given with `--server`.
 //!   The default server is that one, else `http://127.0.0.1:1984` (the
 //!   server's built-in listen address).
+//!
+//! An agent does not log in: it hands the CLI its client credential
+//! (`cvc1.…`, SPEC section 4) in `$CLAVITOR_CREDENTIAL` or with the global
+//! `--credential-file F`, and [`session`] turns that into the same
+//! [`Session`] shape, without K3.
+//!
 //! * `session.json` = `{"server","vault_id","token","expires_at","k2","k3"}`
 //!   (keys base64url). The CLI keeps K2 and K3 because it seals and opens
 //!   L2/L3 values locally. It deliberately does **not** keep M, K_auth or K1:
@@ -26,13 +32,16 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::CliError;
-use crate::crypto::{b64, unb64, Key32};
+use crate::crypto::token::ClientCredential;
+use crate::crypto::{b64, hex, unb64, Key32};
 
 /// Where a client talks to when nothing else is known.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:1984";
 
 const SESSION_FILE: &str = "session.json";
 const CONFIG_FILE: &str = "config.json";
+/// The environment variable an agent puts its client credential in.
+pub const CREDENTIAL_ENV: &str = "CLAVITOR_CREDENTIAL";
 
 /// What a client needs to act on a vault: where, as whom, and the client-side
 /// tier keys. Today it comes from an owner login (`session.json`); an agent's
@@ -194,4 +203,83 @@ pub fn owner_session() -> Result<Session, CliError> {
         return Err(CliError::Denied("session expired: run `clavitor login`".into()));
     }
     Ok(s)
+}
+
+/// Where this invocation's agent credential comes from, if it acts as an agent.
+enum CredentialSource<'a> {
+    /// `--credential-file F` (wins over the environment).
+    File(&'a Path),
+    /// `$CLAVITOR_CREDENTIAL`.
+    Env,
+}
+
+fn credential_source(file: Option<&Path>) -> Option<CredentialSource<'_>> {
+    match file {
+        Some(f) => Some(CredentialSource::File(f)),
+        None => std::env::var_os(CREDENTIAL_ENV).filter(|v| !v.is_empty()).map(|_| CredentialSource::Env),
+    }
+}
+
+/// True when an agent credential is given (`--credential-file` or `$CLAVITOR_CREDENTIAL`).
+pub fn agent_mode(file: Option<&Path>) -> bool {
+    credential_source(file).is_some()
+}
+
+/// Refuses an owner-only command (`what`) when an agent credential is given (exit 3).
+pub fn refuse_agent(file: Option<&Path>, what: &str) -> Result<(), CliError> {
+    if agent_mode(file) {
+        return Err(CliError::Denied(format!(
+            "owner only: `clavitor {what}` needs the owner's login, not an agent credential \
+             (unset {CREDENTIAL_ENV} and drop --credential-file)"
+        )));
+    }
+    Ok(())
+}
+
+/// The session for commands open to agents (`get`, `totp`, `put`): the agent
+/// credential when one is given, else the owner's login.
+pub fn session(file: Option<&Path>) -> Result<Session, CliError> {
+    match credential_source(file) {
+        None => owner_session(),
+        Some(CredentialSource::File(f)) => {
+            warn_if_shared(f);
+            let text = super::vaults::read_trimmed(f)?;
+            agent_session(&text, &f.display().to_string())
+        }
+        Some(CredentialSource::Env) => {
+            let text = std::env::var(CREDENTIAL_ENV)
+                .map(Zeroizing::new)
+                .map_err(|_| CliError::Denied(format!("{CREDENTIAL_ENV}: not valid UTF-8, so not a client credential")))?;
+            agent_session(&text, CREDENTIAL_ENV)
+        }
+    }
+}
+
+/// Decodes a `cvc1.` credential into a session; `origin` names where it came
+/// from in errors (which never repeat the credential itself).
+fn agent_session(text: &str, origin: &str) -> Result<Session, CliError> {
+    let cred = ClientCredential::decode(text)
+        .map_err(|e| CliError::Denied(format!("{origin}: not a usable client credential ({e})")))?;
+    let server = super::client::normalize_server(&cred.server_url)
+        .map_err(|e| CliError::Denied(format!("{origin}: the credential's server URL is unusable: {}", e.message())))?;
+    Ok(Session {
+        server,
+        vault_id: hex(&cred.vault_id),
+        token: Zeroizing::new(cred.wire_token.clone()),
+        expires_at: String::new(),
+        k2: cred.k2.clone(),
+        k3: None,
+    })
+}
+
+/// Warns (on stderr) when a credential file is readable by others.
+fn warn_if_shared(f: &Path) {
+    if let Ok(meta) = fs::metadata(f) {
+        if meta.permissions().mode() & 0o077 != 0 {
+            eprintln!(
+                "clavitor: warning: {} is readable by other users; a client credential is a bearer secret (chmod 600 it)",
+                f.display()
+            );
+        }
+    }
 }

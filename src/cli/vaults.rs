@@ -245,8 +245,8 @@ fn first_line(f: &Path) -> Result<Zeroizing<String>, CliError> {
     Ok(Zeroizing::new(line.strip_suffix('\r').unwrap_or(line).to_string()))
 }
 
-/// A whole file, surrounding whitespace removed (setup tokens).
-fn read_trimmed(f: &Path) -> Result<Zeroizing<String>, CliError> {
+/// A whole file, surrounding whitespace removed (setup tokens, agent credentials).
+pub(super) fn read_trimmed(f: &Path) -> Result<Zeroizing<String>, CliError> {
     let text = read_secret_file(f)?;
     Ok(Zeroizing::new(text.trim().to_string()))
 }
