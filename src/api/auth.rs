@@ -35,10 +35,11 @@ pub fn require_owner(ctx: &Ctx<'_>) -> Result<Owner> {
     let header = ctx.req.header("authorization").ok_or_else(|| {
         ApiError::new(401, "CV-2001", "missing token: send `Authorization: Bearer <token>`")
     })?;
-    let raw = header
-        .strip_prefix("Bearer ")
-        .ok_or_else(|| ApiError::new(401, "CV-2001", "malformed Authorization header: expected `Bearer <token>`"))?
-        .trim();
+    // The scheme name is case-insensitive (RFC 9110 section 11.1).
+    let raw = match header.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => return Err(ApiError::new(401, "CV-2001", "malformed Authorization header: expected `Bearer <token>`")),
+    };
     let claims = token::open_token(&ctx.app.keyring(), raw).map_err(|_| invalid())?;
     if claims.expires_at != 0 && claims.expires_at <= unix_now() {
         return Err(ApiError::new(401, "CV-2003", "token expired: log in again"));

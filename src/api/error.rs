@@ -15,11 +15,13 @@ pub struct ApiError {
     pub message: String,
     /// Seconds for `Retry-After` (429).
     pub retry_after: Option<u64>,
+    /// Methods for `Allow` (405).
+    pub allow: Option<&'static str>,
 }
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), retry_after: None }
+        ApiError { status, code, message: message.into(), retry_after: None, allow: None }
     }
 
     /// 400 with a message naming the bad part.
@@ -41,11 +43,14 @@ impl ApiError {
     }
 
     pub fn reply(&self) -> Reply {
-        let r = Reply::json(self.status, &json!({"error": {"code": self.code, "message": self.message}}));
-        match self.retry_after {
-            Some(s) => r.with_header("Retry-After", s.to_string()),
-            None => r,
+        let mut r = Reply::json(self.status, &json!({"error": {"code": self.code, "message": self.message}}));
+        if let Some(s) = self.retry_after {
+            r = r.with_header("Retry-After", s.to_string());
         }
+        if let Some(a) = self.allow {
+            r = r.with_header("Allow", a);
+        }
+        r
     }
 }
 
@@ -95,6 +100,29 @@ pub fn json_error(e: &serde_json::Error) -> ApiError {
 /// string "hunter2", expected u32`); that string may be a secret, so it is
 /// replaced by its length.
 fn redact_strings(msg: &str) -> String {
+    redact_backquoted(&redact_quoted(msg), "unknown variant `")
+}
+
+/// `unknown variant `hunter2`, expected one of …` names the value too.
+fn redact_backquoted(msg: &str, marker: &str) -> String {
+    match msg.find(marker) {
+        Some(i) => {
+            let after = &msg[i + marker.len()..];
+            match after.find("`, expected") {
+                Some(end) => format!(
+                    "{}unknown value of {} characters{}",
+                    &msg[..i],
+                    after[..end].chars().count(),
+                    &after[end + 1..]
+                ),
+                None => format!("{}unknown value", &msg[..i]),
+            }
+        }
+        None => msg.to_string(),
+    }
+}
+
+fn redact_quoted(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut rest = msg;
     while let Some(i) = rest.find("string \"") {
@@ -124,5 +152,17 @@ mod tests {
         let e = serde_json::from_str::<u32>("\"hunter2\"").unwrap_err();
         let m = json_error(&e).message;
         assert!(!m.contains("hunter2") && m.contains("7 characters"), "{m}");
+    }
+
+    #[test]
+    fn enum_errors_do_not_echo_the_value() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(rename_all = "lowercase")]
+        enum K {
+            Text,
+        }
+        let e = serde_json::from_str::<K>("\"hunter2\"").unwrap_err();
+        let m = json_error(&e).message;
+        assert!(!m.contains("hunter2") && m.contains("expected") && m.contains("text"), "{m}");
     }
 }
