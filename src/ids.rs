@@ -14,8 +14,8 @@ pub enum IdError {
     HexLength(usize),
     #[error("expected 32 lowercase hex characters (0-9, a-f), got other characters")]
     HexAlphabet,
-    #[error("expected a scope id of four digits (\"0001\"..\"9999\", or \"0000\" for owner-only), got {0:?}")]
-    Scope(String),
+    #[error("expected a scope id of four digits (\"0001\"..\"9999\", or \"0000\" for owner-only), got a value of {0} characters")]
+    Scope(usize),
 }
 
 macro_rules! hex_id {
@@ -103,7 +103,7 @@ impl ScopeId {
         if s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()) {
             Ok(ScopeId(s.parse().expect("four digits fit in u16")))
         } else {
-            Err(IdError::Scope(s.chars().take(16).collect()))
+            Err(IdError::Scope(s.chars().count()))
         }
     }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::entry::clip;
 use crate::fieldspec;
 use crate::ids::ScopeId;
 
@@ -86,10 +87,10 @@ impl Cidr {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let net: IpAddr = addr.trim().parse().map_err(|_| format!("expected an IP address or CIDR like 192.0.2.0/24 or 2001:db8::/32, got {:?}", clip(s)))?;
+        let net: IpAddr = addr.trim().parse().map_err(|_| format!("expected an IP address or CIDR like 192.0.2.0/24 or 2001:db8::/32, got {}", clip(s)))?;
         let max = if net.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
-            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("prefix length must be 0 to {max} in {:?}", clip(s)))?,
+            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("prefix length must be 0 to {max}, got {}", clip(s)))?,
             None => max,
         };
         Ok(Cidr { net, prefix })
@@ -116,9 +117,6 @@ fn masked(v: u128, bits: u32, prefix: u8) -> u128 {
     v >> (bits - prefix as u32)
 }
 
-fn clip(s: &str) -> String {
-    s.chars().take(48).collect()
-}
 
 /// True if `ip` may use the agent (empty allowlist = anywhere).
 pub fn ip_allowed(agent: &AgentRecord, ip: IpAddr) -> bool {

@@ -871,7 +871,7 @@ fn every_flipped_byte_of_an_agent_token_is_refused_and_the_server_keeps_serving(
         h::assert_same("mangled token", &r, reference.as_ref().unwrap());
     }
     // No header, or not a bearer token.
-    for (hname, hval) in [("X-Nothing", "1"), ("Authorization", "Basic Ym90OmJvdA=="), ("Authorization", "bearer x"), ("Authorization", "Bearer")] {
+    for (hname, hval) in [("X-Nothing", "1"), ("Authorization", "Basic Ym90OmJvdA=="), ("Authorization", "Token x"), ("Authorization", "Bearer")] {
         a.attempts += 1;
         let r = h::send(&server.url, "GET", &get_entry(&in_scope), None, None, &[(hname, hval)]);
         assert_eq!((r.status, r.code()), (401, "CV-2001".to_string()), "{hname}: {hval}: {}", r.text());

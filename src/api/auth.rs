@@ -86,10 +86,11 @@ pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
         .req
         .header("authorization")
         .ok_or_else(|| ApiError::new(401, "CV-2001", "missing token: send `Authorization: Bearer <token>`"))?;
-    let raw = header
-        .strip_prefix("Bearer ")
-        .ok_or_else(|| ApiError::new(401, "CV-2001", "malformed Authorization header: expected `Bearer <token>`"))?
-        .trim();
+    // The scheme name is case-insensitive (RFC 9110 section 11.1).
+    let raw = match header.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => return Err(ApiError::new(401, "CV-2001", "malformed Authorization header: expected `Bearer <token>`")),
+    };
     let claims = token::open_token(&ctx.app.keyring(), raw).map_err(|_| invalid())?;
     let vault_id = VaultId::from_bytes(claims.vault_id);
     let vault = ctx.store.db().vault(&vault_id)?.ok_or_else(invalid)?;
@@ -158,7 +159,8 @@ pub fn require_owner(ctx: &mut Ctx<'_>) -> Result<Owner> {
     match authenticate(ctx)? {
         Principal::Owner(o) => Ok(o),
         Principal::Agent(a) => {
-            let ev = agent_event(ctx, &a.id, "owner_route", None, Outcome::Denied, Some("owner_only"));
+            let reason = if policy::ip_allowed(&a.record, ctx.req.peer) { "owner_only" } else { "ip_refused" };
+            let ev = agent_event(ctx, &a.id, "owner_route", None, Outcome::Denied, Some(reason));
             audit_alone(ctx, a.vault_id(), ev)?;
             Err(ApiError::access_denied())
         }

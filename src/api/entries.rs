@@ -106,7 +106,10 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
             auth::gate(ctx, a, "create")?;
             let scopes: Vec<String> = valid.scopes.iter().map(|s| s.to_string()).collect();
             let l3 = valid.doc.fields.iter().any(|f| f.tier == Tier::L3.as_str());
-            if l3 || !policy::agent_can_write_into(&a.record, &scopes) {
+            // An id that exists (visible or not) gets the same audited 403 as any
+            // other refusal: a 409 would tell the agent that the id exists.
+            let taken = ctx.store.db().entry(a.vault_id(), &id)?.is_some();
+            if l3 || taken || !policy::agent_can_write_into(&a.record, &scopes) {
                 let ev = agent_event(ctx, &a.id, "create", Some(id), Outcome::Denied, Some("scope_denied"));
                 auth::audit_alone(ctx, a.vault_id(), ev)?;
                 return Err(ApiError::access_denied());

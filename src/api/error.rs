@@ -15,11 +15,13 @@ pub struct ApiError {
     pub message: String,
     /// Seconds for `Retry-After` (429).
     pub retry_after: Option<u64>,
+    /// Methods for `Allow` (405).
+    pub allow: Option<&'static str>,
 }
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), retry_after: None }
+        ApiError { status, code, message: message.into(), retry_after: None, allow: None }
     }
 
     /// 400 with a message naming the bad part.
@@ -41,11 +43,14 @@ impl ApiError {
     }
 
     pub fn reply(&self) -> Reply {
-        let r = Reply::json(self.status, &json!({"error": {"code": self.code, "message": self.message}}));
-        match self.retry_after {
-            Some(s) => r.with_header("Retry-After", s.to_string()),
-            None => r,
+        let mut r = Reply::json(self.status, &json!({"error": {"code": self.code, "message": self.message}}));
+        if let Some(s) = self.retry_after {
+            r = r.with_header("Retry-After", s.to_string());
         }
+        if let Some(a) = self.allow {
+            r = r.with_header("Allow", a);
+        }
+        r
     }
 }
 
@@ -76,6 +81,10 @@ impl From<StoreError> for ApiError {
                 }
             }
             StoreError::TooNew { .. } => ApiError::internal(),
+            StoreError::Audit(ref err) => {
+                log::error!("audit write failed: {err}");
+                ApiError::new(503, "CV-5031", "audit log unavailable: the request was not carried out and nothing was released")
+            }
         }
     }
 }
@@ -95,6 +104,39 @@ pub fn json_error(e: &serde_json::Error) -> ApiError {
 /// string "hunter2", expected u32`); that string may be a secret, so it is
 /// replaced by its length.
 fn redact_strings(msg: &str) -> String {
+    let msg = redact_quoted(msg);
+    let msg = redact_backquoted(&msg, "unknown variant `");
+    redact_backquoted(&msg, "unknown field `")
+}
+
+/// `unknown variant `hunter2`, expected one of …` names the value too.
+fn redact_backquoted(msg: &str, marker: &str) -> String {
+    match msg.find(marker) {
+        Some(i) => {
+            let after = &msg[i + marker.len()..];
+            match after.find("`, expected") {
+                // Field names are structure, and naming a mistyped one helps; a
+                // long or odd "name" may be a key pasted in the wrong place.
+                Some(end) if marker.contains("field") && is_short_identifier(&after[..end]) => msg.to_string(),
+                Some(end) => format!(
+                    "{}{}a value of {} characters{}",
+                    &msg[..i],
+                    marker.trim_end_matches('`'),
+                    after[..end].chars().count(),
+                    &after[end + 1..]
+                ),
+                None => format!("{}{}", &msg[..i], marker.trim_end_matches('`')),
+            }
+        }
+        None => msg.to_string(),
+    }
+}
+
+fn is_short_identifier(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn redact_quoted(msg: &str) -> String {
     let mut out = String::with_capacity(msg.len());
     let mut rest = msg;
     while let Some(i) = rest.find("string \"") {
@@ -124,5 +166,29 @@ mod tests {
         let e = serde_json::from_str::<u32>("\"hunter2\"").unwrap_err();
         let m = json_error(&e).message;
         assert!(!m.contains("hunter2") && m.contains("7 characters"), "{m}");
+    }
+
+    #[test]
+    fn enum_errors_do_not_echo_the_value() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(rename_all = "lowercase")]
+        enum K {
+            Text,
+        }
+        let e = serde_json::from_str::<K>("\"hunter2\"").unwrap_err();
+        let m = json_error(&e).message;
+        assert!(!m.contains("hunter2") && m.contains("expected") && m.contains("text"), "{m}");
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct S {
+            a: u8,
+        }
+        let key = "FqmN7m7VC6g9wH8ZlLk2Xv3jYbq0dJxS1nP4tRuW5yA";
+        let e = serde_json::from_str::<S>(&format!("{{\"{key}\":1}}")).unwrap_err();
+        let m = json_error(&e).message;
+        assert!(!m.contains(key) && m.contains("unknown field"), "{m}");
+        let e = serde_json::from_str::<S>("{\"colour\":1}").unwrap_err();
+        assert!(json_error(&e).message.contains("colour"));
     }
 }

@@ -169,6 +169,8 @@ fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
         (Post, ["entries"]) => entries::create(ctx),
         (Post, ["entries", "batch"]) => entries::batch(ctx),
         (Get, ["entries", "lookup"]) => entries::lookup(ctx),
+        (_, ["entries", "batch"]) => Err(method_not_allowed("POST")),
+        (_, ["entries", "lookup"]) => Err(method_not_allowed("GET")),
         (Get, ["entries", id]) => entries::get(ctx, id),
         (Put, ["entries", id]) => entries::replace(ctx, id),
         (Delete, ["entries", id]) => entries::delete(ctx, id),
@@ -185,9 +187,9 @@ fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
         (Post, ["agents", id, "unlock"]) => agents::unlock(ctx, id),
         (Get, ["audit"]) => audit::list(ctx),
         (Get, ["audit", "verify"]) => audit::verify(ctx),
-        (_, ["vaults"] | ["session"] | ["session", "revoke-all"] | ["entries", "batch"]) => Err(method_not_allowed("POST")),
+        (_, ["vaults"] | ["session"] | ["session", "revoke-all"]) => Err(method_not_allowed("POST")),
         (_, ["vaults", _, "unlock", _]) => Err(method_not_allowed("GET, POST, DELETE")),
-        (_, ["unlock"] | ["unlock", "passkey", _] | ["entries", "lookup"]) => Err(method_not_allowed("GET")),
+        (_, ["unlock"] | ["unlock", "passkey", _]) => Err(method_not_allowed("GET")),
         (_, ["entries"]) => Err(method_not_allowed("GET, POST")),
         (_, ["entries", _]) => Err(method_not_allowed("GET, PUT, DELETE")),
         (_, ["scopes"] | ["agents"]) => Err(method_not_allowed("GET, POST")),
@@ -199,7 +201,9 @@ fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
 }
 
 fn method_not_allowed(allow: &'static str) -> ApiError {
-    ApiError::new(405, "CV-3004", format!("method not allowed; this route accepts {allow}"))
+    let mut e = ApiError::new(405, "CV-3004", format!("method not allowed; this route accepts {allow}"));
+    e.allow = Some(allow);
+    e
 }
 
 fn health(ctx: &Ctx<'_>) -> Reply {

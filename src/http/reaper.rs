@@ -134,6 +134,23 @@ impl Reaper {
         open
     }
 
+    /// Sends FIN on the accepted connection from `peer` (after its last
+    /// response): tiny_http offers no way to close a connection it keeps
+    /// alive. Only the write side is shut, so the response already queued
+    /// is delivered rather than reset; the client then closes, and the
+    /// reaper handles one that does not.
+    pub fn finish(&self, peer: SocketAddr) {
+        let Ok(dir) = std::fs::read_dir("/proc/self/fd") else { return };
+        for entry in dir.flatten() {
+            let Some(fd) = entry.file_name().to_str().and_then(|s| s.parse::<RawFd>().ok()) else { continue };
+            if self.is_our_client(fd) && peer_addr(fd) == Some(peer) {
+                // SAFETY: shutdown on a descriptor verified to be this peer's
+                // connection; it does not close the descriptor.
+                unsafe { libc::shutdown(fd, libc::SHUT_WR) };
+            }
+        }
+    }
+
     /// A connected TCP socket whose local address is our listening address.
     fn is_our_client(&self, fd: RawFd) -> bool {
         let mut accepting: libc::c_int = 0;
@@ -155,11 +172,21 @@ impl Reaper {
 }
 
 fn local_addr(fd: RawFd) -> Option<SocketAddr> {
+    sock_addr(fd, libc::getsockname)
+}
+
+fn peer_addr(fd: RawFd) -> Option<SocketAddr> {
+    sock_addr(fd, libc::getpeername)
+}
+
+type AddrFn = unsafe extern "C" fn(libc::c_int, *mut libc::sockaddr, *mut libc::socklen_t) -> libc::c_int;
+
+fn sock_addr(fd: RawFd, get: AddrFn) -> Option<SocketAddr> {
     // SAFETY: sockaddr_storage is plain data; zeroed is a valid value.
     let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
     let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     // SAFETY: valid out-pointers sized for any socket address.
-    if unsafe { libc::getsockname(fd, (&mut storage as *mut libc::sockaddr_storage).cast(), &mut len) } != 0 {
+    if unsafe { get(fd, (&mut storage as *mut libc::sockaddr_storage).cast(), &mut len) } != 0 {
         return None;
     }
     match storage.ss_family as libc::c_int {

@@ -132,7 +132,7 @@ fn worker<H: Handler>(server: &tiny_http::Server, handler: &H, local: &mut H::Lo
     loop {
         match server.recv() {
             Ok(Ok(rq)) => {
-                serve_one(rq, handler, local);
+                serve_one(rq, handler, local, reaper);
                 reaper.nudge();
             }
             // tiny_http already answered 400 and closed that connection.
@@ -159,9 +159,10 @@ fn method_of(m: &tiny_http::Method) -> Method {
     }
 }
 
-fn serve_one<H: Handler>(mut rq: tiny_http::Request, handler: &H, local: &mut H::Local) {
+fn serve_one<H: Handler>(mut rq: tiny_http::Request, handler: &H, local: &mut H::Local, reaper: &Reaper) {
     let started = Instant::now();
-    let peer = rq.remote_addr().map(|a| a.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let peer_addr = rq.remote_addr().copied();
+    let peer = peer_addr.map(|a| a.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     let method = method_of(rq.method());
     // tiny_http offers lookup by name only, so the request carries the headers the API reads.
     let headers: Vec<(String, String)> = REQUEST_HEADERS
@@ -202,6 +203,11 @@ fn serve_one<H: Handler>(mut rq: tiny_http::Request, handler: &H, local: &mut H:
     let must_close = reply.status == 413 || handler.stopping();
     handler.observe(&req, &reply, started.elapsed());
     respond(rq, reply, must_close, method == Method::Head);
+    if must_close {
+        if let Some(p) = peer_addr {
+            reaper.finish(p);
+        }
+    }
 }
 
 enum BodyError {

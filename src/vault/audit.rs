@@ -152,6 +152,13 @@ const COLS: &str = "pop_id, seq, ts, actor_kind, actor_id, action, entry_id, out
 impl Db<'_> {
     /// Appends one row to this POP's chain for `vault`. Call inside [`super::Store::write`].
     pub fn audit(&self, vault: &VaultId, ev: &AuditEvent) -> Result<(), StoreError> {
+        self.append(vault, ev).map_err(|e| match e {
+            StoreError::Sqlite(e) => StoreError::Audit(e),
+            other => other,
+        })
+    }
+
+    fn append(&self, vault: &VaultId, ev: &AuditEvent) -> Result<(), StoreError> {
         let last: Option<(i64, Vec<u8>)> = self
             .conn
             .query_row(

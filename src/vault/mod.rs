@@ -37,6 +37,9 @@ pub enum StoreError {
     LastUnlockMethod,
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The audit row could not be written; the change it describes did not happen.
+    #[error("audit log: {0}")]
+    Audit(rusqlite::Error),
     #[error("database schema version {found} is newer than this binary understands ({supported}); upgrade clavitor")]
     TooNew { found: i64, supported: i64 },
 }

@@ -203,7 +203,25 @@ pub fn raw(url: &str, method: &str, path: &str, headers: &[(&str, &str)], body: 
     }
     let mut body = Vec::new();
     let _ = r.read_to_end(&mut body);
+    if hdrs.iter().any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked")) {
+        body = dechunk(&body);
+    }
     (status, hdrs, body)
+}
+
+/// Decodes a chunked body (tiny_http chunks responses of 32 KiB and more).
+pub fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else { return out };
+        let size_hex = std::str::from_utf8(&data[..eol]).unwrap_or("0");
+        let size = usize::from_str_radix(size_hex.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
+        if size == 0 || data.len() < eol + 2 + size {
+            return out;
+        }
+        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
+        data = &data[(eol + 4 + size).min(data.len())..];
+    }
 }
 
 /// GET returning (status, body as text).

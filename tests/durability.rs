@@ -1,0 +1,149 @@
+//! `kill -9` in the middle of a stream of writes loses no acknowledged write
+//! and leaves a sound database.
+
+mod common;
+use common::*;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Most writes the writer attempts, and the longest it runs.
+const MAX_WRITES: usize = 3000;
+const WRITER_LIMIT: Duration = Duration::from_secs(20);
+/// The kill comes after this many acknowledged writes or this long, whichever is first.
+const KILL_AFTER_ACKS: usize = 150;
+const KILL_AFTER: Duration = Duration::from_secs(1);
+
+/// One POST with `Connection: close`; the status, or None if the connection failed.
+/// Never panics: the server dies under it.
+fn try_post(port: u16, token: &str, body: &[u8]) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.set_write_timeout(Some(Duration::from_secs(5))).ok()?;
+    let head = format!(
+        "POST /api/v1/entries HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/json\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).ok()?;
+    s.write_all(body).ok()?;
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).ok()?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn sigkill_during_writes_loses_no_acknowledged_entry_and_db_stays_sound() {
+    let mut server = TestServer::start_with("log: {level: info}\n");
+    let vault = TestVault::create(&server);
+
+    // Bodies are sealed up front so the writer only does I/O.
+    let bodies: Vec<(String, Vec<u8>)> = (0..MAX_WRITES)
+        .map(|i| {
+            let (id, body) = vault.login_entry(&format!("entry {i}"), &format!("user{i}"), &format!("pw{i}"));
+            (id, serde_json::to_vec(&body).unwrap())
+        })
+        .collect();
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let attempted = Arc::new(AtomicUsize::new(0));
+    let acks = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+
+    let writer = {
+        let (acked, attempted, acks, stop) = (acked.clone(), attempted.clone(), acks.clone(), stop.clone());
+        let token = vault.token.clone();
+        let port = server.port;
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let mut first_failure = None;
+            for (i, (id, body)) in bodies.iter().enumerate() {
+                if stop.load(Ordering::SeqCst) || started.elapsed() > WRITER_LIMIT {
+                    break;
+                }
+                attempted.fetch_add(1, Ordering::SeqCst);
+                // Only a complete 201 counts as acknowledged; failures after the kill are expected.
+                match try_post(port, &token, body) {
+                    Some(201) => {
+                        acked.lock().unwrap().push(id.clone());
+                        acks.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Some(_) => {}
+                    None => {
+                        first_failure.get_or_insert(i);
+                    }
+                }
+            }
+            let ids: Vec<String> = bodies.into_iter().map(|(id, _)| id).collect();
+            (ids, first_failure)
+        })
+    };
+
+    let t = Instant::now();
+    while acks.load(Ordering::SeqCst) < KILL_AFTER_ACKS && t.elapsed() < KILL_AFTER {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let acked_before_kill = acks.load(Ordering::SeqCst);
+    server.kill9();
+    // The writer keeps going against the dead server for a moment (its failures are ignored).
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::SeqCst);
+    let (all_ids, first_failure) = writer.join().expect("writer thread");
+    let attempted = attempted.load(Ordering::SeqCst);
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked_before_kill > 0, "no write was acknowledged before the kill:\n{}", server.log());
+    assert!(acked.len() >= acked_before_kill);
+    eprintln!(
+        "acknowledged {} of {attempted} attempted writes (first failure at #{first_failure:?}); killed after {acked_before_kill} acks",
+        acked.len()
+    );
+
+    server.spawn();
+    let mut vault = vault;
+    // Tokens survive a restart (the keyring is on disk); log in afresh anyway if not.
+    if vault.call(&server, "GET", "/api/v1/entries", None).0 != 200 {
+        vault.login(&server);
+    }
+    let mut lost = Vec::new();
+    for id in &acked {
+        let (st, v) = vault.call(&server, "GET", &format!("/api/v1/entries/{id}"), None);
+        if st != 200 {
+            lost.push(format!("{id}: {st} {v}"));
+        }
+    }
+    assert!(lost.is_empty(), "{} acknowledged writes lost after kill -9:\n{}", lost.len(), lost.join("\n"));
+
+    // Writes that were in flight at the kill are whole or absent, never broken.
+    let reached_server = first_failure.map_or(attempted, |i| i + 1);
+    for id in all_ids.iter().take(reached_server) {
+        let (st, v) = vault.call(&server, "GET", &format!("/api/v1/entries/{id}"), None);
+        assert!(st == 200 || st == 404, "entry {id} after kill -9: {st} {v}");
+        if st == 200 {
+            assert!(v["title"].as_str().is_some_and(|t| t.starts_with("entry ")), "{v}");
+        }
+    }
+    let auth = format!("Bearer {}", vault.token);
+    let (st, _, body) = raw(&server.url, "GET", "/api/v1/entries", &[("Authorization", auth.as_str())], b"");
+    assert_eq!(st, 200);
+    let list: Value = serde_json::from_slice(&body).expect("list is JSON");
+    let listed = list["entries"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(
+        listed >= acked.len() && listed <= reached_server,
+        "listed {listed}, acked {}, sent before the first failure {reached_server}",
+        acked.len()
+    );
+
+    // The database file is sound.
+    let db = server.data_dir().join("clavitor.db");
+    let conn = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .expect("open the database read-only");
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity_check");
+    assert_eq!(check, "ok", "integrity_check after kill -9");
+    drop(conn);
+
+    // And a further write works.
+    let (_, body) = vault.login_entry("after restart", "u", "p");
+    assert_eq!(vault.call(&server, "POST", "/api/v1/entries", Some(&body)).0, 201);
+    assert!(!server.log().contains("panicked"), "{}", server.log());
+}
