@@ -38,6 +38,9 @@ pub fn run(config_path: Option<&Path>) -> Result<(), String> {
         None => log::info!("no configuration file; using built-in defaults"),
     }
 
+    // Everything the server creates (database, WAL, keyring, setup token) is for its user alone.
+    // SAFETY: umask only changes this process's file-creation mask.
+    unsafe { libc::umask(0o077) };
     raise_fd_limit();
     ensure_private_dir(&config.data_dir)?;
     let keyring = Keyring::load_or_create(&config.token_key_path()).map_err(|e| e.to_string())?;
