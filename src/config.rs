@@ -19,7 +19,10 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/clavitor/clavitor.yaml";
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -94,7 +97,9 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: log::LevelFilter::Info }
+        LogConfig {
+            level: log::LevelFilter::Info,
+        }
     }
 }
 
@@ -114,7 +119,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body: 1 << 20, max_import_body: 64 << 20, idle_timeout_s: 30, max_db_size: 0 }
+        Limits {
+            max_body: 1 << 20,
+            max_import_body: 64 << 20,
+            idle_timeout_s: 30,
+            max_db_size: 0,
+        }
     }
 }
 
@@ -129,7 +139,11 @@ pub struct AgentLimits {
 
 impl Default for AgentLimits {
     fn default() -> Self {
-        AgentLimits { rate_limit_minute: 3, rate_limit_hour: 10, lockdown_window: Duration::from_secs(2 * 3600) }
+        AgentLimits {
+            rate_limit_minute: 3,
+            rate_limit_hour: 10,
+            lockdown_window: Duration::from_secs(2 * 3600),
+        }
     }
 }
 
@@ -138,7 +152,10 @@ impl Default for AgentLimits {
 pub struct Telemetry {
     pub host: String,
     pub token_file: Option<PathBuf>,
-    #[serde(default = "default_telemetry_interval", deserialize_with = "de_duration")]
+    #[serde(
+        default = "default_telemetry_interval",
+        deserialize_with = "de_duration"
+    )]
     pub interval: Duration,
 }
 
@@ -156,8 +173,14 @@ impl Config {
             None if Path::new(DEFAULT_CONFIG_PATH).exists() => PathBuf::from(DEFAULT_CONFIG_PATH),
             None => return Ok((Config::default(), None)),
         };
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
-        let config = Config::parse(&text).map_err(|message| ConfigError::Invalid { path: path.clone(), message })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let config = Config::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: path.clone(),
+            message,
+        })?;
         Ok((config, Some(path)))
     }
 
@@ -180,7 +203,9 @@ impl Config {
         if self.limits.max_import_body < self.limits.max_body {
             return Err("limits.max_import_body must be at least limits.max_body".into());
         }
-        if self.agents.rate_limit_minute == 0 || self.agents.rate_limit_hour < self.agents.rate_limit_minute {
+        if self.agents.rate_limit_minute == 0
+            || self.agents.rate_limit_hour < self.agents.rate_limit_minute
+        {
             return Err("agents: rate_limit_minute must be at least 1 and rate_limit_hour at least rate_limit_minute".into());
         }
         Ok(())
@@ -188,7 +213,9 @@ impl Config {
 
     /// Where the token keyring lives.
     pub fn token_key_path(&self) -> PathBuf {
-        self.token_key_file.clone().unwrap_or_else(|| self.data_dir.join("token.key"))
+        self.token_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("token.key"))
     }
 
     /// The database file.
@@ -199,7 +226,9 @@ impl Config {
     /// Worker threads to run: `workers`, or one per core.
     pub fn worker_count(&self) -> usize {
         match self.workers {
-            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
             n => n,
         }
     }
@@ -225,13 +254,19 @@ impl Config {
 
 fn de_listen<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
     let s = String::deserialize(d)?;
-    s.parse().map_err(|_| de::Error::custom(format!("expected an address and port like \"127.0.0.1:1984\" or \"[::1]:1984\", got {s:?}")))
+    s.parse().map_err(|_| {
+        de::Error::custom(format!(
+            "expected an address and port like \"127.0.0.1:1984\" or \"[::1]:1984\", got {s:?}"
+        ))
+    })
 }
 
 fn de_workers<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
     let n = u64::deserialize(d)?;
     if n > 256 {
-        return Err(de::Error::custom(format!("expected 0 (one per core) to 256 worker threads, got {n}")));
+        return Err(de::Error::custom(format!(
+            "expected 0 (one per core) to 256 worker threads, got {n}"
+        )));
     }
     Ok(n as usize)
 }
@@ -239,15 +274,20 @@ fn de_workers<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
 fn de_positive_secs<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     let n = u64::deserialize(d)?;
     if n == 0 || n > 86_400 {
-        return Err(de::Error::custom(format!("expected 1 to 86400 seconds, got {n}")));
+        return Err(de::Error::custom(format!(
+            "expected 1 to 86400 seconds, got {n}"
+        )));
     }
     Ok(n)
 }
 
 fn de_level<'de, D: Deserializer<'de>>(d: D) -> Result<log::LevelFilter, D::Error> {
     let s = String::deserialize(d)?;
-    s.parse()
-        .map_err(|_| de::Error::custom(format!("expected one of off, error, warn, info, debug, trace, got {s:?}")))
+    s.parse().map_err(|_| {
+        de::Error::custom(format!(
+            "expected one of off, error, warn, info, debug, trace, got {s:?}"
+        ))
+    })
 }
 
 /// Accepts either a bare number of seconds or a humantime string ("12h", "300s", "2h 30m").
@@ -260,8 +300,11 @@ fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     }
     let parsed = match Raw::deserialize(d)? {
         Raw::Secs(n) => Duration::from_secs(n),
-        Raw::Text(s) => humantime::parse_duration(&s)
-            .map_err(|_| de::Error::custom(format!("expected a duration like \"300s\", \"12h\" or \"2h 30m\", got {s:?}")))?,
+        Raw::Text(s) => humantime::parse_duration(&s).map_err(|_| {
+            de::Error::custom(format!(
+                "expected a duration like \"300s\", \"12h\" or \"2h 30m\", got {s:?}"
+            ))
+        })?,
     };
     if parsed.is_zero() {
         return Err(de::Error::custom("expected a duration greater than zero"));
@@ -279,11 +322,16 @@ fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
     let n = match Raw::deserialize(d)? {
         Raw::Bytes(n) => n,
-        Raw::Text(s) => parse_size(&s)
-            .ok_or_else(|| de::Error::custom(format!("expected a size like 1048576, \"512KiB\" or \"1MiB\", got {s:?}")))?,
+        Raw::Text(s) => parse_size(&s).ok_or_else(|| {
+            de::Error::custom(format!(
+                "expected a size like 1048576, \"512KiB\" or \"1MiB\", got {s:?}"
+            ))
+        })?,
     };
     if !(1024..=(4u64 << 30)).contains(&n) {
-        return Err(de::Error::custom(format!("expected a size from 1KiB to 4GiB, got {n} bytes")));
+        return Err(de::Error::custom(format!(
+            "expected a size from 1KiB to 4GiB, got {n} bytes"
+        )));
     }
     Ok(n)
 }
@@ -297,11 +345,16 @@ fn de_size_or_zero<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
     let n = match Raw::deserialize(d)? {
         Raw::Bytes(n) => n,
-        Raw::Text(s) => parse_size(&s)
-            .ok_or_else(|| de::Error::custom(format!("expected 0 (no cap) or a size like \"512MiB\", got {s:?}")))?,
+        Raw::Text(s) => parse_size(&s).ok_or_else(|| {
+            de::Error::custom(format!(
+                "expected 0 (no cap) or a size like \"512MiB\", got {s:?}"
+            ))
+        })?,
     };
     if n != 0 && n < 64 * 1024 {
-        return Err(de::Error::custom(format!("expected 0 (no cap) or at least 64KiB, got {n} bytes")));
+        return Err(de::Error::custom(format!(
+            "expected 0 (no cap) or at least 64KiB, got {n} bytes"
+        )));
     }
     Ok(n)
 }
@@ -331,7 +384,10 @@ mod tests {
 
     #[test]
     fn empty_file_means_defaults() {
-        assert_eq!(Config::parse("# nothing here\n\n").unwrap(), Config::default());
+        assert_eq!(
+            Config::parse("# nothing here\n\n").unwrap(),
+            Config::default()
+        );
     }
 
     #[test]
@@ -359,7 +415,10 @@ mod tests {
     #[test]
     fn bad_values_say_what_is_allowed() {
         let e = Config::parse("registration: maybe\n").unwrap_err();
-        assert!(e.contains("closed") && e.contains("open") && e.contains("line 1"), "{e}");
+        assert!(
+            e.contains("closed") && e.contains("open") && e.contains("line 1"),
+            "{e}"
+        );
         let e = Config::parse("limits:\n  max_body: lots\n").unwrap_err();
         assert!(e.contains("1MiB") && e.contains("line 2"), "{e}");
         let e = Config::parse("listen: nowhere\n").unwrap_err();

@@ -92,7 +92,10 @@ pub struct EntryError {
 }
 
 fn err(at: impl Into<String>, problem: impl Into<String>) -> EntryError {
-    EntryError { at: at.into(), problem: problem.into() }
+    EntryError {
+        at: at.into(),
+        problem: problem.into(),
+    }
 }
 
 /// A validated entry ready to seal.
@@ -106,10 +109,19 @@ impl EntryInput {
     /// Checks the entry against FIELD_SPEC and the size limits. `now` is RFC 3339;
     /// `created_at` is kept from the existing entry on replace.
     pub fn validate(self, created_at: &str, now: &str) -> Result<ValidEntry, EntryError> {
-        let def = fieldspec::entry_type(&self.entry_type).filter(|t| !t.system).ok_or_else(|| {
-            let allowed: Vec<_> = fieldspec::user_type_names().collect();
-            err("type", format!("expected one of {}, got {}", allowed.join(", "), clip(&self.entry_type)))
-        })?;
+        let def = fieldspec::entry_type(&self.entry_type)
+            .filter(|t| !t.system)
+            .ok_or_else(|| {
+                let allowed: Vec<_> = fieldspec::user_type_names().collect();
+                err(
+                    "type",
+                    format!(
+                        "expected one of {}, got {}",
+                        allowed.join(", "),
+                        clip(&self.entry_type)
+                    ),
+                )
+            })?;
         let title = self.title.trim();
         if title.is_empty() {
             return Err(err("title", "must not be empty"));
@@ -120,7 +132,10 @@ impl EntryInput {
         check_list("urls", &self.urls, MAX_URLS, MAX_TEXT)?;
         check_list("tags", &self.tags, MAX_TAGS, MAX_TITLE)?;
         if self.fields.len() > MAX_FIELDS {
-            return Err(err("fields", format!("at most {MAX_FIELDS} fields, got {}", self.fields.len())));
+            return Err(err(
+                "fields",
+                format!("at most {MAX_FIELDS} fields, got {}", self.fields.len()),
+            ));
         }
         let scopes = parse_scopes(&self.scopes)?;
 
@@ -128,7 +143,10 @@ impl EntryInput {
         for (i, input) in self.fields.into_iter().enumerate() {
             let at = format!("fields[{i}]");
             if fields.iter().any(|f: &Field| f.name == input.name) {
-                return Err(err(format!("{at}.name"), format!("duplicate field name ({})", clip(&input.name))));
+                return Err(err(
+                    format!("{at}.name"),
+                    format!("duplicate field name ({})", clip(&input.name)),
+                ));
             }
             fields.push(validate_field(def, input, &at)?);
         }
@@ -148,15 +166,33 @@ impl EntryInput {
     }
 }
 
-fn validate_field(def: &fieldspec::TypeDef, input: FieldInput, at: &str) -> Result<Field, EntryError> {
+fn validate_field(
+    def: &fieldspec::TypeDef,
+    input: FieldInput,
+    at: &str,
+) -> Result<Field, EntryError> {
     let name_ok = !input.name.is_empty()
         && input.name.len() <= 64
-        && input.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        && input
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if !name_ok {
-        return Err(err(format!("{at}.name"), format!("expected 1-64 characters a-z, 0-9 or _, got {}", clip(&input.name))));
+        return Err(err(
+            format!("{at}.name"),
+            format!(
+                "expected 1-64 characters a-z, 0-9 or _, got {}",
+                clip(&input.name)
+            ),
+        ));
     }
     let asked = match &input.tier {
-        Some(t) => Some(Tier::parse(t).ok_or_else(|| err(format!("{at}.tier"), format!("expected l1, l2 or l3, got {}", clip(t))))?),
+        Some(t) => Some(Tier::parse(t).ok_or_else(|| {
+            err(
+                format!("{at}.tier"),
+                format!("expected l1, l2 or l3, got {}", clip(t)),
+            )
+        })?),
         None => None,
     };
     let (label, kind, tier) = match def.field(&input.name) {
@@ -164,14 +200,28 @@ fn validate_field(def: &fieldspec::TypeDef, input: FieldInput, at: &str) -> Resu
             if let Some(t) = asked.filter(|t| *t != known.tier) {
                 return Err(err(
                     format!("{at}.tier"),
-                    format!("FIELD_SPEC puts {}.{} in {}, got {}", def.name, known.name, known.tier.as_str(), t.as_str()),
+                    format!(
+                        "FIELD_SPEC puts {}.{} in {}, got {}",
+                        def.name,
+                        known.name,
+                        known.tier.as_str(),
+                        t.as_str()
+                    ),
                 ));
             }
-            (input.label.unwrap_or_else(|| known.label.to_string()), input.kind.unwrap_or(known.kind), known.tier)
+            (
+                input.label.unwrap_or_else(|| known.label.to_string()),
+                input.kind.unwrap_or(known.kind),
+                known.tier,
+            )
         }
         // Custom fields: the client says how sensitive they are (importers map
         // concealed/hidden to L2); plain text otherwise.
-        None => (input.label.unwrap_or_else(|| input.name.clone()), input.kind.unwrap_or(Kind::Text), asked.unwrap_or(Tier::L1)),
+        None => (
+            input.label.unwrap_or_else(|| input.name.clone()),
+            input.kind.unwrap_or(Kind::Text),
+            asked.unwrap_or(Tier::L1),
+        ),
     };
     check_len(&format!("{at}.label"), &label, MAX_TITLE)?;
     check_len(&format!("{at}.value"), &input.value, MAX_TEXT)?;
@@ -189,13 +239,22 @@ fn validate_field(def: &fieldspec::TypeDef, input: FieldInput, at: &str) -> Resu
             }
         }
     }
-    Ok(Field { name: input.name, label, kind, tier: tier.as_str().to_string(), value: input.value })
+    Ok(Field {
+        name: input.name,
+        label,
+        kind,
+        tier: tier.as_str().to_string(),
+        value: input.value,
+    })
 }
 
 /// Parses scope ids, keeping order and dropping duplicates.
 pub fn parse_scopes(raw: &[String]) -> Result<Vec<ScopeId>, EntryError> {
     if raw.len() > MAX_SCOPES {
-        return Err(err("scopes", format!("at most {MAX_SCOPES} scopes, got {}", raw.len())));
+        return Err(err(
+            "scopes",
+            format!("at most {MAX_SCOPES} scopes, got {}", raw.len()),
+        ));
     }
     let mut out: Vec<ScopeId> = Vec::with_capacity(raw.len());
     for (i, s) in raw.iter().enumerate() {
@@ -209,12 +268,19 @@ pub fn parse_scopes(raw: &[String]) -> Result<Vec<ScopeId>, EntryError> {
 
 /// Scope ids as stored in the plaintext column: comma-separated.
 pub fn scopes_column(scopes: &[ScopeId]) -> String {
-    scopes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(",")
+    scopes
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The stored column back into ids; unparsable parts are dropped (the column is ours).
 pub fn scopes_from_column(col: &str) -> Vec<String> {
-    col.split(',').filter(|s| ScopeId::parse(s).is_ok()).map(str::to_string).collect()
+    col.split(',')
+        .filter(|s| ScopeId::parse(s).is_ok())
+        .map(str::to_string)
+        .collect()
 }
 
 fn check_len(at: &str, s: &str, max: usize) -> Result<(), EntryError> {
@@ -224,9 +290,17 @@ fn check_len(at: &str, s: &str, max: usize) -> Result<(), EntryError> {
     Ok(())
 }
 
-fn check_list(at: &str, items: &[String], max_items: usize, max_len: usize) -> Result<(), EntryError> {
+fn check_list(
+    at: &str,
+    items: &[String],
+    max_items: usize,
+    max_len: usize,
+) -> Result<(), EntryError> {
     if items.len() > max_items {
-        return Err(err(at, format!("at most {max_items} items, got {}", items.len())));
+        return Err(err(
+            at,
+            format!("at most {max_items} items, got {}", items.len()),
+        ));
     }
     for (i, s) in items.iter().enumerate() {
         check_len(&format!("{at}[{i}]"), s, max_len)?;
@@ -264,9 +338,11 @@ mod tests {
 
     #[test]
     fn plaintext_password_is_refused_with_its_path() {
-        let e = input(r#"{"type":"login","title":"x","fields":[{"name":"password","value":"hunter2"}]}"#)
-            .validate("t", "t")
-            .unwrap_err();
+        let e = input(
+            r#"{"type":"login","title":"x","fields":[{"name":"password","value":"hunter2"}]}"#,
+        )
+        .validate("t", "t")
+        .unwrap_err();
         assert_eq!(e.at, "fields[0].value");
     }
 
@@ -276,16 +352,25 @@ mod tests {
             .validate("t", "t")
             .unwrap_err();
         assert_eq!(e.at, "fields[0].tier");
-        let e = input(r#"{"type":"agent","title":"x"}"#).validate("t", "t").unwrap_err();
+        let e = input(r#"{"type":"agent","title":"x"}"#)
+            .validate("t", "t")
+            .unwrap_err();
         assert_eq!(e.at, "type");
-        let e = input(r#"{"type":"note","title":"x","scopes":["12a4"]}"#).validate("t", "t").unwrap_err();
+        let e = input(r#"{"type":"note","title":"x","scopes":["12a4"]}"#)
+            .validate("t", "t")
+            .unwrap_err();
         assert_eq!(e.at, "scopes[0]");
-        let e = input(r#"{"type":"note","title":"   "}"#).validate("t", "t").unwrap_err();
+        let e = input(r#"{"type":"note","title":"   "}"#)
+            .validate("t", "t")
+            .unwrap_err();
         assert_eq!(e.at, "title");
     }
 
     #[test]
     fn unknown_keys_are_refused_by_serde() {
-        assert!(serde_json::from_str::<EntryInput>(r#"{"type":"note","title":"x","colour":"red"}"#).is_err());
+        assert!(serde_json::from_str::<EntryInput>(
+            r#"{"type":"note","title":"x","colour":"red"}"#
+        )
+        .is_err());
     }
 }

@@ -40,7 +40,12 @@ pub struct TypeDef {
 }
 
 const fn f(name: &'static str, label: &'static str, kind: Kind, tier: Tier) -> FieldDef {
-    FieldDef { name, label, kind, tier }
+    FieldDef {
+        name,
+        label,
+        kind,
+        tier,
+    }
 }
 
 use Kind::*;
@@ -128,7 +133,11 @@ pub static TYPES: &[TypeDef] = &[
     TypeDef {
         name: "wifi",
         system: false,
-        fields: &[f("ssid", "SSID", Text, L1), f("security", "Security", Text, L1), f("password", "Password", Secret, L2)],
+        fields: &[
+            f("ssid", "SSID", Text, L1),
+            f("security", "Security", Text, L1),
+            f("password", "Password", Secret, L2),
+        ],
     },
     TypeDef {
         name: "api_key",
@@ -149,9 +158,21 @@ pub static TYPES: &[TypeDef] = &[
             f("private_key", "Private key", Secret, L3),
         ],
     },
-    TypeDef { name: "note", system: false, fields: &[] },
-    TypeDef { name: "agent", system: true, fields: &[] },
-    TypeDef { name: "scope", system: true, fields: &[] },
+    TypeDef {
+        name: "note",
+        system: false,
+        fields: &[],
+    },
+    TypeDef {
+        name: "agent",
+        system: true,
+        fields: &[],
+    },
+    TypeDef {
+        name: "scope",
+        system: true,
+        fields: &[],
+    },
 ];
 
 /// Looks a type up by name.

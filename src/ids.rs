@@ -78,7 +78,10 @@ fn parse_hex16(s: &str) -> Result<[u8; 16], IdError> {
     if s.len() != 32 {
         return Err(IdError::HexLength(s.chars().count()));
     }
-    if !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err(IdError::HexAlphabet);
     }
     let mut out = [0u8; 16];
@@ -133,7 +136,10 @@ mod tests {
     fn vault_id_round_trips_and_rejects_bad_input() {
         let s = "f73de89fb22ecd1310f333e6f4575bb7";
         assert_eq!(VaultId::parse(s).unwrap().hex(), s);
-        assert_eq!(VaultId::parse("F73DE89FB22ECD1310F333E6F4575BB7"), Err(IdError::HexAlphabet));
+        assert_eq!(
+            VaultId::parse("F73DE89FB22ECD1310F333E6F4575BB7"),
+            Err(IdError::HexAlphabet)
+        );
         assert_eq!(VaultId::parse("abc"), Err(IdError::HexLength(3)));
         assert!(VaultId::parse("é3de89fb22ecd1310f333e6f4575bb7").is_err());
     }

@@ -56,7 +56,11 @@ pub fn agent_can_access(agent: &AgentRecord, entry: &EntryMeta<'_>) -> bool {
     if entry.deleted || fieldspec::entry_type(entry.entry_type).is_none_or(|t| t.system) {
         return false;
     }
-    if entry.scopes.iter().any(|s| ScopeId::parse(s).is_ok_and(ScopeId::is_owner_only)) {
+    if entry
+        .scopes
+        .iter()
+        .any(|s| ScopeId::parse(s).is_ok_and(ScopeId::is_owner_only))
+    {
         return false;
     }
     agent.all_access || entry.scopes.iter().any(|s| agent.scopes.contains(s))
@@ -69,7 +73,8 @@ pub fn agent_can_write_into(agent: &AgentRecord, scopes: &[String]) -> bool {
     agent.can_write
         && !scopes.is_empty()
         && scopes.iter().all(|s| {
-            ScopeId::parse(s).is_ok_and(|id| !id.is_owner_only()) && (agent.all_access || agent.scopes.contains(s))
+            ScopeId::parse(s).is_ok_and(|id| !id.is_owner_only())
+                && (agent.all_access || agent.scopes.contains(s))
         })
 }
 
@@ -87,10 +92,20 @@ impl Cidr {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let net: IpAddr = addr.trim().parse().map_err(|_| format!("expected an IP address or CIDR like 192.0.2.0/24 or 2001:db8::/32, got {}", clip(s)))?;
+        let net: IpAddr = addr.trim().parse().map_err(|_| {
+            format!(
+                "expected an IP address or CIDR like 192.0.2.0/24 or 2001:db8::/32, got {}",
+                clip(s)
+            )
+        })?;
         let max = if net.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
-            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| format!("prefix length must be 0 to {max}, got {}", clip(s)))?,
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("prefix length must be 0 to {max}, got {}", clip(s)))?,
             None => max,
         };
         Ok(Cidr { net, prefix })
@@ -103,8 +118,13 @@ impl Cidr {
             v4 => v4,
         };
         match (self.net, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => masked(u32::from(n) as u128, 32, self.prefix) == masked(u32::from(a) as u128, 32, self.prefix),
-            (IpAddr::V6(n), IpAddr::V6(a)) => masked(u128::from(n), 128, self.prefix) == masked(u128::from(a), 128, self.prefix),
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                masked(u32::from(n) as u128, 32, self.prefix)
+                    == masked(u32::from(a) as u128, 32, self.prefix)
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                masked(u128::from(n), 128, self.prefix) == masked(u128::from(a), 128, self.prefix)
+            }
             _ => false,
         }
     }
@@ -117,10 +137,14 @@ fn masked(v: u128, bits: u32, prefix: u8) -> u128 {
     v >> (bits - prefix as u32)
 }
 
-
 /// True if `ip` may use the agent (empty allowlist = anywhere).
 pub fn ip_allowed(agent: &AgentRecord, ip: IpAddr) -> bool {
-    agent.ip_whitelist.is_empty() || agent.ip_whitelist.iter().filter_map(|c| Cidr::parse(c).ok()).any(|c| c.contains(ip))
+    agent.ip_whitelist.is_empty()
+        || agent
+            .ip_whitelist
+            .iter()
+            .filter_map(|c| Cidr::parse(c).ok())
+            .any(|c| c.contains(ip))
 }
 
 /// The outcome of the rate check for one credential read.
@@ -144,7 +168,12 @@ pub struct ReadCounts {
 }
 
 /// Decides a read and, on a violation, records it in the agent record.
-pub fn rate_check(agent: &mut AgentRecord, counts: &ReadCounts, now_ms: i64, lockdown_window: Duration) -> RateDecision {
+pub fn rate_check(
+    agent: &mut AgentRecord,
+    counts: &ReadCounts,
+    now_ms: i64,
+    lockdown_window: Duration,
+) -> RateDecision {
     let over_minute = !counts.seen_in_minute && counts.minute >= agent.rate_limit_minute;
     let over_hour = !counts.seen_in_hour && counts.hour >= agent.rate_limit_hour;
     if !(over_minute || over_hour) {
@@ -183,7 +212,11 @@ mod tests {
     }
 
     fn meta<'a>(t: &'a str, scopes: &'a [String]) -> EntryMeta<'a> {
-        EntryMeta { entry_type: t, scopes, deleted: false }
+        EntryMeta {
+            entry_type: t,
+            scopes,
+            deleted: false,
+        }
     }
 
     #[test]
@@ -200,7 +233,14 @@ mod tests {
         all.all_access = true;
         assert!(agent_can_access(&all, &meta("card", &s(&["0007"]))));
         assert!(!agent_can_access(&all, &meta("card", &s(&["0000"]))));
-        assert!(!agent_can_access(&all, &EntryMeta { entry_type: "login", scopes: &s(&["0001"]), deleted: true }));
+        assert!(!agent_can_access(
+            &all,
+            &EntryMeta {
+                entry_type: "login",
+                scopes: &s(&["0001"]),
+                deleted: true
+            }
+        ));
     }
 
     #[test]
@@ -224,8 +264,12 @@ mod tests {
         let c6 = Cidr::parse("2001:db8::/32").unwrap();
         assert!(c6.contains("2001:db8:1::5".parse().unwrap()));
         assert!(!c6.contains("2001:db9::1".parse().unwrap()));
-        assert!(Cidr::parse("127.0.0.1").unwrap().contains("127.0.0.1".parse().unwrap()));
-        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(Cidr::parse("127.0.0.1")
+            .unwrap()
+            .contains("127.0.0.1".parse().unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
         assert!(Cidr::parse("10.0.0.0/33").is_err());
         assert!(Cidr::parse("nope").is_err());
     }
@@ -233,8 +277,18 @@ mod tests {
     #[test]
     fn second_violation_in_window_locks() {
         let mut a = agent(&[]);
-        let over = ReadCounts { minute: 3, hour: 3, seen_in_minute: false, seen_in_hour: false };
-        let reread = ReadCounts { minute: 3, hour: 3, seen_in_minute: true, seen_in_hour: true };
+        let over = ReadCounts {
+            minute: 3,
+            hour: 3,
+            seen_in_minute: false,
+            seen_in_hour: false,
+        };
+        let reread = ReadCounts {
+            minute: 3,
+            hour: 3,
+            seen_in_minute: true,
+            seen_in_hour: true,
+        };
         let w = Duration::from_secs(7200);
         assert_eq!(rate_check(&mut a, &reread, 0, w), RateDecision::Allow);
         assert_eq!(rate_check(&mut a, &over, 1_000, w), RateDecision::Violation);
@@ -243,6 +297,10 @@ mod tests {
         assert!(a.locked);
         let mut b = agent(&[]);
         assert_eq!(rate_check(&mut b, &over, 0, w), RateDecision::Violation);
-        assert_eq!(rate_check(&mut b, &over, 7_300_000, w), RateDecision::Violation, "outside the window");
+        assert_eq!(
+            rate_check(&mut b, &over, 7_300_000, w),
+            RateDecision::Violation,
+            "outside the window"
+        );
     }
 }

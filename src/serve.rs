@@ -29,9 +29,11 @@ pub fn run(config_path: Option<&Path>) -> Result<(), String> {
     let edition = edition::current();
     edition.check_config(&config)?;
     if config.tls.is_some() {
-        return Err("tls: in-process TLS is not available in this build; terminate TLS at a reverse proxy \
+        return Err(
+            "tls: in-process TLS is not available in this build; terminate TLS at a reverse proxy \
                     and listen on loopback (see docs/OPERATIONS.md)"
-            .into());
+                .into(),
+        );
     }
     match &path {
         Some(p) => log::info!("configuration: {}", p.display()),
@@ -44,12 +46,15 @@ pub fn run(config_path: Option<&Path>) -> Result<(), String> {
     raise_fd_limit();
     ensure_private_dir(&config.data_dir)?;
     let keyring = Keyring::load_or_create(&config.token_key_path()).map_err(|e| e.to_string())?;
-    let store = Store::open(&config.db_path()).map_err(|e| format!("{}: {e}", config.db_path().display()))?;
+    let store = Store::open(&config.db_path())
+        .map_err(|e| format!("{}: {e}", config.db_path().display()))?;
     let decoy_key = server_secret(&store)?;
     let setup = setup_token(&config, &store)?;
 
-    let listener = std::net::TcpListener::bind(config.listen).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    let signals = Signals::new([SIGHUP, SIGTERM, SIGINT]).map_err(|e| format!("installing signal handlers: {e}"))?;
+    let listener = std::net::TcpListener::bind(config.listen)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let signals = Signals::new([SIGHUP, SIGTERM, SIGINT])
+        .map_err(|e| format!("installing signal handlers: {e}"))?;
     let workers = config.worker_count();
     let app = Arc::new(App::new(config, keyring, decoy_key, setup, edition));
     let running = http::start(listener, workers, app.clone())?;
@@ -70,9 +75,14 @@ pub fn run(config_path: Option<&Path>) -> Result<(), String> {
     log::info!("stopping: finishing in-flight requests");
     app.begin_stop();
     if !running.stop(STOP_GRACE) {
-        log::warn!("some requests did not finish within {} ms", STOP_GRACE.as_millis());
+        log::warn!(
+            "some requests did not finish within {} ms",
+            STOP_GRACE.as_millis()
+        );
     }
-    store.close().map_err(|e| format!("closing the database: {e}"))?;
+    store
+        .close()
+        .map_err(|e| format!("closing the database: {e}"))?;
     log::info!("stopped");
     Ok(())
 }
@@ -82,13 +92,23 @@ pub fn run(config_path: Option<&Path>) -> Result<(), String> {
 /// descriptors (EMFILE) under a connection flood would leave the server
 /// deaf. Raise the soft limit to the hard limit, as most servers do.
 fn raise_fd_limit() {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit/setrlimit with a valid pointer to an rlimit struct.
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            let wanted = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+            let wanted = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) == 0 {
-                log::debug!("open-file limit raised from {} to {}", lim.rlim_cur, lim.rlim_max);
+                log::debug!(
+                    "open-file limit raised from {} to {}",
+                    lim.rlim_cur,
+                    lim.rlim_max
+                );
             }
         }
     }
@@ -97,11 +117,13 @@ fn raise_fd_limit() {
 /// SIGHUP: re-read the configuration and keyring; swap only if both are valid.
 fn reload(app: &App, path: Option<&Path>, edition: &dyn Edition) {
     let old = app.config();
-    let fresh = Config::load(path).map_err(|e| e.to_string()).and_then(|(c, _)| {
-        edition.check_config(&c)?;
-        let ring = Keyring::load(&c.token_key_path()).map_err(|e| e.to_string())?;
-        Ok((c, ring))
-    });
+    let fresh = Config::load(path)
+        .map_err(|e| e.to_string())
+        .and_then(|(c, _)| {
+            edition.check_config(&c)?;
+            let ring = Keyring::load(&c.token_key_path()).map_err(|e| e.to_string())?;
+            Ok((c, ring))
+        });
     match fresh {
         Ok((config, keyring)) => {
             for key in old.needs_restart(&config) {
@@ -113,7 +135,10 @@ fn reload(app: &App, path: Option<&Path>, edition: &dyn Edition) {
         }
         Err(e) => {
             log::error!("reload failed, keeping the current configuration: {e}");
-            edition.operator_alert("config", &format!("reload failed, current configuration kept: {e}"));
+            edition.operator_alert(
+                "config",
+                &format!("reload failed, current configuration kept: {e}"),
+            );
         }
     }
 }
@@ -131,14 +156,19 @@ fn ensure_private_dir(dir: &Path) -> Result<(), String> {
         return Err(format!("data_dir {}: not a directory", dir.display()));
     }
     if meta.permissions().mode() & 0o077 != 0 {
-        log::warn!("data_dir {} is readable by other users; chmod 700 it", dir.display());
+        log::warn!(
+            "data_dir {} is readable by other users; chmod 700 it",
+            dir.display()
+        );
     }
     Ok(())
 }
 
 /// The server secret for decoys, made once and kept in the database.
 fn server_secret(store: &Store) -> Result<Key32, String> {
-    let stored = store.meta_init("decoy_key", &b64(&random_bytes::<32>())).map_err(|e| e.to_string())?;
+    let stored = store
+        .meta_init("decoy_key", &b64(&random_bytes::<32>()))
+        .map_err(|e| e.to_string())?;
     let bytes = unb64(&stored).map_err(|_| "database meta `decoy_key` is corrupt".to_string())?;
     Key32::from_slice(&bytes).map_err(|_| "database meta `decoy_key` is corrupt".to_string())
 }
@@ -165,5 +195,8 @@ fn setup_token(config: &Config, store: &Store) -> Result<Option<SetupToken>, Str
         "no vault yet and registration is closed: create the first vault with `clavitor init --setup-token-file {}`",
         file.display()
     );
-    Ok(Some(SetupToken { digest: sha256(token.as_bytes()), file }))
+    Ok(Some(SetupToken {
+        digest: sha256(token.as_bytes()),
+        file,
+    }))
 }

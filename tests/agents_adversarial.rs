@@ -33,36 +33,65 @@ mod h {
             String::from_utf8_lossy(&self.body).into_owned()
         }
         pub fn code(&self) -> String {
-            self.json()["error"]["code"].as_str().unwrap_or("").to_string()
+            self.json()["error"]["code"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
         }
         /// Everything an observer could compare: status, every header except
         /// `Date` (in the order sent) and the body bytes.
         pub fn observable(&self) -> (u16, Vec<(String, String)>, String) {
-            let hs = self.headers.iter().filter(|(k, _)| k != "date").cloned().collect();
+            let hs = self
+                .headers
+                .iter()
+                .filter(|(k, _)| k != "date")
+                .cloned()
+                .collect();
             (self.status, hs, self.text())
         }
         /// Status line, headers and body as one string (for substring searches).
         pub fn transcript(&self) -> String {
-            let hs: String = self.headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
+            let hs: String = self
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}\n"))
+                .collect();
             format!("{}\n{hs}\n{}", self.status, self.text())
         }
     }
 
-    pub fn send(url: &str, method: &str, path: &str, token: Option<&str>, body: Option<&Value>, extra: &[(&str, &str)]) -> Resp {
+    pub fn send(
+        url: &str,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
         let auth = token.map(|t| format!("Bearer {t}"));
         let mut headers: Vec<(&str, &str)> = vec![("Content-Type", "application/json")];
         if let Some(a) = &auth {
             headers.push(("Authorization", a.as_str()));
         }
         headers.extend_from_slice(extra);
-        let bytes = body.map(|b| serde_json::to_vec(b).unwrap()).unwrap_or_default();
+        let bytes = body
+            .map(|b| serde_json::to_vec(b).unwrap())
+            .unwrap_or_default();
         let (status, headers, body) = raw(url, method, path, &headers, &bytes);
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Asserts two responses are indistinguishable (all but `Date`).
     pub fn assert_same(what: &str, got: &Resp, reference: &Resp) {
-        assert_eq!(got.observable(), reference.observable(), "{what}: must be indistinguishable from the reference answer");
+        assert_eq!(
+            got.observable(),
+            reference.observable(),
+            "{what}: must be indistinguishable from the reference answer"
+        );
     }
 
     pub fn random_id() -> String {
@@ -72,7 +101,13 @@ mod h {
     /// Percent-encodes a query value.
     pub fn enc(s: &str) -> String {
         s.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") })
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
             .collect()
     }
 
@@ -84,7 +119,11 @@ mod h {
 
     /// A login entry with a client-sealed L2 password, created by the owner.
     pub fn new_entry(s: &TestServer, v: &TestVault, title: &str, scopes: &[&str]) -> String {
-        let (id, mut body) = v.login_entry(title, &format!("user of {title}"), &format!("password of {title}"));
+        let (id, mut body) = v.login_entry(
+            title,
+            &format!("user of {title}"),
+            &format!("password of {title}"),
+        );
         body["scopes"] = json!(scopes);
         post_entry(s, v, &body);
         id
@@ -100,14 +139,20 @@ mod h {
     pub fn new_agent(s: &TestServer, v: &TestVault, body: Value) -> (String, String) {
         let (st, b) = v.call(s, "POST", "/api/v1/agents", Some(&body));
         assert_eq!(st, 201, "create agent: {b}");
-        (b["agent_id"].as_str().unwrap().to_string(), b["token"].as_str().unwrap().to_string())
+        (
+            b["agent_id"].as_str().unwrap().to_string(),
+            b["token"].as_str().unwrap().to_string(),
+        )
     }
 
     /// Audit rows of the owner's vault, oldest first, optionally for one actor.
     pub fn audit_rows(s: &TestServer, v: &TestVault, filter: &str) -> Vec<Value> {
         let (st, b) = v.call(s, "GET", &format!("/api/v1/audit?limit=1000{filter}"), None);
         assert_eq!(st, 200, "audit: {b}");
-        assert!(b["next"].is_null(), "more than 1000 audit rows: the test must stay below one page");
+        assert!(
+            b["next"].is_null(),
+            "more than 1000 audit rows: the test must stay below one page"
+        );
         let mut rows = b["events"].as_array().unwrap().clone();
         rows.reverse();
         rows
@@ -115,7 +160,11 @@ mod h {
 
     pub fn assert_chain_ok(s: &TestServer, v: &TestVault) {
         let (st, b) = v.call(s, "GET", "/api/v1/audit/verify", None);
-        assert_eq!((st, b["ok"].clone()), (200, json!(true)), "audit chain: {b}");
+        assert_eq!(
+            (st, b["ok"].clone()),
+            (200, json!(true)),
+            "audit chain: {b}"
+        );
     }
 
     /// What one audit row must say.
@@ -128,7 +177,12 @@ mod h {
     }
 
     pub fn row(action: &str, outcome: &str, reason: Option<&str>, entry: Option<&str>) -> Row {
-        Row { action: action.into(), outcome: outcome.into(), reason: reason.map(Into::into), entry: entry.map(Into::into) }
+        Row {
+            action: action.into(),
+            outcome: outcome.into(),
+            reason: reason.map(Into::into),
+            entry: entry.map(Into::into),
+        }
     }
     pub fn denied(action: &str, reason: &str, entry: Option<&str>) -> Row {
         row(action, "denied", Some(reason), entry)
@@ -148,28 +202,74 @@ mod h {
 
     impl Attacker {
         pub fn new(s: &TestServer, id: &str, token: &str) -> Attacker {
-            Attacker { url: s.url.clone(), id: id.into(), token: token.into(), attempts: 0, expected: Vec::new() }
+            Attacker {
+                url: s.url.clone(),
+                id: id.into(),
+                token: token.into(),
+                attempts: 0,
+                expected: Vec::new(),
+            }
         }
 
         /// One adversarial request: it must be refused with `status`/`code`,
         /// and leave exactly the audit row `audit` (or none).
-        pub fn refused(&mut self, method: &str, path: &str, body: Option<&Value>, status: u16, code: &str, audit: Option<Row>) -> Resp {
+        pub fn refused(
+            &mut self,
+            method: &str,
+            path: &str,
+            body: Option<&Value>,
+            status: u16,
+            code: &str,
+            audit: Option<Row>,
+        ) -> Resp {
             self.refused_with(method, path, body, &[], status, code, audit)
         }
 
         #[allow(clippy::too_many_arguments)]
-        pub fn refused_with(&mut self, method: &str, path: &str, body: Option<&Value>, extra: &[(&str, &str)], status: u16, code: &str, audit: Option<Row>) -> Resp {
+        pub fn refused_with(
+            &mut self,
+            method: &str,
+            path: &str,
+            body: Option<&Value>,
+            extra: &[(&str, &str)],
+            status: u16,
+            code: &str,
+            audit: Option<Row>,
+        ) -> Resp {
             self.attempts += 1;
             let r = send(&self.url, method, path, Some(&self.token), body, extra);
-            assert_eq!((r.status, r.code()), (status, code.to_string()), "{method} {path} must be refused: {}", r.text());
-            assert!(r.json()["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{method} {path}: message in {}", r.text());
-            assert!(!r.text().contains("\"fields\"") && !r.text().contains("cv1."), "{method} {path}: a refusal carries no entry data: {}", r.text());
+            assert_eq!(
+                (r.status, r.code()),
+                (status, code.to_string()),
+                "{method} {path} must be refused: {}",
+                r.text()
+            );
+            assert!(
+                r.json()["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
+                "{method} {path}: message in {}",
+                r.text()
+            );
+            assert!(
+                !r.text().contains("\"fields\"") && !r.text().contains("cv1."),
+                "{method} {path}: a refusal carries no entry data: {}",
+                r.text()
+            );
             self.expected.extend(audit);
             r
         }
 
         /// A request the agent may make (counted as an attempt when `attack`).
-        pub fn allowed(&mut self, method: &str, path: &str, body: Option<&Value>, status: u16, audit: Option<Row>, attack: bool) -> Resp {
+        pub fn allowed(
+            &mut self,
+            method: &str,
+            path: &str,
+            body: Option<&Value>,
+            status: u16,
+            audit: Option<Row>,
+            attack: bool,
+        ) -> Resp {
             if attack {
                 self.attempts += 1;
             }
@@ -192,9 +292,21 @@ mod h {
                 })
                 .collect();
             for (i, (g, w)) in got.iter().zip(&self.expected).enumerate() {
-                assert_eq!(g, w, "audit row {i} of agent {} (of {} rows; expected {})", self.id, got.len(), self.expected.len());
+                assert_eq!(
+                    g,
+                    w,
+                    "audit row {i} of agent {} (of {} rows; expected {})",
+                    self.id,
+                    got.len(),
+                    self.expected.len()
+                );
             }
-            assert_eq!(got.len(), self.expected.len(), "audit rows of agent {}: {got:#?}", self.id);
+            assert_eq!(
+                got.len(),
+                self.expected.len(),
+                "audit rows of agent {}: {got:#?}",
+                self.id
+            );
             for e in &rows {
                 assert_eq!(e["actor_kind"], "agent", "{e}");
                 assert_eq!(e["source_ip"], "127.0.0.1", "{e}");
@@ -214,7 +326,10 @@ mod h {
         if FINISHED.fetch_add(1, Ordering::SeqCst) + 1 == SUITE_TESTS {
             let total = ATTEMPTS.load(Ordering::SeqCst);
             eprintln!("adversarial attempts: {total}");
-            assert!(total >= 100, "the adversarial suite made only {total} attempts");
+            assert!(
+                total >= 100,
+                "the adversarial suite made only {total} attempts"
+            );
         }
     }
 }
@@ -228,7 +343,9 @@ fn e(id: &str) -> Option<&str> {
 
 /// Rate limits out of the way: denied reads do not count, successful ones would.
 fn adversarial_server() -> TestServer {
-    TestServer::start_with("agents: {rate_limit_minute: 1000, rate_limit_hour: 10000, lockdown_window: 2h}\n")
+    TestServer::start_with(
+        "agents: {rate_limit_minute: 1000, rate_limit_hour: 10000, lockdown_window: 2h}\n",
+    )
 }
 
 fn get_entry(id: &str) -> String {
@@ -251,29 +368,53 @@ fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_on
     let strictly_owner = h::new_entry(&server, &vault, "Strictly Owner", &["0000"]);
     let unscoped = h::new_entry(&server, &vault, "No Scope", &[]);
     let deleted = h::new_entry(&server, &vault, "Deleted", &[&s1]);
-    assert_eq!(vault.call(&server, "DELETE", &get_entry(&deleted), None).0, 200);
+    assert_eq!(
+        vault.call(&server, "DELETE", &get_entry(&deleted), None).0,
+        200
+    );
     // An entry that was in scope and was moved out of it.
     let (moved, mut body) = vault.login_entry("Moved Away", "u", "p");
     body["scopes"] = json!([s1]);
     h::post_entry(&server, &vault, &body);
     body["scopes"] = json!([s2]);
-    let r = h::send(&server.url, "PUT", &get_entry(&moved), Some(&vault.token), Some(&body), &[("If-Match", "\"1\"")]);
+    let r = h::send(
+        &server.url,
+        "PUT",
+        &get_entry(&moved),
+        Some(&vault.token),
+        Some(&body),
+        &[("If-Match", "\"1\"")],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
 
-    let (scoped_id, scoped_token) = h::new_agent(&server, &vault, json!({"name": "scoped", "scopes": [s1]}));
-    let (all_id, all_token) = h::new_agent(&server, &vault, json!({"name": "everything", "all_access": true}));
+    let (scoped_id, scoped_token) =
+        h::new_agent(&server, &vault, json!({"name": "scoped", "scopes": [s1]}));
+    let (all_id, all_token) = h::new_agent(
+        &server,
+        &vault,
+        json!({"name": "everything", "all_access": true}),
+    );
 
     // System entries, as the owner sees them: agents from GET /agents, scopes from the audit rows.
     let (st, agents) = vault.call(&server, "GET", "/api/v1/agents", None);
     assert_eq!(st, 200);
-    let agent_ids: Vec<String> = agents["agents"].as_array().unwrap().iter().map(|a| a["agent_id"].as_str().unwrap().to_string()).collect();
+    let agent_ids: Vec<String> = agents["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["agent_id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(agent_ids.len(), 2, "{agents}");
     assert!(agent_ids.contains(&scoped_id) && agent_ids.contains(&all_id));
     let scope_entries: Vec<String> = h::audit_rows(&server, &vault, "&action=scope_create")
         .iter()
         .map(|e| e["entry_id"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(scope_entries.len(), 2, "scope system entries from the audit log");
+    assert_eq!(
+        scope_entries.len(),
+        2,
+        "scope system entries from the audit log"
+    );
 
     // Another vault on the same server, whose scope is also called 0001.
     let other = TestVault::create(&server);
@@ -320,26 +461,79 @@ fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_on
     for (agent_id, token, targets) in cases {
         let mut a = Attacker::new(&server, agent_id, token);
         // The agent works at all: its in-scope entry is readable.
-        a.allowed("GET", &get_entry(&in_scope), None, 200, Some(success("read", e(&in_scope))), false);
+        a.allowed(
+            "GET",
+            &get_entry(&in_scope),
+            None,
+            200,
+            Some(success("read", e(&in_scope))),
+            false,
+        );
         let missing_id = h::random_id();
-        let missing = a.refused("GET", &get_entry(&missing_id), None, 403, "CV-2041", Some(denied("read", "scope_denied", e(&missing_id))));
+        let missing = a.refused(
+            "GET",
+            &get_entry(&missing_id),
+            None,
+            403,
+            "CV-2041",
+            Some(denied("read", "scope_denied", e(&missing_id))),
+        );
         let missing_id2 = h::random_id();
-        let missing2 = a.refused("GET", &get_entry(&missing_id2), None, 403, "CV-2041", Some(denied("read", "scope_denied", e(&missing_id2))));
+        let missing2 = a.refused(
+            "GET",
+            &get_entry(&missing_id2),
+            None,
+            403,
+            "CV-2041",
+            Some(denied("read", "scope_denied", e(&missing_id2))),
+        );
         h::assert_same("two missing ids", &missing2, &missing);
         for (label, target) in targets.iter().copied() {
             for _ in 0..2 {
-                let r = a.refused("GET", &get_entry(target), None, 403, "CV-2041", Some(denied("read", "scope_denied", e(target))));
-                h::assert_same(&format!("agent {agent_id}: {label} ({target}) vs missing"), &r, &missing);
+                let r = a.refused(
+                    "GET",
+                    &get_entry(target),
+                    None,
+                    403,
+                    "CV-2041",
+                    Some(denied("read", "scope_denied", e(target))),
+                );
+                h::assert_same(
+                    &format!("agent {agent_id}: {label} ({target}) vs missing"),
+                    &r,
+                    &missing,
+                );
             }
             // Malformed (upper-case) ids: refused before any lookup, identically.
-            let upper = a.refused("GET", &get_entry(&target.to_uppercase()), None, 400, "CV-1003", None);
-            let upper_missing = a.refused("GET", &get_entry(&missing_id.to_uppercase()), None, 400, "CV-1003", None);
+            let upper = a.refused(
+                "GET",
+                &get_entry(&target.to_uppercase()),
+                None,
+                400,
+                "CV-1003",
+                None,
+            );
+            let upper_missing = a.refused(
+                "GET",
+                &get_entry(&missing_id.to_uppercase()),
+                None,
+                400,
+                "CV-1003",
+                None,
+            );
             h::assert_same(&format!("{label}: upper-case id"), &upper, &upper_missing);
         }
         // The all-access agent really has all access, so 0000 is what hides those entries.
         if agent_id == all_id {
             for id in [&out, &unscoped, &moved] {
-                a.allowed("GET", &get_entry(id), None, 200, Some(success("read", e(id))), false);
+                a.allowed(
+                    "GET",
+                    &get_entry(id),
+                    None,
+                    200,
+                    Some(success("read", e(id))),
+                    false,
+                );
             }
         }
         a.check_audit(&server, &vault);
@@ -347,26 +541,69 @@ fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_on
     }
 
     // Path tricks: whatever they answer, an existing out-of-scope id and a missing one answer the same.
-    let (prober_id, prober_token) = h::new_agent(&server, &vault, json!({"name": "prober", "scopes": [s1]}));
+    let (prober_id, prober_token) =
+        h::new_agent(&server, &vault, json!({"name": "prober", "scopes": [s1]}));
     let mut p = Attacker::new(&server, &prober_id, &prober_token);
     let missing_id = h::random_id();
-    for shape in ["/api/v1/entries/{}/", "/api/v1/entries//{}", "/api/v1/entries/{}?scope=0002", "/api/v1/entries/{}/..", "/api/v1/entries/{}%00", "/api/v1/./entries/{}"] {
+    for shape in [
+        "/api/v1/entries/{}/",
+        "/api/v1/entries//{}",
+        "/api/v1/entries/{}?scope=0002",
+        "/api/v1/entries/{}/..",
+        "/api/v1/entries/{}%00",
+        "/api/v1/./entries/{}",
+    ] {
         p.attempts += 2;
-        let existing = h::send(&server.url, "GET", &shape.replace("{}", &out), Some(&prober_token), None, &[]);
-        let nothing = h::send(&server.url, "GET", &shape.replace("{}", &missing_id), Some(&prober_token), None, &[]);
+        let existing = h::send(
+            &server.url,
+            "GET",
+            &shape.replace("{}", &out),
+            Some(&prober_token),
+            None,
+            &[],
+        );
+        let nothing = h::send(
+            &server.url,
+            "GET",
+            &shape.replace("{}", &missing_id),
+            Some(&prober_token),
+            None,
+            &[],
+        );
         assert_ne!(existing.status, 200, "{shape}: {}", existing.text());
-        assert!(!existing.text().contains("Out Of Scope") && !existing.text().contains("cv1."), "{shape}: {}", existing.text());
+        assert!(
+            !existing.text().contains("Out Of Scope") && !existing.text().contains("cv1."),
+            "{shape}: {}",
+            existing.text()
+        );
         h::assert_same(&format!("path shape {shape}"), &existing, &nothing);
     }
     for method in ["PATCH", "OPTIONS", "PUT", "DELETE"] {
         p.attempts += 2;
-        let existing = h::send(&server.url, method, &get_entry(&out), Some(&prober_token), None, &[]);
-        let nothing = h::send(&server.url, method, &get_entry(&missing_id), Some(&prober_token), None, &[]);
+        let existing = h::send(
+            &server.url,
+            method,
+            &get_entry(&out),
+            Some(&prober_token),
+            None,
+            &[],
+        );
+        let nothing = h::send(
+            &server.url,
+            method,
+            &get_entry(&missing_id),
+            Some(&prober_token),
+            None,
+            &[],
+        );
         assert!(existing.status >= 400, "{method}: {}", existing.text());
         h::assert_same(&format!("method {method}"), &existing, &nothing);
     }
     let rows = h::audit_rows(&server, &vault, &format!("&actor={prober_id}"));
-    assert!(rows.iter().all(|e| e["outcome"] != "success"), "prober got something: {rows:#?}");
+    assert!(
+        rows.iter().all(|e| e["outcome"] != "success"),
+        "prober got something: {rows:#?}"
+    );
     total += p.attempts;
 
     h::assert_chain_ok(&server, &vault);
@@ -385,7 +622,10 @@ fn title_lookup_never_finds_entries_outside_the_agents_view() {
     h::new_entry(&server, &vault, "Strictly Owner", &["0000"]);
     h::new_entry(&server, &vault, "No Scope", &[]);
     let deleted = h::new_entry(&server, &vault, "Deleted", &[&s1]);
-    assert_eq!(vault.call(&server, "DELETE", &get_entry(&deleted), None).0, 200);
+    assert_eq!(
+        vault.call(&server, "DELETE", &get_entry(&deleted), None).0,
+        200
+    );
     // Three entries titled "Twin"; the newest is owner-only, then one the scoped agent may not see.
     let twin_scoped = h::new_entry(&server, &vault, "Twin", &[&s1]);
     std::thread::sleep(std::time::Duration::from_millis(5));
@@ -393,38 +633,121 @@ fn title_lookup_never_finds_entries_outside_the_agents_view() {
     std::thread::sleep(std::time::Duration::from_millis(5));
     let twin_owner = h::new_entry(&server, &vault, "Twin", &[&s1, "0000"]);
 
-    let (scoped_id, scoped_token) = h::new_agent(&server, &vault, json!({"name": "scoped", "scopes": [s1]}));
-    let (all_id, all_token) = h::new_agent(&server, &vault, json!({"name": "everything", "all_access": true}));
+    let (scoped_id, scoped_token) =
+        h::new_agent(&server, &vault, json!({"name": "scoped", "scopes": [s1]}));
+    let (all_id, all_token) = h::new_agent(
+        &server,
+        &vault,
+        json!({"name": "everything", "all_access": true}),
+    );
     let mut total = 0;
 
     let mut a = Attacker::new(&server, &scoped_id, &scoped_token);
     for t in ["In Scope", "in scope", "  IN SCOPE  "] {
-        let r = a.allowed("GET", &lookup(t), None, 200, Some(success("read", e(&in_scope))), false);
+        let r = a.allowed(
+            "GET",
+            &lookup(t),
+            None,
+            200,
+            Some(success("read", e(&in_scope))),
+            false,
+        );
         assert_eq!(r.json()["entry_id"], json!(in_scope));
     }
-    let r = a.allowed("GET", &lookup("Twin"), None, 200, Some(success("read", e(&twin_scoped))), true);
-    assert_eq!(r.json()["entry_id"], json!(twin_scoped), "the only Twin this agent may see");
-    let missing = a.refused("GET", &lookup("Never Existed 7f3a"), None, 403, "CV-2041", Some(denied("read", "scope_denied", None)));
-    for t in ["Out Of Scope", "out of scope", " OUT OF SCOPE ", "Owner Only", "owner only", "Strictly Owner", "No Scope", "Deleted", "Another Missing Title"] {
-        let r = a.refused("GET", &lookup(t), None, 403, "CV-2041", Some(denied("read", "scope_denied", None)));
+    let r = a.allowed(
+        "GET",
+        &lookup("Twin"),
+        None,
+        200,
+        Some(success("read", e(&twin_scoped))),
+        true,
+    );
+    assert_eq!(
+        r.json()["entry_id"],
+        json!(twin_scoped),
+        "the only Twin this agent may see"
+    );
+    let missing = a.refused(
+        "GET",
+        &lookup("Never Existed 7f3a"),
+        None,
+        403,
+        "CV-2041",
+        Some(denied("read", "scope_denied", None)),
+    );
+    for t in [
+        "Out Of Scope",
+        "out of scope",
+        " OUT OF SCOPE ",
+        "Owner Only",
+        "owner only",
+        "Strictly Owner",
+        "No Scope",
+        "Deleted",
+        "Another Missing Title",
+    ] {
+        let r = a.refused(
+            "GET",
+            &lookup(t),
+            None,
+            403,
+            "CV-2041",
+            Some(denied("read", "scope_denied", None)),
+        );
         h::assert_same(&format!("lookup {t:?} vs a missing title"), &r, &missing);
     }
     // Titles of system entries (agents and scopes carry no title index) find nothing either.
     for t in ["scoped", "everything", "granted", "not granted", ""] {
-        let r = a.refused("GET", &lookup(t), None, 403, "CV-2041", Some(denied("read", "scope_denied", None)));
+        let r = a.refused(
+            "GET",
+            &lookup(t),
+            None,
+            403,
+            "CV-2041",
+            Some(denied("read", "scope_denied", None)),
+        );
         h::assert_same(&format!("lookup system name {t:?}"), &r, &missing);
     }
     a.check_audit(&server, &vault);
     total += a.attempts;
 
     let mut a = Attacker::new(&server, &all_id, &all_token);
-    let r = a.allowed("GET", &lookup("Twin"), None, 200, Some(success("read", e(&twin_other))), true);
-    assert_eq!(r.json()["entry_id"], json!(twin_other), "newest Twin visible to an all-access agent, never the 0000 one");
+    let r = a.allowed(
+        "GET",
+        &lookup("Twin"),
+        None,
+        200,
+        Some(success("read", e(&twin_other))),
+        true,
+    );
+    assert_eq!(
+        r.json()["entry_id"],
+        json!(twin_other),
+        "newest Twin visible to an all-access agent, never the 0000 one"
+    );
     assert_ne!(r.json()["entry_id"], json!(twin_owner));
-    let missing = a.refused("GET", &lookup("Never Existed 7f3a"), None, 403, "CV-2041", Some(denied("read", "scope_denied", None)));
+    let missing = a.refused(
+        "GET",
+        &lookup("Never Existed 7f3a"),
+        None,
+        403,
+        "CV-2041",
+        Some(denied("read", "scope_denied", None)),
+    );
     for t in ["Owner Only", "OWNER ONLY", "Strictly Owner", "Deleted"] {
-        let r = a.refused("GET", &lookup(t), None, 403, "CV-2041", Some(denied("read", "scope_denied", None)));
-        h::assert_same(&format!("all-access lookup {t:?} vs a missing title"), &r, &missing);
+        let r = a.refused(
+            "GET",
+            &lookup(t),
+            None,
+            403,
+            "CV-2041",
+            Some(denied("read", "scope_denied", None)),
+        );
+        h::assert_same(
+            &format!("all-access lookup {t:?} vs a missing title"),
+            &r,
+            &missing,
+        );
     }
     a.check_audit(&server, &vault);
     total += a.attempts;
@@ -441,7 +764,11 @@ fn every_owner_route_refuses_agent_tokens_and_changes_nothing() {
     let s2 = h::new_scope(&server, &vault, "not granted");
     let in_scope = h::new_entry(&server, &vault, "In Scope", &[&s1]);
     let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
-    let (agent_id, token) = h::new_agent(&server, &vault, json!({"name": "bot", "scopes": [s1], "can_write": true}));
+    let (agent_id, token) = h::new_agent(
+        &server,
+        &vault,
+        json!({"name": "bot", "scopes": [s1], "can_write": true}),
+    );
     let (other_id, _) = h::new_agent(&server, &vault, json!({"name": "other", "scopes": [s2]}));
     let (_, agents_before) = vault.call(&server, "GET", "/api/v1/agents", None);
     let (_, scopes_before) = vault.call(&server, "GET", "/api/v1/scopes", None);
@@ -459,7 +786,8 @@ fn every_owner_route_refuses_agent_tokens_and_changes_nothing() {
         b["scopes"] = json!([s1, s2]);
         ((), b)
     };
-    let unlock_body = json!({"kind": "recovery", "kdf": {"alg": "hkdf-sha256"}, "wrapped": "cv1.l3.AAAA"});
+    let unlock_body =
+        json!({"kind": "recovery", "kdf": {"alg": "hkdf-sha256"}, "wrapped": "cv1.l3.AAAA"});
     // (method, path, body, extra headers)
     type Route<'a> = (&'a str, String, Option<Value>, Vec<(&'a str, &'a str)>);
     let routes: Vec<Route> = vec![
@@ -467,37 +795,120 @@ fn every_owner_route_refuses_agent_tokens_and_changes_nothing() {
         ("GET", "/api/v1/entries?q=out".into(), None, vec![]),
         ("GET", "/api/v1/entries?q=".into(), None, vec![]),
         ("GET", "/api/v1/entries?type=login".into(), None, vec![]),
-        ("POST", "/api/v1/entries/batch".into(), Some(json!({"entries": [batch_entry]})), vec![]),
-        ("PUT", get_entry(&in_scope), Some(replacement.clone()), vec![("If-Match", "\"1\"")]),
-        ("PUT", get_entry(&out), Some(replacement), vec![("If-Match", "\"1\"")]),
+        (
+            "POST",
+            "/api/v1/entries/batch".into(),
+            Some(json!({"entries": [batch_entry]})),
+            vec![],
+        ),
+        (
+            "PUT",
+            get_entry(&in_scope),
+            Some(replacement.clone()),
+            vec![("If-Match", "\"1\"")],
+        ),
+        (
+            "PUT",
+            get_entry(&out),
+            Some(replacement),
+            vec![("If-Match", "\"1\"")],
+        ),
         ("DELETE", get_entry(&in_scope), None, vec![]),
         ("DELETE", get_entry(&out), None, vec![]),
         ("GET", "/api/v1/agents".into(), None, vec![]),
-        ("POST", "/api/v1/agents".into(), Some(json!({"name": "evil", "all_access": true, "can_write": true})), vec![]),
+        (
+            "POST",
+            "/api/v1/agents".into(),
+            Some(json!({"name": "evil", "all_access": true, "can_write": true})),
+            vec![],
+        ),
         ("GET", format!("/api/v1/agents/{agent_id}"), None, vec![]),
         ("GET", format!("/api/v1/agents/{other_id}"), None, vec![]),
-        ("PUT", format!("/api/v1/agents/{agent_id}"), Some(json!({"scopes": [s1, s2], "all_access": true})), vec![]),
-        ("PUT", format!("/api/v1/agents/{other_id}"), Some(json!({"scopes": [s1]})), vec![]),
+        (
+            "PUT",
+            format!("/api/v1/agents/{agent_id}"),
+            Some(json!({"scopes": [s1, s2], "all_access": true})),
+            vec![],
+        ),
+        (
+            "PUT",
+            format!("/api/v1/agents/{other_id}"),
+            Some(json!({"scopes": [s1]})),
+            vec![],
+        ),
         ("DELETE", format!("/api/v1/agents/{other_id}"), None, vec![]),
         ("DELETE", format!("/api/v1/agents/{agent_id}"), None, vec![]),
-        ("POST", format!("/api/v1/agents/{agent_id}/rotate"), None, vec![]),
-        ("POST", format!("/api/v1/agents/{other_id}/rotate"), None, vec![]),
-        ("POST", format!("/api/v1/agents/{agent_id}/unlock"), None, vec![]),
+        (
+            "POST",
+            format!("/api/v1/agents/{agent_id}/rotate"),
+            None,
+            vec![],
+        ),
+        (
+            "POST",
+            format!("/api/v1/agents/{other_id}/rotate"),
+            None,
+            vec![],
+        ),
+        (
+            "POST",
+            format!("/api/v1/agents/{agent_id}/unlock"),
+            None,
+            vec![],
+        ),
         ("GET", "/api/v1/scopes".into(), None, vec![]),
-        ("POST", "/api/v1/scopes".into(), Some(json!({"name": "mine now"})), vec![]),
-        ("PUT", format!("/api/v1/scopes/{s2}"), Some(json!({"name": "renamed"})), vec![]),
+        (
+            "POST",
+            "/api/v1/scopes".into(),
+            Some(json!({"name": "mine now"})),
+            vec![],
+        ),
+        (
+            "PUT",
+            format!("/api/v1/scopes/{s2}"),
+            Some(json!({"name": "renamed"})),
+            vec![],
+        ),
         ("DELETE", format!("/api/v1/scopes/{s1}"), None, vec![]),
         ("GET", "/api/v1/audit".into(), None, vec![]),
-        ("GET", format!("/api/v1/audit?actor={agent_id}"), None, vec![]),
+        (
+            "GET",
+            format!("/api/v1/audit?actor={agent_id}"),
+            None,
+            vec![],
+        ),
         ("GET", "/api/v1/audit/verify".into(), None, vec![]),
-        ("POST", format!("/api/v1/vaults/{v}/unlock/extra"), Some(unlock_body.clone()), vec![]),
-        ("POST", format!("/api/v1/vaults/{v}/unlock/recovery"), Some(unlock_body), vec![]),
-        ("DELETE", format!("/api/v1/vaults/{v}/unlock/recovery"), None, vec![]),
+        (
+            "POST",
+            format!("/api/v1/vaults/{v}/unlock/extra"),
+            Some(unlock_body.clone()),
+            vec![],
+        ),
+        (
+            "POST",
+            format!("/api/v1/vaults/{v}/unlock/recovery"),
+            Some(unlock_body),
+            vec![],
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/vaults/{v}/unlock/recovery"),
+            None,
+            vec![],
+        ),
         ("POST", "/api/v1/session/revoke-all".into(), None, vec![]),
     ];
     let mut a = Attacker::new(&server, &agent_id, &token);
     for (method, path, body, extra) in &routes {
-        a.refused_with(method, path, body.as_ref(), extra, 403, "CV-2041", Some(denied("owner_route", "owner_only", None)));
+        a.refused_with(
+            method,
+            path,
+            body.as_ref(),
+            extra,
+            403,
+            "CV-2041",
+            Some(denied("owner_route", "owner_only", None)),
+        );
     }
     a.check_audit(&server, &vault);
 
@@ -505,17 +916,56 @@ fn every_owner_route_refuses_agent_tokens_and_changes_nothing() {
     let (st, agents_after) = vault.call(&server, "GET", "/api/v1/agents", None);
     assert_eq!(st, 200, "owner session survived revoke-all attempts");
     assert_eq!(agents_after, agents_before);
-    assert_eq!(vault.call(&server, "GET", "/api/v1/scopes", None).1, scopes_before);
-    assert_eq!(vault.call(&server, "GET", "/api/v1/entries", None).1, entries_before);
-    assert_eq!(vault.call(&server, "GET", &get_entry(&batch_id), None).0, 404, "batch entry was not created");
-    let (st, m) = vault.call(&server, "GET", &format!("/api/v1/vaults/{v}/unlock/recovery"), None);
+    assert_eq!(
+        vault.call(&server, "GET", "/api/v1/scopes", None).1,
+        scopes_before
+    );
+    assert_eq!(
+        vault.call(&server, "GET", "/api/v1/entries", None).1,
+        entries_before
+    );
+    assert_eq!(
+        vault.call(&server, "GET", &get_entry(&batch_id), None).0,
+        404,
+        "batch entry was not created"
+    );
+    let (st, m) = vault.call(
+        &server,
+        "GET",
+        &format!("/api/v1/vaults/{v}/unlock/recovery"),
+        None,
+    );
     assert_eq!(st, 200, "{m}");
-    assert_eq!(vault.call(&server, "GET", &format!("/api/v1/vaults/{v}/unlock/extra"), None).0, 404);
+    assert_eq!(
+        vault
+            .call(
+                &server,
+                "GET",
+                &format!("/api/v1/vaults/{v}/unlock/extra"),
+                None
+            )
+            .0,
+        404
+    );
     // And the agent itself still has exactly what it had.
     let mut a2 = Attacker::new(&server, &agent_id, &token);
     a2.expected = a.expected.clone();
-    a2.allowed("GET", &get_entry(&in_scope), None, 200, Some(success("read", e(&in_scope))), false);
-    a2.refused("GET", &get_entry(&out), None, 403, "CV-2041", Some(denied("read", "scope_denied", e(&out))));
+    a2.allowed(
+        "GET",
+        &get_entry(&in_scope),
+        None,
+        200,
+        Some(success("read", e(&in_scope))),
+        false,
+    );
+    a2.refused(
+        "GET",
+        &get_entry(&out),
+        None,
+        403,
+        "CV-2041",
+        Some(denied("read", "scope_denied", e(&out))),
+    );
     a2.check_audit(&server, &vault);
     h::assert_chain_ok(&server, &vault);
     h::finish("owner routes", a.attempts + a2.attempts);
@@ -528,8 +978,11 @@ fn an_agent_cannot_widen_its_own_grant() {
     let s1 = h::new_scope(&server, &vault, "granted");
     let s2 = h::new_scope(&server, &vault, "not granted");
     let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
-    let (agent_id, token) =
-        h::new_agent(&server, &vault, json!({"name": "bot", "scopes": [s1], "ip_whitelist": ["127.0.0.0/8"], "rate_limit_minute": 900, "rate_limit_hour": 900, "expires_at": "2099-01-01T00:00:00Z"}));
+    let (agent_id, token) = h::new_agent(
+        &server,
+        &vault,
+        json!({"name": "bot", "scopes": [s1], "ip_whitelist": ["127.0.0.0/8"], "rate_limit_minute": 900, "rate_limit_hour": 900, "expires_at": "2099-01-01T00:00:00Z"}),
+    );
     let (_, before) = vault.call(&server, "GET", &format!("/api/v1/agents/{agent_id}"), None);
     let own = format!("/api/v1/agents/{agent_id}");
     let mut a = Attacker::new(&server, &agent_id, &token);
@@ -545,13 +998,41 @@ fn an_agent_cannot_widen_its_own_grant() {
         json!({"expires_at": null}),
         json!({"name": "bot", "scopes": [s1, s2], "all_access": true, "can_write": true}),
     ] {
-        a.refused("PUT", &own, Some(&body), 403, "CV-2041", Some(denied("owner_route", "owner_only", None)));
+        a.refused(
+            "PUT",
+            &own,
+            Some(&body),
+            403,
+            "CV-2041",
+            Some(denied("owner_route", "owner_only", None)),
+        );
     }
-    a.refused("POST", "/api/v1/agents", Some(&json!({"name": "bigger me", "all_access": true})), 403, "CV-2041", Some(denied("owner_route", "owner_only", None)));
-    a.refused("POST", &format!("{own}/rotate"), None, 403, "CV-2041", Some(denied("owner_route", "owner_only", None)));
+    a.refused(
+        "POST",
+        "/api/v1/agents",
+        Some(&json!({"name": "bigger me", "all_access": true})),
+        403,
+        "CV-2041",
+        Some(denied("owner_route", "owner_only", None)),
+    );
+    a.refused(
+        "POST",
+        &format!("{own}/rotate"),
+        None,
+        403,
+        "CV-2041",
+        Some(denied("owner_route", "owner_only", None)),
+    );
     let (_, after) = vault.call(&server, "GET", &own, None);
     assert_eq!(after, before, "the agent record is unchanged");
-    a.refused("GET", &get_entry(&out), None, 403, "CV-2041", Some(denied("read", "scope_denied", e(&out))));
+    a.refused(
+        "GET",
+        &get_entry(&out),
+        None,
+        403,
+        "CV-2041",
+        Some(denied("read", "scope_denied", e(&out))),
+    );
     a.check_audit(&server, &vault);
     h::finish("widening", a.attempts);
 }
@@ -559,7 +1040,14 @@ fn an_agent_cannot_widen_its_own_grant() {
 /// A card, an identity, an SSH key and a wallet with sealed L3 values, in the agent's scope.
 fn l3_entries(server: &TestServer, vault: &TestVault, scope: &str) -> Vec<(String, String)> {
     use clavitor::crypto::seal::{self, Tier};
-    let l3 = |id: &str, name: &str, value: &str| seal::seal(&vault.keys.l3, Tier::L3, &seal::field_aad(&vault.vault_id, id, name, Tier::L3), value.as_bytes());
+    let l3 = |id: &str, name: &str, value: &str| {
+        seal::seal(
+            &vault.keys.l3,
+            Tier::L3,
+            &seal::field_aad(&vault.vault_id, id, name, Tier::L3),
+            value.as_bytes(),
+        )
+    };
     let mut out = Vec::new();
     let id = h::random_id();
     let card = json!({
@@ -574,7 +1062,10 @@ fn l3_entries(server: &TestServer, vault: &TestVault, scope: &str) -> Vec<(Strin
             {"name": "backup_code", "tier": "l3", "value": l3(&id, "backup_code", "custom l3")},
         ],
     });
-    out.push((h::post_entry(server, vault, &card), "Corporate Card".to_string()));
+    out.push((
+        h::post_entry(server, vault, &card),
+        "Corporate Card".to_string(),
+    ));
     let id = h::random_id();
     let identity = json!({
         "entry_id": id, "type": "identity", "title": "Passport Holder", "scopes": [scope],
@@ -584,7 +1075,10 @@ fn l3_entries(server: &TestServer, vault: &TestVault, scope: &str) -> Vec<(Strin
             {"name": "passport", "value": l3(&id, "passport", "X1234567")},
         ],
     });
-    out.push((h::post_entry(server, vault, &identity), "Passport Holder".to_string()));
+    out.push((
+        h::post_entry(server, vault, &identity),
+        "Passport Holder".to_string(),
+    ));
     let id = h::random_id();
     let ssh = json!({
         "entry_id": id, "type": "ssh_key", "title": "Deploy Key", "scopes": [scope],
@@ -604,18 +1098,38 @@ fn l3_entries(server: &TestServer, vault: &TestVault, scope: &str) -> Vec<(Strin
             {"name": "private_key", "value": l3(&id, "private_key", "xprv")},
         ],
     });
-    out.push((h::post_entry(server, vault, &wallet), "Cold Wallet".to_string()));
+    out.push((
+        h::post_entry(server, vault, &wallet),
+        "Cold Wallet".to_string(),
+    ));
     out
 }
 
 fn assert_no_l3(what: &str, r: &h::Resp) {
     assert_eq!(r.status, 200, "{what}: {}", r.text());
-    assert!(!r.transcript().contains("cv1.l3."), "{what}: an L3 ciphertext reached an agent: {}", r.transcript());
+    assert!(
+        !r.transcript().contains("cv1.l3."),
+        "{what}: an L3 ciphertext reached an agent: {}",
+        r.transcript()
+    );
     let fields = r.json()["fields"].as_array().cloned().unwrap_or_default();
-    assert!(!fields.is_empty(), "{what}: the L1/L2 fields are there: {}", r.text());
+    assert!(
+        !fields.is_empty(),
+        "{what}: the L1/L2 fields are there: {}",
+        r.text()
+    );
     for f in &fields {
         assert_ne!(f["tier"], "l3", "{what}: an L3 field reached an agent: {f}");
-        for name in ["number", "cvv", "pin", "ssn", "passport", "private_key", "seed_phrase", "backup_code"] {
+        for name in [
+            "number",
+            "cvv",
+            "pin",
+            "ssn",
+            "passport",
+            "private_key",
+            "seed_phrase",
+            "backup_code",
+        ] {
             assert_ne!(f["name"], name, "{what}: L3 field {name} reached an agent");
         }
     }
@@ -631,19 +1145,45 @@ fn agents_never_receive_l3_fields_not_even_as_ciphertext() {
     for (id, _) in &entries {
         let (st, v) = vault.call(&server, "GET", &get_entry(id), None);
         assert_eq!(st, 200);
-        assert!(v["fields"].as_array().unwrap().iter().any(|f| f["tier"] == "l3"), "{v}");
+        assert!(
+            v["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["tier"] == "l3"),
+            "{v}"
+        );
         assert!(v.to_string().contains("cv1.l3."));
     }
-    let (scoped_id, scoped_token) = h::new_agent(&server, &vault, json!({"name": "scoped", "scopes": [s1]}));
-    let (all_id, all_token) = h::new_agent(&server, &vault, json!({"name": "everything", "all_access": true}));
+    let (scoped_id, scoped_token) =
+        h::new_agent(&server, &vault, json!({"name": "scoped", "scopes": [s1]}));
+    let (all_id, all_token) = h::new_agent(
+        &server,
+        &vault,
+        json!({"name": "everything", "all_access": true}),
+    );
     let mut total = 0;
     for (agent_id, token) in [(&scoped_id, &scoped_token), (&all_id, &all_token)] {
         let mut a = Attacker::new(&server, agent_id, token);
         for (id, title) in &entries {
             for _ in 0..2 {
-                let r = a.allowed("GET", &get_entry(id), None, 200, Some(success("read", e(id))), true);
+                let r = a.allowed(
+                    "GET",
+                    &get_entry(id),
+                    None,
+                    200,
+                    Some(success("read", e(id))),
+                    true,
+                );
                 assert_no_l3(&format!("GET {title}"), &r);
-                let r = a.allowed("GET", &lookup(title), None, 200, Some(success("read", e(id))), true);
+                let r = a.allowed(
+                    "GET",
+                    &lookup(title),
+                    None,
+                    200,
+                    Some(success("read", e(id))),
+                    true,
+                );
                 assert_no_l3(&format!("lookup {title}"), &r);
             }
         }
@@ -661,9 +1201,18 @@ fn agents_write_only_into_their_own_scopes_and_never_l3() {
     let s1 = h::new_scope(&server, &vault, "granted");
     let s2 = h::new_scope(&server, &vault, "not granted");
     let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
-    let (writer_id, writer_token) = h::new_agent(&server, &vault, json!({"name": "writer", "scopes": [s1], "can_write": true}));
-    let (reader_id, reader_token) = h::new_agent(&server, &vault, json!({"name": "reader", "scopes": [s1]}));
-    let (all_id, all_token) = h::new_agent(&server, &vault, json!({"name": "all writer", "all_access": true, "can_write": true}));
+    let (writer_id, writer_token) = h::new_agent(
+        &server,
+        &vault,
+        json!({"name": "writer", "scopes": [s1], "can_write": true}),
+    );
+    let (reader_id, reader_token) =
+        h::new_agent(&server, &vault, json!({"name": "reader", "scopes": [s1]}));
+    let (all_id, all_token) = h::new_agent(
+        &server,
+        &vault,
+        json!({"name": "all writer", "all_access": true, "can_write": true}),
+    );
     let body = |scopes: Value| {
         let (id, mut b) = vault.login_entry("Agent Made", "u", "p");
         b["scopes"] = scopes;
@@ -672,8 +1221,17 @@ fn agents_write_only_into_their_own_scopes_and_never_l3() {
     let with_l3 = |scopes: Value, custom: bool| {
         let id = h::random_id();
         let name = if custom { "extra" } else { "number" };
-        let sealed = seal::seal(&vault.keys.l3, Tier::L3, &seal::field_aad(&vault.vault_id, &id, name, Tier::L3), b"x");
-        let field = if custom { json!({"name": name, "tier": "l3", "value": sealed}) } else { json!({"name": name, "value": sealed}) };
+        let sealed = seal::seal(
+            &vault.keys.l3,
+            Tier::L3,
+            &seal::field_aad(&vault.vault_id, &id, name, Tier::L3),
+            b"x",
+        );
+        let field = if custom {
+            json!({"name": name, "tier": "l3", "value": sealed})
+        } else {
+            json!({"name": name, "value": sealed})
+        };
         let b = json!({"entry_id": id, "type": "card", "title": "Agent Card", "scopes": scopes, "fields": [field]});
         (id, b)
     };
@@ -692,19 +1250,47 @@ fn agents_write_only_into_their_own_scopes_and_never_l3() {
         with_l3(json!([s1]), true),
     ];
     for (id, b) in &attempts {
-        w.refused("POST", "/api/v1/entries", Some(b), 403, "CV-2041", Some(denied("create", "scope_denied", e(id))));
+        w.refused(
+            "POST",
+            "/api/v1/entries",
+            Some(b),
+            403,
+            "CV-2041",
+            Some(denied("create", "scope_denied", e(id))),
+        );
         refused_ids.push(id.clone());
     }
     let (ok_id, ok_body) = body(json!([s1]));
-    let r = w.allowed("POST", "/api/v1/entries", Some(&ok_body), 201, Some(success("create", e(&ok_id))), false);
+    let r = w.allowed(
+        "POST",
+        "/api/v1/entries",
+        Some(&ok_body),
+        201,
+        Some(success("create", e(&ok_id))),
+        false,
+    );
     assert_eq!(r.json()["entry_id"], json!(ok_id));
-    w.allowed("GET", &get_entry(&ok_id), None, 200, Some(success("read", e(&ok_id))), false);
+    w.allowed(
+        "GET",
+        &get_entry(&ok_id),
+        None,
+        200,
+        Some(success("read", e(&ok_id))),
+        false,
+    );
     w.check_audit(&server, &vault);
     total += w.attempts;
 
     let mut r = Attacker::new(&server, &reader_id, &reader_token);
     let (id, b) = body(json!([s1]));
-    r.refused("POST", "/api/v1/entries", Some(&b), 403, "CV-2041", Some(denied("create", "scope_denied", e(&id))));
+    r.refused(
+        "POST",
+        "/api/v1/entries",
+        Some(&b),
+        403,
+        "CV-2041",
+        Some(denied("create", "scope_denied", e(&id))),
+    );
     refused_ids.push(id);
     r.check_audit(&server, &vault);
     total += r.attempts;
@@ -712,30 +1298,70 @@ fn agents_write_only_into_their_own_scopes_and_never_l3() {
     let mut all = Attacker::new(&server, &all_id, &all_token);
     for scopes in [json!(["0000"]), json!([s1, "0000"]), json!([])] {
         let (id, b) = body(scopes);
-        all.refused("POST", "/api/v1/entries", Some(&b), 403, "CV-2041", Some(denied("create", "scope_denied", e(&id))));
+        all.refused(
+            "POST",
+            "/api/v1/entries",
+            Some(&b),
+            403,
+            "CV-2041",
+            Some(denied("create", "scope_denied", e(&id))),
+        );
         refused_ids.push(id);
     }
     let (id, b) = with_l3(json!([s2]), false);
-    all.refused("POST", "/api/v1/entries", Some(&b), 403, "CV-2041", Some(denied("create", "scope_denied", e(&id))));
+    all.refused(
+        "POST",
+        "/api/v1/entries",
+        Some(&b),
+        403,
+        "CV-2041",
+        Some(denied("create", "scope_denied", e(&id))),
+    );
     refused_ids.push(id);
     let (id, b) = body(json!([s2]));
-    all.allowed("POST", "/api/v1/entries", Some(&b), 201, Some(success("create", e(&id))), false);
+    all.allowed(
+        "POST",
+        "/api/v1/entries",
+        Some(&b),
+        201,
+        Some(success("create", e(&id))),
+        false,
+    );
     all.check_audit(&server, &vault);
     total += all.attempts;
 
     for id in &refused_ids {
-        assert_eq!(vault.call(&server, "GET", &get_entry(id), None).0, 404, "refused entry {id} must not exist");
+        assert_eq!(
+            vault.call(&server, "GET", &get_entry(id), None).0,
+            404,
+            "refused entry {id} must not exist"
+        );
     }
 
     // Reusing the id of an entry the agent cannot see must not overwrite it.
     let (_, mut b) = body(json!([s1]));
     b["entry_id"] = json!(out);
     let before = vault.call(&server, "GET", &get_entry(&out), None).1;
-    let collide = h::send(&server.url, "POST", "/api/v1/entries", Some(&writer_token), Some(&b), &[]);
+    let collide = h::send(
+        &server.url,
+        "POST",
+        "/api/v1/entries",
+        Some(&writer_token),
+        Some(&b),
+        &[],
+    );
     total += 1;
-    eprintln!("agent create reusing an out-of-scope id: {} {}", collide.status, collide.text());
+    eprintln!(
+        "agent create reusing an out-of-scope id: {} {}",
+        collide.status,
+        collide.text()
+    );
     assert!(!(200..300).contains(&collide.status), "{}", collide.text());
-    assert_eq!(vault.call(&server, "GET", &get_entry(&out), None).1, before, "the out-of-scope entry is untouched");
+    assert_eq!(
+        vault.call(&server, "GET", &get_entry(&out), None).1,
+        before,
+        "the out-of-scope entry is untouched"
+    );
     h::assert_chain_ok(&server, &vault);
     h::finish("writes", total);
 }
@@ -754,8 +1380,19 @@ fn expired_rotated_and_deleted_agent_tokens_are_refused_and_audited() {
     // Refuses every kind of request with 401, identically for existing and missing things.
     let hammer = |a: &mut Attacker| {
         let missing_id = h::random_id();
-        let missing = a.refused("GET", &get_entry(&missing_id), None, 401, "CV-2002", invalid());
-        for path in [get_entry(&in_scope), get_entry(&out), get_entry(&a.id.clone())] {
+        let missing = a.refused(
+            "GET",
+            &get_entry(&missing_id),
+            None,
+            401,
+            "CV-2002",
+            invalid(),
+        );
+        for path in [
+            get_entry(&in_scope),
+            get_entry(&out),
+            get_entry(&a.id.clone()),
+        ] {
             let r = a.refused("GET", &path, None, 401, "CV-2002", invalid());
             h::assert_same(&format!("dead token on {path}"), &r, &missing);
         }
@@ -763,22 +1400,58 @@ fn expired_rotated_and_deleted_agent_tokens_are_refused_and_audited() {
         h::assert_same("dead token lookup", &by_title, &missing);
         a.refused("GET", &lookup("Nothing"), None, 401, "CV-2002", invalid());
         a.refused("GET", "/api/v1/agents", None, 401, "CV-2002", invalid());
-        a.refused("POST", &format!("/api/v1/agents/{}/rotate", a.id.clone()), None, 401, "CV-2002", invalid());
-        a.refused("POST", "/api/v1/entries", Some(&json!({"entry_id": h::random_id(), "type": "note", "title": "x", "scopes": [s1]})), 401, "CV-2002", invalid());
+        a.refused(
+            "POST",
+            &format!("/api/v1/agents/{}/rotate", a.id.clone()),
+            None,
+            401,
+            "CV-2002",
+            invalid(),
+        );
+        a.refused(
+            "POST",
+            "/api/v1/entries",
+            Some(
+                &json!({"entry_id": h::random_id(), "type": "note", "title": "x", "scopes": [s1]}),
+            ),
+            401,
+            "CV-2002",
+            invalid(),
+        );
     };
 
     // Expired by the token's own expiry (minted with expires_at in the past).
-    let (id, token) = h::new_agent(&server, &vault, json!({"name": "expired", "scopes": [s1], "expires_at": "2020-01-01T00:00:00Z"}));
+    let (id, token) = h::new_agent(
+        &server,
+        &vault,
+        json!({"name": "expired", "scopes": [s1], "expires_at": "2020-01-01T00:00:00Z"}),
+    );
     let mut a = Attacker::new(&server, &id, &token);
     hammer(&mut a);
     a.check_audit(&server, &vault);
     total += a.attempts;
 
     // Expired by the owner moving the record's expiry into the past.
-    let (id, token) = h::new_agent(&server, &vault, json!({"name": "expiring", "scopes": [s1], "expires_at": "2099-01-01T00:00:00Z"}));
+    let (id, token) = h::new_agent(
+        &server,
+        &vault,
+        json!({"name": "expiring", "scopes": [s1], "expires_at": "2099-01-01T00:00:00Z"}),
+    );
     let mut a = Attacker::new(&server, &id, &token);
-    a.allowed("GET", &get_entry(&in_scope), None, 200, Some(success("read", e(&in_scope))), false);
-    let (st, v) = vault.call(&server, "PUT", &format!("/api/v1/agents/{id}"), Some(&json!({"expires_at": "2020-01-01T00:00:00Z"})));
+    a.allowed(
+        "GET",
+        &get_entry(&in_scope),
+        None,
+        200,
+        Some(success("read", e(&in_scope))),
+        false,
+    );
+    let (st, v) = vault.call(
+        &server,
+        "PUT",
+        &format!("/api/v1/agents/{id}"),
+        Some(&json!({"expires_at": "2020-01-01T00:00:00Z"})),
+    );
     assert_eq!(st, 200, "{v}");
     hammer(&mut a);
     a.check_audit(&server, &vault);
@@ -787,33 +1460,76 @@ fn expired_rotated_and_deleted_agent_tokens_are_refused_and_audited() {
     // Rotated twice: both earlier tokens are dead, the newest works.
     let (id, first) = h::new_agent(&server, &vault, json!({"name": "rotated", "scopes": [s1]}));
     let mut a = Attacker::new(&server, &id, &first);
-    a.allowed("GET", &get_entry(&in_scope), None, 200, Some(success("read", e(&in_scope))), false);
-    let (st, v) = vault.call(&server, "POST", &format!("/api/v1/agents/{id}/rotate"), None);
+    a.allowed(
+        "GET",
+        &get_entry(&in_scope),
+        None,
+        200,
+        Some(success("read", e(&in_scope))),
+        false,
+    );
+    let (st, v) = vault.call(
+        &server,
+        "POST",
+        &format!("/api/v1/agents/{id}/rotate"),
+        None,
+    );
     assert_eq!(st, 200, "{v}");
     let second = v["token"].as_str().unwrap().to_string();
     assert_ne!(second, first);
     hammer(&mut a);
     a.token = second.clone();
-    a.allowed("GET", &get_entry(&in_scope), None, 200, Some(success("read", e(&in_scope))), false);
-    let (_, v) = vault.call(&server, "POST", &format!("/api/v1/agents/{id}/rotate"), None);
+    a.allowed(
+        "GET",
+        &get_entry(&in_scope),
+        None,
+        200,
+        Some(success("read", e(&in_scope))),
+        false,
+    );
+    let (_, v) = vault.call(
+        &server,
+        "POST",
+        &format!("/api/v1/agents/{id}/rotate"),
+        None,
+    );
     let third = v["token"].as_str().unwrap().to_string();
     for dead in [&first, &second] {
         a.token = dead.clone();
         hammer(&mut a);
     }
     a.token = third;
-    a.allowed("GET", &get_entry(&in_scope), None, 200, Some(success("read", e(&in_scope))), false);
+    a.allowed(
+        "GET",
+        &get_entry(&in_scope),
+        None,
+        200,
+        Some(success("read", e(&in_scope))),
+        false,
+    );
     a.check_audit(&server, &vault);
     total += a.attempts;
 
     // Deleted: its token dies at once, and the refusals still land in the log under its id.
     let (id, token) = h::new_agent(&server, &vault, json!({"name": "deleted", "scopes": [s1]}));
     let mut a = Attacker::new(&server, &id, &token);
-    a.allowed("GET", &get_entry(&in_scope), None, 200, Some(success("read", e(&in_scope))), false);
+    a.allowed(
+        "GET",
+        &get_entry(&in_scope),
+        None,
+        200,
+        Some(success("read", e(&in_scope))),
+        false,
+    );
     let (st, v) = vault.call(&server, "DELETE", &format!("/api/v1/agents/{id}"), None);
     assert_eq!(st, 200, "{v}");
     hammer(&mut a);
-    assert_eq!(vault.call(&server, "GET", &format!("/api/v1/agents/{id}"), None).0, 404);
+    assert_eq!(
+        vault
+            .call(&server, "GET", &format!("/api/v1/agents/{id}"), None)
+            .0,
+        404
+    );
     a.check_audit(&server, &vault);
     total += a.attempts;
 
@@ -830,12 +1546,23 @@ fn every_flipped_byte_of_an_agent_token_is_refused_and_the_server_keeps_serving(
     let in_scope = h::new_entry(&server, &vault, "In Scope", &[&s1]);
     let (agent_id, token) = h::new_agent(&server, &vault, json!({"name": "bot", "scopes": [s1]}));
     let mut a = Attacker::new(&server, &agent_id, &token);
-    a.allowed("GET", &get_entry(&in_scope), None, 200, Some(success("read", e(&in_scope))), false);
+    a.allowed(
+        "GET",
+        &get_entry(&in_scope),
+        None,
+        200,
+        Some(success("read", e(&in_scope))),
+        false,
+    );
     let rows_before = h::audit_rows(&server, &vault, "").len();
 
     let body = token.strip_prefix("cvt0.").expect("wire token prefix");
     let raw = unb64(body).unwrap();
-    assert!(raw.len() >= 100, "a wire token is header + nonce + sealed payload: {} bytes", raw.len());
+    assert!(
+        raw.len() >= 100,
+        "a wire token is header + nonce + sealed payload: {} bytes",
+        raw.len()
+    );
     let mut reference: Option<h::Resp> = None;
     let original = a.token.clone();
     for mask in [0xffu8, 0x01] {
@@ -871,16 +1598,44 @@ fn every_flipped_byte_of_an_agent_token_is_refused_and_the_server_keeps_serving(
         h::assert_same("mangled token", &r, reference.as_ref().unwrap());
     }
     // No header, or not a bearer token.
-    for (hname, hval) in [("X-Nothing", "1"), ("Authorization", "Basic Ym90OmJvdA=="), ("Authorization", "Token x"), ("Authorization", "Bearer")] {
+    for (hname, hval) in [
+        ("X-Nothing", "1"),
+        ("Authorization", "Basic Ym90OmJvdA=="),
+        ("Authorization", "Token x"),
+        ("Authorization", "Bearer"),
+    ] {
         a.attempts += 1;
-        let r = h::send(&server.url, "GET", &get_entry(&in_scope), None, None, &[(hname, hval)]);
-        assert_eq!((r.status, r.code()), (401, "CV-2001".to_string()), "{hname}: {hval}: {}", r.text());
+        let r = h::send(
+            &server.url,
+            "GET",
+            &get_entry(&in_scope),
+            None,
+            None,
+            &[(hname, hval)],
+        );
+        assert_eq!(
+            (r.status, r.code()),
+            (401, "CV-2001".to_string()),
+            "{hname}: {hval}: {}",
+            r.text()
+        );
     }
     // None of these opened, so none names this vault: no audit rows.
-    assert_eq!(h::audit_rows(&server, &vault, "").len(), rows_before, "tokens that do not open are not audited");
+    assert_eq!(
+        h::audit_rows(&server, &vault, "").len(),
+        rows_before,
+        "tokens that do not open are not audited"
+    );
     // The server still serves the genuine token and everyone else.
     a.token = original;
-    a.allowed("GET", &get_entry(&in_scope), None, 200, Some(success("read", e(&in_scope))), false);
+    a.allowed(
+        "GET",
+        &get_entry(&in_scope),
+        None,
+        200,
+        Some(success("read", e(&in_scope))),
+        false,
+    );
     assert_eq!(get(&format!("{}/healthz", server.url)).0, 200);
     a.check_audit(&server, &vault);
     h::assert_chain_ok(&server, &vault);
@@ -898,43 +1653,148 @@ fn source_addresses_outside_the_allowlist_are_refused() {
     let mut total = 0;
     let refused_ip = |a: &mut Attacker| {
         let missing_id = h::random_id();
-        let missing = a.refused("GET", &get_entry(&missing_id), None, 403, "CV-2043", Some(denied("read", "ip_refused", None)));
+        let missing = a.refused(
+            "GET",
+            &get_entry(&missing_id),
+            None,
+            403,
+            "CV-2043",
+            Some(denied("read", "ip_refused", None)),
+        );
         for id in [&in_scope, &out] {
-            let r = a.refused("GET", &get_entry(id), None, 403, "CV-2043", Some(denied("read", "ip_refused", None)));
+            let r = a.refused(
+                "GET",
+                &get_entry(id),
+                None,
+                403,
+                "CV-2043",
+                Some(denied("read", "ip_refused", None)),
+            );
             h::assert_same("allowlist refusal", &r, &missing);
         }
         for t in ["In Scope", "Out Of Scope", "Missing"] {
-            a.refused("GET", &lookup(t), None, 403, "CV-2043", Some(denied("read", "ip_refused", None)));
+            a.refused(
+                "GET",
+                &lookup(t),
+                None,
+                403,
+                "CV-2043",
+                Some(denied("read", "ip_refused", None)),
+            );
         }
         let (id, mut b) = vault.login_entry("From Outside", "u", "p");
         b["scopes"] = json!([s1]);
-        a.refused("POST", "/api/v1/entries", Some(&b), 403, "CV-2043", Some(denied("create", "ip_refused", None)));
+        a.refused(
+            "POST",
+            "/api/v1/entries",
+            Some(&b),
+            403,
+            "CV-2043",
+            Some(denied("create", "ip_refused", None)),
+        );
         assert_eq!(vault.call(&server, "GET", &get_entry(&id), None).0, 404);
     };
 
-    for list in [json!(["192.0.2.0/24"]), json!(["::1/128"]), json!(["10.0.0.0/8", "2001:db8::/32"]), json!(["127.0.0.2"])] {
-        let (id, token) = h::new_agent(&server, &vault, json!({"name": format!("fenced {list}"), "scopes": [s1], "can_write": true, "ip_whitelist": list}));
+    for list in [
+        json!(["192.0.2.0/24"]),
+        json!(["::1/128"]),
+        json!(["10.0.0.0/8", "2001:db8::/32"]),
+        json!(["127.0.0.2"]),
+    ] {
+        let (id, token) = h::new_agent(
+            &server,
+            &vault,
+            json!({"name": format!("fenced {list}"), "scopes": [s1], "can_write": true, "ip_whitelist": list}),
+        );
         let mut a = Attacker::new(&server, &id, &token);
         refused_ip(&mut a);
         a.check_audit(&server, &vault);
         total += a.attempts;
     }
-    for list in [json!(["127.0.0.0/8"]), json!(["127.0.0.1"]), json!(["192.0.2.0/24", "127.0.0.1/32"]), json!([])] {
-        let (id, token) = h::new_agent(&server, &vault, json!({"name": format!("home {list}"), "scopes": [s1], "ip_whitelist": list}));
+    for list in [
+        json!(["127.0.0.0/8"]),
+        json!(["127.0.0.1"]),
+        json!(["192.0.2.0/24", "127.0.0.1/32"]),
+        json!([]),
+    ] {
+        let (id, token) = h::new_agent(
+            &server,
+            &vault,
+            json!({"name": format!("home {list}"), "scopes": [s1], "ip_whitelist": list}),
+        );
         let mut a = Attacker::new(&server, &id, &token);
-        a.allowed("GET", &get_entry(&in_scope), None, 200, Some(success("read", e(&in_scope))), true);
-        a.refused("GET", &get_entry(&out), None, 403, "CV-2041", Some(denied("read", "scope_denied", e(&out))));
+        a.allowed(
+            "GET",
+            &get_entry(&in_scope),
+            None,
+            200,
+            Some(success("read", e(&in_scope))),
+            true,
+        );
+        a.refused(
+            "GET",
+            &get_entry(&out),
+            None,
+            403,
+            "CV-2041",
+            Some(denied("read", "scope_denied", e(&out))),
+        );
         a.check_audit(&server, &vault);
         total += a.attempts;
     }
     // The owner moves an agent's allowlist: it applies to the very next request.
-    let (id, token) = h::new_agent(&server, &vault, json!({"name": "moved", "scopes": [s1], "ip_whitelist": ["127.0.0.0/8"]}));
+    let (id, token) = h::new_agent(
+        &server,
+        &vault,
+        json!({"name": "moved", "scopes": [s1], "ip_whitelist": ["127.0.0.0/8"]}),
+    );
     let mut a = Attacker::new(&server, &id, &token);
-    a.allowed("GET", &get_entry(&in_scope), None, 200, Some(success("read", e(&in_scope))), false);
-    assert_eq!(vault.call(&server, "PUT", &format!("/api/v1/agents/{id}"), Some(&json!({"ip_whitelist": ["192.0.2.0/24"]}))).0, 200);
-    a.refused("GET", &get_entry(&in_scope), None, 403, "CV-2043", Some(denied("read", "ip_refused", None)));
-    assert_eq!(vault.call(&server, "PUT", &format!("/api/v1/agents/{id}"), Some(&json!({"ip_whitelist": []}))).0, 200);
-    a.allowed("GET", &get_entry(&in_scope), None, 200, Some(success("read", e(&in_scope))), false);
+    a.allowed(
+        "GET",
+        &get_entry(&in_scope),
+        None,
+        200,
+        Some(success("read", e(&in_scope))),
+        false,
+    );
+    assert_eq!(
+        vault
+            .call(
+                &server,
+                "PUT",
+                &format!("/api/v1/agents/{id}"),
+                Some(&json!({"ip_whitelist": ["192.0.2.0/24"]}))
+            )
+            .0,
+        200
+    );
+    a.refused(
+        "GET",
+        &get_entry(&in_scope),
+        None,
+        403,
+        "CV-2043",
+        Some(denied("read", "ip_refused", None)),
+    );
+    assert_eq!(
+        vault
+            .call(
+                &server,
+                "PUT",
+                &format!("/api/v1/agents/{id}"),
+                Some(&json!({"ip_whitelist": []}))
+            )
+            .0,
+        200
+    );
+    a.allowed(
+        "GET",
+        &get_entry(&in_scope),
+        None,
+        200,
+        Some(success("read", e(&in_scope))),
+        false,
+    );
     a.check_audit(&server, &vault);
     total += a.attempts;
     h::assert_chain_ok(&server, &vault);
@@ -947,39 +1807,157 @@ fn a_locked_agent_is_refused_everything_until_the_owner_unlocks_it() {
     let vault = TestVault::create(&server);
     let s1 = h::new_scope(&server, &vault, "granted");
     let s2 = h::new_scope(&server, &vault, "not granted");
-    let ids: Vec<String> = (0..4).map(|i| h::new_entry(&server, &vault, &format!("Entry {i}"), &[&s1])).collect();
+    let ids: Vec<String> = (0..4)
+        .map(|i| h::new_entry(&server, &vault, &format!("Entry {i}"), &[&s1]))
+        .collect();
     let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
-    let (id, token) = h::new_agent(&server, &vault, json!({"name": "greedy", "scopes": [s1], "can_write": true}));
-    let (st, v) = vault.call(&server, "PUT", &format!("/api/v1/agents/{id}"), Some(&json!({"rate_limit_minute": 1, "rate_limit_hour": 1})));
+    let (id, token) = h::new_agent(
+        &server,
+        &vault,
+        json!({"name": "greedy", "scopes": [s1], "can_write": true}),
+    );
+    let (st, v) = vault.call(
+        &server,
+        "PUT",
+        &format!("/api/v1/agents/{id}"),
+        Some(&json!({"rate_limit_minute": 1, "rate_limit_hour": 1})),
+    );
     assert_eq!(st, 200, "{v}");
     let mut a = Attacker::new(&server, &id, &token);
-    a.allowed("GET", &get_entry(&ids[0]), None, 200, Some(success("read", e(&ids[0]))), false);
-    a.allowed("GET", &get_entry(&ids[0]), None, 200, Some(success("read", e(&ids[0]))), false);
-    let r = a.refused("GET", &get_entry(&ids[1]), None, 429, "CV-4290", Some(denied("read", "rate_limited", e(&ids[1]))));
-    assert!(r.headers.iter().any(|(k, v)| k == "retry-after" && v.parse::<u64>().is_ok()), "429 carries Retry-After: {:?}", r.headers);
-    a.refused("GET", &get_entry(&ids[2]), None, 423, "CV-4230", Some(denied("read", "rate_limited_locked", e(&ids[2]))));
+    a.allowed(
+        "GET",
+        &get_entry(&ids[0]),
+        None,
+        200,
+        Some(success("read", e(&ids[0]))),
+        false,
+    );
+    a.allowed(
+        "GET",
+        &get_entry(&ids[0]),
+        None,
+        200,
+        Some(success("read", e(&ids[0]))),
+        false,
+    );
+    let r = a.refused(
+        "GET",
+        &get_entry(&ids[1]),
+        None,
+        429,
+        "CV-4290",
+        Some(denied("read", "rate_limited", e(&ids[1]))),
+    );
+    assert!(
+        r.headers
+            .iter()
+            .any(|(k, v)| k == "retry-after" && v.parse::<u64>().is_ok()),
+        "429 carries Retry-After: {:?}",
+        r.headers
+    );
+    a.refused(
+        "GET",
+        &get_entry(&ids[2]),
+        None,
+        423,
+        "CV-4230",
+        Some(denied("read", "rate_limited_locked", e(&ids[2]))),
+    );
     let missing_id = h::random_id();
-    let missing = a.refused("GET", &get_entry(&missing_id), None, 423, "CV-4230", Some(denied("read", "agent_locked", None)));
+    let missing = a.refused(
+        "GET",
+        &get_entry(&missing_id),
+        None,
+        423,
+        "CV-4230",
+        Some(denied("read", "agent_locked", None)),
+    );
     for target in [&ids[0], &ids[3], &out] {
-        let r = a.refused("GET", &get_entry(target), None, 423, "CV-4230", Some(denied("read", "agent_locked", None)));
+        let r = a.refused(
+            "GET",
+            &get_entry(target),
+            None,
+            423,
+            "CV-4230",
+            Some(denied("read", "agent_locked", None)),
+        );
         h::assert_same("locked agent", &r, &missing);
     }
     for t in ["Entry 0", "Out Of Scope", "Missing"] {
-        a.refused("GET", &lookup(t), None, 423, "CV-4230", Some(denied("read", "agent_locked", None)));
+        a.refused(
+            "GET",
+            &lookup(t),
+            None,
+            423,
+            "CV-4230",
+            Some(denied("read", "agent_locked", None)),
+        );
     }
     let (new_id, mut b) = vault.login_entry("While Locked", "u", "p");
     b["scopes"] = json!([s1]);
-    a.refused("POST", "/api/v1/entries", Some(&b), 423, "CV-4230", Some(denied("create", "agent_locked", None)));
+    a.refused(
+        "POST",
+        "/api/v1/entries",
+        Some(&b),
+        423,
+        "CV-4230",
+        Some(denied("create", "agent_locked", None)),
+    );
     assert_eq!(vault.call(&server, "GET", &get_entry(&new_id), None).0, 404);
     // It cannot unlock itself.
-    a.refused("POST", &format!("/api/v1/agents/{id}/unlock"), None, 403, "CV-2041", Some(denied("owner_route", "owner_only", None)));
-    a.refused("GET", &get_entry(&ids[0]), None, 423, "CV-4230", Some(denied("read", "agent_locked", None)));
+    a.refused(
+        "POST",
+        &format!("/api/v1/agents/{id}/unlock"),
+        None,
+        403,
+        "CV-2041",
+        Some(denied("owner_route", "owner_only", None)),
+    );
+    a.refused(
+        "GET",
+        &get_entry(&ids[0]),
+        None,
+        423,
+        "CV-4230",
+        Some(denied("read", "agent_locked", None)),
+    );
     let (_, shown) = vault.call(&server, "GET", &format!("/api/v1/agents/{id}"), None);
-    assert_eq!((shown["locked"].clone(), shown["violations"].clone()), (json!(true), json!(2)), "{shown}");
+    assert_eq!(
+        (shown["locked"].clone(), shown["violations"].clone()),
+        (json!(true), json!(2)),
+        "{shown}"
+    );
     // The owner unlocks it and raises its limits; it reads again.
-    assert_eq!(vault.call(&server, "POST", &format!("/api/v1/agents/{id}/unlock"), None).0, 200);
-    assert_eq!(vault.call(&server, "PUT", &format!("/api/v1/agents/{id}"), Some(&json!({"rate_limit_minute": 100, "rate_limit_hour": 100}))).0, 200);
-    a.allowed("GET", &get_entry(&ids[3]), None, 200, Some(success("read", e(&ids[3]))), false);
+    assert_eq!(
+        vault
+            .call(
+                &server,
+                "POST",
+                &format!("/api/v1/agents/{id}/unlock"),
+                None
+            )
+            .0,
+        200
+    );
+    assert_eq!(
+        vault
+            .call(
+                &server,
+                "PUT",
+                &format!("/api/v1/agents/{id}"),
+                Some(&json!({"rate_limit_minute": 100, "rate_limit_hour": 100}))
+            )
+            .0,
+        200
+    );
+    a.allowed(
+        "GET",
+        &get_entry(&ids[3]),
+        None,
+        200,
+        Some(success("read", e(&ids[3]))),
+        false,
+    );
     a.check_audit(&server, &vault);
     h::assert_chain_ok(&server, &vault);
     h::finish("locked", a.attempts);
@@ -996,28 +1974,95 @@ fn agents_cannot_reach_another_vault_at_all() {
     let my_entry = h::new_entry(&server, &mine, "Same Title", &[&s_mine]);
     let their_entry = h::new_entry(&server, &theirs, "Their Title", &[&s_theirs]);
     h::new_entry(&server, &theirs, "Same Title", &[&s_theirs]);
-    let (their_agent, _) = h::new_agent(&server, &theirs, json!({"name": "theirs", "scopes": [s_theirs]}));
+    let (their_agent, _) = h::new_agent(
+        &server,
+        &theirs,
+        json!({"name": "theirs", "scopes": [s_theirs]}),
+    );
     let (id, token) = h::new_agent(&server, &mine, json!({"name": "mine", "all_access": true}));
     let mut a = Attacker::new(&server, &id, &token);
     let missing_id = h::random_id();
-    let missing = a.refused("GET", &get_entry(&missing_id), None, 403, "CV-2041", Some(denied("read", "scope_denied", e(&missing_id))));
+    let missing = a.refused(
+        "GET",
+        &get_entry(&missing_id),
+        None,
+        403,
+        "CV-2041",
+        Some(denied("read", "scope_denied", e(&missing_id))),
+    );
     for target in [&their_entry, &their_agent] {
-        let r = a.refused("GET", &get_entry(target), None, 403, "CV-2041", Some(denied("read", "scope_denied", e(target))));
+        let r = a.refused(
+            "GET",
+            &get_entry(target),
+            None,
+            403,
+            "CV-2041",
+            Some(denied("read", "scope_denied", e(target))),
+        );
         h::assert_same("another vault's id", &r, &missing);
     }
-    let missing_title = a.refused("GET", &lookup("No Such Title"), None, 403, "CV-2041", Some(denied("read", "scope_denied", None)));
-    let r = a.refused("GET", &lookup("Their Title"), None, 403, "CV-2041", Some(denied("read", "scope_denied", None)));
+    let missing_title = a.refused(
+        "GET",
+        &lookup("No Such Title"),
+        None,
+        403,
+        "CV-2041",
+        Some(denied("read", "scope_denied", None)),
+    );
+    let r = a.refused(
+        "GET",
+        &lookup("Their Title"),
+        None,
+        403,
+        "CV-2041",
+        Some(denied("read", "scope_denied", None)),
+    );
     h::assert_same("another vault's title", &r, &missing_title);
-    let r = a.allowed("GET", &lookup("Same Title"), None, 200, Some(success("read", e(&my_entry))), true);
-    assert_eq!(r.json()["entry_id"], json!(my_entry), "a shared title resolves inside the agent's own vault only");
+    let r = a.allowed(
+        "GET",
+        &lookup("Same Title"),
+        None,
+        200,
+        Some(success("read", e(&my_entry))),
+        true,
+    );
+    assert_eq!(
+        r.json()["entry_id"],
+        json!(my_entry),
+        "a shared title resolves inside the agent's own vault only"
+    );
     // Owner routes naming the other vault are refused too.
     let tv = &theirs.vault_id;
-    a.refused("DELETE", &format!("/api/v1/vaults/{tv}/unlock/recovery"), None, 403, "CV-2041", Some(denied("owner_route", "owner_only", None)));
-    a.refused("POST", &format!("/api/v1/vaults/{tv}/unlock/x"), Some(&json!({"kind": "recovery", "kdf": {"alg": "hkdf-sha256"}, "wrapped": "cv1.l3.AAAA"})), 403, "CV-2041", Some(denied("owner_route", "owner_only", None)));
+    a.refused(
+        "DELETE",
+        &format!("/api/v1/vaults/{tv}/unlock/recovery"),
+        None,
+        403,
+        "CV-2041",
+        Some(denied("owner_route", "owner_only", None)),
+    );
+    a.refused(
+        "POST",
+        &format!("/api/v1/vaults/{tv}/unlock/x"),
+        Some(&json!({"kind": "recovery", "kdf": {"alg": "hkdf-sha256"}, "wrapped": "cv1.l3.AAAA"})),
+        403,
+        "CV-2041",
+        Some(denied("owner_route", "owner_only", None)),
+    );
     a.check_audit(&server, &mine);
     // Nothing of it landed in the other vault's log.
     assert!(h::audit_rows(&server, &theirs, &format!("&actor={id}")).is_empty());
-    assert_eq!(theirs.call(&server, "GET", &format!("/api/v1/vaults/{tv}/unlock/recovery"), None).0, 200);
+    assert_eq!(
+        theirs
+            .call(
+                &server,
+                "GET",
+                &format!("/api/v1/vaults/{tv}/unlock/recovery"),
+                None
+            )
+            .0,
+        200
+    );
     h::assert_chain_ok(&server, &mine);
     h::assert_chain_ok(&server, &theirs);
     h::finish("cross-vault", a.attempts);

@@ -28,12 +28,21 @@ mod h {
         let mut ids = Vec::new();
         let mut bodies = Vec::new();
         for i in 0..n {
-            let (id, mut b) = v.login_entry(&format!("scope {scope} entry {i}"), "user", &format!("password {i}"));
+            let (id, mut b) = v.login_entry(
+                &format!("scope {scope} entry {i}"),
+                "user",
+                &format!("password {i}"),
+            );
             b["scopes"] = json!([scope]);
             ids.push(id);
             bodies.push(b);
         }
-        let (st, b) = v.call(s, "POST", "/api/v1/entries/batch", Some(&json!({ "entries": bodies })));
+        let (st, b) = v.call(
+            s,
+            "POST",
+            "/api/v1/entries/batch",
+            Some(&json!({ "entries": bodies })),
+        );
         assert_eq!(st, 201, "batch: {b}");
         ids
     }
@@ -42,26 +51,50 @@ mod h {
     pub fn new_agent(s: &TestServer, v: &TestVault, body: Value) -> (String, String) {
         let (st, b) = v.call(s, "POST", "/api/v1/agents", Some(&body));
         assert_eq!(st, 201, "create agent: {b}");
-        (b["agent_id"].as_str().unwrap().to_string(), b["token"].as_str().unwrap().to_string())
+        (
+            b["agent_id"].as_str().unwrap().to_string(),
+            b["token"].as_str().unwrap().to_string(),
+        )
     }
 
     /// An agent's read: (status, error code or "", Retry-After).
     pub fn read(url: &str, token: &str, id: &str) -> (u16, String, Option<String>) {
         let auth = format!("Bearer {token}");
-        let (st, hs, body) = raw(url, "GET", &format!("/api/v1/entries/{id}"), &[("Authorization", &auth)], b"");
+        let (st, hs, body) = raw(
+            url,
+            "GET",
+            &format!("/api/v1/entries/{id}"),
+            &[("Authorization", &auth)],
+            b"",
+        );
         let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         if st == 200 {
             assert_eq!(v["entry_id"], json!(id), "the entry asked for");
         } else {
-            assert!(!String::from_utf8_lossy(&body).contains("cv1."), "a refusal carries no secret");
+            assert!(
+                !String::from_utf8_lossy(&body).contains("cv1."),
+                "a refusal carries no secret"
+            );
         }
-        let retry = hs.iter().find(|(k, _)| k == "retry-after").map(|(_, v)| v.clone());
-        (st, v["error"]["code"].as_str().unwrap_or("").to_string(), retry)
+        let retry = hs
+            .iter()
+            .find(|(k, _)| k == "retry-after")
+            .map(|(_, v)| v.clone());
+        (
+            st,
+            v["error"]["code"].as_str().unwrap_or("").to_string(),
+            retry,
+        )
     }
 
     /// The agent's audit rows, oldest first.
     pub fn agent_rows(s: &TestServer, v: &TestVault, agent: &str) -> Vec<Value> {
-        let (st, b) = v.call(s, "GET", &format!("/api/v1/audit?limit=1000&actor={agent}"), None);
+        let (st, b) = v.call(
+            s,
+            "GET",
+            &format!("/api/v1/audit?limit=1000&actor={agent}"),
+            None,
+        );
         assert_eq!(st, 200, "audit: {b}");
         let mut rows = b["events"].as_array().unwrap().clone();
         rows.reverse();
@@ -73,25 +106,40 @@ mod h {
         let mut m = std::collections::BTreeMap::new();
         for r in rows {
             assert_eq!(r["action"], "read", "{r}");
-            let key = format!("{}/{}", r["outcome"].as_str().unwrap(), r["reason"].as_str().unwrap_or("-"));
+            let key = format!(
+                "{}/{}",
+                r["outcome"].as_str().unwrap(),
+                r["reason"].as_str().unwrap_or("-")
+            );
             *m.entry(key).or_insert(0) += 1;
         }
         m
     }
 
     pub fn counts(pairs: &[(&str, usize)]) -> std::collections::BTreeMap<String, usize> {
-        pairs.iter().filter(|(_, n)| *n > 0).map(|(k, n)| (k.to_string(), *n)).collect()
+        pairs
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| (k.to_string(), *n))
+            .collect()
     }
 
     pub fn agent_state(s: &TestServer, v: &TestVault, agent: &str) -> (bool, u64) {
         let (st, b) = v.call(s, "GET", &format!("/api/v1/agents/{agent}"), None);
         assert_eq!(st, 200, "{b}");
-        (b["locked"].as_bool().unwrap(), b["violations"].as_u64().unwrap())
+        (
+            b["locked"].as_bool().unwrap(),
+            b["violations"].as_u64().unwrap(),
+        )
     }
 
     pub fn assert_chain_ok(s: &TestServer, v: &TestVault) {
         let (st, b) = v.call(s, "GET", "/api/v1/audit/verify", None);
-        assert_eq!((st, b["ok"].clone()), (200, json!(true)), "audit chain: {b}");
+        assert_eq!(
+            (st, b["ok"].clone()),
+            (200, json!(true)),
+            "audit chain: {b}"
+        );
     }
 
     /// Moves an agent's successful reads `by_ms` into the past, straight in the
@@ -99,14 +147,16 @@ mod h {
     /// seconds. (It breaks the hash chain of those rows; tests using it do not verify.)
     pub fn age_reads(s: &TestServer, agent: &str, by_ms: i64) -> usize {
         let conn = rusqlite::Connection::open(s.data_dir().join("clavitor.db")).unwrap();
-        conn.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
         conn.execute("UPDATE audit SET ts = ts - ?1 WHERE actor_id = ?2 AND action = 'read' AND outcome = 'success'", rusqlite::params![by_ms, agent])
             .unwrap()
     }
 }
 
 #[test]
-fn fourth_distinct_credential_in_a_minute_is_429_and_a_second_violation_locks_until_the_owner_unlocks() {
+fn fourth_distinct_credential_in_a_minute_is_429_and_a_second_violation_locks_until_the_owner_unlocks(
+) {
     let mut server = TestServer::start();
     let mut vault = TestVault::create(&server);
     let scope = h::new_scope(&server, &vault, "s");
@@ -115,18 +165,45 @@ fn fourth_distinct_credential_in_a_minute_is_429_and_a_second_violation_locks_un
     let read = |server: &TestServer, i: usize| h::read(&server.url, &token, &ids[i]);
 
     for i in [0, 1, 2, 0, 1, 2] {
-        assert_eq!(read(&server, i).0, 200, "read {i}: three distinct, re-reads free");
+        assert_eq!(
+            read(&server, i).0,
+            200,
+            "read {i}: three distinct, re-reads free"
+        );
     }
     let (st, code, retry) = read(&server, 3);
-    assert_eq!((st, code.as_str()), (429, "CV-4290"), "the 4th distinct credential in a minute");
-    assert!(retry.is_some_and(|r| r.parse::<u64>().is_ok_and(|s| s > 0)), "429 says when to retry");
-    assert_eq!(h::agent_state(&server, &vault, &agent), (false, 1), "one violation, not locked yet");
-    assert_eq!(read(&server, 0).0, 200, "after one violation, re-reads still work");
+    assert_eq!(
+        (st, code.as_str()),
+        (429, "CV-4290"),
+        "the 4th distinct credential in a minute"
+    );
+    assert!(
+        retry.is_some_and(|r| r.parse::<u64>().is_ok_and(|s| s > 0)),
+        "429 says when to retry"
+    );
+    assert_eq!(
+        h::agent_state(&server, &vault, &agent),
+        (false, 1),
+        "one violation, not locked yet"
+    );
+    assert_eq!(
+        read(&server, 0).0,
+        200,
+        "after one violation, re-reads still work"
+    );
     let (st, code, _) = read(&server, 4);
-    assert_eq!((st, code.as_str()), (423, "CV-4230"), "the second violation within 2 h locks");
+    assert_eq!(
+        (st, code.as_str()),
+        (423, "CV-4230"),
+        "the second violation within 2 h locks"
+    );
     assert_eq!(h::agent_state(&server, &vault, &agent), (true, 2));
     for i in [0, 3, 5] {
-        assert_eq!(read(&server, i).0, 423, "locked: even re-reads of entry {i}");
+        assert_eq!(
+            read(&server, i).0,
+            423,
+            "locked: even re-reads of entry {i}"
+        );
     }
 
     server.restart();
@@ -135,9 +212,17 @@ fn fourth_distinct_credential_in_a_minute_is_429_and_a_second_violation_locks_un
         assert_eq!(read(&server, i).0, 423, "still locked after a restart");
     }
     assert_eq!(h::agent_state(&server, &vault, &agent), (true, 2));
-    let (st, v) = vault.call(&server, "POST", &format!("/api/v1/agents/{agent}/unlock"), None);
+    let (st, v) = vault.call(
+        &server,
+        "POST",
+        &format!("/api/v1/agents/{agent}/unlock"),
+        None,
+    );
     assert_eq!(st, 200, "{v}");
-    assert_eq!((v["locked"].clone(), v["violations"].clone()), (json!(false), json!(0)));
+    assert_eq!(
+        (v["locked"].clone(), v["violations"].clone()),
+        (json!(false), json!(0))
+    );
     assert_eq!(read(&server, 0).0, 200, "unlocked: re-read works");
     // The minute window still holds three distinct reads: a new first violation, not a lock.
     assert_eq!(read(&server, 5).0, 429);
@@ -146,7 +231,12 @@ fn fourth_distinct_credential_in_a_minute_is_429_and_a_second_violation_locks_un
     let rows = h::agent_rows(&server, &vault, &agent);
     assert_eq!(
         h::tally(&rows),
-        h::counts(&[("success/-", 8), ("denied/rate_limited", 2), ("denied/rate_limited_locked", 1), ("denied/agent_locked", 5)]),
+        h::counts(&[
+            ("success/-", 8),
+            ("denied/rate_limited", 2),
+            ("denied/rate_limited_locked", 1),
+            ("denied/agent_locked", 5)
+        ]),
         "{rows:#?}"
     );
     h::assert_chain_ok(&server, &vault);
@@ -173,7 +263,14 @@ fn rereading_the_same_credential_does_not_count_toward_the_limit() {
     }
     assert_eq!(h::read(&server.url, &token, &ids[3]).0, 429);
     let rows = h::agent_rows(&server, &vault, &agent);
-    assert_eq!(h::tally(&rows), h::counts(&[("success/-", 25), ("denied/scope_denied", 5), ("denied/rate_limited", 1)]));
+    assert_eq!(
+        h::tally(&rows),
+        h::counts(&[
+            ("success/-", 25),
+            ("denied/scope_denied", 5),
+            ("denied/rate_limited", 1)
+        ])
+    );
     assert_eq!(h::agent_state(&server, &vault, &agent), (false, 1));
     h::assert_chain_ok(&server, &vault);
 }
@@ -182,33 +279,63 @@ fn rereading_the_same_credential_does_not_count_toward_the_limit() {
 fn the_hour_limit_counts_distinct_reads_older_than_a_minute() {
     // Configured limits 5/min and 6/h; the reads of the "first minute" are
     // aged in the database instead of waiting.
-    let server = TestServer::start_with("agents: {rate_limit_minute: 5, rate_limit_hour: 6, lockdown_window: 2h}\n");
+    let server = TestServer::start_with(
+        "agents: {rate_limit_minute: 5, rate_limit_hour: 6, lockdown_window: 2h}\n",
+    );
     let vault = TestVault::create(&server);
     let scope = h::new_scope(&server, &vault, "s");
     let ids = h::new_entries(&server, &vault, &scope, 9);
     let (agent, token) = h::new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
     let (_, shown) = vault.call(&server, "GET", &format!("/api/v1/agents/{agent}"), None);
-    assert_eq!((shown["rate_limit_minute"].clone(), shown["rate_limit_hour"].clone()), (json!(5), json!(6)), "config defaults apply");
+    assert_eq!(
+        (
+            shown["rate_limit_minute"].clone(),
+            shown["rate_limit_hour"].clone()
+        ),
+        (json!(5), json!(6)),
+        "config defaults apply"
+    );
     for (i, id) in ids.iter().enumerate().take(5) {
         assert_eq!(h::read(&server.url, &token, id).0, 200, "entry {i}");
     }
     assert_eq!(h::age_reads(&server, &agent, 5 * 60_000), 5);
     // Minute window empty, hour window holds 5 of 6.
-    assert_eq!(h::read(&server.url, &token, &ids[5]).0, 200, "6th distinct in the hour");
-    assert_eq!(h::read(&server.url, &token, &ids[0]).0, 200, "re-read of an entry read earlier in the hour");
+    assert_eq!(
+        h::read(&server.url, &token, &ids[5]).0,
+        200,
+        "6th distinct in the hour"
+    );
+    assert_eq!(
+        h::read(&server.url, &token, &ids[0]).0,
+        200,
+        "re-read of an entry read earlier in the hour"
+    );
     let (st, code, retry) = h::read(&server.url, &token, &ids[6]);
-    assert_eq!((st, code.as_str()), (429, "CV-4290"), "7th distinct in the hour, only 1 in the minute");
+    assert_eq!(
+        (st, code.as_str()),
+        (429, "CV-4290"),
+        "7th distinct in the hour, only 1 in the minute"
+    );
     assert!(retry.is_some());
     assert_eq!(h::agent_state(&server, &vault, &agent), (false, 1));
     let (st, code, _) = h::read(&server.url, &token, &ids[7]);
-    assert_eq!((st, code.as_str()), (423, "CV-4230"), "second violation locks");
+    assert_eq!(
+        (st, code.as_str()),
+        (423, "CV-4230"),
+        "second violation locks"
+    );
     // Once reads are older than an hour they no longer count, but the lock stays.
     h::age_reads(&server, &agent, 3_600_000);
     assert_eq!(h::read(&server.url, &token, &ids[8]).0, 423);
     let rows = h::agent_rows(&server, &vault, &agent);
     assert_eq!(
         h::tally(&rows),
-        h::counts(&[("success/-", 7), ("denied/rate_limited", 1), ("denied/rate_limited_locked", 1), ("denied/agent_locked", 1)])
+        h::counts(&[
+            ("success/-", 7),
+            ("denied/rate_limited", 1),
+            ("denied/rate_limited_locked", 1),
+            ("denied/agent_locked", 1)
+        ])
     );
 }
 
@@ -219,26 +346,60 @@ fn hour_limit_set_per_agent_by_the_owner_applies_at_once() {
     let scope = h::new_scope(&server, &vault, "s");
     let ids = h::new_entries(&server, &vault, &scope, 6);
     let (agent, token) = h::new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
-    let (st, v) = vault.call(&server, "PUT", &format!("/api/v1/agents/{agent}"), Some(&json!({"rate_limit_minute": 3, "rate_limit_hour": 4})));
+    let (st, v) = vault.call(
+        &server,
+        "PUT",
+        &format!("/api/v1/agents/{agent}"),
+        Some(&json!({"rate_limit_minute": 3, "rate_limit_hour": 4})),
+    );
     assert_eq!(st, 200, "{v}");
-    let (st, v) = vault.call(&server, "PUT", &format!("/api/v1/agents/{agent}"), Some(&json!({"rate_limit_minute": 5, "rate_limit_hour": 4})));
+    let (st, v) = vault.call(
+        &server,
+        "PUT",
+        &format!("/api/v1/agents/{agent}"),
+        Some(&json!({"rate_limit_minute": 5, "rate_limit_hour": 4})),
+    );
     assert_eq!(st, 400, "hour below minute is refused: {v}");
     for id in &ids[..3] {
         assert_eq!(h::read(&server.url, &token, id).0, 200);
     }
     h::age_reads(&server, &agent, 2 * 60_000);
-    assert_eq!(h::read(&server.url, &token, &ids[3]).0, 200, "4th of the hour");
-    assert_eq!(h::read(&server.url, &token, &ids[4]).0, 429, "5th of the hour");
-    assert_eq!(h::read(&server.url, &token, &ids[1]).0, 200, "re-read inside the hour is free");
+    assert_eq!(
+        h::read(&server.url, &token, &ids[3]).0,
+        200,
+        "4th of the hour"
+    );
+    assert_eq!(
+        h::read(&server.url, &token, &ids[4]).0,
+        429,
+        "5th of the hour"
+    );
+    assert_eq!(
+        h::read(&server.url, &token, &ids[1]).0,
+        200,
+        "re-read inside the hour is free"
+    );
     // The owner raises the hour limit: the next distinct read is within it.
-    assert_eq!(vault.call(&server, "PUT", &format!("/api/v1/agents/{agent}"), Some(&json!({"rate_limit_hour": 10}))).0, 200);
+    assert_eq!(
+        vault
+            .call(
+                &server,
+                "PUT",
+                &format!("/api/v1/agents/{agent}"),
+                Some(&json!({"rate_limit_hour": 10}))
+            )
+            .0,
+        200
+    );
     assert_eq!(h::read(&server.url, &token, &ids[5]).0, 200);
     assert_eq!(h::agent_state(&server, &vault, &agent), (false, 1));
 }
 
 #[test]
 fn a_violation_outside_the_lockdown_window_does_not_lock() {
-    let server = TestServer::start_with("agents: {rate_limit_minute: 3, rate_limit_hour: 10, lockdown_window: 1s}\n");
+    let server = TestServer::start_with(
+        "agents: {rate_limit_minute: 3, rate_limit_hour: 10, lockdown_window: 1s}\n",
+    );
     let vault = TestVault::create(&server);
     let scope = h::new_scope(&server, &vault, "s");
     let ids = h::new_entries(&server, &vault, &scope, 6);
@@ -248,9 +409,17 @@ fn a_violation_outside_the_lockdown_window_does_not_lock() {
     }
     assert_eq!(h::read(&server.url, &token, &ids[3]).0, 429);
     std::thread::sleep(Duration::from_millis(1300));
-    assert_eq!(h::read(&server.url, &token, &ids[4]).0, 429, "the first violation left the window");
+    assert_eq!(
+        h::read(&server.url, &token, &ids[4]).0,
+        429,
+        "the first violation left the window"
+    );
     assert_eq!(h::agent_state(&server, &vault, &agent), (false, 1));
-    assert_eq!(h::read(&server.url, &token, &ids[5]).0, 423, "two inside the window lock");
+    assert_eq!(
+        h::read(&server.url, &token, &ids[5]).0,
+        423,
+        "two inside the window lock"
+    );
     assert_eq!(h::agent_state(&server, &vault, &agent), (true, 2));
 }
 
@@ -277,7 +446,9 @@ fn run_parallel<T: Send + 'static>(jobs: Vec<Job<T>>, limit: Duration) -> Vec<T>
     let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
     for _ in 0..n {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let (i, r) = rx.recv_timeout(left).expect("a worker thread did not finish in time (or panicked)");
+        let (i, r) = rx
+            .recv_timeout(left)
+            .expect("a worker thread did not finish in time (or panicked)");
         out[i] = Some(r);
     }
     for h in handles {
@@ -295,7 +466,11 @@ fn eight_agents_hammering_in_parallel_each_get_exactly_three_reads() {
     for a in 0..AGENTS {
         let scope = h::new_scope(&server, &vault, &format!("scope {a}"));
         let ids = h::new_entries(&server, &vault, &scope, 12);
-        let (id, token) = h::new_agent(&server, &vault, json!({"name": format!("agent {a}"), "scopes": [scope]}));
+        let (id, token) = h::new_agent(
+            &server,
+            &vault,
+            json!({"name": format!("agent {a}"), "scopes": [scope]}),
+        );
         agents.push((id, token, ids));
     }
     // Each agent: six distinct entries, then re-reads of the first three, twice over.
@@ -304,7 +479,14 @@ fn eight_agents_hammering_in_parallel_each_get_exactly_three_reads() {
         .iter()
         .map(|(_, token, ids)| {
             let (url, token, ids) = (server.url.clone(), token.clone(), ids.clone());
-            Box::new(move || plan.iter().map(|&i| { let (st, code, _) = h::read(&url, &token, &ids[i]); (st, code) }).collect()) as Job<_>
+            Box::new(move || {
+                plan.iter()
+                    .map(|&i| {
+                        let (st, code, _) = h::read(&url, &token, &ids[i]);
+                        (st, code)
+                    })
+                    .collect()
+            }) as Job<_>
         })
         .collect();
     let results = run_parallel(jobs, Duration::from_secs(120));
@@ -318,10 +500,19 @@ fn eight_agents_hammering_in_parallel_each_get_exactly_three_reads() {
         assert_eq!(got[3].1, "CV-4290");
         assert!(got[4..].iter().all(|(_, c)| c == "CV-4230"), "{got:?}");
         let rows = h::agent_rows(&server, &vault, id);
-        assert_eq!(rows.len(), plan.len(), "one audit row per request for agent {id}");
+        assert_eq!(
+            rows.len(),
+            plan.len(),
+            "one audit row per request for agent {id}"
+        );
         assert_eq!(
             h::tally(&rows),
-            h::counts(&[("success/-", 3), ("denied/rate_limited", 1), ("denied/rate_limited_locked", 1), ("denied/agent_locked", plan.len() - 5)]),
+            h::counts(&[
+                ("success/-", 3),
+                ("denied/rate_limited", 1),
+                ("denied/rate_limited_locked", 1),
+                ("denied/agent_locked", plan.len() - 5)
+            ]),
             "agent {id}"
         );
         assert_eq!(h::agent_state(&server, &vault, id), (true, 2), "agent {id}");
@@ -329,7 +520,11 @@ fn eight_agents_hammering_in_parallel_each_get_exactly_three_reads() {
     let (_, all) = vault.call(&server, "GET", "/api/v1/agents", None);
     let all = all["agents"].as_array().unwrap();
     assert_eq!(all.len(), AGENTS);
-    assert!(all.iter().all(|a| a["locked"] == json!(true) && a["violations"] == json!(2)), "{all:#?}");
+    assert!(
+        all.iter()
+            .all(|a| a["locked"] == json!(true) && a["violations"] == json!(2)),
+        "{all:#?}"
+    );
     h::assert_chain_ok(&server, &vault);
 }
 
@@ -341,32 +536,61 @@ fn eight_threads_sharing_one_agent_token_get_exactly_three_reads_in_total() {
     const THREADS: usize = 8;
     const PER_THREAD: usize = 3;
     let ids = h::new_entries(&server, &vault, &scope, THREADS * PER_THREAD);
-    let (agent, token) = h::new_agent(&server, &vault, json!({"name": "shared", "scopes": [scope]}));
+    let (agent, token) = h::new_agent(
+        &server,
+        &vault,
+        json!({"name": "shared", "scopes": [scope]}),
+    );
     // Every request names a credential no other request names.
     let jobs: Vec<Job<Answers>> = (0..THREADS)
         .map(|t| {
             let (url, token) = (server.url.clone(), token.clone());
-            let mine: Vec<String> = (0..PER_THREAD).map(|k| ids[k * THREADS + t].clone()).collect();
-            Box::new(move || mine.iter().map(|id| { let (st, code, _) = h::read(&url, &token, id); (st, code) }).collect()) as Job<_>
+            let mine: Vec<String> = (0..PER_THREAD)
+                .map(|k| ids[k * THREADS + t].clone())
+                .collect();
+            Box::new(move || {
+                mine.iter()
+                    .map(|id| {
+                        let (st, code, _) = h::read(&url, &token, id);
+                        (st, code)
+                    })
+                    .collect()
+            }) as Job<_>
         })
         .collect();
     let results = run_parallel(jobs, Duration::from_secs(120));
     let all: Vec<&(u16, String)> = results.iter().flatten().collect();
     let count = |s: u16| all.iter().filter(|(st, _)| *st == s).count();
     assert_eq!(all.len(), THREADS * PER_THREAD);
-    assert_eq!((count(200), count(429), count(423)), (3, 1, THREADS * PER_THREAD - 4), "{results:?}");
+    assert_eq!(
+        (count(200), count(429), count(423)),
+        (3, 1, THREADS * PER_THREAD - 4),
+        "{results:?}"
+    );
     let rows = h::agent_rows(&server, &vault, &agent);
-    assert_eq!(rows.len(), THREADS * PER_THREAD, "one audit row per request");
+    assert_eq!(
+        rows.len(),
+        THREADS * PER_THREAD,
+        "one audit row per request"
+    );
     assert_eq!(
         h::tally(&rows),
-        h::counts(&[("success/-", 3), ("denied/rate_limited", 1), ("denied/rate_limited_locked", 1), ("denied/agent_locked", THREADS * PER_THREAD - 5)])
+        h::counts(&[
+            ("success/-", 3),
+            ("denied/rate_limited", 1),
+            ("denied/rate_limited_locked", 1),
+            ("denied/agent_locked", THREADS * PER_THREAD - 5)
+        ])
     );
     // The rows tell the same story as the answers, in the order they were decided.
     let first_refusal = rows.iter().position(|r| r["outcome"] != "success").unwrap();
     assert_eq!(first_refusal, 3, "three successes come first in the chain");
     assert_eq!(rows[3]["reason"], "rate_limited");
     assert_eq!(rows[4]["reason"], "rate_limited_locked");
-    let succeeded: std::collections::BTreeSet<&str> = rows[..3].iter().map(|r| r["entry_id"].as_str().unwrap()).collect();
+    let succeeded: std::collections::BTreeSet<&str> = rows[..3]
+        .iter()
+        .map(|r| r["entry_id"].as_str().unwrap())
+        .collect();
     assert_eq!(succeeded.len(), 3, "three distinct credentials released");
     assert_eq!(h::agent_state(&server, &vault, &agent), (true, 2));
     h::assert_chain_ok(&server, &vault);
@@ -382,16 +606,30 @@ fn eight_threads_rereading_the_same_credentials_never_trip_the_limit() {
     let vault = TestVault::create(&server);
     let scope = h::new_scope(&server, &vault, "shared");
     let ids = h::new_entries(&server, &vault, &scope, 3);
-    let (agent, token) = h::new_agent(&server, &vault, json!({"name": "shared", "scopes": [scope]}));
+    let (agent, token) = h::new_agent(
+        &server,
+        &vault,
+        json!({"name": "shared", "scopes": [scope]}),
+    );
     let jobs: Vec<Job<Vec<u16>>> = (0..8)
         .map(|t| {
             let (url, token, ids) = (server.url.clone(), token.clone(), ids.clone());
-            Box::new(move || (0..9).map(|k| h::read(&url, &token, &ids[(t + k) % 3]).0).collect()) as Job<_>
+            Box::new(move || {
+                (0..9)
+                    .map(|k| h::read(&url, &token, &ids[(t + k) % 3]).0)
+                    .collect()
+            }) as Job<_>
         })
         .collect();
     let results = run_parallel(jobs, Duration::from_secs(120));
-    assert!(results.iter().flatten().all(|s| *s == 200), "three distinct credentials, however often: {results:?}");
-    assert_eq!(h::tally(&h::agent_rows(&server, &vault, &agent)), h::counts(&[("success/-", 72)]));
+    assert!(
+        results.iter().flatten().all(|s| *s == 200),
+        "three distinct credentials, however often: {results:?}"
+    );
+    assert_eq!(
+        h::tally(&h::agent_rows(&server, &vault, &agent)),
+        h::counts(&[("success/-", 72)])
+    );
     assert_eq!(h::agent_state(&server, &vault, &agent), (false, 0));
     h::assert_chain_ok(&server, &vault);
 }

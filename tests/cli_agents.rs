@@ -57,7 +57,10 @@ fn write_file(server: &TestServer, name: &str, text: &str, mode: u32) -> String 
 /// A vault made with `clavitor init --passphrase-file`, logged in.
 fn init(server: &TestServer) {
     let pass = write_file(server, "pass.txt", &format!("{PASSPHRASE}\n"), 0o600);
-    ok(server, &["init", "--server", &server.url, "--passphrase-file", &pass]);
+    ok(
+        server,
+        &["init", "--server", &server.url, "--passphrase-file", &pass],
+    );
 }
 
 fn scope_create(server: &TestServer, name: &str) -> String {
@@ -72,7 +75,11 @@ fn agent_create(server: &TestServer, name: &str, extra: &[&str]) -> (String, Str
     let mut args = vec!["--json", "agent", "create", name];
     args.extend_from_slice(extra);
     let v = one_object(&ok(server, &args));
-    assert_eq!(v.as_object().unwrap().len(), 2, "exactly agent_id and credential: {v}");
+    assert_eq!(
+        v.as_object().unwrap().len(),
+        2,
+        "exactly agent_id and credential: {v}"
+    );
     let cred = v["credential"].as_str().unwrap().to_string();
     assert!(cred.starts_with("cvc1."), "{cred}");
     (v["agent_id"].as_str().unwrap().to_string(), cred)
@@ -92,9 +99,47 @@ fn agent_reads_its_scope_only_is_rate_limited_and_audited() {
     init(&server);
     let work = scope_create(&server, "work");
     assert_eq!(work, "0001");
-    ok(&server, &["put", "login", "--title", "Deploy", "--field", "username=ci", "--field", "password=pw-in", "--scope", &work]);
-    ok(&server, &["put", "login", "--title", "Personal", "--field", "password=pw-out"]);
-    ok(&server, &["put", "card", "--title", "Corp card", "--field", "cardholder=ACME", "--field", "number=4111111111111111", "--scope", &work]);
+    ok(
+        &server,
+        &[
+            "put",
+            "login",
+            "--title",
+            "Deploy",
+            "--field",
+            "username=ci",
+            "--field",
+            "password=pw-in",
+            "--scope",
+            &work,
+        ],
+    );
+    ok(
+        &server,
+        &[
+            "put",
+            "login",
+            "--title",
+            "Personal",
+            "--field",
+            "password=pw-out",
+        ],
+    );
+    ok(
+        &server,
+        &[
+            "put",
+            "card",
+            "--title",
+            "Corp card",
+            "--field",
+            "cardholder=ACME",
+            "--field",
+            "number=4111111111111111",
+            "--scope",
+            &work,
+        ],
+    );
     for t in ["E3", "E4", "E5"] {
         ok(&server, &["put", "note", "--title", t, "--scope", &work]);
     }
@@ -111,8 +156,18 @@ fn agent_reads_its_scope_only_is_rate_limited_and_audited() {
 
     let denied = as_agent(&server, &cred, &["get", "Personal"]);
     assert_eq!(denied.code, 3, "{}", denied.err);
-    assert!(!denied.err.contains(&cred) && !denied.err.contains("pw-out"), "{}", denied.err);
-    for args in [&["list"][..], &["rm", &agent_id], &["audit"], &["agent", "list"], &["scope", "list"]] {
+    assert!(
+        !denied.err.contains(&cred) && !denied.err.contains("pw-out"),
+        "{}",
+        denied.err
+    );
+    for args in [
+        &["list"][..],
+        &["rm", &agent_id],
+        &["audit"],
+        &["agent", "list"],
+        &["scope", "list"],
+    ] {
         let r = as_agent(&server, &cred, args);
         assert_eq!(r.code, 3, "{args:?}: {}", r.err);
         assert!(r.err.contains("owner only"), "{args:?}: {}", r.err);
@@ -120,25 +175,56 @@ fn agent_reads_its_scope_only_is_rate_limited_and_audited() {
 
     // Two distinct credentials read; the third is fine, the fourth is refused.
     assert_eq!(as_agent(&server, &cred, &["get", "E3"]).code, 0);
-    assert_eq!(as_agent(&server, &cred, &["get", "Deploy", "--field", "username"]).code, 0, "re-reads do not count");
+    assert_eq!(
+        as_agent(&server, &cred, &["get", "Deploy", "--field", "username"]).code,
+        0,
+        "re-reads do not count"
+    );
     let limited = as_agent(&server, &cred, &["get", "E4"]);
     assert_eq!(limited.code, 5, "{}", limited.err);
     let locked = as_agent(&server, &cred, &["get", "E5"]);
     assert_eq!(locked.code, 5, "second violation locks: {}", locked.err);
 
     let all = events(&server, &["--agent", &agent_id]);
-    assert!(all.iter().all(|e| e["actor_id"] == agent_id.as_str()), "{all:?}");
+    assert!(
+        all.iter().all(|e| e["actor_id"] == agent_id.as_str()),
+        "{all:?}"
+    );
     let has = |action: &str, outcome: &str, reason: Option<&str>| {
-        all.iter().any(|e| e["action"] == action && e["outcome"] == outcome && reason.is_none_or(|r| e["reason"] == r))
+        all.iter().any(|e| {
+            e["action"] == action
+                && e["outcome"] == outcome
+                && reason.is_none_or(|r| e["reason"] == r)
+        })
     };
     assert!(has("read", "success", None), "{all:?}");
     // (Owner-only commands were refused by the CLI itself: nothing reached the server.)
     assert!(!all.iter().any(|e| e["reason"] == "owner_only"), "{all:?}");
     for reason in ["scope_denied", "rate_limited", "rate_limited_locked"] {
-        assert!(all.iter().any(|e| e["outcome"] == "denied" && e["reason"] == reason), "{reason}: {all:?}");
+        assert!(
+            all.iter()
+                .any(|e| e["outcome"] == "denied" && e["reason"] == reason),
+            "{reason}: {all:?}"
+        );
     }
-    let reads = events(&server, &["--agent", &agent_id, "--action", "read", "--outcome", "success", "--since", "1h"]);
-    assert_eq!(reads.len(), 4, "Deploy, Corp card, E3, Deploy again: {reads:?}");
+    let reads = events(
+        &server,
+        &[
+            "--agent",
+            &agent_id,
+            "--action",
+            "read",
+            "--outcome",
+            "success",
+            "--since",
+            "1h",
+        ],
+    );
+    assert_eq!(
+        reads.len(),
+        4,
+        "Deploy, Corp card, E3, Deploy again: {reads:?}"
+    );
     assert_eq!(events(&server, &["--limit", "2"]).len(), 2);
     assert!(ok(&server, &["audit", "--agent", &agent_id]).contains("scope_denied"));
 
@@ -150,7 +236,10 @@ fn agent_reads_its_scope_only_is_rate_limited_and_audited() {
 
     // The owner clears the lock; the agent reads again.
     ok(&server, &["agent", "unlock", &agent_id]);
-    assert_eq!(as_agent(&server, &cred, &["get", "Deploy", "--field", "password"]).out, "pw-in\n");
+    assert_eq!(
+        as_agent(&server, &cred, &["get", "Deploy", "--field", "password"]).out,
+        "pw-in\n"
+    );
 }
 
 #[test]
@@ -159,44 +248,178 @@ fn rotation_credential_files_and_agent_writes() {
     init(&server);
     let ops = scope_create(&server, "ops");
     let other = scope_create(&server, "other");
-    ok(&server, &["put", "api_key", "--title", "Registry", "--field", "key=k-123", "--scope", &ops]);
+    ok(
+        &server,
+        &[
+            "put",
+            "api_key",
+            "--title",
+            "Registry",
+            "--field",
+            "key=k-123",
+            "--scope",
+            &ops,
+        ],
+    );
 
     // Text mode: only the credential on stdout, the warning on stderr.
-    let created = run_env(&server, &["agent", "create", "writer", "--scope", &ops, "--can-write", "--rate-minute", "5", "--rate-hour", "20"], &[]);
+    let created = run_env(
+        &server,
+        &[
+            "agent",
+            "create",
+            "writer",
+            "--scope",
+            &ops,
+            "--can-write",
+            "--rate-minute",
+            "5",
+            "--rate-hour",
+            "20",
+        ],
+        &[],
+    );
     assert_eq!(created.code, 0, "{}", created.err);
     let cred = created.out.trim().to_string();
-    assert!(cred.starts_with("cvc1.") && created.out.lines().count() == 1, "{}", created.out);
+    assert!(
+        cred.starts_with("cvc1.") && created.out.lines().count() == 1,
+        "{}",
+        created.out
+    );
     assert!(created.err.contains("private key"), "{}", created.err);
     let listed = one_object(&ok(&server, &["--json", "agent", "list"]));
     let agent = &listed["agents"][0];
     let agent_id = agent["agent_id"].as_str().unwrap().to_string();
-    assert_eq!((agent["can_write"].clone(), agent["rate_limit_minute"].clone()), (json!(true), json!(5)), "{agent}");
+    assert_eq!(
+        (
+            agent["can_write"].clone(),
+            agent["rate_limit_minute"].clone()
+        ),
+        (json!(true), json!(5)),
+        "{agent}"
+    );
     assert!(ok(&server, &["agent", "list"]).contains(&agent_id));
     assert!(ok(&server, &["agent", "show", &agent_id]).contains("writer"));
 
     // A 0600 credential file works like the environment variable.
     let file = write_file(&server, "agent.cred", &format!("{cred}\n"), 0o600);
-    let r = run_env(&server, &["--credential-file", &file, "get", "Registry", "--field", "key"], &[]);
+    let r = run_env(
+        &server,
+        &[
+            "--credential-file",
+            &file,
+            "get",
+            "Registry",
+            "--field",
+            "key",
+        ],
+        &[],
+    );
     assert_eq!((r.code, r.out.as_str(), r.err.as_str()), (0, "k-123\n", ""));
-    ok(&server, &["put", "login", "--title", "2FA", "--field", "totp=JBSWY3DPEHPK3PXP", "--scope", &ops]);
+    ok(
+        &server,
+        &[
+            "put",
+            "login",
+            "--title",
+            "2FA",
+            "--field",
+            "totp=JBSWY3DPEHPK3PXP",
+            "--scope",
+            &ops,
+        ],
+    );
     let code = run_env(&server, &["--credential-file", &file, "totp", "2FA"], &[]);
     assert_eq!((code.code, code.out.trim().len()), (0, 6), "{}", code.err);
 
     // Agent writes: into its scope yes, elsewhere no, never L3, never unscoped.
-    let put = as_agent(&server, &cred, &["--json", "put", "login", "--title", "New", "--field", "password=fresh", "--scope", &ops]);
+    let put = as_agent(
+        &server,
+        &cred,
+        &[
+            "--json",
+            "put",
+            "login",
+            "--title",
+            "New",
+            "--field",
+            "password=fresh",
+            "--scope",
+            &ops,
+        ],
+    );
     assert_eq!(put.code, 0, "{}", put.err);
-    assert_eq!(ok(&server, &["get", "New", "--field", "password"]), "fresh\n");
-    assert_eq!(as_agent(&server, &cred, &["put", "note", "--title", "X", "--scope", &other]).code, 3);
-    let l3 = as_agent(&server, &cred, &["put", "card", "--title", "C", "--field", "number=4111", "--scope", &ops]);
+    assert_eq!(
+        ok(&server, &["get", "New", "--field", "password"]),
+        "fresh\n"
+    );
+    assert_eq!(
+        as_agent(
+            &server,
+            &cred,
+            &["put", "note", "--title", "X", "--scope", &other]
+        )
+        .code,
+        3
+    );
+    let l3 = as_agent(
+        &server,
+        &cred,
+        &[
+            "put",
+            "card",
+            "--title",
+            "C",
+            "--field",
+            "number=4111",
+            "--scope",
+            &ops,
+        ],
+    );
     assert_eq!(l3.code, 3, "{}", l3.err);
-    assert!(l3.err.contains("owner-only (L3)") && l3.err.contains("number"), "{}", l3.err);
-    assert_eq!(as_agent(&server, &cred, &["put", "note", "--title", "X"]).code, 2);
+    assert!(
+        l3.err.contains("owner-only (L3)") && l3.err.contains("number"),
+        "{}",
+        l3.err
+    );
+    assert_eq!(
+        as_agent(&server, &cred, &["put", "note", "--title", "X"]).code,
+        2
+    );
 
     // Update maps to PUT; write permission can be taken away.
-    let v = one_object(&ok(&server, &["--json", "agent", "update", &agent_id, "--can-write", "false", "--ip", "127.0.0.0/8"]));
-    assert_eq!((v["can_write"].clone(), v["ip_whitelist"].clone()), (json!(false), json!(["127.0.0.0/8"])), "{v}");
-    assert_eq!(as_agent(&server, &cred, &["put", "note", "--title", "Y", "--scope", &ops]).code, 3);
-    assert_eq!(run_env(&server, &["agent", "update", &agent_id], &[]).code, 2, "nothing to change");
+    let v = one_object(&ok(
+        &server,
+        &[
+            "--json",
+            "agent",
+            "update",
+            &agent_id,
+            "--can-write",
+            "false",
+            "--ip",
+            "127.0.0.0/8",
+        ],
+    ));
+    assert_eq!(
+        (v["can_write"].clone(), v["ip_whitelist"].clone()),
+        (json!(false), json!(["127.0.0.0/8"])),
+        "{v}"
+    );
+    assert_eq!(
+        as_agent(
+            &server,
+            &cred,
+            &["put", "note", "--title", "Y", "--scope", &ops]
+        )
+        .code,
+        3
+    );
+    assert_eq!(
+        run_env(&server, &["agent", "update", &agent_id], &[]).code,
+        2,
+        "nothing to change"
+    );
 
     // Rotation: the old credential is dead (and never echoed), the new one works.
     let rotated = one_object(&ok(&server, &["--json", "agent", "rotate", &agent_id]));
@@ -205,16 +428,29 @@ fn rotation_credential_files_and_agent_writes() {
     assert_ne!(new_cred, cred);
     let old = as_agent(&server, &cred, &["get", "Registry", "--field", "key"]);
     assert_eq!(old.code, 3, "{}", old.err);
-    assert!(!old.err.contains(&cred) && !old.err.contains("cvt0."), "{}", old.err);
-    assert_eq!(as_agent(&server, &new_cred, &["get", "Registry", "--field", "key"]).out, "k-123\n");
+    assert!(
+        !old.err.contains(&cred) && !old.err.contains("cvt0."),
+        "{}",
+        old.err
+    );
+    assert_eq!(
+        as_agent(&server, &new_cred, &["get", "Registry", "--field", "key"]).out,
+        "k-123\n"
+    );
 
     // Removal kills it; scopes can be listed and removed.
-    assert_eq!(one_object(&ok(&server, &["--json", "agent", "rm", &agent_id]))["deleted"], true);
+    assert_eq!(
+        one_object(&ok(&server, &["--json", "agent", "rm", &agent_id]))["deleted"],
+        true
+    );
     assert_eq!(as_agent(&server, &new_cred, &["get", "Registry"]).code, 3);
     assert_eq!(run_env(&server, &["agent", "show", &agent_id], &[]).code, 4);
     let scopes = one_object(&ok(&server, &["--json", "scope", "list"]));
     assert_eq!(scopes["scopes"].as_array().unwrap().len(), 2, "{scopes}");
-    let renamed = one_object(&ok(&server, &["--json", "scope", "rename", &other, "elsewhere"]));
+    let renamed = one_object(&ok(
+        &server,
+        &["--json", "scope", "rename", &other, "elsewhere"],
+    ));
     assert_eq!(renamed["name"], "elsewhere", "{renamed}");
     ok(&server, &["scope", "rm", &other]);
     assert!(!ok(&server, &["scope", "list"]).contains("elsewhere"));
@@ -227,25 +463,95 @@ fn bad_credentials_and_arguments_are_refused_without_echo() {
     let garbage = "cvc1.AAAAsecretlooking";
     let r = as_agent(&server, garbage, &["get", "x"]);
     assert_eq!(r.code, 3, "{}", r.err);
-    assert!(r.err.contains("CLAVITOR_CREDENTIAL") && !r.err.contains("secretlooking"), "{}", r.err);
+    assert!(
+        r.err.contains("CLAVITOR_CREDENTIAL") && !r.err.contains("secretlooking"),
+        "{}",
+        r.err
+    );
     let shared = write_file(&server, "shared.cred", garbage, 0o644);
     let r = run_env(&server, &["--credential-file", &shared, "get", "x"], &[]);
     assert_eq!(r.code, 3);
-    assert!(r.err.contains("readable by other users") && !r.err.contains("secretlooking"), "{}", r.err);
+    assert!(
+        r.err.contains("readable by other users") && !r.err.contains("secretlooking"),
+        "{}",
+        r.err
+    );
 
-    assert_eq!(run_env(&server, &["agent", "create", "nobody"], &[]).code, 2, "--scope or --all-access required");
-    assert_eq!(run_env(&server, &["agent", "create", "b", "--scope", "0000"], &[]).code, 2);
-    assert_eq!(run_env(&server, &["agent", "create", "b", "--scope", "0001", "--ip", "300.1.1.1/8"], &[]).code, 2);
-    assert_eq!(run_env(&server, &["agent", "create", "b", "--scope", "0001", "--expires", "2001-01-01T00:00:00Z"], &[]).code, 2);
-    assert_eq!(run_env(&server, &["audit", "--since", "last tuesday"], &[]).code, 2);
-    assert_eq!(run_env(&server, &["audit", "--verify", "--agent", "x"], &[]).code, 2);
+    assert_eq!(
+        run_env(&server, &["agent", "create", "nobody"], &[]).code,
+        2,
+        "--scope or --all-access required"
+    );
+    assert_eq!(
+        run_env(&server, &["agent", "create", "b", "--scope", "0000"], &[]).code,
+        2
+    );
+    assert_eq!(
+        run_env(
+            &server,
+            &[
+                "agent",
+                "create",
+                "b",
+                "--scope",
+                "0001",
+                "--ip",
+                "300.1.1.1/8"
+            ],
+            &[]
+        )
+        .code,
+        2
+    );
+    assert_eq!(
+        run_env(
+            &server,
+            &[
+                "agent",
+                "create",
+                "b",
+                "--scope",
+                "0001",
+                "--expires",
+                "2001-01-01T00:00:00Z"
+            ],
+            &[]
+        )
+        .code,
+        2
+    );
+    assert_eq!(
+        run_env(&server, &["audit", "--since", "last tuesday"], &[]).code,
+        2
+    );
+    assert_eq!(
+        run_env(&server, &["audit", "--verify", "--agent", "x"], &[]).code,
+        2
+    );
     // A scope that does not exist is the server's 400.
-    assert_eq!(run_env(&server, &["agent", "create", "b", "--scope", "0042"], &[]).code, 1);
-    let (id, cred) = agent_create(&server, "everything", &["--all-access", "--expires", "2099-01-01T00:00:00Z"]);
+    assert_eq!(
+        run_env(&server, &["agent", "create", "b", "--scope", "0042"], &[]).code,
+        1
+    );
+    let (id, cred) = agent_create(
+        &server,
+        "everything",
+        &["--all-access", "--expires", "2099-01-01T00:00:00Z"],
+    );
     let shown = one_object(&ok(&server, &["--json", "agent", "show", &id]));
-    assert_eq!((shown["all_access"].clone(), shown["expires_at"].clone()), (json!(true), json!("2099-01-01T00:00:00Z")), "{shown}");
-    ok(&server, &["put", "note", "--title", "Anywhere", "--notes", "hi"]);
-    assert_eq!(as_agent(&server, &cred, &["get", "Anywhere", "--field", "notes"]).out, "hi\n");
+    assert_eq!(
+        (shown["all_access"].clone(), shown["expires_at"].clone()),
+        (json!(true), json!("2099-01-01T00:00:00Z")),
+        "{shown}"
+    );
+    ok(
+        &server,
+        &["put", "note", "--title", "Anywhere", "--notes", "hi"],
+    );
+    assert_eq!(
+        as_agent(&server, &cred, &["get", "Anywhere", "--field", "notes"]).out,
+        "hi\n"
+    );
 }
 
 #[test]
@@ -253,9 +559,19 @@ fn audit_follows_the_cursor_past_one_page() {
     let server = TestServer::start();
     let vault = TestVault::create(&server);
     let (id, body) = vault.login_entry("Many", "u", "p");
-    assert_eq!(vault.call(&server, "POST", "/api/v1/entries", Some(&body)).0, 201);
+    assert_eq!(
+        vault
+            .call(&server, "POST", "/api/v1/entries", Some(&body))
+            .0,
+        201
+    );
     for _ in 0..1010 {
-        assert_eq!(vault.call(&server, "GET", &format!("/api/v1/entries/{id}"), None).0, 200);
+        assert_eq!(
+            vault
+                .call(&server, "GET", &format!("/api/v1/entries/{id}"), None)
+                .0,
+            200
+        );
     }
     // Log the CLI in to the same vault through a session file of its own.
     let dir = server.dir.path().join("xdg").join("clavitor");
@@ -267,9 +583,16 @@ fn audit_follows_the_cursor_past_one_page() {
     std::fs::write(dir.join("session.json"), session.to_string()).unwrap();
     let all = events(&server, &["--entry", &id, "--limit", "1005"]);
     assert_eq!(all.len(), 1005);
-    let mut keys: Vec<_> = all.iter().map(|e| (e["pop_id"].to_string(), e["seq"].as_i64().unwrap())).collect();
+    let mut keys: Vec<_> = all
+        .iter()
+        .map(|e| (e["pop_id"].to_string(), e["seq"].as_i64().unwrap()))
+        .collect();
     keys.sort();
     keys.dedup();
     assert_eq!(keys.len(), 1005, "no event twice across pages");
-    assert_eq!(events(&server, &["--entry", &id, "--limit", "5000"]).len(), 1011, "1010 reads and the create");
+    assert_eq!(
+        events(&server, &["--entry", &id, "--limit", "5000"]).len(),
+        1011,
+        "1010 reads and the create"
+    );
 }

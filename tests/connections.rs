@@ -16,7 +16,11 @@ fn read_response(s: &mut TcpStream) -> u16 {
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).expect("status line");
-    let status = line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     let mut len = 0;
     loop {
         line.clear();
@@ -30,7 +34,10 @@ fn read_response(s: &mut TcpStream) -> u16 {
     }
     let mut body = vec![0; len];
     r.read_exact(&mut body).expect("body");
-    assert!(r.buffer().is_empty(), "unexpected extra bytes after the response");
+    assert!(
+        r.buffer().is_empty(),
+        "unexpected extra bytes after the response"
+    );
     status
 }
 
@@ -71,31 +78,52 @@ fn wait_closed(s: &mut TcpStream, since: Instant, deadline: Instant) -> Seen {
 }
 
 fn threads_of(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/task")).map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// One request on a fresh connection with `Connection: close`, bounded by 3 s: (status or 0, time taken).
 fn timed_request(port: u16, path: &str, token: Option<&str>) -> (u16, Duration) {
     let t = Instant::now();
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return (0, t.elapsed()) };
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return (0, t.elapsed());
+    };
     s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    if s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\n").as_bytes()).is_err() {
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    if s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\n").as_bytes(),
+    )
+    .is_err()
+    {
         return (0, t.elapsed());
     }
     let mut line = String::new();
     let _ = BufReader::new(s).read_line(&mut line);
-    (line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0), t.elapsed())
+    (
+        line.split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0),
+        t.elapsed(),
+    )
 }
 
 /// Reads one keep-alive response, bounded by `deadline`; the status, or None if none came.
 fn read_response_by(s: &mut TcpStream, deadline: Instant) -> Option<u16> {
-    let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+    let left = deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(1));
     s.set_read_timeout(Some(left)).unwrap();
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).ok()?;
-    let status = line.split_whitespace().nth(1).and_then(|c| c.parse().ok())?;
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())?;
     let mut len = 0;
     loop {
         line.clear();
@@ -117,7 +145,12 @@ fn hundreds_of_idle_connections_do_not_starve_a_client_and_are_closed_after_the_
     let server = TestServer::start_with(CONFIG);
     let vault = TestVault::create(&server);
     let (id, body) = vault.login_entry("GitHub", "alice", "pw");
-    assert_eq!(vault.call(&server, "POST", "/api/v1/entries", Some(&body)).0, 201);
+    assert_eq!(
+        vault
+            .call(&server, "POST", "/api/v1/entries", Some(&body))
+            .0,
+        201
+    );
     let mut problems: Vec<String> = Vec::new();
 
     // 300 connections: even ones silent, odd ones make one keep-alive request and then go quiet.
@@ -127,7 +160,8 @@ fn hundreds_of_idle_connections_do_not_starve_a_client_and_are_closed_after_the_
     for i in 0..300 {
         let mut s = TcpStream::connect(("127.0.0.1", server.port)).expect("connect idle stream");
         if i % 2 == 1 {
-            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
             // Well inside the idle timeout, so a missing answer is not the reaper's doing.
             match read_response_by(&mut s, Instant::now() + Duration::from_millis(1000)) {
                 Some(200) => {}
@@ -138,7 +172,10 @@ fn hundreds_of_idle_connections_do_not_starve_a_client_and_are_closed_after_the_
             idle.push((s, Instant::now(), "silent"));
         }
         if t0.elapsed() > Duration::from_secs(30) {
-            panic!("setting up idle connections takes too long ({} open); starved so far: {starved:?}", idle.len());
+            panic!(
+                "setting up idle connections takes too long ({} open); starved so far: {starved:?}",
+                idle.len()
+            );
         }
     }
     if !starved.is_empty() {
@@ -148,7 +185,11 @@ fn hundreds_of_idle_connections_do_not_starve_a_client_and_are_closed_after_the_
             starved.join(" ")
         ));
     }
-    eprintln!("300 idle streams open after {:?}; server has {} threads", t0.elapsed(), threads_of(server.pid()));
+    eprintln!(
+        "300 idle streams open after {:?}; server has {} threads",
+        t0.elapsed(),
+        threads_of(server.pid())
+    );
 
     // A normal client is served promptly while they are open.
     let token = vault.token.clone();
@@ -159,7 +200,9 @@ fn hundreds_of_idle_connections_do_not_starve_a_client_and_are_closed_after_the_
             timed_request(server.port, &format!("/api/v1/entries/{id}"), Some(&token))
         };
         if st != 200 || took >= Duration::from_secs(2) {
-            problems.push(format!("normal request {i}: status {st} after {took:?} with 300 idle connections open"));
+            problems.push(format!(
+                "normal request {i}: status {st} after {took:?} with 300 idle connections open"
+            ));
         }
     }
 
@@ -190,7 +233,9 @@ fn hundreds_of_idle_connections_do_not_starve_a_client_and_are_closed_after_the_
     // The server still serves, and the connection threads go away again.
     let (st, took) = timed_request(server.port, "/healthz", None);
     if st != 200 || took >= Duration::from_secs(2) {
-        problems.push(format!("after the idle connections closed: status {st} after {took:?}"));
+        problems.push(format!(
+            "after the idle connections closed: status {st} after {took:?}"
+        ));
     }
     let deadline = Instant::now() + Duration::from_secs(12);
     let mut threads = threads_of(server.pid());
@@ -199,7 +244,9 @@ fn hundreds_of_idle_connections_do_not_starve_a_client_and_are_closed_after_the_
         threads = threads_of(server.pid());
     }
     if threads > 20 {
-        problems.push(format!("the server still has {threads} threads after the idle connections were closed"));
+        problems.push(format!(
+            "the server still has {threads} threads after the idle connections were closed"
+        ));
     }
     assert!(!server.log().contains("panicked"), "{}", server.log());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -210,7 +257,8 @@ fn slowloris_partial_header_is_closed_after_the_idle_timeout() {
     let server = TestServer::start_with(CONFIG);
     let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     // A request line and half a header line, then nothing.
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaa").unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaa")
+        .unwrap();
     let since = Instant::now();
     // A second one that stops in the middle of the request line.
     let mut s2 = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
@@ -224,17 +272,29 @@ fn slowloris_partial_header_is_closed_after_the_idle_timeout() {
         "a normal request got status {st} after {took:?} while two slow clients hold partial requests"
     );
 
-    for (name, stream, since) in [("partial header", &mut s, since), ("partial request line", &mut s2, since2)] {
+    for (name, stream, since) in [
+        ("partial header", &mut s, since),
+        ("partial request line", &mut s2, since2),
+    ] {
         match wait_closed(stream, since, since + IDLE_TIMEOUT + Duration::from_secs(3)) {
             Seen::Closed(after) => {
-                assert!(after >= IDLE_TIMEOUT - Duration::from_millis(600), "{name}: closed after only {after:?}");
+                assert!(
+                    after >= IDLE_TIMEOUT - Duration::from_millis(600),
+                    "{name}: closed after only {after:?}"
+                );
             }
             Seen::Data(_) => {} // an error response (e.g. 408) followed by a close is fine too
-            Seen::Open => panic!("{name}: still open {:?} after it went quiet", since.elapsed()),
+            Seen::Open => panic!(
+                "{name}: still open {:?} after it went quiet",
+                since.elapsed()
+            ),
         }
     }
     let (st, took) = timed_request(server.port, "/healthz", None);
-    assert!(st == 200 && took < Duration::from_secs(1), "afterwards: status {st} after {took:?}");
+    assert!(
+        st == 200 && took < Duration::from_secs(1),
+        "afterwards: status {st} after {took:?}"
+    );
     assert!(!server.log().contains("panicked"), "{}", server.log());
 }
 
@@ -248,8 +308,13 @@ fn active_keep_alive_connection_is_not_closed_while_in_use() {
     let t = Instant::now();
     let mut n = 0;
     while t.elapsed() < IDLE_TIMEOUT * 2 && n < 20 {
-        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").expect("keep-alive connection closed while in use");
-        assert_eq!(read_response(&mut s), 200, "request {n} on a busy keep-alive connection");
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .expect("keep-alive connection closed while in use");
+        assert_eq!(
+            read_response(&mut s),
+            200,
+            "request {n} on a busy keep-alive connection"
+        );
         n += 1;
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -271,18 +336,34 @@ fn request_right_after_a_silent_connection_is_served_promptly() {
         }
         drop(silent);
     }
-    assert!(starved.is_empty(), "a request right after a silent connection was not served:\n{}", starved.join("\n"));
+    assert!(
+        starved.is_empty(),
+        "a request right after a silent connection was not served:\n{}",
+        starved.join("\n")
+    );
 }
 
 /// Like `timed_request` with a given read limit.
 fn timed_request_within(port: u16, path: &str, limit: Duration) -> (u16, Duration) {
     let t = Instant::now();
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return (0, t.elapsed()) };
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return (0, t.elapsed());
+    };
     s.set_read_timeout(Some(limit)).unwrap();
-    if s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).is_err() {
+    if s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .is_err()
+    {
         return (0, t.elapsed());
     }
     let mut line = String::new();
     let _ = BufReader::new(s).read_line(&mut line);
-    (line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0), t.elapsed())
+    (
+        line.split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0),
+        t.elapsed(),
+    )
 }

@@ -42,7 +42,11 @@ fn sigkill_during_writes_loses_no_acknowledged_entry_and_db_stays_sound() {
     // Bodies are sealed up front so the writer only does I/O.
     let bodies: Vec<(String, Vec<u8>)> = (0..MAX_WRITES)
         .map(|i| {
-            let (id, body) = vault.login_entry(&format!("entry {i}"), &format!("user{i}"), &format!("pw{i}"));
+            let (id, body) = vault.login_entry(
+                &format!("entry {i}"),
+                &format!("user{i}"),
+                &format!("pw{i}"),
+            );
             (id, serde_json::to_vec(&body).unwrap())
         })
         .collect();
@@ -52,7 +56,8 @@ fn sigkill_during_writes_loses_no_acknowledged_entry_and_db_stays_sound() {
     let stop = Arc::new(AtomicBool::new(false));
 
     let writer = {
-        let (acked, attempted, acks, stop) = (acked.clone(), attempted.clone(), acks.clone(), stop.clone());
+        let (acked, attempted, acks, stop) =
+            (acked.clone(), attempted.clone(), acks.clone(), stop.clone());
         let token = vault.token.clone();
         let port = server.port;
         std::thread::spawn(move || {
@@ -92,7 +97,11 @@ fn sigkill_during_writes_loses_no_acknowledged_entry_and_db_stays_sound() {
     let (all_ids, first_failure) = writer.join().expect("writer thread");
     let attempted = attempted.load(Ordering::SeqCst);
     let acked = acked.lock().unwrap().clone();
-    assert!(acked_before_kill > 0, "no write was acknowledged before the kill:\n{}", server.log());
+    assert!(
+        acked_before_kill > 0,
+        "no write was acknowledged before the kill:\n{}",
+        server.log()
+    );
     assert!(acked.len() >= acked_before_kill);
     eprintln!(
         "acknowledged {} of {attempted} attempted writes (first failure at #{first_failure:?}); killed after {acked_before_kill} acks",
@@ -112,7 +121,12 @@ fn sigkill_during_writes_loses_no_acknowledged_entry_and_db_stays_sound() {
             lost.push(format!("{id}: {st} {v}"));
         }
     }
-    assert!(lost.is_empty(), "{} acknowledged writes lost after kill -9:\n{}", lost.len(), lost.join("\n"));
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged writes lost after kill -9:\n{}",
+        lost.len(),
+        lost.join("\n")
+    );
 
     // Writes that were in flight at the kill are whole or absent, never broken.
     let reached_server = first_failure.map_or(attempted, |i| i + 1);
@@ -120,11 +134,20 @@ fn sigkill_during_writes_loses_no_acknowledged_entry_and_db_stays_sound() {
         let (st, v) = vault.call(&server, "GET", &format!("/api/v1/entries/{id}"), None);
         assert!(st == 200 || st == 404, "entry {id} after kill -9: {st} {v}");
         if st == 200 {
-            assert!(v["title"].as_str().is_some_and(|t| t.starts_with("entry ")), "{v}");
+            assert!(
+                v["title"].as_str().is_some_and(|t| t.starts_with("entry ")),
+                "{v}"
+            );
         }
     }
     let auth = format!("Bearer {}", vault.token);
-    let (st, _, body) = raw(&server.url, "GET", "/api/v1/entries", &[("Authorization", auth.as_str())], b"");
+    let (st, _, body) = raw(
+        &server.url,
+        "GET",
+        "/api/v1/entries",
+        &[("Authorization", auth.as_str())],
+        b"",
+    );
     assert_eq!(st, 200);
     let list: Value = serde_json::from_slice(&body).expect("list is JSON");
     let listed = list["entries"].as_array().map(Vec::len).unwrap_or(0);
@@ -136,14 +159,24 @@ fn sigkill_during_writes_loses_no_acknowledged_entry_and_db_stays_sound() {
 
     // The database file is sound.
     let db = server.data_dir().join("clavitor.db");
-    let conn = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .expect("open the database read-only");
-    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("integrity_check");
+    let conn = rusqlite::Connection::open_with_flags(
+        &db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .expect("open the database read-only");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
     assert_eq!(check, "ok", "integrity_check after kill -9");
     drop(conn);
 
     // And a further write works.
     let (_, body) = vault.login_entry("after restart", "u", "p");
-    assert_eq!(vault.call(&server, "POST", "/api/v1/entries", Some(&body)).0, 201);
+    assert_eq!(
+        vault
+            .call(&server, "POST", "/api/v1/entries", Some(&body))
+            .0,
+        201
+    );
     assert!(!server.log().contains("panicked"), "{}", server.log());
 }

@@ -21,7 +21,18 @@ fn idle_server_has_zero_wakeups() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
     eprintln!("{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(120), "the script took {:?}", started.elapsed());
-    assert!(stdout.contains("idle wake-ups over 20s: "), "unexpected output:\n{stdout}\n{stderr}");
-    assert_eq!(out.status.code(), Some(0), "the idle server woke up:\n{stdout}\n{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "the script took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        stdout.contains("idle wake-ups over 20s: "),
+        "unexpected output:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the idle server woke up:\n{stdout}\n{stderr}"
+    );
 }

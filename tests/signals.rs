@@ -55,7 +55,12 @@ fn failed_login(server: &TestServer) -> String {
 }
 
 fn healthy(server: &TestServer) {
-    assert_eq!(get(&format!("{}/healthz", server.url)).0, 200, "{}", server.log());
+    assert_eq!(
+        get(&format!("{}/healthz", server.url)).0,
+        200,
+        "{}",
+        server.log()
+    );
     assert!(!server.log().contains("panicked"), "{}", server.log());
 }
 
@@ -70,9 +75,18 @@ fn sighup_with_unknown_key_keeps_old_config_and_logs_file_line_and_reason() {
     let tail = wait_for_log(&server, from, "reload failed", Duration::from_secs(5))
         .unwrap_or_else(|| panic!("no reload failure logged after SIGHUP:\n{}", server.log()));
     let line = tail.lines().find(|l| l.contains("reload failed")).unwrap();
-    assert!(line.contains(&server.config_path.display().to_string()), "the log does not name the file: {line}");
-    assert!(line.contains("line 3"), "the log does not name the line: {line}");
-    assert!(line.contains("frobnicate") && line.contains("unknown field"), "the log does not give the reason: {line}");
+    assert!(
+        line.contains(&server.config_path.display().to_string()),
+        "the log does not name the file: {line}"
+    );
+    assert!(
+        line.contains("line 3"),
+        "the log does not name the line: {line}"
+    );
+    assert!(
+        line.contains("frobnicate") && line.contains("unknown field"),
+        "the log does not give the reason: {line}"
+    );
     assert!(!tail.contains("configuration reloaded"), "{tail}");
     // The old configuration is in force: still serving, registration still open.
     healthy(&server);
@@ -83,7 +97,17 @@ fn sighup_with_unknown_key_keeps_old_config_and_logs_file_line_and_reason() {
     write_lines(&server, &config_lines(&server));
     let from = server.log().len();
     server.signal(SIGHUP);
-    assert!(wait_for_log(&server, from, "configuration reloaded", Duration::from_secs(5)).is_some(), "{}", server.log());
+    assert!(
+        wait_for_log(
+            &server,
+            from,
+            "configuration reloaded",
+            Duration::from_secs(5)
+        )
+        .is_some(),
+        "{}",
+        server.log()
+    );
     healthy(&server);
 }
 
@@ -99,10 +123,22 @@ fn sighup_with_bad_value_keeps_old_config_and_logs_file_line_and_allowed_values(
     let tail = wait_for_log(&server, from, "reload failed", Duration::from_secs(5))
         .unwrap_or_else(|| panic!("no reload failure logged after SIGHUP:\n{}", server.log()));
     let line = tail.lines().find(|l| l.contains("reload failed")).unwrap();
-    assert!(line.contains(&server.config_path.display().to_string()), "the log does not name the file: {line}");
-    assert!(line.contains("line 4"), "the log does not name the line: {line}");
-    assert!(line.contains("maybe") || line.contains("registration"), "the log does not say what is wrong: {line}");
-    assert!(line.contains("closed") && line.contains("open"), "the log does not say what is allowed: {line}");
+    assert!(
+        line.contains(&server.config_path.display().to_string()),
+        "the log does not name the file: {line}"
+    );
+    assert!(
+        line.contains("line 4"),
+        "the log does not name the line: {line}"
+    );
+    assert!(
+        line.contains("maybe") || line.contains("registration"),
+        "the log does not say what is wrong: {line}"
+    );
+    assert!(
+        line.contains("closed") && line.contains("open"),
+        "the log does not say what is allowed: {line}"
+    );
     // Registration is still open (the built-in default would be closed).
     healthy(&server);
     let vault = TestVault::create(&server);
@@ -115,7 +151,11 @@ fn sighup_changes_the_log_level() {
     // At warn, a failed owner login (logged at info) is not written.
     let quiet = failed_login(&server);
     std::thread::sleep(Duration::from_millis(200));
-    assert!(!server.log().contains("failed owner login"), "logged at warn level:\n{}", server.log());
+    assert!(
+        !server.log().contains("failed owner login"),
+        "logged at warn level:\n{}",
+        server.log()
+    );
     assert!(!server.log().contains(&quiet));
 
     // trace: the reload itself and the next failed login are logged.
@@ -125,7 +165,13 @@ fn sighup_changes_the_log_level() {
     let from = server.log().len();
     server.signal(SIGHUP);
     assert!(
-        wait_for_log(&server, from, "configuration reloaded", Duration::from_secs(5)).is_some(),
+        wait_for_log(
+            &server,
+            from,
+            "configuration reloaded",
+            Duration::from_secs(5)
+        )
+        .is_some(),
         "no `configuration reloaded` after SIGHUP to trace:\n{}",
         server.log()
     );
@@ -144,7 +190,10 @@ fn sighup_changes_the_log_level() {
     let quiet_again = failed_login(&server);
     std::thread::sleep(Duration::from_millis(200));
     let tail = server.log()[from..].to_string();
-    assert!(!tail.contains(&quiet_again), "still logging info after SIGHUP to warn:\n{tail}");
+    assert!(
+        !tail.contains(&quiet_again),
+        "still logging info after SIGHUP to warn:\n{tail}"
+    );
     healthy(&server);
 }
 
@@ -158,12 +207,26 @@ fn sighup_with_changed_listen_says_it_needs_a_restart_and_keeps_serving() {
     let from = server.log().len();
     server.signal(SIGHUP);
     let tail = wait_for_log(&server, from, "needs a restart", Duration::from_secs(5))
-        .unwrap_or_else(|| panic!("no `needs a restart` after changing listen:\n{}", server.log()));
-    let line = tail.lines().find(|l| l.contains("needs a restart")).unwrap();
-    assert!(line.contains("listen"), "the log does not name the setting: {line}");
+        .unwrap_or_else(|| {
+            panic!(
+                "no `needs a restart` after changing listen:\n{}",
+                server.log()
+            )
+        });
+    let line = tail
+        .lines()
+        .find(|l| l.contains("needs a restart"))
+        .unwrap();
+    assert!(
+        line.contains("listen"),
+        "the log does not name the setting: {line}"
+    );
     // Still on the old address, not on the new one.
     healthy(&server);
-    assert!(TcpStream::connect(("127.0.0.1", other)).is_err(), "the server moved to the new port without a restart");
+    assert!(
+        TcpStream::connect(("127.0.0.1", other)).is_err(),
+        "the server moved to the new port without a restart"
+    );
 }
 
 /// Reads one HTTP response; Ok((status, body)) only if it is complete
@@ -178,7 +241,11 @@ fn read_complete(s: TcpStream) -> Result<(u16, Vec<u8>), usize> {
     if n == 0 || !line.ends_with("\r\n") {
         return Err(got);
     }
-    let status: u16 = line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or(got)?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or(got)?;
     let mut len = None;
     let mut chunked = false;
     loop {
@@ -251,11 +318,17 @@ fn sigterm_finishes_a_half_sent_request_and_exits_within_2s() {
     let exit = server.wait_exit(Duration::from_secs(5));
     let took = t.elapsed();
 
-    let (status, resp) = got.unwrap_or_else(|n| panic!("incomplete response ({n} bytes) to a request in flight at SIGTERM:\n{}", server.log()));
+    let (status, resp) = got.unwrap_or_else(|n| {
+        panic!(
+            "incomplete response ({n} bytes) to a request in flight at SIGTERM:\n{}",
+            server.log()
+        )
+    });
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&resp));
     let v: Value = serde_json::from_slice(&resp).expect("JSON");
     assert_eq!(v["entry_id"], id.as_str());
-    let exit = exit.unwrap_or_else(|| panic!("server still running 5 s after SIGTERM:\n{}", server.log()));
+    let exit =
+        exit.unwrap_or_else(|| panic!("server still running 5 s after SIGTERM:\n{}", server.log()));
     assert!(exit.success(), "exit status {exit}:\n{}", server.log());
     assert!(took < Duration::from_secs(2), "exit took {took:?}");
     assert!(server.log().contains("stopped"), "{}", server.log());
@@ -278,9 +351,12 @@ fn sigterm_during_concurrent_requests_sends_only_complete_responses_and_exits_wi
     for _ in 0..5 {
         let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
         let mut line = String::new();
-        BufReader::new(s.try_clone().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(s.try_clone().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         assert!(line.starts_with("HTTP/1.1 200"), "{line}");
         idle.push(s);
     }
@@ -318,9 +394,13 @@ fn sigterm_during_concurrent_requests_sends_only_complete_responses_and_exits_wi
     server.signal(SIGTERM);
     let exit = server.wait_exit(Duration::from_secs(5));
     let took = t.elapsed();
-    let results: Vec<_> = threads.into_iter().map(|h| h.join().expect("client thread")).collect();
+    let results: Vec<_> = threads
+        .into_iter()
+        .map(|h| h.join().expect("client thread"))
+        .collect();
 
-    let exit = exit.unwrap_or_else(|| panic!("server still running 5 s after SIGTERM:\n{}", server.log()));
+    let exit =
+        exit.unwrap_or_else(|| panic!("server still running 5 s after SIGTERM:\n{}", server.log()));
     assert!(exit.success(), "exit status {exit}:\n{}", server.log());
     assert!(took < Duration::from_secs(2), "exit took {took:?}");
     let mut answered = 0;
@@ -330,8 +410,13 @@ fn sigterm_during_concurrent_requests_sends_only_complete_responses_and_exits_wi
             Some(Err(n)) => panic!("client {i}: response cut off after {n} bytes"),
             Some(Ok((status, body))) => {
                 answered += 1;
-                assert!([200, 201].contains(status), "client {i}: {status} {}", String::from_utf8_lossy(body));
-                serde_json::from_slice::<Value>(body).unwrap_or_else(|e| panic!("client {i}: body is not whole JSON: {e}"));
+                assert!(
+                    [200, 201].contains(status),
+                    "client {i}: {status} {}",
+                    String::from_utf8_lossy(body)
+                );
+                serde_json::from_slice::<Value>(body)
+                    .unwrap_or_else(|e| panic!("client {i}: body is not whole JSON: {e}"));
             }
         }
     }

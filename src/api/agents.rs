@@ -35,7 +35,9 @@ struct AgentInput {
 }
 
 /// Distinguishes "absent" (keep) from `null` (clear).
-fn some_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<String>>, D::Error> {
+fn some_or_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<String>>, D::Error> {
     Ok(Some(Option::<String>::deserialize(d)?))
 }
 
@@ -47,8 +49,11 @@ fn bad(m: String) -> ApiError {
 fn apply(record: &mut AgentRecord, input: AgentInput, known: &[String]) -> Result<()> {
     if let Some(name) = input.name {
         let name = name.trim().to_string();
-        if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-            return Err(bad(format!("name: expected 1 to {MAX_NAME} printable characters")));
+        if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control)
+        {
+            return Err(bad(format!(
+                "name: expected 1 to {MAX_NAME} printable characters"
+            )));
         }
         record.name = name;
     }
@@ -57,10 +62,14 @@ fn apply(record: &mut AgentRecord, input: AgentInput, known: &[String]) -> Resul
         for (i, s) in scopes.iter().enumerate() {
             let id = ScopeId::parse(s).map_err(|e| bad(format!("scopes[{i}]: {e}")))?;
             if id.is_owner_only() {
-                return Err(bad(format!("scopes[{i}]: 0000 is the owner-only tier and cannot be granted")));
+                return Err(bad(format!(
+                    "scopes[{i}]: 0000 is the owner-only tier and cannot be granted"
+                )));
             }
             if !known.contains(s) {
-                return Err(bad(format!("scopes[{i}]: no scope {s} in this vault (create it first)")));
+                return Err(bad(format!(
+                    "scopes[{i}]: no scope {s} in this vault (create it first)"
+                )));
             }
             if !out.contains(s) {
                 out.push(s.clone());
@@ -90,11 +99,16 @@ fn apply(record: &mut AgentRecord, input: AgentInput, known: &[String]) -> Resul
         record.rate_limit_hour = n;
     }
     if record.rate_limit_minute == 0 || record.rate_limit_hour < record.rate_limit_minute {
-        return Err(bad("rate_limit_minute must be at least 1 and rate_limit_hour at least rate_limit_minute".into()));
+        return Err(bad(
+            "rate_limit_minute must be at least 1 and rate_limit_hour at least rate_limit_minute"
+                .into(),
+        ));
     }
     if let Some(exp) = input.expires_at {
         if let Some(t) = &exp {
-            humantime::parse_rfc3339_weak(t).map_err(|_| bad("expires_at: expected an RFC 3339 time like 2027-01-31T00:00:00Z".into()))?;
+            humantime::parse_rfc3339_weak(t).map_err(|_| {
+                bad("expires_at: expected an RFC 3339 time like 2027-01-31T00:00:00Z".into())
+            })?;
         }
         record.expires_at = exp;
     }
@@ -102,14 +116,39 @@ fn apply(record: &mut AgentRecord, input: AgentInput, known: &[String]) -> Resul
 }
 
 /// Seals a record into a system-entry row.
-fn sealed_row(k1: &Key32, vault: &VaultId, id: EntryId, record: &AgentRecord, created_ms: i64) -> NewEntry {
+fn sealed_row(
+    k1: &Key32,
+    vault: &VaultId,
+    id: EntryId,
+    record: &AgentRecord,
+    created_ms: i64,
+) -> NewEntry {
     let plain = serde_json::to_vec(record).expect("records serialize");
-    let doc = seal::seal(k1, Tier::L1, &seal::field_aad(&vault.hex(), &id.hex(), "doc", Tier::L1), &plain);
-    NewEntry { entry_id: id, entry_type: "agent".into(), scopes: String::new(), title_idx: [0; 32], doc, created_at: created_ms, updated_at: now_ms() }
+    let doc = seal::seal(
+        k1,
+        Tier::L1,
+        &seal::field_aad(&vault.hex(), &id.hex(), "doc", Tier::L1),
+        &plain,
+    );
+    NewEntry {
+        entry_id: id,
+        entry_type: "agent".into(),
+        scopes: String::new(),
+        title_idx: [0; 32],
+        doc,
+        created_at: created_ms,
+        updated_at: now_ms(),
+    }
 }
 
 /// Re-seals an agent record in place (same transaction as the caller's audit row).
-pub fn save_record(db: &Db<'_>, k1: &Key32, vault: &VaultId, row: &EntryRow, record: &AgentRecord) -> Result<()> {
+pub fn save_record(
+    db: &Db<'_>,
+    k1: &Key32,
+    vault: &VaultId,
+    row: &EntryRow,
+    record: &AgentRecord,
+) -> Result<()> {
     let new = sealed_row(k1, vault, row.entry_id, record, row.created_at);
     db.replace_entry(vault, &new, row.version)?;
     Ok(())
@@ -200,8 +239,6 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     Ok(Reply::json(201, &body))
 }
 
-
-
 /// GET /api/v1/agents
 pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
@@ -217,12 +254,19 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
 pub fn show(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let owner = require_owner(ctx)?;
     let id = agent_param(id)?;
-    let (row, r) = load_agent(&ctx.store.db(), owner.id(), &id, &owner.k1)?.ok_or_else(not_found)?;
+    let (row, r) =
+        load_agent(&ctx.store.db(), owner.id(), &id, &owner.k1)?.ok_or_else(not_found)?;
     Ok(Reply::json(200, &agent_json(&id, &r, row.version)))
 }
 
 /// Loads, changes, saves and audits an agent in one transaction; returns the new record.
-fn modify(ctx: &mut Ctx<'_>, owner: &Owner, id: &EntryId, action: &'static str, change: impl FnOnce(&mut AgentRecord) -> Result<()>) -> Result<(AgentRecord, i64)> {
+fn modify(
+    ctx: &mut Ctx<'_>,
+    owner: &Owner,
+    id: &EntryId,
+    action: &'static str,
+    change: impl FnOnce(&mut AgentRecord) -> Result<()>,
+) -> Result<(AgentRecord, i64)> {
     let ev = owner_event(ctx, action, Some(*id), Outcome::Success, None);
     ctx.store.write(|db| {
         let (row, mut r) = load_agent(db, owner.id(), id, &owner.k1)?.ok_or_else(not_found)?;
@@ -239,7 +283,9 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let id = agent_param(id)?;
     let input: AgentInput = parse_body(ctx.req)?;
     let known = scope_ids(ctx, &owner)?;
-    let (r, v) = modify(ctx, &owner, &id, "agent_update", |r| apply(r, input, &known))?;
+    let (r, v) = modify(ctx, &owner, &id, "agent_update", |r| {
+        apply(r, input, &known)
+    })?;
     Ok(Reply::json(200, &agent_json(&id, &r, v)))
 }
 
@@ -279,5 +325,8 @@ pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
         db.audit(owner.id(), &ev)?;
         Ok::<_, ApiError>(())
     })?;
-    Ok(Reply::json(200, &json!({"agent_id": id.hex(), "deleted": true})))
+    Ok(Reply::json(
+        200,
+        &json!({"agent_id": id.hex(), "deleted": true}),
+    ))
 }

@@ -24,16 +24,30 @@ fn time_param(name: &str, v: &str) -> Result<i64> {
 /// GET /api/v1/audit?actor=&entry=&action=&outcome=&since=&until=&limit=&before=
 pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
-    let q = |k: &str| ctx.req.query(k).filter(|v| !v.is_empty()).map(str::to_string);
+    let q = |k: &str| {
+        ctx.req
+            .query(k)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
     let limit = match q("limit") {
-        Some(l) => l.parse::<usize>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| ApiError::bad_request("CV-1004", "limit: expected 1 to 1000"))?,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| ApiError::bad_request("CV-1004", "limit: expected 1 to 1000"))?,
         None => DEFAULT_LIMIT,
     };
     let before = match q("before") {
         Some(c) => Some(
             c.split_once('.')
                 .and_then(|(t, s)| Some((t.parse().ok()?, s.parse().ok()?)))
-                .ok_or_else(|| ApiError::bad_request("CV-1004", "before: expected the `next` cursor of a previous page"))?,
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "CV-1004",
+                        "before: expected the `next` cursor of a previous page",
+                    )
+                })?,
         ),
         None => None,
     };
@@ -48,7 +62,11 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
         limit,
     };
     let rows = ctx.store.db().audit_rows(owner.id(), &filter)?;
-    let next = if rows.len() == limit { rows.last().map(|r| format!("{}.{}", r.ts, r.seq)) } else { None };
+    let next = if rows.len() == limit {
+        rows.last().map(|r| format!("{}.{}", r.ts, r.seq))
+    } else {
+        None
+    };
     let events: Vec<_> = rows
         .iter()
         .map(|r| {
@@ -66,5 +84,8 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
 pub fn verify(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
     let (checked, broken) = ctx.store.db().audit_verify(owner.id())?;
-    Ok(Reply::json(200, &json!({"ok": broken.is_none(), "checked": checked, "first_break": broken})))
+    Ok(Reply::json(
+        200,
+        &json!({"ok": broken.is_none(), "checked": checked, "first_break": broken}),
+    ))
 }

@@ -43,15 +43,29 @@ pub enum Principal {
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn invalid() -> ApiError {
-    ApiError::new(401, "CV-2002", "invalid token: it does not open, or what it names no longer exists")
+    ApiError::new(
+        401,
+        "CV-2002",
+        "invalid token: it does not open, or what it names no longer exists",
+    )
 }
 
 /// The audit event for something an agent did.
-pub fn agent_event(ctx: &Ctx<'_>, agent: &EntryId, action: &'static str, entry: Option<EntryId>, outcome: Outcome, reason: Option<&'static str>) -> AuditEvent {
+pub fn agent_event(
+    ctx: &Ctx<'_>,
+    agent: &EntryId,
+    action: &'static str,
+    entry: Option<EntryId>,
+    outcome: Outcome,
+    reason: Option<&'static str>,
+) -> AuditEvent {
     AuditEvent {
         actor_kind: ActorKind::Agent,
         actor_id: agent.hex(),
@@ -64,32 +78,61 @@ pub fn agent_event(ctx: &Ctx<'_>, agent: &EntryId, action: &'static str, entry: 
 }
 
 /// The audit event for something the owner did.
-pub fn owner_event(ctx: &Ctx<'_>, action: &'static str, entry: Option<EntryId>, outcome: Outcome, reason: Option<&'static str>) -> AuditEvent {
-    AuditEvent { actor_kind: ActorKind::Owner, actor_id: String::new(), action, entry_id: entry, outcome, reason, source_ip: ctx.req.peer.to_string() }
+pub fn owner_event(
+    ctx: &Ctx<'_>,
+    action: &'static str,
+    entry: Option<EntryId>,
+    outcome: Outcome,
+    reason: Option<&'static str>,
+) -> AuditEvent {
+    AuditEvent {
+        actor_kind: ActorKind::Owner,
+        actor_id: String::new(),
+        action,
+        entry_id: entry,
+        outcome,
+        reason,
+        source_ip: ctx.req.peer.to_string(),
+    }
 }
 
 /// Writes one audit row on its own; an error means the log is unavailable (503).
 pub fn audit_alone(ctx: &mut Ctx<'_>, vault: &VaultId, ev: AuditEvent) -> Result<()> {
-    ctx.store.write(|db| db.audit(vault, &ev).map_err(ApiError::from)).map_err(|_| audit_unavailable())
+    ctx.store
+        .write(|db| db.audit(vault, &ev).map_err(ApiError::from))
+        .map_err(|_| audit_unavailable())
 }
 
 /// Fail-closed answer: the audit row did not commit, so nothing is released.
 pub fn audit_unavailable() -> ApiError {
-    ApiError::new(503, "CV-5031", "audit log unavailable: the request was not carried out and nothing was released")
+    ApiError::new(
+        503,
+        "CV-5031",
+        "audit log unavailable: the request was not carried out and nothing was released",
+    )
 }
 
 /// Checks the bearer token: it opens, is unexpired, its vault exists and
 /// its K1 matches; for owners the session generation is current, for agents
 /// the agent exists and its token generation is current.
 pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
-    let header = ctx
-        .req
-        .header("authorization")
-        .ok_or_else(|| ApiError::new(401, "CV-2001", "missing token: send `Authorization: Bearer <token>`"))?;
+    let header = ctx.req.header("authorization").ok_or_else(|| {
+        ApiError::new(
+            401,
+            "CV-2001",
+            "missing token: send `Authorization: Bearer <token>`",
+        )
+    })?;
     // The scheme name is case-insensitive (RFC 9110 section 11.1).
     let raw = match header.split_once(' ') {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
-        _ => return Err(ApiError::new(401, "CV-2001", "malformed Authorization header: expected `Bearer <token>`")),
+        _ => {
+            return Err(ApiError::new(
+                401,
+                "CV-2001",
+                "malformed Authorization header: expected `Bearer <token>`",
+            ))
+        }
     };
     let claims = token::open_token(&ctx.app.keyring(), raw).map_err(|_| invalid())?;
     let vault_id = VaultId::from_bytes(claims.vault_id);
@@ -104,19 +147,40 @@ pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
                 return Err(ApiError::new(401, "CV-2003", "token expired: log in again"));
             }
             if claims.generation != vault.session_generation {
-                return Err(ApiError::new(401, "CV-2004", "session revoked (logged out everywhere): log in again"));
+                return Err(ApiError::new(
+                    401,
+                    "CV-2004",
+                    "session revoked (logged out everywhere): log in again",
+                ));
             }
-            Ok(Principal::Owner(Owner { vault, k1: claims.k1.clone() }))
+            Ok(Principal::Owner(Owner {
+                vault,
+                k1: claims.k1.clone(),
+            }))
         }
         PrincipalKind::Agent => {
             let agent_id = EntryId::from_bytes(claims.principal_id);
             let record = load_agent(&ctx.store.db(), &vault_id, &agent_id, &claims.k1)?;
-            let valid = record.as_ref().is_some_and(|(_, r)| r.token_generation == claims.generation && !expired && !record_expired(r));
+            let valid = record.as_ref().is_some_and(|(_, r)| {
+                r.token_generation == claims.generation && !expired && !record_expired(r)
+            });
             match record {
-                Some((_, record)) if valid => Ok(Principal::Agent(Agent { vault, id: agent_id, record, k1: claims.k1.clone() })),
+                Some((_, record)) if valid => Ok(Principal::Agent(Agent {
+                    vault,
+                    id: agent_id,
+                    record,
+                    k1: claims.k1.clone(),
+                })),
                 _ => {
                     // The token opened, so it names this vault: the refusal belongs in its log.
-                    let ev = agent_event(ctx, &agent_id, "authenticate", None, Outcome::Denied, Some("token_invalid"));
+                    let ev = agent_event(
+                        ctx,
+                        &agent_id,
+                        "authenticate",
+                        None,
+                        Outcome::Denied,
+                        Some("token_invalid"),
+                    );
                     audit_alone(ctx, &vault_id, ev)?;
                     Err(invalid())
                 }
@@ -133,8 +197,16 @@ fn record_expired(r: &AgentRecord) -> bool {
 }
 
 /// Loads and opens an agent's record; `None` if there is no live agent with that id.
-pub fn load_agent(db: &Db<'_>, vault: &VaultId, id: &EntryId, k1: &Key32) -> Result<Option<(EntryRow, AgentRecord)>> {
-    let Some(row) = db.entry(vault, id)?.filter(|r| !r.deleted && r.entry_type == "agent") else {
+pub fn load_agent(
+    db: &Db<'_>,
+    vault: &VaultId,
+    id: &EntryId,
+    k1: &Key32,
+) -> Result<Option<(EntryRow, AgentRecord)>> {
+    let Some(row) = db
+        .entry(vault, id)?
+        .filter(|r| !r.deleted && r.entry_type == "agent")
+    else {
         return Ok(None);
     };
     let record = open_record(k1, vault, &row)?;
@@ -142,14 +214,24 @@ pub fn load_agent(db: &Db<'_>, vault: &VaultId, id: &EntryId, k1: &Key32) -> Res
 }
 
 /// Opens a system entry's sealed record.
-pub fn open_record<T: serde::de::DeserializeOwned>(k1: &Key32, vault: &VaultId, row: &EntryRow) -> Result<T> {
+pub fn open_record<T: serde::de::DeserializeOwned>(
+    k1: &Key32,
+    vault: &VaultId,
+    row: &EntryRow,
+) -> Result<T> {
     let aad = seal::field_aad(&vault.hex(), &row.entry_id.hex(), "doc", Tier::L1);
     let plain = seal::open(k1, Tier::L1, &aad, &row.doc).map_err(|_| {
-        log::error!("system entry {} of vault {vault} does not open with the session key", row.entry_id);
+        log::error!(
+            "system entry {} of vault {vault} does not open with the session key",
+            row.entry_id
+        );
         ApiError::internal()
     })?;
     serde_json::from_slice(&plain).map_err(|_| {
-        log::error!("system entry {} of vault {vault} holds an unreadable record", row.entry_id);
+        log::error!(
+            "system entry {} of vault {vault} holds an unreadable record",
+            row.entry_id
+        );
         ApiError::internal()
     })
 }
@@ -159,8 +241,19 @@ pub fn require_owner(ctx: &mut Ctx<'_>) -> Result<Owner> {
     match authenticate(ctx)? {
         Principal::Owner(o) => Ok(o),
         Principal::Agent(a) => {
-            let reason = if policy::ip_allowed(&a.record, ctx.req.peer) { "owner_only" } else { "ip_refused" };
-            let ev = agent_event(ctx, &a.id, "owner_route", None, Outcome::Denied, Some(reason));
+            let reason = if policy::ip_allowed(&a.record, ctx.req.peer) {
+                "owner_only"
+            } else {
+                "ip_refused"
+            };
+            let ev = agent_event(
+                ctx,
+                &a.id,
+                "owner_route",
+                None,
+                Outcome::Denied,
+                Some(reason),
+            );
             audit_alone(ctx, a.vault_id(), ev)?;
             Err(ApiError::access_denied())
         }
@@ -170,12 +263,30 @@ pub fn require_owner(ctx: &mut Ctx<'_>) -> Result<Owner> {
 /// Checks an agent's source address and lock before it may do anything; refusals are audited.
 pub fn gate(ctx: &mut Ctx<'_>, agent: &Agent, action: &'static str) -> Result<()> {
     if !policy::ip_allowed(&agent.record, ctx.req.peer) {
-        let ev = agent_event(ctx, &agent.id, action, None, Outcome::Denied, Some("ip_refused"));
+        let ev = agent_event(
+            ctx,
+            &agent.id,
+            action,
+            None,
+            Outcome::Denied,
+            Some("ip_refused"),
+        );
         audit_alone(ctx, agent.vault_id(), ev)?;
-        return Err(ApiError::new(403, "CV-2043", "Access denied: this address is not in the agent's allowlist"));
+        return Err(ApiError::new(
+            403,
+            "CV-2043",
+            "Access denied: this address is not in the agent's allowlist",
+        ));
     }
     if agent.record.locked {
-        let ev = agent_event(ctx, &agent.id, action, None, Outcome::Denied, Some("agent_locked"));
+        let ev = agent_event(
+            ctx,
+            &agent.id,
+            action,
+            None,
+            Outcome::Denied,
+            Some("agent_locked"),
+        );
         audit_alone(ctx, agent.vault_id(), ev)?;
         return Err(locked());
     }
@@ -184,5 +295,9 @@ pub fn gate(ctx: &mut Ctx<'_>, agent: &Agent, action: &'static str) -> Result<()
 
 /// 423 for a locked agent.
 pub fn locked() -> ApiError {
-    ApiError::new(423, "CV-4230", "agent locked after repeated rate-limit violations; the owner must unlock it")
+    ApiError::new(
+        423,
+        "CV-4230",
+        "agent locked after repeated rate-limit violations; the owner must unlock it",
+    )
 }

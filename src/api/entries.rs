@@ -7,7 +7,9 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::{self, agent_event, audit_unavailable, owner_event, require_owner, Agent, Owner, Principal};
+use super::auth::{
+    self, agent_event, audit_unavailable, owner_event, require_owner, Agent, Owner, Principal,
+};
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::crypto::keys::{title_index, title_key};
 use crate::crypto::seal::{self, Tier};
@@ -29,7 +31,14 @@ fn doc_aad(vault: &VaultId, entry: &EntryId) -> String {
 }
 
 /// Seals a validated entry into a row.
-fn seal_entry(k1: &Key32, vault: &VaultId, id: EntryId, valid: ValidEntry, created_ms: i64, now_ms: i64) -> NewEntry {
+fn seal_entry(
+    k1: &Key32,
+    vault: &VaultId,
+    id: EntryId,
+    valid: ValidEntry,
+    created_ms: i64,
+    now_ms: i64,
+) -> NewEntry {
     let plaintext = serde_json::to_vec(&valid.doc).expect("documents serialize");
     let doc = seal::seal(k1, Tier::L1, &doc_aad(vault, &id), &plaintext);
     let idx = title_index(&title_key(k1, &vault.hex()), &valid.doc.title);
@@ -46,12 +55,19 @@ fn seal_entry(k1: &Key32, vault: &VaultId, id: EntryId, valid: ValidEntry, creat
 
 /// Opens a stored row's document.
 fn open_doc(k1: &Key32, vault: &VaultId, row: &EntryRow) -> Result<Document> {
-    let plain = seal::open(k1, Tier::L1, &doc_aad(vault, &row.entry_id), &row.doc).map_err(|_| {
-        log::error!("entry {} of vault {vault} does not open with the session key", row.entry_id);
-        ApiError::internal()
-    })?;
+    let plain =
+        seal::open(k1, Tier::L1, &doc_aad(vault, &row.entry_id), &row.doc).map_err(|_| {
+            log::error!(
+                "entry {} of vault {vault} does not open with the session key",
+                row.entry_id
+            );
+            ApiError::internal()
+        })?;
     serde_json::from_slice(&plain).map_err(|_| {
-        log::error!("entry {} of vault {vault} holds an unreadable document", row.entry_id);
+        log::error!(
+            "entry {} of vault {vault} holds an unreadable document",
+            row.entry_id
+        );
         ApiError::internal()
     })
 }
@@ -81,14 +97,21 @@ fn entry_reply(row: &EntryRow, doc: Document) -> Reply {
 /// Validates an input, with its error paths prefixed by `at`.
 fn validate(input: EntryInput, at: &str, created: &str, now: &str) -> Result<ValidEntry> {
     input.validate(created, now).map_err(|e| {
-        let path = if at.is_empty() { e.at } else { format!("{at}.{}", e.at) };
+        let path = if at.is_empty() {
+            e.at
+        } else {
+            format!("{at}.{}", e.at)
+        };
         ApiError::bad_request("CV-1004", format!("{path}: {}", e.problem))
     })
 }
 
 fn required_id(input: &EntryInput, at: &str) -> Result<EntryId> {
     let raw = input.entry_id.as_deref().ok_or_else(|| {
-        ApiError::bad_request("CV-1004", format!("{at}entry_id: required (the client picks it before sealing L2/L3 values)"))
+        ApiError::bad_request(
+            "CV-1004",
+            format!("{at}entry_id: required (the client picks it before sealing L2/L3 values)"),
+        )
     })?;
     EntryId::parse(raw).map_err(|e| ApiError::bad_request("CV-1003", format!("{at}entry_id: {e}")))
 }
@@ -101,7 +124,11 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let now = now_ms();
     let valid = validate(input, "", &rfc3339(now), &rfc3339(now))?;
     let (vault, k1, event) = match &principal {
-        Principal::Owner(o) => (o.id(), &o.k1, owner_event(ctx, "create", Some(id), Outcome::Success, None)),
+        Principal::Owner(o) => (
+            o.id(),
+            &o.k1,
+            owner_event(ctx, "create", Some(id), Outcome::Success, None),
+        ),
         Principal::Agent(a) => {
             auth::gate(ctx, a, "create")?;
             let scopes: Vec<String> = valid.scopes.iter().map(|s| s.to_string()).collect();
@@ -110,11 +137,22 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
             // other refusal: a 409 would tell the agent that the id exists.
             let taken = ctx.store.db().entry(a.vault_id(), &id)?.is_some();
             if l3 || taken || !policy::agent_can_write_into(&a.record, &scopes) {
-                let ev = agent_event(ctx, &a.id, "create", Some(id), Outcome::Denied, Some("scope_denied"));
+                let ev = agent_event(
+                    ctx,
+                    &a.id,
+                    "create",
+                    Some(id),
+                    Outcome::Denied,
+                    Some("scope_denied"),
+                );
                 auth::audit_alone(ctx, a.vault_id(), ev)?;
                 return Err(ApiError::access_denied());
             }
-            (a.vault_id(), &a.k1, agent_event(ctx, &a.id, "create", Some(id), Outcome::Success, None))
+            (
+                a.vault_id(),
+                &a.k1,
+                agent_event(ctx, &a.id, "create", Some(id), Outcome::Success, None),
+            )
         }
     };
     let row = seal_entry(k1, vault, id, valid, now, now);
@@ -123,7 +161,10 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
         db.audit(vault, &event)?;
         Ok::<_, ApiError>(())
     })?;
-    Ok(Reply::json(201, &json!({"entry_id": id.hex(), "version": 1, "created_at": rfc3339(now), "updated_at": rfc3339(now)})))
+    Ok(Reply::json(
+        201,
+        &json!({"entry_id": id.hex(), "version": 1, "created_at": rfc3339(now), "updated_at": rfc3339(now)}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -137,7 +178,13 @@ pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
     let body: Batch = parse_body(ctx.req)?;
     if body.entries.is_empty() || body.entries.len() > MAX_BATCH {
-        return Err(ApiError::bad_request("CV-1004", format!("entries: expected 1 to {MAX_BATCH} entries, got {}", body.entries.len())));
+        return Err(ApiError::bad_request(
+            "CV-1004",
+            format!(
+                "entries: expected 1 to {MAX_BATCH} entries, got {}",
+                body.entries.len()
+            ),
+        ));
     }
     let now = now_ms();
     let stamp = rfc3339(now);
@@ -146,12 +193,18 @@ pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
         let at = format!("entries[{i}]");
         let id = required_id(&input, &format!("{at}."))?;
         if rows.iter().any(|r: &NewEntry| r.entry_id == id) {
-            return Err(ApiError::bad_request("CV-1004", format!("{at}.entry_id: duplicate within the batch")));
+            return Err(ApiError::bad_request(
+                "CV-1004",
+                format!("{at}.entry_id: duplicate within the batch"),
+            ));
         }
         let valid = validate(input, &at, &stamp, &stamp)?;
         rows.push(seal_entry(&owner.k1, owner.id(), id, valid, now, now));
     }
-    let events: Vec<_> = rows.iter().map(|r| owner_event(ctx, "create", Some(r.entry_id), Outcome::Success, None)).collect();
+    let events: Vec<_> = rows
+        .iter()
+        .map(|r| owner_event(ctx, "create", Some(r.entry_id), Outcome::Success, None))
+        .collect();
     ctx.store.write(|db| {
         db.insert_entries(owner.id(), &rows)?;
         for ev in &events {
@@ -159,14 +212,24 @@ pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
         }
         Ok::<_, ApiError>(())
     })?;
-    let created: Vec<Value> = rows.iter().map(|r| json!({"entry_id": r.entry_id.hex(), "version": 1})).collect();
-    Ok(Reply::json(201, &json!({"count": created.len(), "created": created})))
+    let created: Vec<Value> = rows
+        .iter()
+        .map(|r| json!({"entry_id": r.entry_id.hex(), "version": 1}))
+        .collect();
+    Ok(Reply::json(
+        201,
+        &json!({"count": created.len(), "created": created}),
+    ))
 }
 
 /// GET /api/v1/entries[?q=&type=] — owner summaries (agents cannot list).
 pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
-    let q = ctx.req.query("q").map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let q = ctx
+        .req
+        .query("q")
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty());
     let t = ctx.req.query("type").filter(|s| !s.is_empty());
     let mut out = Vec::new();
     for row in ctx.store.db().entries(owner.id())? {
@@ -175,8 +238,13 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
         }
         let doc = open_doc(&owner.k1, owner.id(), &row)?;
         if let Some(q) = &q {
-            let hay = [doc.title.as_str(), doc.folder.as_str()].into_iter().chain(doc.urls.iter().map(String::as_str));
-            if !hay.into_iter().any(|s| s.to_lowercase().contains(q.as_str())) {
+            let hay = [doc.title.as_str(), doc.folder.as_str()]
+                .into_iter()
+                .chain(doc.urls.iter().map(String::as_str));
+            if !hay
+                .into_iter()
+                .any(|s| s.to_lowercase().contains(q.as_str()))
+            {
                 continue;
             }
         }
@@ -204,7 +272,12 @@ pub fn get(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let id = entry_param(id)?;
     match auth::authenticate(ctx)? {
         Principal::Owner(owner) => {
-            let row = ctx.store.db().entry(owner.id(), &id)?.filter(is_credential).ok_or_else(|| ApiError::not_found("entry"))?;
+            let row = ctx
+                .store
+                .db()
+                .entry(owner.id(), &id)?
+                .filter(is_credential)
+                .ok_or_else(|| ApiError::not_found("entry"))?;
             owner_read(ctx, &owner, row)
         }
         Principal::Agent(agent) => {
@@ -218,18 +291,33 @@ pub fn get(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
 /// GET /api/v1/entries/lookup?title=T — exact title through the blind index.
 pub fn lookup(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let principal = auth::authenticate(ctx)?;
-    let title = ctx.req.query("title").ok_or_else(|| ApiError::bad_request("CV-1004", "query parameter `title` is required"))?.to_string();
+    let title = ctx
+        .req
+        .query("title")
+        .ok_or_else(|| ApiError::bad_request("CV-1004", "query parameter `title` is required"))?
+        .to_string();
     match principal {
         Principal::Owner(owner) => {
             let idx = title_index(&title_key(&owner.k1, &owner.id().hex()), &title);
-            let row = ctx.store.db().entries_by_title(owner.id(), &idx)?.into_iter().next().ok_or_else(|| ApiError::not_found("entry"))?;
+            let row = ctx
+                .store
+                .db()
+                .entries_by_title(owner.id(), &idx)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::not_found("entry"))?;
             owner_read(ctx, &owner, row)
         }
         Principal::Agent(agent) => {
             auth::gate(ctx, &agent, "read")?;
             let idx = title_index(&title_key(&agent.k1, &agent.vault_id().hex()), &title);
             // The newest matching entry the agent may see; others with the same title stay invisible.
-            let row = ctx.store.db().entries_by_title(agent.vault_id(), &idx)?.into_iter().find(|r| visible(&agent, r));
+            let row = ctx
+                .store
+                .db()
+                .entries_by_title(agent.vault_id(), &idx)?
+                .into_iter()
+                .find(|r| visible(&agent, r));
             agent_read(ctx, &agent, row, None)
         }
     }
@@ -244,14 +332,33 @@ fn owner_read(ctx: &mut Ctx<'_>, owner: &Owner, row: EntryRow) -> Result<Reply> 
 
 fn visible(agent: &Agent, row: &EntryRow) -> bool {
     let scopes = scopes_from_column(&row.scopes);
-    policy::agent_can_access(&agent.record, &EntryMeta { entry_type: &row.entry_type, scopes: &scopes, deleted: row.deleted })
+    policy::agent_can_access(
+        &agent.record,
+        &EntryMeta {
+            entry_type: &row.entry_type,
+            scopes: &scopes,
+            deleted: row.deleted,
+        },
+    )
 }
 
 /// An agent's read: policy, then rate limits, then the audit row, then — only
 /// after it committed — the entry without any L3 field.
-fn agent_read(ctx: &mut Ctx<'_>, agent: &Agent, row: Option<EntryRow>, asked: Option<EntryId>) -> Result<Reply> {
+fn agent_read(
+    ctx: &mut Ctx<'_>,
+    agent: &Agent,
+    row: Option<EntryRow>,
+    asked: Option<EntryId>,
+) -> Result<Reply> {
     let Some(row) = row.filter(|r| visible(agent, r)) else {
-        let ev = agent_event(ctx, &agent.id, "read", asked, Outcome::Denied, Some("scope_denied"));
+        let ev = agent_event(
+            ctx,
+            &agent.id,
+            "read",
+            asked,
+            Outcome::Denied,
+            Some("scope_denied"),
+        );
         auth::audit_alone(ctx, agent.vault_id(), ev)?;
         return Err(ApiError::access_denied());
     };
@@ -282,8 +389,22 @@ fn rate_limited_read(ctx: &mut Ctx<'_>, agent: &Agent, entry: &EntryId) -> Resul
     let vault = *agent.vault_id();
     let window = ctx.config.agents.lockdown_window;
     let success = agent_event(ctx, &agent.id, "read", Some(*entry), Outcome::Success, None);
-    let mut limited = agent_event(ctx, &agent.id, "read", Some(*entry), Outcome::Denied, Some("rate_limited"));
-    let locked_ev = agent_event(ctx, &agent.id, "read", Some(*entry), Outcome::Denied, Some("agent_locked"));
+    let mut limited = agent_event(
+        ctx,
+        &agent.id,
+        "read",
+        Some(*entry),
+        Outcome::Denied,
+        Some("rate_limited"),
+    );
+    let locked_ev = agent_event(
+        ctx,
+        &agent.id,
+        "read",
+        Some(*entry),
+        Outcome::Denied,
+        Some("agent_locked"),
+    );
     let result = ctx.store.write(|db| {
         let Some((row, mut record)) = auth::load_agent(db, &vault, &agent.id, &agent.k1)? else {
             return Err(ApiError::access_denied());
@@ -294,9 +415,16 @@ fn rate_limited_read(ctx: &mut Ctx<'_>, agent: &Agent, entry: &EntryId) -> Resul
         }
         let now = now_ms();
         let agent_hex = agent.id.hex();
-        let (minute, seen_in_minute) = db.distinct_reads_since(&vault, &agent_hex, now - 60_000, entry)?;
-        let (hour, seen_in_hour) = db.distinct_reads_since(&vault, &agent_hex, now - 3_600_000, entry)?;
-        let counts = ReadCounts { minute, hour, seen_in_minute, seen_in_hour };
+        let (minute, seen_in_minute) =
+            db.distinct_reads_since(&vault, &agent_hex, now - 60_000, entry)?;
+        let (hour, seen_in_hour) =
+            db.distinct_reads_since(&vault, &agent_hex, now - 3_600_000, entry)?;
+        let counts = ReadCounts {
+            minute,
+            hour,
+            seen_in_minute,
+            seen_in_hour,
+        };
         let decision = policy::rate_check(&mut record, &counts, now, window);
         if decision == RateDecision::Allow {
             db.audit(&vault, &success)?;
@@ -309,18 +437,33 @@ fn rate_limited_read(ctx: &mut Ctx<'_>, agent: &Agent, entry: &EntryId) -> Resul
         }
         Ok(decision)
     });
-    result.map_err(|e| if e.status == 403 { e } else { log::error!("audit write failed: {}", e.message); audit_unavailable() })
+    result.map_err(|e| {
+        if e.status == 403 {
+            e
+        } else {
+            log::error!("audit write failed: {}", e.message);
+            audit_unavailable()
+        }
+    })
 }
 
 fn if_match(ctx: &Ctx<'_>) -> Result<i64> {
     let raw = ctx.req.header("if-match").ok_or_else(|| {
-        ApiError::bad_request("CV-1020", "If-Match header required: send the entry's current version (its ETag)")
+        ApiError::bad_request(
+            "CV-1020",
+            "If-Match header required: send the entry's current version (its ETag)",
+        )
     })?;
     raw.trim()
         .trim_start_matches("W/")
         .trim_matches('"')
         .parse()
-        .map_err(|_| ApiError::bad_request("CV-1020", "If-Match: expected the entry version, e.g. \"3\""))
+        .map_err(|_| {
+            ApiError::bad_request(
+                "CV-1020",
+                "If-Match: expected the entry version, e.g. \"3\"",
+            )
+        })
 }
 
 /// PUT /api/v1/entries/{id} with If-Match — owner only.
@@ -330,9 +473,17 @@ pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let version = if_match(ctx)?;
     let input: EntryInput = parse_body(ctx.req)?;
     if input.entry_id.as_deref().is_some_and(|b| b != id.hex()) {
-        return Err(ApiError::bad_request("CV-1004", "entry_id: does not match the URL"));
+        return Err(ApiError::bad_request(
+            "CV-1004",
+            "entry_id: does not match the URL",
+        ));
     }
-    let current = ctx.store.db().entry(owner.id(), &id)?.filter(is_credential).ok_or_else(|| ApiError::not_found("entry"))?;
+    let current = ctx
+        .store
+        .db()
+        .entry(owner.id(), &id)?
+        .filter(is_credential)
+        .ok_or_else(|| ApiError::not_found("entry"))?;
     let created = open_doc(&owner.k1, owner.id(), &current)?.created_at;
     let now = now_ms();
     let valid = validate(input, "", &created, &rfc3339(now))?;
@@ -343,15 +494,24 @@ pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
         db.audit(owner.id(), &ev)?;
         Ok::<_, ApiError>(v)
     })?;
-    Ok(Reply::json(200, &json!({"entry_id": id.hex(), "version": new_version, "updated_at": rfc3339(now)}))
-        .with_header("ETag", format!("\"{new_version}\"")))
+    Ok(Reply::json(
+        200,
+        &json!({"entry_id": id.hex(), "version": new_version, "updated_at": rfc3339(now)}),
+    )
+    .with_header("ETag", format!("\"{new_version}\"")))
 }
 
 /// DELETE /api/v1/entries/{id} — owner only; soft delete.
 pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let owner = require_owner(ctx)?;
     let id = entry_param(id)?;
-    if ctx.store.db().entry(owner.id(), &id)?.filter(is_credential).is_none() {
+    if ctx
+        .store
+        .db()
+        .entry(owner.id(), &id)?
+        .filter(is_credential)
+        .is_none()
+    {
         return Err(ApiError::not_found("entry"));
     }
     let ev = owner_event(ctx, "delete", Some(id), Outcome::Success, None);
@@ -360,5 +520,8 @@ pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
         db.audit(owner.id(), &ev)?;
         Ok::<_, ApiError>(v)
     })?;
-    Ok(Reply::json(200, &json!({"entry_id": id.hex(), "version": version, "deleted": true})))
+    Ok(Reply::json(
+        200,
+        &json!({"entry_id": id.hex(), "version": version, "deleted": true}),
+    ))
 }

@@ -21,7 +21,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), retry_after: None, allow: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+            allow: None,
+        }
     }
 
     /// 400 with a message naming the bad part.
@@ -43,7 +49,10 @@ impl ApiError {
     }
 
     pub fn reply(&self) -> Reply {
-        let mut r = Reply::json(self.status, &json!({"error": {"code": self.code, "message": self.message}}));
+        let mut r = Reply::json(
+            self.status,
+            &json!({"error": {"code": self.code, "message": self.message}}),
+        );
         if let Some(s) = self.retry_after {
             r = r.with_header("Retry-After", s.to_string());
         }
@@ -57,23 +66,32 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::Exists(what) => ApiError::new(409, "CV-4002", format!("{what} already exists")),
+            StoreError::Exists(what) => {
+                ApiError::new(409, "CV-4002", format!("{what} already exists"))
+            }
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::VersionConflict { current } => ApiError::new(
                 409,
                 "CV-4001",
-                format!("version conflict: the entry is now at version {current}; fetch it and retry"),
+                format!(
+                    "version conflict: the entry is now at version {current}; fetch it and retry"
+                ),
             ),
-            StoreError::LastUnlockMethod => {
-                ApiError::new(409, "CV-4005", "cannot remove the last unlock method; add another first")
-            }
+            StoreError::LastUnlockMethod => ApiError::new(
+                409,
+                "CV-4005",
+                "cannot remove the last unlock method; add another first",
+            ),
             StoreError::Sqlite(ref err) => {
                 log::error!("database error: {err}");
                 match err.sqlite_error_code() {
-                    Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+                    Some(rusqlite::ErrorCode::DatabaseBusy)
+                    | Some(rusqlite::ErrorCode::DatabaseLocked) => {
                         ApiError::new(503, "CV-5033", "database busy; retry shortly")
                     }
-                    Some(rusqlite::ErrorCode::DiskFull) => ApiError::new(503, "CV-5034", "storage full; nothing was written"),
+                    Some(rusqlite::ErrorCode::DiskFull) => {
+                        ApiError::new(503, "CV-5034", "storage full; nothing was written")
+                    }
                     Some(rusqlite::ErrorCode::ReadOnly) => {
                         ApiError::new(503, "CV-5035", "storage is read-only; nothing was written")
                     }
@@ -97,7 +115,10 @@ pub fn json_error(e: &serde_json::Error) -> ApiError {
         Category::Data => "CV-1002",
         Category::Io => "CV-1000",
     };
-    ApiError::bad_request(code, format!("invalid request body: {}", redact_strings(&e.to_string())))
+    ApiError::bad_request(
+        code,
+        format!("invalid request body: {}", redact_strings(&e.to_string())),
+    )
 }
 
 /// serde_json quotes the offending string in type errors (`invalid type:
@@ -117,7 +138,9 @@ fn redact_backquoted(msg: &str, marker: &str) -> String {
             match after.find("`, expected") {
                 // Field names are structure, and naming a mistyped one helps; a
                 // long or odd "name" may be a key pasted in the wrong place.
-                Some(end) if marker.contains("field") && is_short_identifier(&after[..end]) => msg.to_string(),
+                Some(end) if marker.contains("field") && is_short_identifier(&after[..end]) => {
+                    msg.to_string()
+                }
                 Some(end) => format!(
                     "{}{}a value of {} characters{}",
                     &msg[..i],
@@ -133,7 +156,10 @@ fn redact_backquoted(msg: &str, marker: &str) -> String {
 }
 
 fn is_short_identifier(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !s.is_empty()
+        && s.len() <= 32
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn redact_quoted(msg: &str) -> String {
@@ -144,7 +170,10 @@ fn redact_quoted(msg: &str) -> String {
         let after = &rest[i + 8..];
         match after.find("\", ").or_else(|| after.rfind('"')) {
             Some(end) => {
-                out.push_str(&format!("a string of {} characters", after[..end].chars().count()));
+                out.push_str(&format!(
+                    "a string of {} characters",
+                    after[..end].chars().count()
+                ));
                 rest = &after[end + 1..];
             }
             None => {
@@ -177,7 +206,10 @@ mod tests {
         }
         let e = serde_json::from_str::<K>("\"hunter2\"").unwrap_err();
         let m = json_error(&e).message;
-        assert!(!m.contains("hunter2") && m.contains("expected") && m.contains("text"), "{m}");
+        assert!(
+            !m.contains("hunter2") && m.contains("expected") && m.contains("text"),
+            "{m}"
+        );
         #[derive(serde::Deserialize, Debug)]
         #[serde(deny_unknown_fields)]
         #[allow(dead_code)]

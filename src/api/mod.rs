@@ -77,12 +77,18 @@ impl App {
 
     /// The configuration in force.
     pub fn config(&self) -> Arc<Config> {
-        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The token keyring in force.
     pub fn keyring(&self) -> Arc<Keyring> {
-        self.keyring.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.keyring
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Swaps in a validated configuration and keyring together (SIGHUP).
@@ -102,8 +108,11 @@ impl http::Handler for App {
 
     fn local(&self) -> std::result::Result<Store, String> {
         let config = self.config();
-        let store = Store::open(&config.db_path()).map_err(|e| format!("{}: {e}", config.db_path().display()))?;
-        store.set_max_size(config.limits.max_db_size).map_err(|e| format!("limits.max_db_size: {e}"))?;
+        let store = Store::open(&config.db_path())
+            .map_err(|e| format!("{}: {e}", config.db_path().display()))?;
+        store
+            .set_max_size(config.limits.max_db_size)
+            .map_err(|e| format!("limits.max_db_size: {e}"))?;
         Ok(store)
     }
 
@@ -111,7 +120,9 @@ impl http::Handler for App {
         let limits = &self.config().limits;
         let import = method == Method::Post
             && matches!(segments, [a, v, x, ..] if a == "api" && v == "v1" && (x == "import" || x == "entries"))
-            && segments.get(3).is_some_and(|s| s == "batch" || s == "parse");
+            && segments
+                .get(3)
+                .is_some_and(|s| s == "batch" || s == "parse");
         if import {
             limits.max_import_body
         } else {
@@ -120,7 +131,12 @@ impl http::Handler for App {
     }
 
     fn handle(&self, req: &Req, store: &mut Store) -> Reply {
-        let mut ctx = Ctx { app: self, store, req, config: self.config() };
+        let mut ctx = Ctx {
+            app: self,
+            store,
+            req,
+            config: self.config(),
+        };
         match route(&mut ctx) {
             Ok(reply) => reply,
             Err(e) => e.reply(),
@@ -187,7 +203,9 @@ fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
         (Post, ["agents", id, "unlock"]) => agents::unlock(ctx, id),
         (Get, ["audit"]) => audit::list(ctx),
         (Get, ["audit", "verify"]) => audit::verify(ctx),
-        (_, ["vaults"] | ["session"] | ["session", "revoke-all"]) => Err(method_not_allowed("POST")),
+        (_, ["vaults"] | ["session"] | ["session", "revoke-all"]) => {
+            Err(method_not_allowed("POST"))
+        }
         (_, ["vaults", _, "unlock", _]) => Err(method_not_allowed("GET, POST, DELETE")),
         (_, ["unlock"] | ["unlock", "passkey", _]) => Err(method_not_allowed("GET")),
         (_, ["entries"]) => Err(method_not_allowed("GET, POST")),
@@ -201,7 +219,11 @@ fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
 }
 
 fn method_not_allowed(allow: &'static str) -> ApiError {
-    let mut e = ApiError::new(405, "CV-3004", format!("method not allowed; this route accepts {allow}"));
+    let mut e = ApiError::new(
+        405,
+        "CV-3004",
+        format!("method not allowed; this route accepts {allow}"),
+    );
     e.allow = Some(allow);
     e
 }
@@ -229,12 +251,18 @@ fn index() -> Reply {
 /// Parses a JSON body: UTF-8 first (so the error says so), then the type.
 pub fn parse_body<T: DeserializeOwned>(req: &Req) -> Result<T> {
     if req.body.is_empty() {
-        return Err(ApiError::bad_request("CV-1000", "request body is empty; expected a JSON object"));
+        return Err(ApiError::bad_request(
+            "CV-1000",
+            "request body is empty; expected a JSON object",
+        ));
     }
     if let Err(e) = std::str::from_utf8(&req.body) {
         return Err(ApiError::bad_request(
             "CV-1001",
-            format!("request body is not valid UTF-8 (at byte {})", e.valid_up_to()),
+            format!(
+                "request body is not valid UTF-8 (at byte {})",
+                e.valid_up_to()
+            ),
         ));
     }
     serde_json::from_slice(&req.body).map_err(|e| error::json_error(&e))

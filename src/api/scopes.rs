@@ -22,7 +22,10 @@ struct ScopeInput {
 fn check_name(name: &str) -> Result<String> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 64 || n.chars().any(char::is_control) {
-        return Err(ApiError::bad_request("CV-1004", "name: expected 1 to 64 printable characters"));
+        return Err(ApiError::bad_request(
+            "CV-1004",
+            "name: expected 1 to 64 printable characters",
+        ));
     }
     Ok(n.to_string())
 }
@@ -30,12 +33,17 @@ fn check_name(name: &str) -> Result<String> {
 /// Live scopes of the owner's vault, with their rows.
 fn live(ctx: &Ctx<'_>, owner: &Owner) -> Result<Vec<(EntryRow, ScopeRecord)>> {
     let rows = ctx.store.db().system_entries(owner.id(), "scope")?;
-    rows.into_iter().map(|row| open_record(&owner.k1, owner.id(), &row).map(|r| (row, r))).collect()
+    rows.into_iter()
+        .map(|row| open_record(&owner.k1, owner.id(), &row).map(|r| (row, r)))
+        .collect()
 }
 
 /// The ids of the vault's live scopes.
 pub fn scope_ids(ctx: &Ctx<'_>, owner: &Owner) -> Result<Vec<String>> {
-    Ok(live(ctx, owner)?.into_iter().map(|(_, r)| r.scope_id).collect())
+    Ok(live(ctx, owner)?
+        .into_iter()
+        .map(|(_, r)| r.scope_id)
+        .collect())
 }
 
 fn scope_json(r: &ScopeRecord) -> Value {
@@ -57,8 +65,14 @@ fn sealed(owner: &Owner, id: EntryId, r: &ScopeRecord, created_ms: i64) -> NewEn
 }
 
 fn duplicate(existing: &[(EntryRow, ScopeRecord)], name: &str, except: Option<&str>) -> Result<()> {
-    if existing.iter().any(|(_, r)| r.name.to_lowercase() == name.to_lowercase() && Some(r.scope_id.as_str()) != except) {
-        return Err(ApiError::new(409, "CV-4006", format!("a scope named {name:?} exists")));
+    if existing.iter().any(|(_, r)| {
+        r.name.to_lowercase() == name.to_lowercase() && Some(r.scope_id.as_str()) != except
+    }) {
+        return Err(ApiError::new(
+            409,
+            "CV-4006",
+            format!("a scope named {name:?} exists"),
+        ));
     }
     Ok(())
 }
@@ -66,7 +80,10 @@ fn duplicate(existing: &[(EntryRow, ScopeRecord)], name: &str, except: Option<&s
 /// GET /api/v1/scopes
 pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
-    let scopes: Vec<Value> = live(ctx, &owner)?.iter().map(|(_, r)| scope_json(r)).collect();
+    let scopes: Vec<Value> = live(ctx, &owner)?
+        .iter()
+        .map(|(_, r)| scope_json(r))
+        .collect();
     Ok(Reply::json(200, &json!({"scopes": scopes})))
 }
 
@@ -81,11 +98,23 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     duplicate(&existing, &name, None)?;
     let now = now_ms();
     let record = ctx.store.write(|db| {
-        let next = db.max_scope_id(owner.id())?.and_then(|s| s.parse::<u16>().ok()).unwrap_or(0) + 1;
+        let next = db
+            .max_scope_id(owner.id())?
+            .and_then(|s| s.parse::<u16>().ok())
+            .unwrap_or(0)
+            + 1;
         if next > 9999 {
-            return Err(ApiError::new(409, "CV-4007", "all 9999 scope ids of this vault are used"));
+            return Err(ApiError::new(
+                409,
+                "CV-4007",
+                "all 9999 scope ids of this vault are used",
+            ));
         }
-        let record = ScopeRecord { scope_id: format!("{next:04}"), name: name.clone(), created_at: rfc3339(now) };
+        let record = ScopeRecord {
+            scope_id: format!("{next:04}"),
+            name: name.clone(),
+            created_at: rfc3339(now),
+        };
         db.insert_entry(owner.id(), &sealed(&owner, ev_id, &record, now))?;
         db.audit(owner.id(), &ev)?;
         Ok(record)
@@ -94,8 +123,13 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
 }
 
 fn find(ctx: &Ctx<'_>, owner: &Owner, id: &str) -> Result<(EntryRow, ScopeRecord)> {
-    let id = ScopeId::parse(id).map_err(|e| ApiError::bad_request("CV-1003", format!("scope id: {e}")))?.to_string();
-    live(ctx, owner)?.into_iter().find(|(_, r)| r.scope_id == id).ok_or_else(|| ApiError::new(404, "CV-3007", "no such scope"))
+    let id = ScopeId::parse(id)
+        .map_err(|e| ApiError::bad_request("CV-1003", format!("scope id: {e}")))?
+        .to_string();
+    live(ctx, owner)?
+        .into_iter()
+        .find(|(_, r)| r.scope_id == id)
+        .ok_or_else(|| ApiError::new(404, "CV-3007", "no such scope"))
 }
 
 /// PUT /api/v1/scopes/{id} — rename.
@@ -107,7 +141,13 @@ pub fn rename(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     duplicate(&live(ctx, &owner)?, &name, Some(&record.scope_id))?;
     record.name = name;
     let new = sealed(&owner, row.entry_id, &record, row.created_at);
-    let ev = owner_event(ctx, "scope_update", Some(row.entry_id), Outcome::Success, None);
+    let ev = owner_event(
+        ctx,
+        "scope_update",
+        Some(row.entry_id),
+        Outcome::Success,
+        None,
+    );
     ctx.store.write(|db| {
         db.replace_entry(owner.id(), &new, row.version)?;
         db.audit(owner.id(), &ev)?;
@@ -120,11 +160,20 @@ pub fn rename(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
 pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let owner = require_owner(ctx)?;
     let (row, record) = find(ctx, &owner, id)?;
-    let ev = owner_event(ctx, "scope_delete", Some(row.entry_id), Outcome::Success, None);
+    let ev = owner_event(
+        ctx,
+        "scope_delete",
+        Some(row.entry_id),
+        Outcome::Success,
+        None,
+    );
     ctx.store.write(|db| {
         db.delete_entry(owner.id(), &row.entry_id)?;
         db.audit(owner.id(), &ev)?;
         Ok::<_, ApiError>(())
     })?;
-    Ok(Reply::json(200, &json!({"scope_id": record.scope_id, "deleted": true})))
+    Ok(Reply::json(
+        200,
+        &json!({"scope_id": record.scope_id, "deleted": true}),
+    ))
 }

@@ -22,12 +22,26 @@ struct SessionRequest {
 }
 
 fn key_field(name: &str, b64: &str) -> Result<Key32> {
-    let bytes = unb64(b64).map_err(|_| ApiError::bad_request("CV-1004", format!("{name}: expected base64url without padding")))?;
-    Key32::from_slice(&bytes).map_err(|_| ApiError::bad_request("CV-1004", format!("{name}: expected 32 bytes, got {}", bytes.len())))
+    let bytes = unb64(b64).map_err(|_| {
+        ApiError::bad_request(
+            "CV-1004",
+            format!("{name}: expected base64url without padding"),
+        )
+    })?;
+    Key32::from_slice(&bytes).map_err(|_| {
+        ApiError::bad_request(
+            "CV-1004",
+            format!("{name}: expected 32 bytes, got {}", bytes.len()),
+        )
+    })
 }
 
 fn wrong() -> ApiError {
-    ApiError::new(401, "CV-2010", "wrong credentials for this vault (or no such vault)")
+    ApiError::new(
+        401,
+        "CV-2010",
+        "wrong credentials for this vault (or no such vault)",
+    )
 }
 
 /// POST /api/v1/session
@@ -38,7 +52,11 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
         .map_err(|e| ApiError::bad_request("CV-1003", format!("vault_id: {e}")))?;
     let ip = ctx.req.peer.to_string();
     if let Some(wait) = ctx.app.throttle.blocked(&ip, &body.vault_id) {
-        let mut e = ApiError::new(429, "CV-2011", format!("too many failed attempts; retry in {wait} s"));
+        let mut e = ApiError::new(
+            429,
+            "CV-2011",
+            format!("too many failed attempts; retry in {wait} s"),
+        );
         e.retry_after = Some(wait);
         return Err(e);
     }
@@ -57,7 +75,13 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
         ctx.app.throttle.fail(&ip, &body.vault_id);
         log::info!("failed owner login for vault {vault_id} from {ip}");
         if exists {
-            let ev = owner_event(ctx, "session", None, Outcome::Denied, Some("wrong_credentials"));
+            let ev = owner_event(
+                ctx,
+                "session",
+                None,
+                Outcome::Denied,
+                Some("wrong_credentials"),
+            );
             super::auth::audit_alone(ctx, &vault_id, ev)?;
         }
         return Err(wrong());
@@ -77,7 +101,10 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
         generation: vault.session_generation,
     };
     let token = token::seal_token(&ctx.app.keyring(), &claims);
-    Ok(Reply::json(201, &json!({"token": token, "expires_at": rfc3339(expires_at as i64 * 1000)})))
+    Ok(Reply::json(
+        201,
+        &json!({"token": token, "expires_at": rfc3339(expires_at as i64 * 1000)}),
+    ))
 }
 
 /// POST /api/v1/session/revoke-all
@@ -94,5 +121,8 @@ pub fn revoke_all(ctx: &mut Ctx<'_>) -> Result<Reply> {
 }
 
 fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

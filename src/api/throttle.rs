@@ -25,21 +25,24 @@ impl Throttle {
     pub fn blocked(&self, ip: &str, vault: &str) -> Option<u64> {
         let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        [(format!("ip:{ip}"), PER_IP), (format!("vault:{vault}"), PER_VAULT)]
-            .into_iter()
-            .filter_map(|(key, limit)| {
-                let q = map.get_mut(&key)?;
-                while q.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
-                    q.pop_front();
-                }
-                if q.len() >= limit {
-                    let oldest = *q.front().expect("len >= limit > 0");
-                    Some((WINDOW - now.duration_since(oldest)).as_secs() + 1)
-                } else {
-                    None
-                }
-            })
-            .max()
+        [
+            (format!("ip:{ip}"), PER_IP),
+            (format!("vault:{vault}"), PER_VAULT),
+        ]
+        .into_iter()
+        .filter_map(|(key, limit)| {
+            let q = map.get_mut(&key)?;
+            while q.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+                q.pop_front();
+            }
+            if q.len() >= limit {
+                let oldest = *q.front().expect("len >= limit > 0");
+                Some((WINDOW - now.duration_since(oldest)).as_secs() + 1)
+            } else {
+                None
+            }
+        })
+        .max()
     }
 
     /// Records a failed attempt.
@@ -49,7 +52,11 @@ impl Throttle {
         if map.len() >= MAX_KEYS {
             map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
             if map.len() >= MAX_KEYS {
-                if let Some(stalest) = map.iter().min_by_key(|(_, q)| q.back().copied()).map(|(k, _)| k.clone()) {
+                if let Some(stalest) = map
+                    .iter()
+                    .min_by_key(|(_, q)| q.back().copied())
+                    .map(|(k, _)| k.clone())
+                {
                     map.remove(&stalest);
                 }
             }

@@ -76,8 +76,14 @@ pub fn normalize_handle(h: &str) -> std::result::Result<String, String> {
 fn bytes32(name: &str, b64s: &str) -> Result<Vec<u8>> {
     match unb64(b64s) {
         Ok(b) if b.len() == 32 => Ok(b),
-        Ok(b) => Err(ApiError::bad_request("CV-1004", format!("{name}: expected 32 bytes, got {}", b.len()))),
-        Err(_) => Err(ApiError::bad_request("CV-1004", format!("{name}: expected base64url without padding"))),
+        Ok(b) => Err(ApiError::bad_request(
+            "CV-1004",
+            format!("{name}: expected 32 bytes, got {}", b.len()),
+        )),
+        Err(_) => Err(ApiError::bad_request(
+            "CV-1004",
+            format!("{name}: expected base64url without padding"),
+        )),
     }
 }
 
@@ -85,7 +91,11 @@ fn bytes32(name: &str, b64s: &str) -> Result<Vec<u8>> {
 fn check_unlock(input: UnlockInput, path_id: Option<&str>, at: &str) -> Result<UnlockMethodRow> {
     let bad = |m: String| ApiError::bad_request("CV-1004", format!("{at}: {m}"));
     let method_id = match (path_id, &input.method_id) {
-        (Some(p), Some(b)) if p != b => return Err(bad(format!("method_id {b:?} does not match the URL ({p:?})"))),
+        (Some(p), Some(b)) if p != b => {
+            return Err(bad(format!(
+                "method_id {b:?} does not match the URL ({p:?})"
+            )))
+        }
         (Some(p), _) => p.to_string(),
         (None, Some(b)) => b.clone(),
         (None, None) => return Err(bad("method_id is required".into())),
@@ -93,35 +103,61 @@ fn check_unlock(input: UnlockInput, path_id: Option<&str>, at: &str) -> Result<U
     match (input.kind, &input.kdf) {
         (MethodKind::Passphrase, Kdf::Pbkdf2 { salt, iterations }) => {
             if method_id != "passphrase" {
-                return Err(bad("a passphrase method must have method_id \"passphrase\"".into()));
+                return Err(bad(
+                    "a passphrase method must have method_id \"passphrase\"".into(),
+                ));
             }
             if *iterations < PASSPHRASE_MIN_ITERATIONS {
                 return Err(bad(format!("kdf.iterations: expected at least {PASSPHRASE_MIN_ITERATIONS}, got {iterations}")));
             }
             match unb64(salt) {
                 Ok(s) if (16..=64).contains(&s.len()) => {}
-                _ => return Err(bad("kdf.salt: expected 16 to 64 bytes, base64url without padding".into())),
+                _ => {
+                    return Err(bad(
+                        "kdf.salt: expected 16 to 64 bytes, base64url without padding".into(),
+                    ))
+                }
             }
         }
         (MethodKind::Recovery, Kdf::Hkdf {}) => {
             if method_id != "recovery" {
-                return Err(bad("a recovery method must have method_id \"recovery\"".into()));
+                return Err(bad(
+                    "a recovery method must have method_id \"recovery\"".into()
+                ));
             }
         }
         (MethodKind::Passkey, Kdf::Hkdf {}) => match unb64(&method_id) {
             Ok(id) if !id.is_empty() && id.len() <= 1023 => {}
-            _ => return Err(bad("a passkey method_id is the credential id, base64url without padding".into())),
+            _ => {
+                return Err(bad(
+                    "a passkey method_id is the credential id, base64url without padding".into(),
+                ))
+            }
         },
         (kind, _) => {
-            let expected = if kind == MethodKind::Passphrase { "pbkdf2-sha256" } else { "hkdf-sha256" };
-            return Err(bad(format!("kdf.alg: a {} method uses {expected}", kind.as_str())));
+            let expected = if kind == MethodKind::Passphrase {
+                "pbkdf2-sha256"
+            } else {
+                "hkdf-sha256"
+            };
+            return Err(bad(format!(
+                "kdf.alg: a {} method uses {expected}",
+                kind.as_str()
+            )));
         }
     }
     // A wrapped master secret is nonce (12) + 32 bytes + tag (16).
     let wrapped_ok = sealed_tier(&input.wrapped).is_ok_and(|t| t == Tier::L3)
-        && input.wrapped.strip_prefix("cv1.l3.").and_then(|b| unb64(b).ok()).is_some_and(|b| b.len() == 60);
+        && input
+            .wrapped
+            .strip_prefix("cv1.l3.")
+            .and_then(|b| unb64(b).ok())
+            .is_some_and(|b| b.len() == 60);
     if !wrapped_ok {
-        return Err(bad("wrapped: expected cv1.l3.<base64url of 60 bytes> (the sealed 32-byte master secret)".into()));
+        return Err(bad(
+            "wrapped: expected cv1.l3.<base64url of 60 bytes> (the sealed 32-byte master secret)"
+                .into(),
+        ));
     }
     Ok(UnlockMethodRow {
         method_id,
@@ -134,27 +170,51 @@ fn check_unlock(input: UnlockInput, path_id: Option<&str>, at: &str) -> Result<U
 /// POST /api/v1/vaults
 pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let body: CreateVault = parse_body(ctx.req)?;
-    let vault_id = VaultId::parse(&body.vault_id).map_err(|e| ApiError::bad_request("CV-1003", format!("vault_id: {e}")))?;
-    let handle = body.handle.as_deref().map(normalize_handle).transpose().map_err(|m| ApiError::bad_request("CV-1004", m))?;
+    let vault_id = VaultId::parse(&body.vault_id)
+        .map_err(|e| ApiError::bad_request("CV-1003", format!("vault_id: {e}")))?;
+    let handle = body
+        .handle
+        .as_deref()
+        .map(normalize_handle)
+        .transpose()
+        .map_err(|m| ApiError::bad_request("CV-1004", m))?;
     let owner_verifier = bytes32("owner_verifier", &body.owner_verifier)?;
     let l1_check = bytes32("l1_check", &body.l1_check)?;
     if body.unlock.is_empty() || body.unlock.len() > 16 {
-        return Err(ApiError::bad_request("CV-1004", "unlock: expected 1 to 16 unlock methods"));
+        return Err(ApiError::bad_request(
+            "CV-1004",
+            "unlock: expected 1 to 16 unlock methods",
+        ));
     }
     let mut unlock = Vec::with_capacity(body.unlock.len());
     for (i, u) in body.unlock.into_iter().enumerate() {
         let row = check_unlock(u, None, &format!("unlock[{i}]"))?;
-        if unlock.iter().any(|r: &UnlockMethodRow| r.method_id == row.method_id) {
-            return Err(ApiError::bad_request("CV-1004", format!("unlock[{i}]: duplicate method_id")));
+        if unlock
+            .iter()
+            .any(|r: &UnlockMethodRow| r.method_id == row.method_id)
+        {
+            return Err(ApiError::bad_request(
+                "CV-1004",
+                format!("unlock[{i}]: duplicate method_id"),
+            ));
         }
         unlock.push(row);
     }
-    let new = NewVault { vault_id, handle: handle.clone(), owner_verifier, l1_check, unlock };
+    let new = NewVault {
+        vault_id,
+        handle: handle.clone(),
+        owner_verifier,
+        l1_check,
+        unlock,
+    };
 
     // The setup lock is held through the insert so one token creates one vault.
     let mut setup = ctx.app.setup.lock().unwrap_or_else(|p| p.into_inner());
     if ctx.config.registration == Registration::Closed {
-        let presented = body.setup_token.as_deref().map(|t| sha256(t.trim().as_bytes()));
+        let presented = body
+            .setup_token
+            .as_deref()
+            .map(|t| sha256(t.trim().as_bytes()));
         let allowed = match (setup.as_ref(), presented) {
             (Some(s), Some(p)) => ct_eq(&s.digest, &p) && ctx.store.db().vault_count()? == 0,
             _ => false,
@@ -170,8 +230,12 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let ev = owner_event(ctx, "vault_create", None, Outcome::Success, None);
     let created = ctx.store.write(|db| {
         let created = db.create_vault(&new).map_err(|e| match e {
-            crate::vault::StoreError::Exists("handle") => ApiError::new(409, "CV-4003", "that handle is taken"),
-            crate::vault::StoreError::Exists(_) => ApiError::new(409, "CV-4004", "a vault with that id exists"),
+            crate::vault::StoreError::Exists("handle") => {
+                ApiError::new(409, "CV-4003", "that handle is taken")
+            }
+            crate::vault::StoreError::Exists(_) => {
+                ApiError::new(409, "CV-4004", "a vault with that id exists")
+            }
             other => other.into(),
         })?;
         db.audit(&vault_id, &ev)?;
@@ -179,13 +243,19 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     })?;
     if let Some(used) = setup.take() {
         if let Err(e) = std::fs::remove_file(&used.file) {
-            log::warn!("could not remove used setup token {}: {e}", used.file.display());
+            log::warn!(
+                "could not remove used setup token {}: {e}",
+                used.file.display()
+            );
         }
         log::info!("first vault created; setup token consumed");
     }
     drop(setup);
     log::info!("vault {vault_id} created");
-    Ok(Reply::json(201, &json!({"vault_id": vault_id.hex(), "handle": handle, "created_at": rfc3339(created)})))
+    Ok(Reply::json(
+        201,
+        &json!({"vault_id": vault_id.hex(), "handle": handle, "created_at": rfc3339(created)}),
+    ))
 }
 
 fn vault_param(v: &str) -> Result<VaultId> {
@@ -200,17 +270,26 @@ fn method_json(m: &UnlockMethodRow) -> serde_json::Value {
 /// GET /api/v1/vaults/{vault}/unlock/{method_id}
 pub fn get_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
     let vault = vault_param(v)?;
-    let m = ctx.store.db().unlock_method(&vault, id)?.ok_or_else(|| ApiError::new(404, "CV-3005", "no such unlock method for that vault"))?;
+    let m = ctx
+        .store
+        .db()
+        .unlock_method(&vault, id)?
+        .ok_or_else(|| ApiError::new(404, "CV-3005", "no such unlock method for that vault"))?;
     Ok(Reply::json(200, &method_json(&m)))
 }
 
 /// GET /api/v1/unlock?handle=H — answers unknown handles with a stable decoy.
 pub fn unlock_by_handle(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let raw = ctx.req.query("handle").ok_or_else(|| ApiError::bad_request("CV-1004", "query parameter `handle` is required"))?;
+    let raw = ctx
+        .req
+        .query("handle")
+        .ok_or_else(|| ApiError::bad_request("CV-1004", "query parameter `handle` is required"))?;
     let handle = normalize_handle(raw).map_err(|m| ApiError::bad_request("CV-1004", m))?;
     let db = ctx.store.db();
     let found = match db.vault_by_handle(&handle)? {
-        Some(v) => db.unlock_method(&v.vault_id, "passphrase")?.map(|m| (v.vault_id, m)),
+        Some(v) => db
+            .unlock_method(&v.vault_id, "passphrase")?
+            .map(|m| (v.vault_id, m)),
         None => None,
     };
     let (vault_id, m) = match found {
@@ -227,14 +306,18 @@ pub fn unlock_by_handle(ctx: &mut Ctx<'_>) -> Result<Reply> {
 /// handle always gets the same decoy.
 fn decoy(ctx: &Ctx<'_>, handle: &str) -> (VaultId, UnlockMethodRow) {
     let key = ctx.app.decoy_key.expose();
-    let part = |label: &str| hmac_sha256(key, format!("clavitor decoy|{label}|{handle}").as_bytes());
+    let part =
+        |label: &str| hmac_sha256(key, format!("clavitor decoy|{label}|{handle}").as_bytes());
     let mut id = [0u8; 16];
     id.copy_from_slice(&part("vault")[..16]);
     let mut wrapped = Vec::with_capacity(64);
     wrapped.extend_from_slice(&part("wrapped-1"));
     wrapped.extend_from_slice(&part("wrapped-2"));
     wrapped.truncate(60);
-    let kdf = Kdf::Pbkdf2 { salt: b64(&part("salt")[..16]), iterations: PASSPHRASE_MIN_ITERATIONS };
+    let kdf = Kdf::Pbkdf2 {
+        salt: b64(&part("salt")[..16]),
+        iterations: PASSPHRASE_MIN_ITERATIONS,
+    };
     (
         VaultId::from_bytes(id),
         UnlockMethodRow {
@@ -278,8 +361,15 @@ pub fn put_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
         db.audit(owner.id(), &ev)?;
         Ok::<_, ApiError>(())
     })?;
-    log::info!("vault {}: unlock method of kind {} saved", owner.id(), row.kind);
-    Ok(Reply::json(200, &json!({"method_id": row.method_id, "kind": row.kind})))
+    log::info!(
+        "vault {}: unlock method of kind {} saved",
+        owner.id(),
+        row.kind
+    );
+    Ok(Reply::json(
+        200,
+        &json!({"method_id": row.method_id, "kind": row.kind}),
+    ))
 }
 
 /// DELETE /api/v1/vaults/{vault}/unlock/{method_id} — never the last one.
@@ -287,10 +377,13 @@ pub fn delete_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
     let owner = owner_of(ctx, v)?;
     let ev = owner_event(ctx, "unlock_method_delete", None, Outcome::Success, None);
     ctx.store.write(|db| {
-        db.delete_unlock_method(owner.id(), id).map_err(|e| match e {
-            crate::vault::StoreError::NotFound(_) => ApiError::new(404, "CV-3005", "no such unlock method for that vault"),
-            other => other.into(),
-        })?;
+        db.delete_unlock_method(owner.id(), id)
+            .map_err(|e| match e {
+                crate::vault::StoreError::NotFound(_) => {
+                    ApiError::new(404, "CV-3005", "no such unlock method for that vault")
+                }
+                other => other.into(),
+            })?;
         db.audit(owner.id(), &ev)?;
         Ok::<_, ApiError>(())
     })?;

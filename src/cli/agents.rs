@@ -38,21 +38,38 @@ pub fn run(c: &AgentCommand, json: bool) -> CliResult {
         AgentCommand::Create(a) => create(&o, a, json),
         AgentCommand::List => list(&o, json),
         AgentCommand::Show(a) => {
-            let answer = o.client.get(&format!("/api/v1/agents/{}", agent_id(&a.id)?), o.token())?;
+            let answer = o
+                .client
+                .get(&format!("/api/v1/agents/{}", agent_id(&a.id)?), o.token())?;
             print_agent(&answer, json);
             Ok(())
         }
         AgentCommand::Update(a) => update(&o, a, json),
         AgentCommand::Rotate(a) => {
-            let answer = o.client.post(&format!("/api/v1/agents/{}/rotate", agent_id(&a.id)?), o.token(), &json!({}))?;
-            hand_out(&o, answer, json, "rotated; the previous credential no longer works")
+            let answer = o.client.post(
+                &format!("/api/v1/agents/{}/rotate", agent_id(&a.id)?),
+                o.token(),
+                &json!({}),
+            )?;
+            hand_out(
+                &o,
+                answer,
+                json,
+                "rotated; the previous credential no longer works",
+            )
         }
         AgentCommand::Unlock(a) => {
-            let answer = o.client.post(&format!("/api/v1/agents/{}/unlock", agent_id(&a.id)?), o.token(), &json!({}))?;
+            let answer = o.client.post(
+                &format!("/api/v1/agents/{}/unlock", agent_id(&a.id)?),
+                o.token(),
+                &json!({}),
+            )?;
             done(&answer, json, "unlocked agent")
         }
         AgentCommand::Rm(a) => {
-            let answer = o.client.delete(&format!("/api/v1/agents/{}", agent_id(&a.id)?), o.token())?;
+            let answer = o
+                .client
+                .delete(&format!("/api/v1/agents/{}", agent_id(&a.id)?), o.token())?;
             done(&answer, json, "deleted agent")
         }
     }
@@ -109,7 +126,9 @@ fn update(o: &Owner, a: &AgentUpdateArgs, json: bool) -> CliResult {
                 .into(),
         ));
     }
-    let answer = o.client.put(&format!("/api/v1/agents/{id}"), o.token(), &body)?;
+    let answer = o
+        .client
+        .put(&format!("/api/v1/agents/{id}"), o.token(), &body)?;
     print_agent(&answer, json);
     Ok(())
 }
@@ -122,11 +141,26 @@ fn list(o: &Owner, json: bool) -> CliResult {
         return Ok(());
     }
     let rows = answer["agents"].as_array().cloned().unwrap_or_default();
-    let name_w = rows.iter().map(|r| text(r, "name").chars().count()).max().unwrap_or(0).clamp(4, 32);
-    println!("{:<32}  {:<name_w$}  {:<20}  {:<12}  STATE", "ID", "NAME", "ACCESS", "LIMITS");
+    let name_w = rows
+        .iter()
+        .map(|r| text(r, "name").chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(4, 32);
+    println!(
+        "{:<32}  {:<name_w$}  {:<20}  {:<12}  STATE",
+        "ID", "NAME", "ACCESS", "LIMITS"
+    );
     for r in &rows {
         let limits = format!("{}/m {}/h", r["rate_limit_minute"], r["rate_limit_hour"]);
-        println!("{:<32}  {:<name_w$}  {:<20}  {:<12}  {}", text(r, "agent_id"), text(r, "name"), access(r), limits, state(r));
+        println!(
+            "{:<32}  {:<name_w$}  {:<20}  {:<12}  {}",
+            text(r, "agent_id"),
+            text(r, "name"),
+            access(r),
+            limits,
+            state(r)
+        );
     }
     Ok(())
 }
@@ -137,7 +171,11 @@ fn hand_out(o: &Owner, mut answer: Value, json: bool, what: &str) -> CliResult {
     let id = text(&answer, "agent_id");
     let minted = answer["token"]
         .as_str()
-        .ok_or_else(|| CliError::Failed("the server's answer has no agent token (is this a clavitor server?)".into()))
+        .ok_or_else(|| {
+            CliError::Failed(
+                "the server's answer has no agent token (is this a clavitor server?)".into(),
+            )
+        })
         .and_then(|t| mint(&o.session, t));
     wipe_json(&mut answer);
     let credential = minted?;
@@ -154,15 +192,18 @@ fn hand_out(o: &Owner, mut answer: Value, json: bool, what: &str) -> CliResult {
 
 /// `cvc1.` credential from the owner's session: server URL, vault id, K2.
 fn mint(s: &Session, wire_token: &str) -> Result<Zeroizing<String>, CliError> {
-    let vault = VaultId::parse(&s.vault_id)
-        .map_err(|_| CliError::Failed("the saved session names no valid vault id; run `clavitor login`".into()))?;
+    let vault = VaultId::parse(&s.vault_id).map_err(|_| {
+        CliError::Failed("the saved session names no valid vault id; run `clavitor login`".into())
+    })?;
     let cred = ClientCredential {
         server_url: s.server.clone(),
         wire_token: wire_token.to_string(),
         vault_id: *vault.bytes(),
         k2: s.k2.clone(),
     };
-    cred.encode().map(Zeroizing::new).map_err(|e| CliError::Failed(format!("cannot build the client credential: {e}")))
+    cred.encode()
+        .map(Zeroizing::new)
+        .map_err(|e| CliError::Failed(format!("cannot build the client credential: {e}")))
 }
 
 /// Prints an agent object: as is with `--json`, else one line per setting.
@@ -175,11 +216,24 @@ fn print_agent(a: &Value, json: bool) {
     println!("Agent:    {}", text(a, "agent_id"));
     println!("Name:     {}", text(a, "name"));
     println!("Access:   {}", access(a));
-    println!("Allowed:  {}", if ips.is_empty() { "any address".to_string() } else { ips.join(", ") });
-    println!("Limits:   {} per minute, {} per hour", a["rate_limit_minute"], a["rate_limit_hour"]);
+    println!(
+        "Allowed:  {}",
+        if ips.is_empty() {
+            "any address".to_string()
+        } else {
+            ips.join(", ")
+        }
+    );
+    println!(
+        "Limits:   {} per minute, {} per hour",
+        a["rate_limit_minute"], a["rate_limit_hour"]
+    );
     println!("State:    {} ({} violations)", state(a), a["violations"]);
     println!("Created:  {}", text(a, "created_at"));
-    println!("Expires:  {}", a["expires_at"].as_str().map_or("never".to_string(), clean));
+    println!(
+        "Expires:  {}",
+        a["expires_at"].as_str().map_or("never".to_string(), clean)
+    );
 }
 
 /// Confirms unlock/rm: the server's object with `--json`, else one line.
@@ -225,11 +279,18 @@ fn text(v: &Value, key: &str) -> String {
 }
 
 fn strings(v: &Value) -> Vec<String> {
-    v.as_array().into_iter().flatten().filter_map(Value::as_str).map(clean).collect()
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(clean)
+        .collect()
 }
 
 fn agent_id(raw: &str) -> Result<String, CliError> {
-    Ok(EntryId::parse(raw).map_err(|e| CliError::Usage(format!("agent id: {e}")))?.hex())
+    Ok(EntryId::parse(raw)
+        .map_err(|e| CliError::Usage(format!("agent id: {e}")))?
+        .hex())
 }
 
 /// Checks `--scope` values: four digits, never the owner-only 0000.
@@ -237,9 +298,12 @@ fn checked_scopes(scopes: &[String]) -> Result<Vec<String>, CliError> {
     scopes
         .iter()
         .map(|s| {
-            let id = ScopeId::parse(s).map_err(|e| CliError::Usage(format!("--scope {s:?}: {e}")))?;
+            let id =
+                ScopeId::parse(s).map_err(|e| CliError::Usage(format!("--scope {s:?}: {e}")))?;
             if id.is_owner_only() {
-                return Err(CliError::Usage("--scope 0000: the owner-only scope cannot be granted to an agent".into()));
+                return Err(CliError::Usage(
+                    "--scope 0000: the owner-only scope cannot be granted to an agent".into(),
+                ));
             }
             Ok(id.to_string())
         })
@@ -265,10 +329,15 @@ fn add_limits(body: &mut Value, l: &AgentLimitArgs) -> Result<(), CliError> {
 
 /// An RFC 3339 UTC time in the future, normalised.
 fn future_time(t: &str) -> Result<String, CliError> {
-    let at = humantime::parse_rfc3339_weak(t.trim())
-        .map_err(|_| CliError::Usage(format!("--expires {t:?}: expected an RFC 3339 UTC time like 2027-01-31T00:00:00Z")))?;
+    let at = humantime::parse_rfc3339_weak(t.trim()).map_err(|_| {
+        CliError::Usage(format!(
+            "--expires {t:?}: expected an RFC 3339 UTC time like 2027-01-31T00:00:00Z"
+        ))
+    })?;
     if at <= std::time::SystemTime::now() {
-        return Err(CliError::Usage(format!("--expires {t:?}: that time has passed")));
+        return Err(CliError::Usage(format!(
+            "--expires {t:?}: that time has passed"
+        )));
     }
     Ok(humantime::format_rfc3339_seconds(at).to_string())
 }

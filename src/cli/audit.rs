@@ -44,7 +44,9 @@ pub fn run(a: &AuditArgs, json: bool) -> CliResult {
 fn filters(a: &AuditArgs) -> Result<String, CliError> {
     let mut q = String::new();
     let id = |flag: &str, raw: &str| {
-        EntryId::parse(raw).map(|i| i.hex()).map_err(|e| CliError::Usage(format!("--{flag}: {e}")))
+        EntryId::parse(raw)
+            .map(|i| i.hex())
+            .map_err(|e| CliError::Usage(format!("--{flag}: {e}")))
     };
     if let Some(agent) = &a.agent {
         q.push_str(&format!("&actor={}", id("agent", agent)?));
@@ -57,12 +59,17 @@ fn filters(a: &AuditArgs) -> Result<String, CliError> {
     }
     if let Some(outcome) = &a.outcome {
         if !matches!(outcome.as_str(), "success" | "denied" | "failure") {
-            return Err(CliError::Usage(format!("--outcome {outcome:?}: expected success, denied or failure")));
+            return Err(CliError::Usage(format!(
+                "--outcome {outcome:?}: expected success, denied or failure"
+            )));
         }
         q.push_str(&format!("&outcome={outcome}"));
     }
     if let Some(since) = &a.since {
-        q.push_str(&format!("&since={}", encode_query(&since_time(since, SystemTime::now())?)));
+        q.push_str(&format!(
+            "&since={}",
+            encode_query(&since_time(since, SystemTime::now())?)
+        ));
     }
     Ok(q)
 }
@@ -77,12 +84,20 @@ fn since_time(raw: &str, now: SystemTime) -> Result<String, CliError> {
         CliError::Usage(format!("--since {raw:?}: expected RFC 3339 (2026-11-21T10:00:00Z) or a duration ago (90s, 30m, 1h, 7d)"))
     };
     let ago = humantime::parse_duration(raw).map_err(|_| bad())?;
-    let t = now.checked_sub(ago).filter(|t| *t >= SystemTime::UNIX_EPOCH).ok_or_else(bad)?;
+    let t = now
+        .checked_sub(ago)
+        .filter(|t| *t >= SystemTime::UNIX_EPOCH)
+        .ok_or_else(bad)?;
     Ok(humantime::format_rfc3339_millis(t).to_string())
 }
 
 /// Pages through GET /audit until `limit` events are collected or there is no `next`.
-fn fetch(client: &Client, token: Option<&str>, query: &str, limit: usize) -> Result<Vec<Value>, CliError> {
+fn fetch(
+    client: &Client,
+    token: Option<&str>,
+    query: &str,
+    limit: usize,
+) -> Result<Vec<Value>, CliError> {
     let mut out: Vec<Value> = Vec::new();
     let mut before: Option<String> = None;
     while out.len() < limit {
@@ -92,12 +107,16 @@ fn fetch(client: &Client, token: Option<&str>, query: &str, limit: usize) -> Res
             path.push_str(&format!("&before={}", encode_query(b)));
         }
         let answer = client.get(&path, token)?;
-        let events = answer["events"]
-            .as_array()
-            .ok_or_else(|| CliError::Failed("the server's audit answer has no `events` (is this a clavitor server?)".into()))?;
+        let events = answer["events"].as_array().ok_or_else(|| {
+            CliError::Failed(
+                "the server's audit answer has no `events` (is this a clavitor server?)".into(),
+            )
+        })?;
         out.extend(events.iter().take(page).cloned());
         match answer["next"].as_str() {
-            Some(next) if !events.is_empty() && before.as_deref() != Some(next) => before = Some(next.to_string()),
+            Some(next) if !events.is_empty() && before.as_deref() != Some(next) => {
+                before = Some(next.to_string())
+            }
             _ => break,
         }
     }
@@ -106,15 +125,26 @@ fn fetch(client: &Client, token: Option<&str>, query: &str, limit: usize) -> Res
 
 /// The readable listing.
 fn print_table(events: &[Value]) {
-    println!("{:<24}  {:<38}  {:<16}  {:<32}  {:<8}  {:<16}  SOURCE", "TIME", "ACTOR", "ACTION", "ENTRY", "OUTCOME", "REASON");
+    println!(
+        "{:<24}  {:<38}  {:<16}  {:<32}  {:<8}  {:<16}  SOURCE",
+        "TIME", "ACTOR", "ACTION", "ENTRY", "OUTCOME", "REASON"
+    );
     for e in events {
         let s = |k: &str| clean(e[k].as_str().unwrap_or_default());
         let actor = match (s("actor_kind").as_str(), s("actor_id")) {
             (kind, id) if id.is_empty() => kind.to_string(),
             (kind, id) => format!("{kind}:{id}"),
         };
-        let entry = if s("entry_id").is_empty() { "-".to_string() } else { s("entry_id") };
-        let reason = if s("reason").is_empty() { "-".to_string() } else { s("reason") };
+        let entry = if s("entry_id").is_empty() {
+            "-".to_string()
+        } else {
+            s("entry_id")
+        };
+        let reason = if s("reason").is_empty() {
+            "-".to_string()
+        } else {
+            s("reason")
+        };
         println!(
             "{:<24}  {:<38}  {:<16}  {:<32}  {:<8}  {:<16}  {}",
             s("time"),
@@ -131,9 +161,11 @@ fn print_table(events: &[Value]) {
 /// `--verify`: exit 0 when the chain is intact, exit 1 naming the first break.
 fn verify(client: &Client, token: Option<&str>, json: bool) -> CliResult {
     let answer = client.get("/api/v1/audit/verify", token)?;
-    let ok = answer["ok"]
-        .as_bool()
-        .ok_or_else(|| CliError::Failed("the server's verify answer has no `ok` (is this a clavitor server?)".into()))?;
+    let ok = answer["ok"].as_bool().ok_or_else(|| {
+        CliError::Failed(
+            "the server's verify answer has no `ok` (is this a clavitor server?)".into(),
+        )
+    })?;
     let checked = &answer["checked"];
     if json {
         print_json(&answer);
@@ -160,7 +192,10 @@ mod tests {
     #[test]
     fn since_accepts_rfc3339_and_durations_ago() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        assert_eq!(since_time("2026-11-21T10:00:00Z", now).unwrap(), "2026-11-21T10:00:00.000Z");
+        assert_eq!(
+            since_time("2026-11-21T10:00:00Z", now).unwrap(),
+            "2026-11-21T10:00:00.000Z"
+        );
         assert_eq!(since_time("1h", now).unwrap(), "2027-01-15T07:00:00.000Z");
         assert_eq!(since_time("30m", now).unwrap(), "2027-01-15T07:30:00.000Z");
         assert_eq!(since_time("7d", now).unwrap(), "2027-01-08T08:00:00.000Z");

@@ -27,7 +27,11 @@ pub enum ClientError {
     /// The server could not be reached or answered garbage; the text says why.
     Network(String),
     /// The server answered with an error object.
-    Api { status: u16, code: String, message: String },
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+    },
 }
 
 impl ClientError {
@@ -44,7 +48,11 @@ impl From<ClientError> for CliError {
     fn from(e: ClientError) -> CliError {
         match e {
             ClientError::Network(m) => CliError::Failed(m),
-            ClientError::Api { status, code, message } => {
+            ClientError::Api {
+                status,
+                code,
+                message,
+            } => {
                 let text = format!("{message} [{code}]");
                 match status {
                     401 | 403 => CliError::Denied(text),
@@ -77,7 +85,10 @@ impl Client {
             .max_redirects(0)
             .user_agent(concat!("clavitor-cli/", env!("CARGO_PKG_VERSION")))
             .build();
-        Ok(Client { agent: config.new_agent(), server })
+        Ok(Client {
+            agent: config.new_agent(),
+            server,
+        })
     }
 
     /// The server's base URL, as used.
@@ -87,7 +98,10 @@ impl Client {
 
     /// `GET path` (path starts with `/api/v1/...`, query already encoded).
     pub fn get(&self, path: &str, token: Option<&str>) -> Result<Value, ClientError> {
-        let mut req = self.agent.get(self.url(path)).header("Accept", "application/json");
+        let mut req = self
+            .agent
+            .get(self.url(path))
+            .header("Accept", "application/json");
         if let Some(t) = token {
             req = req.header("Authorization", format!("Bearer {t}"));
         }
@@ -96,7 +110,10 @@ impl Client {
 
     /// `DELETE path`.
     pub fn delete(&self, path: &str, token: Option<&str>) -> Result<Value, ClientError> {
-        let mut req = self.agent.delete(self.url(path)).header("Accept", "application/json");
+        let mut req = self
+            .agent
+            .delete(self.url(path))
+            .header("Accept", "application/json");
         if let Some(t) = token {
             req = req.header("Authorization", format!("Bearer {t}"));
         }
@@ -104,7 +121,12 @@ impl Client {
     }
 
     /// `POST path` with a JSON body.
-    pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Result<Value, ClientError> {
+    pub fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Result<Value, ClientError> {
         self.send_json(self.agent.post(self.url(path)), token, body)
     }
 
@@ -115,8 +137,11 @@ impl Client {
         token: Option<&str>,
         body: &Value,
     ) -> Result<Value, ClientError> {
-        let bytes = zeroize::Zeroizing::new(serde_json::to_vec(body).expect("JSON values serialize"));
-        let mut req = req.header("Accept", "application/json").header("Content-Type", "application/json");
+        let bytes =
+            zeroize::Zeroizing::new(serde_json::to_vec(body).expect("JSON values serialize"));
+        let mut req = req
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/json");
         if let Some(t) = token {
             req = req.header("Authorization", format!("Bearer {t}"));
         }
@@ -133,19 +158,29 @@ impl Client {
     }
 
     /// Reads the answer: JSON for 2xx, a [`ClientError::Api`] otherwise.
-    fn finish(&self, sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Value, ClientError> {
-        let resp = sent.map_err(|e| ClientError::Network(format!("cannot reach the server at {}: {e}", self.server)))?;
+    fn finish(
+        &self,
+        sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Value, ClientError> {
+        let resp = sent.map_err(|e| {
+            ClientError::Network(format!("cannot reach the server at {}: {e}", self.server))
+        })?;
         let status = resp.status().as_u16();
         let body = resp
             .into_body()
             .with_config()
             .limit(MAX_RESPONSE)
             .read_to_vec()
-            .map_err(|e| ClientError::Network(format!("cannot read the answer from {}: {e}", self.server)))?;
+            .map_err(|e| {
+                ClientError::Network(format!("cannot read the answer from {}: {e}", self.server))
+            })?;
         let parsed: Option<Value> = serde_json::from_slice(&body).ok();
         if (200..300).contains(&status) {
             return parsed.ok_or_else(|| {
-                ClientError::Network(format!("the server at {} answered {status} with something that is not JSON", self.server))
+                ClientError::Network(format!(
+                    "the server at {} answered {status} with something that is not JSON",
+                    self.server
+                ))
             });
         }
         Err(api_error(status, parsed.as_ref()))
@@ -155,20 +190,33 @@ impl Client {
 /// Builds the error for a non-2xx answer from its `{"error":{...}}` body.
 fn api_error(status: u16, body: Option<&Value>) -> ClientError {
     let err = body.map(|b| &b["error"]);
-    let code = err.and_then(|e| e["code"].as_str()).unwrap_or("no code").to_string();
+    let code = err
+        .and_then(|e| e["code"].as_str())
+        .unwrap_or("no code")
+        .to_string();
     let message = err
         .and_then(|e| e["message"].as_str())
         .map(str::to_string)
-        .unwrap_or_else(|| format!("HTTP {status} without an error message (is this a clavitor server?)"));
-    ClientError::Api { status, code, message }
+        .unwrap_or_else(|| {
+            format!("HTTP {status} without an error message (is this a clavitor server?)")
+        });
+    ClientError::Api {
+        status,
+        code,
+        message,
+    }
 }
 
 /// Checks and tidies a server URL.
 pub fn normalize_server(url: &str) -> Result<String, CliError> {
     let url = url.trim().trim_end_matches('/');
-    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
     match rest {
-        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(url.to_string()),
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(url.to_string())
+        }
         _ => Err(CliError::Usage(format!(
             "server URL {:?}: expected http://HOST[:PORT] or https://HOST[:PORT]",
             url.chars().take(80).collect::<String>()
@@ -218,17 +266,35 @@ mod tests {
 
     #[test]
     fn server_urls_are_checked() {
-        assert_eq!(normalize_server("http://127.0.0.1:1984/").unwrap(), "http://127.0.0.1:1984");
+        assert_eq!(
+            normalize_server("http://127.0.0.1:1984/").unwrap(),
+            "http://127.0.0.1:1984"
+        );
         assert!(normalize_server("127.0.0.1:1984").is_err());
         assert!(normalize_server("https://").is_err());
     }
 
     #[test]
     fn statuses_map_to_exit_codes() {
-        let e = |status| CliError::from(ClientError::Api { status, code: "CV-1".into(), message: "m".into() }).code();
-        assert_eq!((e(401), e(403), e(404), e(423), e(429), e(409), e(500)), (3, 3, 4, 5, 5, 1, 1));
-        let msg = CliError::from(api_error(401, Some(&serde_json::json!({"error": {"code": "CV-2010", "message": "wrong"}}))));
+        let e = |status| {
+            CliError::from(ClientError::Api {
+                status,
+                code: "CV-1".into(),
+                message: "m".into(),
+            })
+            .code()
+        };
+        assert_eq!(
+            (e(401), e(403), e(404), e(423), e(429), e(409), e(500)),
+            (3, 3, 4, 5, 5, 1, 1)
+        );
+        let msg = CliError::from(api_error(
+            401,
+            Some(&serde_json::json!({"error": {"code": "CV-2010", "message": "wrong"}})),
+        ));
         assert_eq!(msg.message(), "wrong [CV-2010]");
-        assert!(CliError::from(api_error(502, None)).message().contains("502"));
+        assert!(CliError::from(api_error(502, None))
+            .message()
+            .contains("502"));
     }
 }

@@ -27,7 +27,9 @@ pub fn put(a: &PutArgs, json: bool, cred: Option<&Path>) -> CliResult {
     }
     let session = profile::session(cred)?;
     if session.k3.is_none() && a.scopes.is_empty() {
-        return Err(CliError::Usage("an agent writes only into its own scopes: give --scope S".into()));
+        return Err(CliError::Usage(
+            "an agent writes only into its own scopes: give --scope S".into(),
+        ));
     }
     let entry_id = EntryId::generate().hex();
     let mut fields = Vec::with_capacity(a.fields.len());
@@ -68,19 +70,27 @@ pub fn put(a: &PutArgs, json: bool, cred: Option<&Path>) -> CliResult {
 
 /// A creatable type from FIELD_SPEC, or a usage error listing them.
 fn user_type(name: &str) -> Result<&'static TypeDef, CliError> {
-    fieldspec::entry_type(name).filter(|t| !t.system).ok_or_else(|| {
-        let types: Vec<_> = fieldspec::user_type_names().collect();
-        CliError::Usage(format!("unknown entry type {name:?}; expected one of: {}", types.join(", ")))
-    })
+    fieldspec::entry_type(name)
+        .filter(|t| !t.system)
+        .ok_or_else(|| {
+            let types: Vec<_> = fieldspec::user_type_names().collect();
+            CliError::Usage(format!(
+                "unknown entry type {name:?}; expected one of: {}",
+                types.join(", ")
+            ))
+        })
 }
 
 /// `name=value`, with the name checked against the server's rule.
 fn split_field(raw: &str) -> Result<(&str, &str), CliError> {
-    let (name, value) =
-        raw.split_once('=').ok_or_else(|| CliError::Usage("--field: expected NAME=VALUE".to_string()))?;
+    let (name, value) = raw
+        .split_once('=')
+        .ok_or_else(|| CliError::Usage("--field: expected NAME=VALUE".to_string()))?;
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if !ok {
         return Err(CliError::Usage(format!(
             "--field {:?}: a field name is 1-64 characters a-z, 0-9 or _",
@@ -95,19 +105,28 @@ fn tier_key(session: &Session, tier: Tier) -> Result<Option<&Key32>, CliError> {
     match tier {
         Tier::L1 => Ok(None),
         Tier::L2 => Ok(Some(&session.k2)),
-        Tier::L3 => session
-            .k3
-            .as_ref()
-            .map(Some)
-            .ok_or_else(|| CliError::Denied("owner-only (L3) fields need the owner's login".into())),
+        Tier::L3 => session.k3.as_ref().map(Some).ok_or_else(|| {
+            CliError::Denied("owner-only (L3) fields need the owner's login".into())
+        }),
     }
 }
 
 /// The value as stored: plaintext for L1, sealed for L2/L3.
-fn seal_value(s: &Session, entry: &str, name: &str, tier: Tier, value: &str) -> Result<Zeroizing<String>, CliError> {
+fn seal_value(
+    s: &Session,
+    entry: &str,
+    name: &str,
+    tier: Tier,
+    value: &str,
+) -> Result<Zeroizing<String>, CliError> {
     Ok(Zeroizing::new(match tier_key(s, tier)? {
         None => value.to_string(),
-        Some(k) => seal::seal(k, tier, &field_aad(&s.vault_id, entry, name, tier), value.as_bytes()),
+        Some(k) => seal::seal(
+            k,
+            tier,
+            &field_aad(&s.vault_id, entry, name, tier),
+            value.as_bytes(),
+        ),
     }))
 }
 
@@ -143,7 +162,9 @@ pub fn totp(a: &TotpArgs, json: bool, cred: Option<&Path>) -> CliResult {
     let mut entry = fetch_decrypted(&session, &a.query)?;
     let parsed = field_value(&entry, "totp")
         .ok_or_else(|| CliError::NotFound("this entry has no totp field".into()))
-        .and_then(|s| Totp::parse(s).map_err(|e| CliError::Failed(format!("the entry's totp field: {e}"))));
+        .and_then(|s| {
+            Totp::parse(s).map_err(|e| CliError::Failed(format!("the entry's totp field: {e}")))
+        });
     wipe_json(&mut entry);
     let totp = parsed?;
     let now = std::time::SystemTime::now()
@@ -165,10 +186,14 @@ pub fn fetch_decrypted(session: &Session, query: &str) -> Result<Value, CliError
         Ok(id) => format!("/api/v1/entries/{}", id.hex()),
         Err(_) => format!("/api/v1/entries/lookup?title={}", encode_query(query)),
     };
-    let mut entry = client(session)?.get(&path, Some(&session.token)).map_err(|e| match CliError::from(e) {
-        CliError::NotFound(_) => CliError::NotFound(format!("no entry matches {query:?} (exact title or entry id)")),
-        other => other,
-    })?;
+    let mut entry = client(session)?
+        .get(&path, Some(&session.token))
+        .map_err(|e| match CliError::from(e) {
+            CliError::NotFound(_) => CliError::NotFound(format!(
+                "no entry matches {query:?} (exact title or entry id)"
+            )),
+            other => other,
+        })?;
     decrypt_fields(session, &mut entry)?;
     Ok(entry)
 }
@@ -176,10 +201,17 @@ pub fn fetch_decrypted(session: &Session, query: &str) -> Result<Value, CliError
 /// Replaces every sealed field value with its plaintext.
 fn decrypt_fields(session: &Session, entry: &mut Value) -> Result<(), CliError> {
     let entry_id = entry["entry_id"].as_str().unwrap_or_default().to_string();
-    let Some(fields) = entry.get_mut("fields").and_then(Value::as_array_mut) else { return Ok(()) };
+    let Some(fields) = entry.get_mut("fields").and_then(Value::as_array_mut) else {
+        return Ok(());
+    };
     for field in fields {
-        let tier = field["tier"].as_str().and_then(Tier::parse).unwrap_or(Tier::L1);
-        let Some(key) = tier_key(session, tier)? else { continue };
+        let tier = field["tier"]
+            .as_str()
+            .and_then(Tier::parse)
+            .unwrap_or(Tier::L1);
+        let Some(key) = tier_key(session, tier)? else {
+            continue;
+        };
         let name = field["name"].as_str().unwrap_or_default().to_string();
         let sealed = field["value"].as_str().unwrap_or_default();
         let plain = seal::open(key, tier, &field_aad(&session.vault_id, &entry_id, &name, tier), sealed).map_err(|_| {
@@ -187,8 +219,9 @@ fn decrypt_fields(session: &Session, entry: &mut Value) -> Result<(), CliError> 
                 "field {name:?} of entry {entry_id} does not decrypt with this vault's keys (moved or altered?)"
             ))
         })?;
-        let text = String::from_utf8(plain.to_vec())
-            .map_err(|_| CliError::Failed(format!("field {name:?} of entry {entry_id} is not UTF-8")))?;
+        let text = String::from_utf8(plain.to_vec()).map_err(|_| {
+            CliError::Failed(format!("field {name:?} of entry {entry_id} is not UTF-8"))
+        })?;
         field["value"] = Value::String(text);
     }
     Ok(())
@@ -196,7 +229,11 @@ fn decrypt_fields(session: &Session, entry: &mut Value) -> Result<(), CliError> 
 
 /// A field's (decrypted) value by name.
 fn field_value<'a>(entry: &'a Value, name: &str) -> Option<&'a str> {
-    entry["fields"].as_array()?.iter().find(|f| f["name"] == name).and_then(|f| f["value"].as_str())
+    entry["fields"]
+        .as_array()?
+        .iter()
+        .find(|f| f["name"] == name)
+        .and_then(|f| f["value"].as_str())
 }
 
 /// `--field NAME`: a field by name or label, or title/notes/url/folder.
@@ -204,9 +241,13 @@ fn pick(entry: &Value, name: &str) -> Result<Zeroizing<String>, CliError> {
     if let Some(v) = field_value(entry, name) {
         return Ok(Zeroizing::new(v.to_string()));
     }
-    let by_label = entry["fields"]
-        .as_array()
-        .and_then(|fs| fs.iter().find(|f| f["label"].as_str().is_some_and(|l| l.eq_ignore_ascii_case(name))));
+    let by_label = entry["fields"].as_array().and_then(|fs| {
+        fs.iter().find(|f| {
+            f["label"]
+                .as_str()
+                .is_some_and(|l| l.eq_ignore_ascii_case(name))
+        })
+    });
     if let Some(v) = by_label.and_then(|f| f["value"].as_str()) {
         return Ok(Zeroizing::new(v.to_string()));
     }
@@ -227,14 +268,24 @@ fn print_entry(e: &Value) {
     println!("Title:  {}", s("title"));
     println!("Type:   {}", s("type"));
     println!("Id:     {}", s("entry_id"));
-    for u in e["urls"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+    for u in e["urls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
         println!("URL:    {}", clean(u));
     }
     if !s("folder").is_empty() {
         println!("Folder: {}", s("folder"));
     }
     for f in e["fields"].as_array().into_iter().flatten() {
-        let label = clean(f["label"].as_str().or(f["name"].as_str()).unwrap_or_default());
+        let label = clean(
+            f["label"]
+                .as_str()
+                .or(f["name"].as_str())
+                .unwrap_or_default(),
+        );
         println!("{label}: {}", f["value"].as_str().unwrap_or_default());
     }
     let notes = e["notes"].as_str().unwrap_or_default();
@@ -248,7 +299,9 @@ fn print_entry(e: &Value) {
 
 /// Drops control characters so stored text cannot drive the terminal.
 pub(super) fn clean(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// `clavitor list [--type T]`.
@@ -270,18 +323,39 @@ pub fn list(a: &ListArgs, json: bool) -> CliResult {
     }
     let rows = answer["entries"].as_array().cloned().unwrap_or_default();
     let col = |v: &Value, k: &str| clean(v[k].as_str().unwrap_or_default());
-    let type_w = rows.iter().map(|r| col(r, "type").chars().count()).max().unwrap_or(0).max(4);
-    let title_w = rows.iter().map(|r| col(r, "title").chars().count()).max().unwrap_or(0).clamp(5, 48);
-    println!("{:<32}  {:<type_w$}  {:<title_w$}  FOLDER", "ID", "TYPE", "TITLE");
+    let type_w = rows
+        .iter()
+        .map(|r| col(r, "type").chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let title_w = rows
+        .iter()
+        .map(|r| col(r, "title").chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(5, 48);
+    println!(
+        "{:<32}  {:<type_w$}  {:<title_w$}  FOLDER",
+        "ID", "TYPE", "TITLE"
+    );
     for r in &rows {
-        println!("{:<32}  {:<type_w$}  {:<title_w$}  {}", col(r, "entry_id"), col(r, "type"), col(r, "title"), col(r, "folder"));
+        println!(
+            "{:<32}  {:<type_w$}  {:<title_w$}  {}",
+            col(r, "entry_id"),
+            col(r, "type"),
+            col(r, "title"),
+            col(r, "folder")
+        );
     }
     Ok(())
 }
 
 /// `clavitor rm ID`: soft-delete an entry.
 pub fn rm(a: &RmArgs, json: bool) -> CliResult {
-    let id = EntryId::parse(&a.id).map_err(|e| CliError::Usage(format!("entry id: {e}")))?.hex();
+    let id = EntryId::parse(&a.id)
+        .map_err(|e| CliError::Usage(format!("entry id: {e}")))?
+        .hex();
     let session = profile::owner_session()?;
     client(&session)?.delete(&format!("/api/v1/entries/{id}"), Some(&session.token))?;
     if json {

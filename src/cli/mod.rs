@@ -46,7 +46,11 @@ impl CliError {
 
     pub fn message(&self) -> &str {
         match self {
-            CliError::Failed(m) | CliError::Usage(m) | CliError::Denied(m) | CliError::NotFound(m) | CliError::Locked(m) => m,
+            CliError::Failed(m)
+            | CliError::Usage(m)
+            | CliError::Denied(m)
+            | CliError::NotFound(m)
+            | CliError::Locked(m) => m,
         }
     }
 }
@@ -54,7 +58,11 @@ impl CliError {
 pub type CliResult = Result<(), CliError>;
 
 #[derive(Parser, Debug)]
-#[command(name = "clavitor", version, about = "Self-hosted credential vault with scoped, audited agent access")]
+#[command(
+    name = "clavitor",
+    version,
+    about = "Self-hosted credential vault with scoped, audited agent access"
+)]
 pub struct Cli {
     /// Print exactly one JSON object on stdout
     #[arg(long, global = true)]
@@ -140,7 +148,12 @@ pub struct LoginArgs {
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
     /// Vault id
-    #[arg(long, value_name = "ID", conflicts_with = "handle", required_unless_present = "handle")]
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "handle",
+        required_unless_present = "handle"
+    )]
     pub vault: Option<String>,
     /// Login name given at init
     #[arg(long, value_name = "H")]
@@ -238,7 +251,11 @@ pub struct AgentCreateArgs {
     /// A name to recognise the agent by
     pub name: String,
     /// A four-digit scope id the agent may read (repeatable)
-    #[arg(long = "scope", value_name = "S", required_unless_present = "all_access")]
+    #[arg(
+        long = "scope",
+        value_name = "S",
+        required_unless_present = "all_access"
+    )]
     pub scopes: Vec<String>,
     /// Every entry not in the owner-only scope 0000
     #[arg(long)]

@@ -77,13 +77,19 @@ struct ConfigFile {
 
 /// `$XDG_CONFIG_HOME/clavitor` or `$HOME/.config/clavitor`.
 pub fn config_dir() -> Result<PathBuf, CliError> {
-    let nonempty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let nonempty = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(x) = nonempty("XDG_CONFIG_HOME") {
         return Ok(x.join("clavitor"));
     }
     nonempty("HOME")
         .map(|h| h.join(".config").join("clavitor"))
-        .ok_or_else(|| CliError::Failed("cannot find a config directory: set XDG_CONFIG_HOME or HOME".into()))
+        .ok_or_else(|| {
+            CliError::Failed("cannot find a config directory: set XDG_CONFIG_HOME or HOME".into())
+        })
 }
 
 /// Creates the config directory (0700), tightening it if it already exists.
@@ -93,7 +99,12 @@ fn ensure_dir() -> Result<PathBuf, CliError> {
         .recursive(true)
         .mode(0o700)
         .create(&dir)
-        .map_err(|e| CliError::Failed(format!("{}: cannot create the config directory: {e}", dir.display())))?;
+        .map_err(|e| {
+            CliError::Failed(format!(
+                "{}: cannot create the config directory: {e}",
+                dir.display()
+            ))
+        })?;
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
         .map_err(|e| CliError::Failed(format!("{}: cannot set permissions: {e}", dir.display())))?;
     Ok(dir)
@@ -103,10 +114,15 @@ fn ensure_dir() -> Result<PathBuf, CliError> {
 fn write_private(dir: &Path, name: &str, data: &[u8]) -> Result<(), CliError> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let fail = |e: std::io::Error| CliError::Failed(format!("{}: cannot write: {e}", path.display()));
+    let fail =
+        |e: std::io::Error| CliError::Failed(format!("{}: cannot write: {e}", path.display()));
     let _ = fs::remove_file(&tmp);
     let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
         fs::rename(&tmp, &path)
@@ -123,7 +139,10 @@ fn read_private(dir: &Path, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, Cl
     match fs::read(&path) {
         Ok(b) => Ok(Some(Zeroizing::new(b))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(CliError::Failed(format!("{}: cannot read: {e}", path.display()))),
+        Err(e) => Err(CliError::Failed(format!(
+            "{}: cannot read: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -141,7 +160,10 @@ pub fn resolve_server(flag: Option<&str>) -> Result<String, CliError> {
 /// Remembers `server` as the default for later commands.
 pub fn remember_server(server: &str) -> Result<(), CliError> {
     let dir = ensure_dir()?;
-    let body = serde_json::to_vec_pretty(&ConfigFile { server: Some(server.to_string()) }).expect("config serializes");
+    let body = serde_json::to_vec_pretty(&ConfigFile {
+        server: Some(server.to_string()),
+    })
+    .expect("config serializes");
     write_private(&dir, CONFIG_FILE, &body)
 }
 
@@ -163,7 +185,9 @@ pub fn save_session(s: &Session) -> Result<(), CliError> {
 /// Loads the owner session, `None` when not logged in.
 pub fn load_session() -> Result<Option<Session>, CliError> {
     let dir = config_dir()?;
-    let Some(bytes) = read_private(&dir, SESSION_FILE)? else { return Ok(None) };
+    let Some(bytes) = read_private(&dir, SESSION_FILE)? else {
+        return Ok(None);
+    };
     let corrupt = || {
         CliError::Failed(format!(
             "{}: unreadable session file; run `clavitor logout` and `clavitor login` again",
@@ -171,9 +195,18 @@ pub fn load_session() -> Result<Option<Session>, CliError> {
         ))
     };
     let file: SessionFile = serde_json::from_slice(&bytes).map_err(|_| corrupt())?;
-    let key = |s: &str| unb64(s).ok().map(Zeroizing::new).and_then(|b| Key32::from_slice(&b).ok());
+    let key = |s: &str| {
+        unb64(s)
+            .ok()
+            .map(Zeroizing::new)
+            .and_then(|b| Key32::from_slice(&b).ok())
+    };
     let k2 = key(&file.k2).ok_or_else(corrupt)?;
-    let k3 = if file.k3.is_empty() { None } else { Some(key(&file.k3).ok_or_else(corrupt)?) };
+    let k3 = if file.k3.is_empty() {
+        None
+    } else {
+        Some(key(&file.k3).ok_or_else(corrupt)?)
+    };
     Ok(Some(Session {
         server: file.server.clone(),
         vault_id: file.vault_id.clone(),
@@ -190,17 +223,24 @@ pub fn delete_session() -> Result<bool, CliError> {
     match fs::remove_file(&path) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(CliError::Failed(format!("{}: cannot delete: {e}", path.display()))),
+        Err(e) => Err(CliError::Failed(format!(
+            "{}: cannot delete: {e}",
+            path.display()
+        ))),
     }
 }
 
 /// The owner session, or "not logged in" (exit 3). An expired session is
 /// reported as such rather than sent to the server.
 pub fn owner_session() -> Result<Session, CliError> {
-    let s = load_session()?.ok_or_else(|| CliError::Denied("not logged in: run `clavitor login`".into()))?;
-    let expired = humantime::parse_rfc3339_weak(&s.expires_at).is_ok_and(|t| t <= std::time::SystemTime::now());
+    let s = load_session()?
+        .ok_or_else(|| CliError::Denied("not logged in: run `clavitor login`".into()))?;
+    let expired = humantime::parse_rfc3339_weak(&s.expires_at)
+        .is_ok_and(|t| t <= std::time::SystemTime::now());
     if expired {
-        return Err(CliError::Denied("session expired: run `clavitor login`".into()));
+        return Err(CliError::Denied(
+            "session expired: run `clavitor login`".into(),
+        ));
     }
     Ok(s)
 }
@@ -216,7 +256,9 @@ enum CredentialSource<'a> {
 fn credential_source(file: Option<&Path>) -> Option<CredentialSource<'_>> {
     match file {
         Some(f) => Some(CredentialSource::File(f)),
-        None => std::env::var_os(CREDENTIAL_ENV).filter(|v| !v.is_empty()).map(|_| CredentialSource::Env),
+        None => std::env::var_os(CREDENTIAL_ENV)
+            .filter(|v| !v.is_empty())
+            .map(|_| CredentialSource::Env),
     }
 }
 
@@ -249,7 +291,11 @@ pub fn session(file: Option<&Path>) -> Result<Session, CliError> {
         Some(CredentialSource::Env) => {
             let text = std::env::var(CREDENTIAL_ENV)
                 .map(Zeroizing::new)
-                .map_err(|_| CliError::Denied(format!("{CREDENTIAL_ENV}: not valid UTF-8, so not a client credential")))?;
+                .map_err(|_| {
+                    CliError::Denied(format!(
+                        "{CREDENTIAL_ENV}: not valid UTF-8, so not a client credential"
+                    ))
+                })?;
             agent_session(&text, CREDENTIAL_ENV)
         }
     }
@@ -260,8 +306,12 @@ pub fn session(file: Option<&Path>) -> Result<Session, CliError> {
 fn agent_session(text: &str, origin: &str) -> Result<Session, CliError> {
     let cred = ClientCredential::decode(text)
         .map_err(|e| CliError::Denied(format!("{origin}: not a usable client credential ({e})")))?;
-    let server = super::client::normalize_server(&cred.server_url)
-        .map_err(|e| CliError::Denied(format!("{origin}: the credential's server URL is unusable: {}", e.message())))?;
+    let server = super::client::normalize_server(&cred.server_url).map_err(|e| {
+        CliError::Denied(format!(
+            "{origin}: the credential's server URL is unusable: {}",
+            e.message()
+        ))
+    })?;
     Ok(Session {
         server,
         vault_id: hex(&cred.vault_id),

@@ -17,7 +17,11 @@ pub fn run(c: &ScopeCommand, json: bool) -> CliResult {
     let token = Some(session.token.as_str());
     match c {
         ScopeCommand::Create { name } => {
-            let answer = client.post("/api/v1/scopes", token, &json!({"name": checked_name(name)?}))?;
+            let answer = client.post(
+                "/api/v1/scopes",
+                token,
+                &json!({"name": checked_name(name)?}),
+            )?;
             let (id, name) = (text(&answer, "scope_id"), text(&answer, "name"));
             if json {
                 print_json(&json!({"scope_id": id, "name": name}));
@@ -31,11 +35,23 @@ pub fn run(c: &ScopeCommand, json: bool) -> CliResult {
         ScopeCommand::Rename { id, name } => {
             let path = format!("/api/v1/scopes/{}", scope_id(id)?);
             let answer = client.put(&path, token, &json!({"name": checked_name(name)?}))?;
-            done(&answer, json, &format!("renamed scope {} to {}", text(&answer, "scope_id"), text(&answer, "name")))
+            done(
+                &answer,
+                json,
+                &format!(
+                    "renamed scope {} to {}",
+                    text(&answer, "scope_id"),
+                    text(&answer, "name")
+                ),
+            )
         }
         ScopeCommand::Rm { id } => {
             let answer = client.delete(&format!("/api/v1/scopes/{}", scope_id(id)?), token)?;
-            done(&answer, json, &format!("deleted scope {}", text(&answer, "scope_id")))
+            done(
+                &answer,
+                json,
+                &format!("deleted scope {}", text(&answer, "scope_id")),
+            )
         }
     }
 }
@@ -47,10 +63,20 @@ fn list(answer: &Value, json: bool) -> CliResult {
         return Ok(());
     }
     let rows = answer["scopes"].as_array().cloned().unwrap_or_default();
-    let name_w = rows.iter().map(|r| text(r, "name").chars().count()).max().unwrap_or(0).clamp(4, 64);
+    let name_w = rows
+        .iter()
+        .map(|r| text(r, "name").chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(4, 64);
     println!("{:<5}  {:<name_w$}  CREATED", "SCOPE", "NAME");
     for r in &rows {
-        println!("{:<5}  {:<name_w$}  {}", text(r, "scope_id"), text(r, "name"), text(r, "created_at"));
+        println!(
+            "{:<5}  {:<name_w$}  {}",
+            text(r, "scope_id"),
+            text(r, "name"),
+            text(r, "created_at")
+        );
     }
     Ok(())
 }
@@ -80,7 +106,9 @@ fn checked_name(name: &str) -> Result<&str, CliError> {
 fn scope_id(raw: &str) -> Result<String, CliError> {
     let id = ScopeId::parse(raw).map_err(|e| CliError::Usage(format!("scope id {raw:?}: {e}")))?;
     if id.is_owner_only() {
-        return Err(CliError::Usage("scope 0000 is the reserved owner-only tier; it cannot be renamed or removed".into()));
+        return Err(CliError::Usage(
+            "scope 0000 is the reserved owner-only tier; it cannot be renamed or removed".into(),
+        ));
     }
     Ok(id.to_string())
 }

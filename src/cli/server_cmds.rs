@@ -12,33 +12,56 @@ use crate::vault::Store;
 /// `clavitor check-config`: parse and validate, print what would be used.
 pub fn check_config(path: Option<&Path>, json: bool) -> CliResult {
     let (config, used) = Config::load(path).map_err(|e| CliError::Failed(e.to_string()))?;
-    edition::current().check_config(&config).map_err(CliError::Failed)?;
-    let source = used.map(|p| p.display().to_string()).unwrap_or_else(|| "built-in defaults".into());
+    edition::current()
+        .check_config(&config)
+        .map_err(CliError::Failed)?;
+    let source = used
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "built-in defaults".into());
     if json {
-        println!("{}", json!({"ok": true, "source": source, "listen": config.listen.to_string(), "data_dir": config.data_dir}));
+        println!(
+            "{}",
+            json!({"ok": true, "source": source, "listen": config.listen.to_string(), "data_dir": config.data_dir})
+        );
     } else {
-        println!("configuration OK ({source}): listen {}, data_dir {}", config.listen, config.data_dir.display());
+        println!(
+            "configuration OK ({source}): listen {}, data_dir {}",
+            config.listen,
+            config.data_dir.display()
+        );
     }
     Ok(())
 }
 
 /// `clavitor backup --output FILE`: SQLite online backup of the live database.
 pub fn backup(args: &BackupArgs, json: bool) -> CliResult {
-    let (config, _) = Config::load(args.config.as_deref()).map_err(|e| CliError::Failed(e.to_string()))?;
+    let (config, _) =
+        Config::load(args.config.as_deref()).map_err(|e| CliError::Failed(e.to_string()))?;
     let db = config.db_path();
     if !db.exists() {
-        return Err(CliError::NotFound(format!("{}: no database here (is data_dir right?)", db.display())));
+        return Err(CliError::NotFound(format!(
+            "{}: no database here (is data_dir right?)",
+            db.display()
+        )));
     }
     if args.output.exists() {
-        return Err(CliError::Failed(format!("{}: already exists; choose a new file", args.output.display())));
+        return Err(CliError::Failed(format!(
+            "{}: already exists; choose a new file",
+            args.output.display()
+        )));
     }
     let store = Store::open(&db).map_err(|e| CliError::Failed(format!("{}: {e}", db.display())))?;
-    store.backup_to(&args.output).map_err(|e| CliError::Failed(format!("{}: {e}", args.output.display())))?;
+    store
+        .backup_to(&args.output)
+        .map_err(|e| CliError::Failed(format!("{}: {e}", args.output.display())))?;
     let check = Store::open(&args.output)
         .and_then(|s| s.integrity_check())
         .map_err(|e| CliError::Failed(format!("{}: {e}", args.output.display())))?;
     if check != "ok" {
-        return Err(CliError::Failed(format!("{}: integrity check failed: {check}", args.output.display())));
+        return Err(CliError::Failed(format!(
+            "{}: integrity check failed: {check}",
+            args.output.display()
+        )));
     }
     if json {
         println!("{}", json!({"output": args.output, "integrity": check}));

@@ -16,9 +16,9 @@ use super::profile::{self, Session};
 use super::{CliError, CliResult, InitArgs, LoginArgs, LogoutArgs};
 use crate::crypto::keys::{l1_check, owner_verifier};
 use crate::crypto::unlock::{
-    check_passphrase_iterations, format_recovery_code, generate_recovery_code, parse_recovery_code, passphrase_kek,
-    recovery_kek, unwrap_master, wrap_master, METHOD_PASSPHRASE, METHOD_RECOVERY, PASSPHRASE_MIN_ITERATIONS,
-    PASSPHRASE_SALT_LEN,
+    check_passphrase_iterations, format_recovery_code, generate_recovery_code, parse_recovery_code,
+    passphrase_kek, recovery_kek, unwrap_master, wrap_master, METHOD_PASSPHRASE, METHOD_RECOVERY,
+    PASSPHRASE_MIN_ITERATIONS, PASSPHRASE_SALT_LEN,
 };
 use crate::crypto::{b64, random_bytes, unb64, Key32, MasterSecret, VaultKeys};
 use crate::ids::VaultId;
@@ -32,13 +32,19 @@ const MAX_SECRET_FILE: u64 = 64 * 1024;
 pub fn init(a: &InitArgs, json: bool) -> CliResult {
     let server = profile::resolve_server(a.server.as_deref())?;
     let client = Client::new(&server)?;
-    let setup_token = a.setup_token_file.as_deref().map(read_trimmed).transpose()?;
+    let setup_token = a
+        .setup_token_file
+        .as_deref()
+        .map(read_trimmed)
+        .transpose()?;
     let passphrase = match &a.passphrase_file {
         Some(f) => first_line(f)?,
         None => prompt_new_passphrase()?,
     };
     if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
-        return Err(CliError::Usage(format!("the passphrase is too short: use at least {MIN_PASSPHRASE_CHARS} characters")));
+        return Err(CliError::Usage(format!(
+            "the passphrase is too short: use at least {MIN_PASSPHRASE_CHARS} characters"
+        )));
     }
 
     let vault_id = VaultId::generate().hex();
@@ -67,7 +73,9 @@ pub fn init(a: &InitArgs, json: bool) -> CliResult {
     if let Some(t) = &setup_token {
         body["setup_token"] = json!(t.as_str());
     }
-    client.post("/api/v1/vaults", None, &body).map_err(|e| create_error(e, setup_token.is_some()))?;
+    client
+        .post("/api/v1/vaults", None, &body)
+        .map_err(|e| create_error(e, setup_token.is_some()))?;
 
     let session = open_session(&client, &vault_id, &keys)?;
     profile::save_session(&session)?;
@@ -75,8 +83,12 @@ pub fn init(a: &InitArgs, json: bool) -> CliResult {
 
     let shown = Zeroizing::new(format_recovery_code(&code));
     eprintln!("Vault created on {} and logged in.", client.server());
-    eprintln!("WARNING: store the recovery code somewhere safe and offline. It is shown only once,");
-    eprintln!("and it unlocks the vault without the passphrase: anyone who has it can read everything.");
+    eprintln!(
+        "WARNING: store the recovery code somewhere safe and offline. It is shown only once,"
+    );
+    eprintln!(
+        "and it unlocks the vault without the passphrase: anyone who has it can read everything."
+    );
     if json {
         print_json(&json!({"vault_id": vault_id, "recovery_code": shown.as_str()}));
     } else {
@@ -103,17 +115,30 @@ fn create_error(e: ClientError, had_token: bool) -> CliError {
 pub fn login(a: &LoginArgs, json: bool) -> CliResult {
     let server = profile::resolve_server(a.server.as_deref())?;
     let client = Client::new(&server)?;
-    let method = if a.recovery_file.is_some() { METHOD_RECOVERY } else { METHOD_PASSPHRASE };
+    let method = if a.recovery_file.is_some() {
+        METHOD_RECOVERY
+    } else {
+        METHOD_PASSPHRASE
+    };
     let (vault_id, unlock, wrong) = match (&a.vault, &a.handle) {
         (Some(v), _) => {
-            let id = VaultId::parse(v).map_err(|e| CliError::Usage(format!("--vault: {e}")))?.hex();
-            let unlock = client.get(&format!("/api/v1/vaults/{id}/unlock/{method}"), None).map_err(|e| match e {
-                ClientError::Api { status: 404, .. } => {
-                    CliError::NotFound(format!("no vault {id} with a {method} unlock method on {}", client.server()))
-                }
-                other => other.into(),
-            })?;
-            (id, unlock, "wrong passphrase (or recovery code) for this vault")
+            let id = VaultId::parse(v)
+                .map_err(|e| CliError::Usage(format!("--vault: {e}")))?
+                .hex();
+            let unlock = client
+                .get(&format!("/api/v1/vaults/{id}/unlock/{method}"), None)
+                .map_err(|e| match e {
+                    ClientError::Api { status: 404, .. } => CliError::NotFound(format!(
+                        "no vault {id} with a {method} unlock method on {}",
+                        client.server()
+                    )),
+                    other => other.into(),
+                })?;
+            (
+                id,
+                unlock,
+                "wrong passphrase (or recovery code) for this vault",
+            )
         }
         (None, Some(h)) => by_handle(&client, h, method)?,
         (None, None) => return Err(CliError::Usage("give --vault ID or --handle H".into())),
@@ -122,8 +147,11 @@ pub fn login(a: &LoginArgs, json: bool) -> CliResult {
         Some(f) => recovery_kek_from_file(f, &vault_id)?,
         None => passphrase_kek_for(&unlock, a.passphrase_file.as_deref())?,
     };
-    let wrapped = unlock["wrapped"].as_str().ok_or_else(|| bad_answer("wrapped"))?;
-    let master = unwrap_master(&kek, &vault_id, method, wrapped).map_err(|_| CliError::Denied(wrong.into()))?;
+    let wrapped = unlock["wrapped"]
+        .as_str()
+        .ok_or_else(|| bad_answer("wrapped"))?;
+    let master = unwrap_master(&kek, &vault_id, method, wrapped)
+        .map_err(|_| CliError::Denied(wrong.into()))?;
     let keys = master.derive(&vault_id);
     let session = open_session(&client, &vault_id, &keys)?;
     profile::save_session(&session)?;
@@ -131,18 +159,33 @@ pub fn login(a: &LoginArgs, json: bool) -> CliResult {
     if json {
         print_json(&json!({"vault_id": vault_id, "expires_at": session.expires_at}));
     } else {
-        println!("logged in to vault {vault_id} on {} (session expires {})", client.server(), session.expires_at);
+        println!(
+            "logged in to vault {vault_id} on {} (session expires {})",
+            client.server(),
+            session.expires_at
+        );
     }
     Ok(())
 }
 
 /// Looks a vault up by handle: `(vault_id, unlock method, wrong-secret message)`.
 /// Unknown handles get a decoy from the server, so they fail only at unwrap.
-fn by_handle(client: &Client, handle: &str, method: &str) -> Result<(String, Value, &'static str), CliError> {
+fn by_handle(
+    client: &Client,
+    handle: &str,
+    method: &str,
+) -> Result<(String, Value, &'static str), CliError> {
     const WRONG: &str = "wrong passphrase (or recovery code) or unknown handle";
-    let found = client.get(&format!("/api/v1/unlock?handle={}", encode_query(handle)), None)?;
-    let id = found["vault_id"].as_str().ok_or_else(|| bad_answer("vault_id"))?;
-    let id = VaultId::parse(id).map_err(|_| bad_answer("vault_id"))?.hex();
+    let found = client.get(
+        &format!("/api/v1/unlock?handle={}", encode_query(handle)),
+        None,
+    )?;
+    let id = found["vault_id"]
+        .as_str()
+        .ok_or_else(|| bad_answer("vault_id"))?;
+    let id = VaultId::parse(id)
+        .map_err(|_| bad_answer("vault_id"))?
+        .hex();
     if method == METHOD_PASSPHRASE {
         return Ok((id, found, WRONG));
     }
@@ -159,8 +202,14 @@ fn passphrase_kek_for(unlock: &Value, file: Option<&Path>) -> Result<Key32, CliE
     if kdf["alg"] != "pbkdf2-sha256" || unlock["kind"] != "passphrase" {
         return Err(bad_answer("kdf.alg"));
     }
-    let salt = kdf["salt"].as_str().and_then(|s| unb64(s).ok()).ok_or_else(|| bad_answer("kdf.salt"))?;
-    let iterations = kdf["iterations"].as_u64().and_then(|i| u32::try_from(i).ok()).ok_or_else(|| bad_answer("kdf.iterations"))?;
+    let salt = kdf["salt"]
+        .as_str()
+        .and_then(|s| unb64(s).ok())
+        .ok_or_else(|| bad_answer("kdf.salt"))?;
+    let iterations = kdf["iterations"]
+        .as_u64()
+        .and_then(|i| u32::try_from(i).ok())
+        .ok_or_else(|| bad_answer("kdf.iterations"))?;
     check_passphrase_iterations(iterations)
         .map_err(|e| CliError::Failed(format!("refusing the server's unlock parameters: {e}")))?;
     let passphrase = match file {
@@ -188,8 +237,12 @@ fn open_session(client: &Client, vault_id: &str, keys: &VaultKeys) -> Result<Ses
     let answer = client.post("/api/v1/session", None, &body);
     wipe_json(&mut body);
     let answer = answer?;
-    let token = answer["token"].as_str().ok_or_else(|| bad_answer("token"))?;
-    let expires_at = answer["expires_at"].as_str().ok_or_else(|| bad_answer("expires_at"))?;
+    let token = answer["token"]
+        .as_str()
+        .ok_or_else(|| bad_answer("token"))?;
+    let expires_at = answer["expires_at"]
+        .as_str()
+        .ok_or_else(|| bad_answer("expires_at"))?;
     Ok(Session {
         server: client.server().to_string(),
         vault_id: vault_id.to_string(),
@@ -212,7 +265,11 @@ pub fn logout(a: &LogoutArgs, json: bool) -> CliResult {
     };
     if a.everywhere {
         let client = Client::new(&session.server)?;
-        client.post("/api/v1/session/revoke-all", Some(&session.token), &json!({}))?;
+        client.post(
+            "/api/v1/session/revoke-all",
+            Some(&session.token),
+            &json!({}),
+        )?;
     }
     profile::delete_session()?;
     if json {
@@ -226,7 +283,9 @@ pub fn logout(a: &LogoutArgs, json: bool) -> CliResult {
 }
 
 fn bad_answer(what: &str) -> CliError {
-    CliError::Failed(format!("the server's answer has no valid `{what}` (is this a clavitor server?)"))
+    CliError::Failed(format!(
+        "the server's answer has no valid `{what}` (is this a clavitor server?)"
+    ))
 }
 
 /// Reads a small secret file whole.
@@ -234,7 +293,9 @@ fn read_secret_file(f: &Path) -> Result<Zeroizing<String>, CliError> {
     let fail = |e: String| CliError::Failed(format!("{}: cannot read: {e}", f.display()));
     let file = std::fs::File::open(f).map_err(|e| fail(e.to_string()))?;
     let mut text = Zeroizing::new(String::new());
-    file.take(MAX_SECRET_FILE).read_to_string(&mut text).map_err(|e| fail(e.to_string()))?;
+    file.take(MAX_SECRET_FILE)
+        .read_to_string(&mut text)
+        .map_err(|e| fail(e.to_string()))?;
     Ok(text)
 }
 
@@ -242,7 +303,9 @@ fn read_secret_file(f: &Path) -> Result<Zeroizing<String>, CliError> {
 fn first_line(f: &Path) -> Result<Zeroizing<String>, CliError> {
     let text = read_secret_file(f)?;
     let line = text.split('\n').next().unwrap_or("");
-    Ok(Zeroizing::new(line.strip_suffix('\r').unwrap_or(line).to_string()))
+    Ok(Zeroizing::new(
+        line.strip_suffix('\r').unwrap_or(line).to_string(),
+    ))
 }
 
 /// A whole file, surrounding whitespace removed (setup tokens, agent credentials).
@@ -254,12 +317,20 @@ pub(super) fn read_trimmed(f: &Path) -> Result<Zeroizing<String>, CliError> {
 /// Reads a passphrase from the terminal without echo; the prompt goes to stderr.
 fn prompt(label: &str) -> Result<Zeroizing<String>, CliError> {
     if let Err(e) = std::fs::File::open("/dev/tty") {
-        return Err(CliError::Usage(format!("no terminal to ask for a passphrase ({e}); use --passphrase-file")));
+        return Err(CliError::Usage(format!(
+            "no terminal to ask for a passphrase ({e}); use --passphrase-file"
+        )));
     }
-    let config = rpassword::ConfigBuilder::new().output_writer(std::io::stderr()).build();
-    rpassword::prompt_password_with_config(label, config).map(Zeroizing::new).map_err(|e| {
-        CliError::Usage(format!("cannot read a passphrase from the terminal ({e}); use --passphrase-file"))
-    })
+    let config = rpassword::ConfigBuilder::new()
+        .output_writer(std::io::stderr())
+        .build();
+    rpassword::prompt_password_with_config(label, config)
+        .map(Zeroizing::new)
+        .map_err(|e| {
+            CliError::Usage(format!(
+                "cannot read a passphrase from the terminal ({e}); use --passphrase-file"
+            ))
+        })
 }
 
 /// Asks for a new passphrase twice.

@@ -21,13 +21,16 @@ pub enum Method {
     Other,
 }
 
+/// Decoded query parameters, in order.
+pub type QueryPairs = Vec<(String, String)>;
+
 /// A request after the body was read within its limit.
 #[derive(Debug)]
 pub struct Req {
     pub method: Method,
     /// Percent-decoded path segments after the leading `/`.
     pub segments: Vec<String>,
-    pub query: Vec<(String, String)>,
+    pub query: QueryPairs,
     /// Header names lower-cased.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -37,12 +40,18 @@ pub struct Req {
 impl Req {
     /// First value of a header (name in lower case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// First value of a query parameter.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The path segments as `&str`s, for matching.
@@ -64,12 +73,22 @@ impl Reply {
     /// A JSON body.
     pub fn json<T: serde::Serialize>(status: u16, value: &T) -> Reply {
         let body = serde_json::to_vec(value).expect("our response types always serialize");
-        Reply { status, content_type: "application/json", headers: Vec::new(), body }
+        Reply {
+            status,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body,
+        }
     }
 
     /// A plain-text body.
     pub fn text(status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) -> Reply {
-        Reply { status, content_type, headers: Vec::new(), body: body.into() }
+        Reply {
+            status,
+            content_type,
+            headers: Vec::new(),
+            body: body.into(),
+        }
     }
 
     /// Adds a header.
@@ -80,7 +99,7 @@ impl Reply {
 }
 
 /// Splits `/a/b%20c?x=1&y` into decoded segments and query pairs.
-pub fn split_url(url: &str) -> Option<(Vec<String>, Vec<(String, String)>)> {
+pub fn split_url(url: &str) -> Option<(Vec<String>, QueryPairs)> {
     let (path, query) = url.split_once('?').unwrap_or((url, ""));
     let path = path.strip_prefix('/')?;
     let segments = path
@@ -91,7 +110,10 @@ pub fn split_url(url: &str) -> Option<(Vec<String>, Vec<(String, String)>)> {
     let mut pairs = Vec::new();
     for part in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = part.split_once('=').unwrap_or((part, ""));
-        pairs.push((percent_decode(&k.replace('+', " "))?, percent_decode(&v.replace('+', " "))?));
+        pairs.push((
+            percent_decode(&k.replace('+', " "))?,
+            percent_decode(&v.replace('+', " "))?,
+        ));
     }
     Some((segments, pairs))
 }
@@ -123,7 +145,13 @@ mod tests {
     fn urls_split_and_decode() {
         let (seg, q) = split_url("/api/v1/entries/lookup?title=Git%20Hub&x").unwrap();
         assert_eq!(seg, ["api", "v1", "entries", "lookup"]);
-        assert_eq!(q, [("title".into(), "Git Hub".into()), ("x".into(), String::new())]);
+        assert_eq!(
+            q,
+            [
+                ("title".into(), "Git Hub".into()),
+                ("x".into(), String::new())
+            ]
+        );
         assert!(split_url("/a%zz").is_none());
         assert!(split_url("/a%ff").is_none());
         assert!(split_url("nope").is_none());

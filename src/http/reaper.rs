@@ -42,8 +42,15 @@ impl Reaper {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: pipe2 succeeded, so both descriptors are open and ours alone.
-        let (wake_r, wake_w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        Ok(Reaper { listener, local, wake_r, wake_w, sleeping: AtomicBool::new(false) })
+        let (wake_r, wake_w) =
+            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        Ok(Reaper {
+            listener,
+            local,
+            wake_r,
+            wake_w,
+            sleeping: AtomicBool::new(false),
+        })
     }
 
     /// Tells a sleeping reaper that there is traffic. Costs one atomic load
@@ -68,7 +75,9 @@ impl Reaper {
                 if self.sweep(limit) == 0 {
                     break;
                 }
-                std::thread::sleep((limit / 2).clamp(Duration::from_millis(100), Duration::from_secs(1)));
+                std::thread::sleep(
+                    (limit / 2).clamp(Duration::from_millis(100), Duration::from_secs(1)),
+                );
             }
             self.sleeping.store(true, Ordering::Release);
             // A connection may have been accepted between the sweep and the
@@ -94,8 +103,16 @@ impl Reaper {
     /// Blocks until the listener is readable or a worker nudges. True if it was the listener.
     fn block(&self) -> bool {
         let mut fds = [
-            libc::pollfd { fd: self.listener, events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: self.wake_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd {
+                fd: self.listener,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: self.wake_r.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
         ];
         // SAFETY: `fds` is a valid array of two pollfd structs.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
@@ -105,17 +122,28 @@ impl Reaper {
     fn drain(&self) {
         let mut buf = [0u8; 64];
         // SAFETY: reading into a valid buffer from our own non-blocking pipe.
-        while unsafe { libc::read(self.wake_r.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+        while unsafe { libc::read(self.wake_r.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } > 0
+        {
+        }
     }
 
     /// Shuts down connections idle longer than `limit`; returns how many client connections remain open.
     fn sweep(&self, limit: Duration) -> usize {
-        let Ok(dir) = std::fs::read_dir("/proc/self/fd") else { return 0 };
+        let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+            return 0;
+        };
         let limit_ms = limit.as_millis().min(u32::MAX as u128) as u32;
         let mut open = 0;
         for entry in dir.flatten() {
-            let Some(fd) = entry.file_name().to_str().and_then(|s| s.parse::<RawFd>().ok()) else { continue };
-            if fd == self.listener || fd == self.wake_r.as_raw_fd() || fd == self.wake_w.as_raw_fd() {
+            let Some(fd) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<RawFd>().ok())
+            else {
+                continue;
+            };
+            if fd == self.listener || fd == self.wake_r.as_raw_fd() || fd == self.wake_w.as_raw_fd()
+            {
                 continue;
             }
             if !self.is_our_client(fd) {
@@ -140,9 +168,17 @@ impl Reaper {
     /// is delivered rather than reset; the client then closes, and the
     /// reaper handles one that does not.
     pub fn finish(&self, peer: SocketAddr) {
-        let Ok(dir) = std::fs::read_dir("/proc/self/fd") else { return };
+        let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+            return;
+        };
         for entry in dir.flatten() {
-            let Some(fd) = entry.file_name().to_str().and_then(|s| s.parse::<RawFd>().ok()) else { continue };
+            let Some(fd) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<RawFd>().ok())
+            else {
+                continue;
+            };
             if self.is_our_client(fd) && peer_addr(fd) == Some(peer) {
                 // SAFETY: shutdown on a descriptor verified to be this peer's
                 // connection; it does not close the descriptor.
@@ -157,14 +193,21 @@ impl Reaper {
         let mut len = size_of::<libc::c_int>() as libc::socklen_t;
         // SAFETY: valid out-pointers of the right size; a non-socket fails with ENOTSOCK.
         let rc = unsafe {
-            libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN, (&mut accepting as *mut libc::c_int).cast(), &mut len)
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_ACCEPTCONN,
+                (&mut accepting as *mut libc::c_int).cast(),
+                &mut len,
+            )
         };
         if rc != 0 || accepting != 0 {
             return false;
         }
         match local_addr(fd) {
             Some(addr) => {
-                addr.port() == self.local.port() && (self.local.ip().is_unspecified() || addr.ip() == self.local.ip())
+                addr.port() == self.local.port()
+                    && (self.local.ip().is_unspecified() || addr.ip() == self.local.ip())
             }
             None => false,
         }
@@ -179,28 +222,41 @@ fn peer_addr(fd: RawFd) -> Option<SocketAddr> {
     sock_addr(fd, libc::getpeername)
 }
 
-type AddrFn = unsafe extern "C" fn(libc::c_int, *mut libc::sockaddr, *mut libc::socklen_t) -> libc::c_int;
+type AddrFn =
+    unsafe extern "C" fn(libc::c_int, *mut libc::sockaddr, *mut libc::socklen_t) -> libc::c_int;
 
 fn sock_addr(fd: RawFd, get: AddrFn) -> Option<SocketAddr> {
     // SAFETY: sockaddr_storage is plain data; zeroed is a valid value.
     let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
     let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     // SAFETY: valid out-pointers sized for any socket address.
-    if unsafe { get(fd, (&mut storage as *mut libc::sockaddr_storage).cast(), &mut len) } != 0 {
+    if unsafe {
+        get(
+            fd,
+            (&mut storage as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    } != 0
+    {
         return None;
     }
     match storage.ss_family as libc::c_int {
         libc::AF_INET => {
             // SAFETY: the family says this is a sockaddr_in.
-            let sin: &libc::sockaddr_in = unsafe { &*(&storage as *const libc::sockaddr_storage).cast() };
+            let sin: &libc::sockaddr_in =
+                unsafe { &*(&storage as *const libc::sockaddr_storage).cast() };
             let ip = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
             Some(SocketAddr::new(IpAddr::V4(ip), u16::from_be(sin.sin_port)))
         }
         libc::AF_INET6 => {
             // SAFETY: the family says this is a sockaddr_in6.
-            let sin6: &libc::sockaddr_in6 = unsafe { &*(&storage as *const libc::sockaddr_storage).cast() };
+            let sin6: &libc::sockaddr_in6 =
+                unsafe { &*(&storage as *const libc::sockaddr_storage).cast() };
             let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
-            Some(SocketAddr::new(IpAddr::V6(ip), u16::from_be(sin6.sin6_port)))
+            Some(SocketAddr::new(
+                IpAddr::V6(ip),
+                u16::from_be(sin6.sin6_port),
+            ))
         }
         _ => None,
     }
@@ -213,7 +269,13 @@ fn idle_ms(fd: RawFd) -> Option<u32> {
     let mut len = size_of::<libc::tcp_info>() as libc::socklen_t;
     // SAFETY: valid out-pointers; the kernel fills at most `len` bytes.
     let rc = unsafe {
-        libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_INFO, (&mut info as *mut libc::tcp_info).cast(), &mut len)
+        libc::getsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&mut info as *mut libc::tcp_info).cast(),
+            &mut len,
+        )
     };
     if rc != 0 {
         return None;

@@ -41,7 +41,12 @@ const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("Cross-Origin-Resource-Policy", "same-origin"),
 ];
 /// Request headers handed to the API (lower case).
-const REQUEST_HEADERS: &[&str] = &["authorization", "if-match", "content-type", "x-clavitor-setup-token"];
+const REQUEST_HEADERS: &[&str] = &[
+    "authorization",
+    "if-match",
+    "content-type",
+    "x-clavitor-setup-token",
+];
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// A started server: workers, reaper and the listening socket.
@@ -55,21 +60,33 @@ pub struct Running {
 }
 
 /// Starts `workers` threads serving `listener` with `handler`.
-pub fn start<H: Handler>(listener: TcpListener, workers: usize, handler: Arc<H>) -> Result<Running, String> {
-    let local_addr = listener.local_addr().map_err(|e| format!("listener address: {e}"))?;
+pub fn start<H: Handler>(
+    listener: TcpListener,
+    workers: usize,
+    handler: Arc<H>,
+) -> Result<Running, String> {
+    let local_addr = listener
+        .local_addr()
+        .map_err(|e| format!("listener address: {e}"))?;
     // A second descriptor for the same socket: tiny_http owns the first; we
     // keep this one to shut the socket down (which wakes its accept thread)
     // and for the reaper to poll.
-    let listener_fd: OwnedFd = listener.try_clone().map_err(|e| format!("listener: {e}"))?.into();
+    let listener_fd: OwnedFd = listener
+        .try_clone()
+        .map_err(|e| format!("listener: {e}"))?
+        .into();
     let config = tiny_http::ServerConfig::new_http(local_addr)
         .map_err(|e| e.to_string())?
         // tiny_http's connection threads above this minimum exit after 5 s idle.
         .set_min_threads(1);
-    let server = tiny_http::Server::from_listener(listener, tiny_http::ListenAddr::IP(local_addr), config)
-        .map_err(|e| format!("starting HTTP server: {e}"))?;
+    let server =
+        tiny_http::Server::from_listener(listener, tiny_http::ListenAddr::IP(local_addr), config)
+            .map_err(|e| format!("starting HTTP server: {e}"))?;
     let server = Arc::new(server);
 
-    let reaper = Arc::new(Reaper::new(listener_fd.as_raw_fd(), local_addr).map_err(|e| format!("reaper: {e}"))?);
+    let reaper = Arc::new(
+        Reaper::new(listener_fd.as_raw_fd(), local_addr).map_err(|e| format!("reaper: {e}"))?,
+    );
     let reaper_thread = {
         let reaper = reaper.clone();
         let handler = handler.clone();
@@ -91,7 +108,14 @@ pub fn start<H: Handler>(listener: TcpListener, workers: usize, handler: Arc<H>)
             .map_err(|e| format!("spawning worker: {e}"))?;
         handles.push(h);
     }
-    Ok(Running { server, listener: listener_fd, workers: handles, reaper, reaper_thread: Some(reaper_thread), local_addr })
+    Ok(Running {
+        server,
+        listener: listener_fd,
+        workers: handles,
+        reaper,
+        reaper_thread: Some(reaper_thread),
+        local_addr,
+    })
 }
 
 impl Running {
@@ -128,7 +152,12 @@ impl Running {
     }
 }
 
-fn worker<H: Handler>(server: &tiny_http::Server, handler: &H, local: &mut H::Local, reaper: &Reaper) {
+fn worker<H: Handler>(
+    server: &tiny_http::Server,
+    handler: &H,
+    local: &mut H::Local,
+    reaper: &Reaper,
+) {
     loop {
         match server.recv() {
             Ok(Ok(rq)) => {
@@ -159,20 +188,42 @@ fn method_of(m: &tiny_http::Method) -> Method {
     }
 }
 
-fn serve_one<H: Handler>(mut rq: tiny_http::Request, handler: &H, local: &mut H::Local, reaper: &Reaper) {
+fn serve_one<H: Handler>(
+    mut rq: tiny_http::Request,
+    handler: &H,
+    local: &mut H::Local,
+    reaper: &Reaper,
+) {
     let started = Instant::now();
     let peer_addr = rq.remote_addr().copied();
-    let peer = peer_addr.map(|a| a.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let peer = peer_addr
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     let method = method_of(rq.method());
     // tiny_http offers lookup by name only, so the request carries the headers the API reads.
     let headers: Vec<(String, String)> = REQUEST_HEADERS
         .iter()
-        .filter_map(|name| rq.headers().get(name).map(|v| (name.to_string(), v.as_str().to_string())))
+        .filter_map(|name| {
+            rq.headers()
+                .get(name)
+                .map(|v| (name.to_string(), v.as_str().to_string()))
+        })
         .collect();
-    let mut req = Req { method, segments: Vec::new(), query: Vec::new(), headers, body: Vec::new(), peer };
+    let mut req = Req {
+        method,
+        segments: Vec::new(),
+        query: Vec::new(),
+        headers,
+        body: Vec::new(),
+        peer,
+    };
 
     let reply = match split_url(rq.url()) {
-        None => handler.error(400, "CV-1005", "the request path is not valid percent-encoded UTF-8"),
+        None => handler.error(
+            400,
+            "CV-1005",
+            "the request path is not valid percent-encoded UTF-8",
+        ),
         Some((segments, query)) => {
             req.segments = segments;
             req.query = query;
@@ -220,7 +271,10 @@ fn read_body(rq: &mut tiny_http::Request, limit: u64) -> Result<Vec<u8>, BodyErr
         return Err(BodyError::TooLarge);
     }
     let mut body = Vec::with_capacity(rq.body_length().unwrap_or(0).min(64 * 1024));
-    rq.as_reader().take(limit + 1).read_to_end(&mut body).map_err(BodyError::Io)?;
+    rq.as_reader()
+        .take(limit + 1)
+        .read_to_end(&mut body)
+        .map_err(BodyError::Io)?;
     if body.len() as u64 > limit {
         return Err(BodyError::TooLarge);
     }
@@ -251,7 +305,11 @@ fn respond(rq: tiny_http::Request, reply: Reply, close: bool, head: bool) {
     for (k, v) in SECURITY_HEADERS {
         add(k, v);
     }
-    if !reply.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-security-policy")) {
+    if !reply
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-security-policy"))
+    {
         add("Content-Security-Policy", API_CSP);
     }
     for (k, v) in &reply.headers {

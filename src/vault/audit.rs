@@ -227,7 +227,11 @@ impl Db<'_> {
     }
 
     /// A page of rows, newest first.
-    pub fn audit_rows(&self, vault: &VaultId, f: &AuditFilter) -> Result<Vec<AuditRow>, StoreError> {
+    pub fn audit_rows(
+        &self,
+        vault: &VaultId,
+        f: &AuditFilter,
+    ) -> Result<Vec<AuditRow>, StoreError> {
         let mut sql = format!("SELECT {COLS} FROM audit WHERE vault_id = ?1");
         let mut args: Vec<rusqlite::types::Value> = vec![vault.hex().into()];
         let mut add = |clause: &str, v: rusqlite::types::Value| {
@@ -258,7 +262,10 @@ impl Db<'_> {
             let (a, b) = (args.len() - 1, args.len());
             sql.push_str(&format!(" AND (ts < ?{a} OR (ts = ?{a} AND seq < ?{b}))"));
         }
-        sql.push_str(&format!(" ORDER BY ts DESC, seq DESC LIMIT {}", f.limit.clamp(1, 1000)));
+        sql.push_str(&format!(
+            " ORDER BY ts DESC, seq DESC LIMIT {}",
+            f.limit.clamp(1, 1000)
+        ));
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args), from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -267,14 +274,22 @@ impl Db<'_> {
     /// Walks every chain of `vault` (one per POP) and returns the first broken link, if any,
     /// with the number of rows checked.
     pub fn audit_verify(&self, vault: &VaultId) -> Result<(usize, Option<ChainBreak>), StoreError> {
-        let mut stmt = self.conn.prepare(&format!("SELECT {COLS} FROM audit WHERE vault_id = ?1 ORDER BY pop_id, seq"))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLS} FROM audit WHERE vault_id = ?1 ORDER BY pop_id, seq"
+        ))?;
         let rows = stmt.query_map([vault.hex()], from_row)?;
         let mut checked = 0;
         let mut prev: Option<(String, i64, Vec<u8>)> = None;
         for row in rows {
             let row = row?;
             checked += 1;
-            let brk = |problem: &str| Some(ChainBreak { pop_id: row.pop_id.clone(), seq: row.seq, problem: problem.into() });
+            let brk = |problem: &str| {
+                Some(ChainBreak {
+                    pop_id: row.pop_id.clone(),
+                    seq: row.seq,
+                    problem: problem.into(),
+                })
+            };
             let (expect_seq, expect_prev) = match &prev {
                 Some((pop, seq, hash)) if *pop == row.pop_id => (seq + 1, hash.clone()),
                 _ => (1, vec![0u8; 32]),
@@ -283,7 +298,10 @@ impl Db<'_> {
                 return Ok((checked, brk("sequence gap: rows missing before this one")));
             }
             if row.prev_hash != expect_prev {
-                return Ok((checked, brk("prev_hash mismatch: the row before it was altered or removed")));
+                return Ok((
+                    checked,
+                    brk("prev_hash mismatch: the row before it was altered or removed"),
+                ));
             }
             let want = chain_hash(&row.prev_hash, &canonical(&row.pop_id, &vault.hex(), &row));
             if row.hash != want {

@@ -39,8 +39,9 @@ const COLS: &str = "entry_id, type, scopes, doc, version, created_at, updated_at
 fn from_row(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
     let id: String = r.get(0)?;
     Ok(EntryRow {
-        entry_id: EntryId::parse(&id)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))?,
+        entry_id: EntryId::parse(&id).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })?,
         entry_type: r.get(1)?,
         scopes: r.get(2)?,
         doc: r.get(3)?,
@@ -78,7 +79,10 @@ impl Db<'_> {
     /// One entry, tombstones included (callers decide what a tombstone means).
     pub fn entry(&self, vault: &VaultId, id: &EntryId) -> Result<Option<EntryRow>, StoreError> {
         let sql = format!("SELECT {COLS} FROM entries WHERE vault_id = ?1 AND entry_id = ?2");
-        Ok(self.conn.query_row(&sql, params![vault.hex(), id.hex()], from_row).optional()?)
+        Ok(self
+            .conn
+            .query_row(&sql, params![vault.hex(), id.hex()], from_row)
+            .optional()?)
     }
 
     /// Live credential entries of a vault (no system entries), newest first.
@@ -102,7 +106,11 @@ impl Db<'_> {
     }
 
     /// Live system entries of one type (`agent`, `scope`), oldest first.
-    pub fn system_entries(&self, vault: &VaultId, entry_type: &str) -> Result<Vec<EntryRow>, StoreError> {
+    pub fn system_entries(
+        &self,
+        vault: &VaultId,
+        entry_type: &str,
+    ) -> Result<Vec<EntryRow>, StoreError> {
         let sql = format!("SELECT {COLS} FROM entries WHERE vault_id = ?1 AND deleted = 0 AND type = ?2 ORDER BY created_at, entry_id");
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params![vault.hex(), entry_type], from_row)?;
@@ -110,7 +118,11 @@ impl Db<'_> {
     }
 
     /// Live entries whose blind title index matches, newest first.
-    pub fn entries_by_title(&self, vault: &VaultId, title_idx: &[u8; 32]) -> Result<Vec<EntryRow>, StoreError> {
+    pub fn entries_by_title(
+        &self,
+        vault: &VaultId,
+        title_idx: &[u8; 32],
+    ) -> Result<Vec<EntryRow>, StoreError> {
         let sql = format!(
             "SELECT {COLS} FROM entries WHERE vault_id = ?1 AND title_idx = ?2 AND deleted = 0
              AND type NOT IN ({SYSTEM}) ORDER BY updated_at DESC, entry_id"
@@ -137,7 +149,9 @@ impl Db<'_> {
             .optional()?;
         match current {
             None | Some((_, true)) => return Err(StoreError::NotFound("entry")),
-            Some((v, false)) if v != if_version => return Err(StoreError::VersionConflict { current: v }),
+            Some((v, false)) if v != if_version => {
+                return Err(StoreError::VersionConflict { current: v })
+            }
             Some(_) => {}
         }
         tx.execute(

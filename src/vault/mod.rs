@@ -72,7 +72,10 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(Duration::from_secs(5))?;
-        let mut store = Store { conn, pop_id: "local".into() };
+        let mut store = Store {
+            conn,
+            pop_id: "local".into(),
+        };
         migrations::run(&mut store.conn)?;
         Ok(store)
     }
@@ -83,32 +86,44 @@ impl Store {
         if bytes > 0 {
             let page: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
             let pages = (bytes as i64 / page).max(1);
-            self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
+            self.conn
+                .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
         }
         Ok(())
     }
 
     /// Autocommit access for reads.
     pub fn db(&self) -> Db<'_> {
-        Db { conn: &self.conn, pop_id: &self.pop_id }
+        Db {
+            conn: &self.conn,
+            pop_id: &self.pop_id,
+        }
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction: the write lock is taken
     /// up front, so concurrent writers queue (busy timeout) instead of
     /// failing on a lock upgrade. Commits if `f` succeeds.
-    pub fn write<T, E: From<StoreError>>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T, E>) -> Result<T, E> {
+    pub fn write<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&Db<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
-        let out = f(&Db { conn: &tx, pop_id: &self.pop_id })?;
+        let out = f(&Db {
+            conn: &tx,
+            pop_id: &self.pop_id,
+        })?;
         tx.commit().map_err(StoreError::from)?;
         Ok(out)
     }
 
     /// `PRAGMA integrity_check` — "ok" when the file is sound.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
-        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
     /// Copies the live database into `dest` with SQLite's online backup API
@@ -128,12 +143,18 @@ impl Store {
     /// A server-wide value from the `meta` table.
     pub fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
         use rusqlite::OptionalExtension;
-        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
     }
 
     /// Sets `key` only if it has no value yet; returns the value in force.
     pub fn meta_init(&self, key: &str, value: &str) -> Result<String, StoreError> {
-        self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)", [key, value])?;
+        self.conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
+            [key, value],
+        )?;
         Ok(self.meta_get(key)?.expect("row inserted or present"))
     }
 

@@ -49,12 +49,15 @@ fn vault_from_row(r: &Row<'_>) -> rusqlite::Result<VaultRow> {
     })
 }
 
-const VAULT_COLS: &str = "vault_id, handle, owner_verifier, l1_check, session_generation, created_at";
+const VAULT_COLS: &str =
+    "vault_id, handle, owner_verifier, l1_check, session_generation, created_at";
 
 impl Db<'_> {
     /// Number of vaults on this server (decides whether the setup token is needed).
     pub fn vault_count(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM vaults", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM vaults", [], |r| r.get(0))?)
     }
 
     /// Creates a vault and its unlock methods in one transaction.
@@ -75,7 +78,11 @@ impl Db<'_> {
                         .is_some(),
                     None => false,
                 };
-                return Err(StoreError::Exists(if handle_taken { "handle" } else { "vault" }));
+                return Err(StoreError::Exists(if handle_taken {
+                    "handle"
+                } else {
+                    "vault"
+                }));
             }
             return Err(e.into());
         }
@@ -93,13 +100,19 @@ impl Db<'_> {
     /// A vault by id.
     pub fn vault(&self, id: &VaultId) -> Result<Option<VaultRow>, StoreError> {
         let sql = format!("SELECT {VAULT_COLS} FROM vaults WHERE vault_id = ?1");
-        Ok(self.conn.query_row(&sql, [id.hex()], vault_from_row).optional()?)
+        Ok(self
+            .conn
+            .query_row(&sql, [id.hex()], vault_from_row)
+            .optional()?)
     }
 
     /// A vault by its owner's handle.
     pub fn vault_by_handle(&self, handle: &str) -> Result<Option<VaultRow>, StoreError> {
         let sql = format!("SELECT {VAULT_COLS} FROM vaults WHERE handle = ?1");
-        Ok(self.conn.query_row(&sql, [handle], vault_from_row).optional()?)
+        Ok(self
+            .conn
+            .query_row(&sql, [handle], vault_from_row)
+            .optional()?)
     }
 
     /// "Log out everywhere": every owner token issued so far stops working.
@@ -112,26 +125,43 @@ impl Db<'_> {
         if n == 0 {
             return Err(StoreError::NotFound("vault"));
         }
-        Ok(self.conn.query_row("SELECT session_generation FROM vaults WHERE vault_id = ?1", [id.hex()], |r| {
-            r.get(0)
-        })?)
+        Ok(self.conn.query_row(
+            "SELECT session_generation FROM vaults WHERE vault_id = ?1",
+            [id.hex()],
+            |r| r.get(0),
+        )?)
     }
 
     /// One live unlock method.
-    pub fn unlock_method(&self, id: &VaultId, method_id: &str) -> Result<Option<UnlockMethodRow>, StoreError> {
+    pub fn unlock_method(
+        &self,
+        id: &VaultId,
+        method_id: &str,
+    ) -> Result<Option<UnlockMethodRow>, StoreError> {
         Ok(self
             .conn
             .query_row(
                 "SELECT method_id, kind, kdf, wrapped FROM unlock_methods
                  WHERE vault_id = ?1 AND method_id = ?2 AND deleted = 0",
                 params![id.hex(), method_id],
-                |r| Ok(UnlockMethodRow { method_id: r.get(0)?, kind: r.get(1)?, kdf: r.get(2)?, wrapped: r.get(3)? }),
+                |r| {
+                    Ok(UnlockMethodRow {
+                        method_id: r.get(0)?,
+                        kind: r.get(1)?,
+                        kdf: r.get(2)?,
+                        wrapped: r.get(3)?,
+                    })
+                },
             )
             .optional()?)
     }
 
     /// A passkey unlock method found by its credential id alone (discoverable credentials).
-    pub fn unlock_method_any_vault(&self, method_id: &str, kind: &str) -> Result<Option<(VaultId, UnlockMethodRow)>, StoreError> {
+    pub fn unlock_method_any_vault(
+        &self,
+        method_id: &str,
+        kind: &str,
+    ) -> Result<Option<(VaultId, UnlockMethodRow)>, StoreError> {
         let found: Option<(String, UnlockMethodRow)> = self
             .conn
             .query_row(
@@ -141,7 +171,12 @@ impl Db<'_> {
                 |r| {
                     Ok((
                         r.get(0)?,
-                        UnlockMethodRow { method_id: r.get(1)?, kind: r.get(2)?, kdf: r.get(3)?, wrapped: r.get(4)? },
+                        UnlockMethodRow {
+                            method_id: r.get(1)?,
+                            kind: r.get(2)?,
+                            kdf: r.get(3)?,
+                            wrapped: r.get(4)?,
+                        },
                     ))
                 },
             )

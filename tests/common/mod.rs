@@ -17,7 +17,11 @@ pub fn bin() -> PathBuf {
 
 /// A free TCP port on loopback (bound and released; good enough for tests).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A running server with its own data directory and config.
@@ -44,9 +48,19 @@ impl TestServer {
             "listen: \"127.0.0.1:{port}\"\ndata_dir: {}\nworkers: 2\nregistration: open\n",
             dir.path().join("data").display()
         );
-        let yaml = if extra_yaml.contains("log:") { format!("{base}{extra_yaml}") } else { format!("{base}log: {{level: debug}}\n{extra_yaml}") };
+        let yaml = if extra_yaml.contains("log:") {
+            format!("{base}{extra_yaml}")
+        } else {
+            format!("{base}log: {{level: debug}}\n{extra_yaml}")
+        };
         std::fs::write(&config_path, yaml).unwrap();
-        let mut s = TestServer { dir, port, url: format!("http://127.0.0.1:{port}"), config_path, child: None };
+        let mut s = TestServer {
+            dir,
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            config_path,
+            child: None,
+        };
         s.spawn();
         s
     }
@@ -75,7 +89,11 @@ impl TestServer {
 
     /// Starts the binary and waits until /healthz answers.
     pub fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .unwrap();
         let child = Command::new(bin())
             .args(["serve", "--config"])
             .arg(&self.config_path)
@@ -112,7 +130,9 @@ impl TestServer {
     pub fn stop(&mut self) -> (Duration, std::process::ExitStatus) {
         let started = Instant::now();
         self.signal(15);
-        let status = self.wait_exit(Duration::from_secs(10)).expect("server did not exit within 10 s of SIGTERM");
+        let status = self
+            .wait_exit(Duration::from_secs(10))
+            .expect("server did not exit within 10 s of SIGTERM");
         (started.elapsed(), status)
     }
 
@@ -170,17 +190,34 @@ impl Drop for TestServer {
 
 fn unsafe_kill(pid: u32, sig: i32) -> i32 {
     // The test crate has no libc binding of its own; `kill` from the shell is enough.
-    let st = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap();
-    if st.success() { 0 } else { 1 }
+    let st = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    if st.success() {
+        0
+    } else {
+        1
+    }
 }
 
 /// Raw HTTP/1.1 request with `Connection: close`; returns (status, headers, body).
 /// Raw so tests can send anything (invalid UTF-8, wrong lengths) and see exactly what comes back.
-pub fn raw(url: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+pub fn raw(
+    url: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let addr = url.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -190,7 +227,11 @@ pub fn raw(url: &str, method: &str, path: &str, headers: &[(&str, &str)], body: 
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).unwrap();
-    let status: u16 = line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     let mut hdrs = Vec::new();
     loop {
         line.clear();
@@ -203,7 +244,10 @@ pub fn raw(url: &str, method: &str, path: &str, headers: &[(&str, &str)], body: 
     }
     let mut body = Vec::new();
     let _ = r.read_to_end(&mut body);
-    if hdrs.iter().any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked")) {
+    if hdrs
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"))
+    {
         body = dechunk(&body);
     }
     (status, hdrs, body)
@@ -213,9 +257,12 @@ pub fn raw(url: &str, method: &str, path: &str, headers: &[(&str, &str)], body: 
 pub fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else { return out };
+        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
         let size_hex = std::str::from_utf8(&data[..eol]).unwrap_or("0");
-        let size = usize::from_str_radix(size_hex.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
+        let size = usize::from_str_radix(size_hex.split(';').next().unwrap_or("0").trim(), 16)
+            .unwrap_or(0);
         if size == 0 || data.len() < eol + 2 + size {
             return out;
         }
@@ -236,17 +283,32 @@ pub fn get(url: &str) -> (u16, String) {
 fn split(url: &str) -> (String, String) {
     let rest = url.trim_start_matches("http://");
     let i = rest.find('/').unwrap_or(rest.len());
-    (format!("http://{}", &rest[..i]), if i == rest.len() { "/".into() } else { rest[i..].to_string() })
+    (
+        format!("http://{}", &rest[..i]),
+        if i == rest.len() {
+            "/".into()
+        } else {
+            rest[i..].to_string()
+        },
+    )
 }
 
 /// JSON request with an optional bearer token; returns (status, parsed body or Null).
-pub fn call(server: &str, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+pub fn call(
+    server: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
     let auth = token.map(|t| format!("Bearer {t}"));
     let mut headers = vec![("Content-Type", "application/json")];
     if let Some(a) = &auth {
         headers.push(("Authorization", a.as_str()));
     }
-    let bytes = body.map(|b| serde_json::to_vec(b).unwrap()).unwrap_or_default();
+    let bytes = body
+        .map(|b| serde_json::to_vec(b).unwrap())
+        .unwrap_or_default();
     let (st, _, b) = raw(server, method, path, &headers, &bytes);
     (st, serde_json::from_slice(&b).unwrap_or(Value::Null))
 }
@@ -255,7 +317,13 @@ pub fn call(server: &str, method: &str, path: &str, token: Option<&str>, body: O
 pub fn assert_error(got: &(u16, Value), status: u16, code: &str) {
     assert_eq!(got.0, status, "status for {}", got.1);
     assert_eq!(got.1["error"]["code"], code, "code in {}", got.1);
-    assert!(got.1["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {}", got.1);
+    assert!(
+        got.1["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "message in {}",
+        got.1
+    );
 }
 
 /// Files under `dir`, recursively.
@@ -265,7 +333,11 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let p = e.path();
-            if p.is_dir() { stack.push(p) } else { out.push(p) }
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                out.push(p)
+            }
         }
     }
     out
@@ -274,7 +346,9 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// True if any file under `dir` contains `needle` as bytes.
 pub fn any_file_contains(dir: &Path, needle: &[u8]) -> Option<PathBuf> {
     files_under(dir).into_iter().find(|p| {
-        std::fs::read(p).map(|b| b.windows(needle.len()).any(|w| w == needle)).unwrap_or(false)
+        std::fs::read(p)
+            .map(|b| b.windows(needle.len()).any(|w| w == needle))
+            .unwrap_or(false)
     })
 }
 
@@ -298,7 +372,12 @@ impl TestVault {
         let master = MasterSecret::generate();
         let keys = master.derive(&vault_id);
         let code = clavitor::crypto::random_bytes::<32>();
-        let wrapped = wrap_master(&recovery_kek(&code, &vault_id), &vault_id, "recovery", &master);
+        let wrapped = wrap_master(
+            &recovery_kek(&code, &vault_id),
+            &vault_id,
+            "recovery",
+            &master,
+        );
         let body = json!({
             "vault_id": vault_id,
             "owner_verifier": b64(&owner_verifier(&keys.auth)),
@@ -307,7 +386,12 @@ impl TestVault {
         });
         let (st, v) = call(&server.url, "POST", "/api/v1/vaults", None, Some(&body));
         assert_eq!(st, 201, "create vault: {v}");
-        let mut tv = TestVault { vault_id, master, keys, token: String::new() };
+        let mut tv = TestVault {
+            vault_id,
+            master,
+            keys,
+            token: String::new(),
+        };
         tv.login(server);
         tv
     }
@@ -319,19 +403,36 @@ impl TestVault {
 
     /// A fresh owner session.
     pub fn login(&mut self, server: &TestServer) {
-        let (st, v) = call(&server.url, "POST", "/api/v1/session", None, Some(&self.session_body()));
+        let (st, v) = call(
+            &server.url,
+            "POST",
+            "/api/v1/session",
+            None,
+            Some(&self.session_body()),
+        );
         assert_eq!(st, 201, "session: {v}");
         self.token = v["token"].as_str().unwrap().to_string();
     }
 
     /// Seals an L2 value for a field of an entry, as the client does.
     pub fn seal_l2(&self, entry_id: &str, name: &str, value: &str) -> String {
-        seal::seal(&self.keys.l2, Tier::L2, &seal::field_aad(&self.vault_id, entry_id, name, Tier::L2), value.as_bytes())
+        seal::seal(
+            &self.keys.l2,
+            Tier::L2,
+            &seal::field_aad(&self.vault_id, entry_id, name, Tier::L2),
+            value.as_bytes(),
+        )
     }
 
     /// Opens an L2 value.
     pub fn open_l2(&self, entry_id: &str, name: &str, sealed: &str) -> String {
-        let p = seal::open(&self.keys.l2, Tier::L2, &seal::field_aad(&self.vault_id, entry_id, name, Tier::L2), sealed).unwrap();
+        let p = seal::open(
+            &self.keys.l2,
+            Tier::L2,
+            &seal::field_aad(&self.vault_id, entry_id, name, Tier::L2),
+            sealed,
+        )
+        .unwrap();
         String::from_utf8(p.to_vec()).unwrap()
     }
 
@@ -349,7 +450,13 @@ impl TestVault {
     }
 
     /// Owner API call with this vault's token.
-    pub fn call(&self, server: &TestServer, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    pub fn call(
+        &self,
+        server: &TestServer,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         call(&server.url, method, path, Some(&self.token), body)
     }
 }
