@@ -12,6 +12,7 @@ pub mod entry;
 pub mod fieldspec;
 pub mod http;
 pub mod ids;
+pub mod import;
 pub mod logging;
 pub mod policy;
 pub mod serve;
