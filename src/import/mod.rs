@@ -8,6 +8,21 @@
 //! [`Importer`]. Invariant: importers only parse — mapping onto FIELD_SPEC,
 //! dedup and scope classification happen once, after parsing, for all of them.
 
+pub mod bitwarden;
+pub mod chrome;
+pub mod dashlane;
+pub mod enpass;
+pub mod firefox;
+pub mod keepass;
+pub mod keepassxc;
+pub mod keeper;
+pub mod lastpass;
+pub mod nordpass;
+pub mod onepassword;
+pub mod protonpass;
+pub mod roboform;
+pub mod safari;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -133,4 +148,26 @@ pub struct Parsed {
     pub items: Vec<Item>,
     /// (record, reason) for records left out: trashed items, skipped invalid ones.
     pub skipped: Vec<(String, String)>,
+}
+
+/// Every importer, in detection order (most distinctive formats first is
+/// not required: detection takes the highest confidence).
+pub fn importers() -> Vec<&'static dyn Importer> {
+    [
+        bitwarden::IMPORTERS,
+        onepassword::IMPORTERS,
+        protonpass::IMPORTERS,
+        lastpass::IMPORTERS,
+        dashlane::IMPORTERS,
+        keepass::IMPORTERS,
+        keepassxc::IMPORTERS,
+        nordpass::IMPORTERS,
+        keeper::IMPORTERS,
+        roboform::IMPORTERS,
+        enpass::IMPORTERS,
+        safari::IMPORTERS,
+        chrome::IMPORTERS,
+        firefox::IMPORTERS,
+    ]
+    .concat()
 }
