@@ -17,3 +17,4 @@ pub mod logging;
 pub mod policy;
 pub mod serve;
 pub mod vault;
+pub mod web;

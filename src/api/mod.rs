@@ -163,9 +163,12 @@ fn route(ctx: &mut Ctx<'_>) -> Result<Reply> {
     use Method::*;
     match (m, path.as_slice()) {
         (Get | Head, ["healthz"]) => Ok(health(ctx)),
-        (Get | Head, []) => Ok(index()),
+        (Get | Head, []) => Ok(crate::web::index()),
+        (Get | Head, ["assets", rest @ ..]) => {
+            crate::web::asset(rest).ok_or_else(|| ApiError::new(404, "CV-3003", "no such route"))
+        }
         (_, ["api", "v1", rest @ ..]) => api_route(ctx, m, rest),
-        (_, ["healthz"] | []) => Err(method_not_allowed("GET, HEAD")),
+        (_, ["healthz"] | [] | ["assets", ..]) => Err(method_not_allowed("GET, HEAD")),
         _ => Err(ApiError::new(404, "CV-3003", "no such route")),
     }
 }
@@ -237,14 +240,6 @@ fn health(ctx: &Ctx<'_>) -> Reply {
             "role": ctx.app.edition.role(),
             "version": env!("CARGO_PKG_VERSION"),
         }),
-    )
-}
-
-fn index() -> Reply {
-    Reply::text(
-        200,
-        "text/plain; charset=utf-8",
-        "clavitor is running. Use the `clavitor` command line to create and unlock a vault.\n",
     )
 }
 

@@ -32,7 +32,7 @@ pub trait Handler: Send + Sync + 'static {
 }
 
 /// Security headers on every response. The API serves JSON only; the web UI
-/// sets its own CSP.
+/// sets its own CSP and `Cache-Control`, which replace these defaults.
 const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
@@ -302,14 +302,15 @@ fn respond(rq: tiny_http::Request, reply: Reply, close: bool, head: bool) {
         }
     };
     add("Content-Type", reply.content_type);
+    // A reply's own header replaces the default of the same name (the web UI
+    // sets its own CSP and cache policy).
+    let own = |name: &str| reply.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
     for (k, v) in SECURITY_HEADERS {
-        add(k, v);
+        if !own(k) {
+            add(k, v);
+        }
     }
-    if !reply
-        .headers
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("content-security-policy"))
-    {
+    if !own("content-security-policy") {
         add("Content-Security-Policy", API_CSP);
     }
     for (k, v) in &reply.headers {

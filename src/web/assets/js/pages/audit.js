@@ -1,0 +1,88 @@
+// The audit log: filter (agent, entry, action, outcome, time), page with
+// the server's `next` cursor, and verify the hash chain. Rows hold ids
+// only; names and titles are looked up here, in the page.
+
+import { h, field, render, button, busy, status, alertError, empty, when } from '../dom.js';
+import { api } from '../api.js';
+
+const PAGE = 50;
+const ACTIONS = ['read', 'create', 'update', 'delete', 'session', 'vault_create', 'revoke_all', 'unlock_method_put', 'unlock_method_delete',
+  'agent_create', 'agent_update', 'agent_rotate', 'agent_unlock', 'agent_delete', 'scope_create', 'scope_update', 'scope_delete', 'authenticate', 'owner_route'];
+
+/** RFC 3339 of a datetime-local value, or ''. */
+function rfc(v) { return v ? new Date(v).toISOString() : ''; }
+
+/** The audit page. */
+export async function auditPage() {
+  const [{ agents }, { entries }] = await Promise.all([api('GET', '/agents'), api('GET', '/entries')]);
+  const agentName = new Map(agents.map((a) => [a.agent_id, a.name]));
+  const title = new Map(entries.map((e) => [e.entry_id, e.title]));
+
+  const actor = h('select', { id: 'audit-actor' }, h('option', { value: '', text: 'Anyone' }), agents.map((a) => h('option', { value: a.agent_id, text: a.name })));
+  const entry = h('select', { id: 'audit-entry' }, h('option', { value: '', text: 'Any entry' }),
+    [...entries].sort((a, b) => a.title.localeCompare(b.title)).map((e) => h('option', { value: e.entry_id, text: e.title })));
+  const action = h('select', { id: 'audit-action' }, h('option', { value: '', text: 'Any action' }), ACTIONS.map((a) => h('option', { value: a, text: a.replace(/_/g, ' ') })));
+  const outcome = h('select', { id: 'audit-outcome' }, h('option', { value: '', text: 'Any outcome' }), ['success', 'denied', 'failure'].map((o) => h('option', { value: o, text: o })));
+  const since = h('input', { id: 'audit-since', type: 'datetime-local' });
+  const until = h('input', { id: 'audit-until', type: 'datetime-local' });
+
+  const tbody = h('tbody', { id: 'audit-rows' });
+  const table = h('table', { class: 'table', id: 'audit-table' },
+    h('caption', { class: 'sr-only', text: 'Audit events, newest first' }),
+    h('thead', {}, h('tr', {}, ['Time', 'Who', 'Action', 'Entry', 'Outcome', 'Reason', 'Source'].map((t) => h('th', { scope: 'col', text: t })))),
+    tbody);
+  const pageInfo = h('p', { class: 'muted', id: 'audit-page', 'aria-live': 'polite' });
+  const newer = button('← Newer', () => { cursors.pop(); load(); }, 'btn btn-small', { id: 'audit-newer' });
+  const older = button('Older →', () => { cursors.push(next); load(); }, 'btn btn-small', { id: 'audit-older' });
+  /** `before` cursors of the pages above the current one (the first page has none). */
+  const cursors = [null];
+  let next = null;
+
+  const who = (ev) => (ev.actor_kind === 'owner' ? 'Owner' : ev.actor_kind === 'agent' ? `Agent ${agentName.get(ev.actor_id) || ev.actor_id.slice(0, 8)}` : ev.actor_kind);
+  const what = (id) => (!id ? '' : title.get(id) || agentName.get(id) || `${id.slice(0, 8)}…`);
+
+  async function load() {
+    const q = new URLSearchParams({ limit: String(PAGE) });
+    for (const [k, el] of [['actor', actor], ['entry', entry], ['action', action], ['outcome', outcome]]) if (el.value) q.set(k, el.value);
+    if (since.value) q.set('since', rfc(since.value));
+    if (until.value) q.set('until', rfc(until.value));
+    const before = cursors[cursors.length - 1];
+    if (before) q.set('before', before);
+    const { events, next: n } = await api('GET', `/audit?${q}`);
+    next = n;
+    tbody.replaceChildren(...events.map((ev) => h('tr', { class: ev.outcome === 'success' ? '' : 'row-refused' },
+      h('td', { 'data-label': 'Time', text: when(ev.time) }),
+      h('td', { 'data-label': 'Who', text: who(ev) }),
+      h('td', { 'data-label': 'Action', text: ev.action.replace(/_/g, ' ') }),
+      h('td', { 'data-label': 'Entry', text: what(ev.entry_id) }),
+      h('td', { 'data-label': 'Outcome' }, h('span', { class: `pill pill-${ev.outcome}`, text: ev.outcome })),
+      h('td', { 'data-label': 'Reason', text: ev.reason || '' }),
+      h('td', { 'data-label': 'Source', class: 'mono small', text: ev.source_ip || '' }))));
+    if (!events.length) tbody.append(h('tr', {}, h('td', { colspan: '7' }, empty('No events match.'))));
+    newer.disabled = cursors.length <= 1;
+    older.disabled = !next;
+    pageInfo.textContent = `Page ${cursors.length}: ${events.length} events${next ? '' : ' (oldest reached)'}.`;
+  }
+
+  const apply = h('button', { type: 'submit', class: 'btn btn-primary', id: 'audit-apply', text: 'Apply filters' });
+  const filters = h('form', { class: 'filters', id: 'audit-filters', onsubmit: (ev) => {
+    ev.preventDefault();
+    cursors.length = 1;
+    busy(apply, 'Loading…', async () => { await load(); status(''); });
+  } },
+  field('Agent', actor), field('Entry', entry), field('Action', action), field('Outcome', outcome), field('Since', since), field('Until', until),
+  h('div', { class: 'actions' }, apply));
+
+  const verify = button('Verify the chain', () => busy(verify, 'Verifying the hash chain…', async () => {
+    const r = await api('GET', '/audit/verify');
+    if (r.ok) status(`The audit chain is intact: ${r.checked} rows checked.`);
+    else alertError(`The audit chain is broken at ${r.first_break.pop_id} row ${r.first_break.seq}: ${r.first_break.problem}.`);
+  }), 'btn', { id: 'audit-verify' });
+
+  render('Audit log',
+    h('p', { class: 'muted', text: 'Every credential read, refusal and owner change, newest first. Each row is hash-chained to the one before it.' }),
+    h('details', { class: 'card', open: window.matchMedia('(min-width: 720px)').matches }, h('summary', { text: 'Filters' }), filters),
+    h('div', { class: 'toolbar' }, verify, h('span', { class: 'grow' }), newer, older),
+    h('div', { class: 'table-wrap' }, table), pageInfo);
+  await load();
+}

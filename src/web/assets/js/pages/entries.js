@@ -1,0 +1,51 @@
+// The entry list: search (title, folder, URLs, type; filtered in the page),
+// a type filter, and links to each entry.
+
+import { h, field, render, linkButton, empty, when } from '../dom.js';
+import { api } from '../api.js';
+import { userTypes, typeLabel } from '../fieldspec.js';
+import { hostOf } from '../entrydoc.js';
+
+/** The list of entries. */
+export async function entriesPage() {
+  const { entries } = await api('GET', '/entries');
+  const search = h('input', { type: 'search', id: 'entry-search', placeholder: 'Title, folder or web address', autocomplete: 'off' });
+  const type = h('select', { id: 'entry-type' },
+    h('option', { value: '', text: 'All types' }),
+    userTypes().map((t) => h('option', { value: t.name, text: typeLabel(t.name) })));
+  const count = h('p', { class: 'muted', id: 'entry-count', 'aria-live': 'polite' });
+  const list = h('ul', { class: 'list', id: 'entry-list' });
+
+  const sorted = [...entries].sort((a, b) => (b.favorite - a.favorite) || a.title.localeCompare(b.title));
+  const show = () => {
+    const q = search.value.trim().toLowerCase();
+    const rows = sorted.filter((e) => (!type.value || e.type === type.value)
+      && (!q || e.title.toLowerCase().includes(q) || (e.folder || '').toLowerCase().includes(q)
+        || (e.urls || []).some((u) => u.toLowerCase().includes(q))));
+    list.replaceChildren(...rows.map(row));
+    count.textContent = rows.length === entries.length ? `${entries.length} entries` : `${rows.length} of ${entries.length} entries`;
+  };
+  search.addEventListener('input', show);
+  type.addEventListener('change', show);
+  show();
+
+  render('Entries',
+    h('div', { class: 'toolbar' },
+      h('div', { class: 'grow' }, field('Search', search)),
+      field('Type', type),
+      h('div', { class: 'toolbar-end' }, linkButton('New entry', '#/entries/new', 'btn btn-primary'))),
+    count,
+    entries.length ? list : empty('No entries yet. Add one, or import from another password manager.'));
+  if (entries.length) search.focus();
+}
+
+function row(e) {
+  const host = hostOf((e.urls || [])[0] || '');
+  return h('li', {},
+    h('a', { href: `#/entries/${e.entry_id}`, class: 'row-link' },
+      h('span', { class: 'badge', text: typeLabel(e.type) }),
+      h('span', { class: 'row-main' },
+        h('span', { class: 'row-title', text: (e.favorite ? '★ ' : '') + e.title }),
+        h('span', { class: 'row-sub muted', text: [e.folder, host].filter(Boolean).join(' · ') || ' ' })),
+      h('span', { class: 'row-end muted', text: when(e.updated_at) })));
+}

@@ -1,0 +1,164 @@
+// The unlocked vault: M, the derived keys and the owner token, held in this
+// module's memory only — never in localStorage, sessionStorage, cookies or
+// IndexedDB. A reload or lock() forgets everything; the owner unlocks again.
+//
+// Also the vault-level flows that make or use M: create a vault, unlock
+// with a passphrase, a recovery code or a passkey's PRF output, open an
+// owner session, add unlock methods, log out everywhere.
+
+import * as c from './crypto.js';
+import { api, seg } from './api.js';
+
+/** @type {null | {vaultId, handle, m, keys, token, expiresAt}} */
+let current = null;
+const listeners = new Set();
+
+/** The unlocked vault, or null. */
+export function vault() { return current; }
+
+/** The owner token, for api.js. */
+export function token() { return current?.token || null; }
+
+/** Calls `fn(vault|null)` whenever the vault locks or unlocks. */
+export function onChange(fn) { listeners.add(fn); }
+
+function notify() { for (const fn of listeners) fn(current); }
+
+/** Forgets M, every key and the token (wiping the byte arrays). */
+export function lock() {
+  if (current) {
+    c.wipe(current.m, current.keys.auth, current.keys.k1, current.keys.k2, current.keys.k3);
+    current = null;
+  }
+  notify();
+}
+
+/** True for a 32-character hex vault id (otherwise the input is a handle). */
+export function isVaultId(s) { return /^[0-9a-fA-F]{32}$/.test(s.trim()); }
+
+/** Derives the keys from M, opens an owner session and keeps both in memory. */
+async function start(vaultId, m, handle) {
+  const keys = await c.deriveKeys(m, vaultId);
+  const answer = await api('POST', '/session', {
+    auth: false,
+    body: { vault_id: vaultId, owner_auth: c.b64(keys.auth), l1: c.b64(keys.k1) },
+  });
+  if (current) lock();
+  current = { vaultId, handle: handle || null, m, keys, token: answer.token, expiresAt: answer.expires_at };
+  notify();
+  return current;
+}
+
+/**
+ * Creates a vault: M, a passphrase method and a recovery method, made here.
+ * Returns the recovery code to show once.
+ */
+export async function createVault({ handle, passphrase, setupToken }) {
+  const vaultId = c.hex(c.randomBytes(16));
+  const m = c.randomBytes(32);
+  const keys = await c.deriveKeys(m, vaultId);
+  const salt = c.randomBytes(16);
+  const passKek = await c.passphraseKek(passphrase, salt, c.PASSPHRASE_MIN_ITERATIONS);
+  const code = c.randomBytes(32);
+  const recKek = await c.recoveryKek(code, vaultId);
+  const body = {
+    vault_id: vaultId,
+    owner_verifier: c.b64(await c.ownerVerifier(keys.auth)),
+    l1_check: c.b64(await c.l1Check(keys.k1)),
+    unlock: [
+      { method_id: 'passphrase', kind: 'passphrase', kdf: { alg: 'pbkdf2-sha256', salt: c.b64(salt), iterations: c.PASSPHRASE_MIN_ITERATIONS }, wrapped: await c.wrapMaster(passKek, vaultId, 'passphrase', m) },
+      { method_id: 'recovery', kind: 'recovery', kdf: { alg: 'hkdf-sha256' }, wrapped: await c.wrapMaster(recKek, vaultId, 'recovery', m) },
+    ],
+  };
+  if (handle) body.handle = handle;
+  if (setupToken) body.setup_token = setupToken;
+  c.wipe(passKek, recKek, keys.auth, keys.k1, keys.k2, keys.k3);
+  const created = await api('POST', '/vaults', { auth: false, body });
+  const shown = c.formatRecoveryCode(code);
+  c.wipe(code);
+  await start(vaultId, m, created?.handle || handle);
+  return { vaultId, recoveryCode: shown };
+}
+
+/** Finds the vault and the wrapped M for a vault id or handle and a method. */
+async function findMethod(who, method) {
+  const id = who.trim();
+  if (isVaultId(id)) {
+    const vaultId = id.toLowerCase();
+    return { vaultId, handle: null, unlock: await api('GET', `/vaults/${vaultId}/unlock/${method}`, { auth: false }) };
+  }
+  const found = await api('GET', `/unlock?handle=${encodeURIComponent(id)}`, { auth: false });
+  if (method === 'passphrase') return { vaultId: found.vault_id, handle: id.toLowerCase(), unlock: found };
+  const unlock = await api('GET', `/vaults/${seg(found.vault_id)}/unlock/${method}`, { auth: false });
+  return { vaultId: found.vault_id, handle: id.toLowerCase(), unlock };
+}
+
+const WRONG = 'That passphrase or recovery code does not open this vault (or the handle is unknown).';
+
+/** Unlocks with a vault id or handle and the passphrase. */
+export async function unlockWithPassphrase(who, passphrase) {
+  const { vaultId, handle, unlock } = await findMethod(who, 'passphrase');
+  const kdf = unlock.kdf || {};
+  if (unlock.kind !== 'passphrase' || kdf.alg !== 'pbkdf2-sha256') throw new Error('The server sent unexpected unlock parameters.');
+  c.checkIterations(kdf.iterations);
+  const kek = await c.passphraseKek(passphrase, c.unb64(kdf.salt), kdf.iterations);
+  let m;
+  try { m = await c.unwrapMaster(kek, vaultId, 'passphrase', unlock.wrapped); } catch { throw new Error(WRONG); } finally { c.wipe(kek); }
+  return start(vaultId, m, handle);
+}
+
+/** Unlocks with a vault id or handle and the recovery code. */
+export async function unlockWithRecovery(who, codeText) {
+  const code = c.parseRecoveryCode(codeText);
+  let found;
+  try { found = await findMethod(who, 'recovery'); } catch (e) {
+    if (e.status === 404) throw new Error(WRONG);
+    throw e;
+  }
+  const kek = await c.recoveryKek(code, found.vaultId);
+  c.wipe(code);
+  let m;
+  try { m = await c.unwrapMaster(kek, found.vaultId, 'recovery', found.unlock.wrapped); } catch { throw new Error(WRONG); } finally { c.wipe(kek); }
+  return start(found.vaultId, m, found.handle);
+}
+
+/** Unlocks with a passkey: its credential id and PRF output (see passkey.js). */
+export async function unlockWithPrf(credentialId, prfOutput) {
+  const found = await api('GET', `/unlock/passkey/${seg(credentialId)}`, { auth: false });
+  const kek = await c.prfKek(prfOutput, found.vault_id);
+  let m;
+  try { m = await c.unwrapMaster(kek, found.vault_id, credentialId, found.wrapped); } catch { throw new Error('This passkey does not open the vault it is registered for.'); } finally { c.wipe(kek); }
+  return start(found.vault_id, m, null);
+}
+
+/** Adds (or replaces) an unlock method wrapping the current M under `kek`. */
+export async function putUnlockMethod(methodId, kind, kdf, kek) {
+  const v = current;
+  const wrapped = await c.wrapMaster(kek, v.vaultId, methodId, v.m);
+  return api('POST', `/vaults/${v.vaultId}/unlock/${seg(methodId)}`, { body: { kind, kdf, wrapped } });
+}
+
+/** Replaces the passphrase method. */
+export async function changePassphrase(passphrase) {
+  const salt = c.randomBytes(16);
+  const kek = await c.passphraseKek(passphrase, salt, c.PASSPHRASE_MIN_ITERATIONS);
+  try {
+    await putUnlockMethod('passphrase', 'passphrase', { alg: 'pbkdf2-sha256', salt: c.b64(salt), iterations: c.PASSPHRASE_MIN_ITERATIONS }, kek);
+  } finally { c.wipe(kek); }
+}
+
+/** Replaces the recovery method with a fresh code; returns the code to show once. */
+export async function newRecoveryCode() {
+  const code = c.randomBytes(32);
+  const kek = await c.recoveryKek(code, current.vaultId);
+  try {
+    await putUnlockMethod('recovery', 'recovery', { alg: 'hkdf-sha256' }, kek);
+    return c.formatRecoveryCode(code);
+  } finally { c.wipe(code, kek); }
+}
+
+/** Ends every owner session of the vault on the server, then locks here. */
+export async function logoutEverywhere() {
+  await api('POST', '/session/revoke-all', { body: {} });
+  lock();
+}
