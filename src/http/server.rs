@@ -304,7 +304,12 @@ fn respond(rq: tiny_http::Request, reply: Reply, close: bool, head: bool) {
     add("Content-Type", reply.content_type);
     // A reply's own header replaces the default of the same name (the web UI
     // sets its own CSP and cache policy).
-    let own = |name: &str| reply.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let own = |name: &str| {
+        reply
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(name))
+    };
     for (k, v) in SECURITY_HEADERS {
         if !own(k) {
             add(k, v);

@@ -69,11 +69,7 @@ pub fn version() -> &'static str {
 /// `GET /`: the page shell, pointing at the current asset version.
 pub fn index() -> Reply {
     static PAGE: OnceLock<Vec<u8>> = OnceLock::new();
-    let page = PAGE.get_or_init(|| {
-        assets::INDEX_HTML
-            .replace("{{V}}", version())
-            .into_bytes()
-    });
+    let page = PAGE.get_or_init(|| assets::INDEX_HTML.replace("{{V}}", version()).into_bytes());
     Reply::text(200, "text/html; charset=utf-8", page.clone())
         .with_header("Content-Security-Policy", CSP)
         .with_header("Cross-Origin-Opener-Policy", "same-origin")
@@ -128,7 +124,11 @@ mod tests {
         }
         assert!(!page.contains("style="), "no inline style attributes");
         assert_eq!(header(&r, "content-security-policy"), Some(CSP));
-        assert_eq!(header(&r, "cache-control"), None, "the server default no-store applies");
+        assert_eq!(
+            header(&r, "cache-control"),
+            None,
+            "the server default no-store applies"
+        );
     }
 
     #[test]
