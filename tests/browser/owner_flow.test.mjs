@@ -137,7 +137,7 @@ test('owner web UI: vault, login, agent, CLI read, audit', { timeout: 240000 }, 
   await statusSays(page, 'The audit chain is intact');
   await page.selectOption('#audit-actor', { label: 'deploy-bot' });
   await page.click('#audit-apply');
-  await page.locator('#audit-page', { hasText: 'Page 1: 1 events' }).waitFor();
+  await page.locator('#audit-page', { hasText: /Page 1: 1 event \(oldest/ }).waitFor();
   await shots(page, 'audit');
 
   // Import through the parse contract (POST /api/v1/import/parse), answered here as the server will.
@@ -164,7 +164,7 @@ test('owner web UI: vault, login, agent, CLI read, audit', { timeout: 240000 }, 
   await nav(page, 'Import & export');
   await page.setInputFiles('#import-file', { name: 'bitwarden.json', mimeType: 'application/json', buffer: Buffer.from('{"fake":"export"}') });
   await page.click('#import-read');
-  await page.locator('#import-found', { hasText: '2 items, 1 duplicates merged' }).waitFor();
+  await page.locator('#import-found', { hasText: '2 items, 1 duplicate merged' }).waitFor();
   await page.click('#import-go');
   await statusSays(page, 'Import finished: 2 created');
   assert.equal(await page.locator('#import-progress').evaluate((p) => p.value === p.max), true);

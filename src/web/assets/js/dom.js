@@ -20,6 +20,13 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Replaces an element's children; null, undefined and false are skipped. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
 function append(el, children) {
   for (const ch of children.flat(Infinity)) {
     if (ch === null || ch === undefined || ch === false) continue;
@@ -55,7 +62,7 @@ const main = () => document.getElementById('main');
 /** Replaces the page content and moves focus to its heading (for screen readers). */
 export function render(title, ...content) {
   const m = main();
-  m.replaceChildren(h('h1', { tabindex: '-1', id: 'page-title', text: title }), ...content);
+  fill(m, h('h1', { tabindex: '-1', id: 'page-title', text: title }), content);
   document.title = `${title} · clavitor`;
   clearAlert();
   m.querySelector('#page-title').focus({ preventScroll: false });

@@ -57,11 +57,11 @@ export async function auditPage() {
       h('td', { 'data-label': 'Entry', text: what(ev.entry_id) }),
       h('td', { 'data-label': 'Outcome' }, h('span', { class: `pill pill-${ev.outcome}`, text: ev.outcome })),
       h('td', { 'data-label': 'Reason', text: ev.reason || '' }),
-      h('td', { 'data-label': 'Source', class: 'mono small', text: ev.source_ip || '' }))));
+      h('td', { 'data-label': 'Source' }, h('span', { class: 'mono small', text: ev.source_ip || '' })))));
     if (!events.length) tbody.append(h('tr', {}, h('td', { colspan: '7' }, empty('No events match.'))));
     newer.disabled = cursors.length <= 1;
     older.disabled = !next;
-    pageInfo.textContent = `Page ${cursors.length}: ${events.length} events${next ? '' : ' (oldest reached)'}.`;
+    pageInfo.textContent = `Page ${cursors.length}: ${events.length} ${events.length === 1 ? 'event' : 'events'}${next ? '' : ' (oldest reached)'}.`;
   }
 
   const apply = h('button', { type: 'submit', class: 'btn btn-primary', id: 'audit-apply', text: 'Apply filters' });

@@ -23,7 +23,8 @@ export async function entriesPage() {
       && (!q || e.title.toLowerCase().includes(q) || (e.folder || '').toLowerCase().includes(q)
         || (e.urls || []).some((u) => u.toLowerCase().includes(q))));
     list.replaceChildren(...rows.map(row));
-    count.textContent = rows.length === entries.length ? `${entries.length} entries` : `${rows.length} of ${entries.length} entries`;
+    const n = (k) => `${k} ${k === 1 ? 'entry' : 'entries'}`;
+    count.textContent = rows.length === entries.length ? n(entries.length) : `${rows.length} of ${n(entries.length)}`;
   };
   search.addEventListener('input', show);
   type.addEventListener('change', show);

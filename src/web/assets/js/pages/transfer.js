@@ -4,7 +4,7 @@
 // /api/v1/entries/batch, with a progress bar. Export: every entry is
 // fetched and decrypted here and saved as a JSON file.
 
-import { h, field, render, button, busy, status, alertError } from '../dom.js';
+import { h, field, fill, render, button, busy, status, alertError } from '../dom.js';
 import { api } from '../api.js';
 import { sealFields, newEntryId, hostOf, openFields } from '../entrydoc.js';
 import { dedupItems, dedupKey, itemToEntry, entryToItem, timeOf } from '../importmap.js';
@@ -13,6 +13,9 @@ import { dedupItems, dedupKey, itemToEntry, entryToItem, timeOf } from '../impor
 const BATCH = 100;
 /** Parallel GETs while exporting. */
 const PARALLEL = 4;
+
+/** "1 item", "2 items". */
+function plural(n, one, many = `${one}s`) { return `${n} ${n === 1 ? one : many}`; }
 
 function progressBar(id, label) {
   const bar = h('progress', { id, max: '1', value: '0', 'aria-label': label });
@@ -67,14 +70,14 @@ async function preview(parsed, summary, progress, defaultScope) {
     byTitleHost.set(k, [...(byTitleHost.get(k) || []), e]);
   }
   const skipped = parsed.skipped || [];
-  const go = h('button', { type: 'button', class: 'btn btn-primary', id: 'import-go', text: `Import ${entries.length} entries`, disabled: entries.length === 0 });
+  const go = h('button', { type: 'button', class: 'btn btn-primary', id: 'import-go', text: `Import ${plural(entries.length, 'entry', 'entries')}`, disabled: entries.length === 0 });
   go.addEventListener('click', () => busy(go, 'Importing…', async () => {
     go.disabled = true;
     const r = await runImport(entries, byTitleHost, defaultScope, progress);
     status(`Import finished: ${r.created} created, ${r.replaced} updated, ${r.kept} kept as they were (the existing entry was as new or newer).`);
   }));
-  summary.replaceChildren(
-    h('p', { id: 'import-found' }, `Recognised ${parsed.format || 'the file'}: ${entries.length} items`, merged ? `, ${merged} duplicates merged` : '', skipped.length ? `, ${skipped.length} skipped` : '', '.'),
+  fill(summary,
+    h('p', { id: 'import-found' }, `Recognised ${parsed.format || 'the file'}: ${plural(entries.length, 'item')}`, merged ? `, ${plural(merged, 'duplicate')} merged` : '', skipped.length ? `, ${skipped.length} skipped` : '', '.'),
     skipped.length ? h('details', {}, h('summary', { text: 'Skipped records' }), h('ul', { class: 'small' }, skipped.slice(0, 50).map((s) => h('li', { text: Array.isArray(s) ? s.join(': ') : (s.record ? `${s.record}: ${s.reason}` : JSON.stringify(s)) })))) : null,
     h('div', { class: 'actions' }, go));
   status(`Read ${entries.length} items. Review, then import.`);
