@@ -124,3 +124,29 @@ export function cli(args, env = {}) {
 export async function assetVersion(page) {
   return page.evaluate(() => document.querySelector('script[type=module]').src.match(/\/assets\/([^/]+)\//)[1]);
 }
+
+/** Creates a vault through the UI's create screen; returns {vaultId, recoveryCode}. */
+export async function createVaultInUi(page, origin, handle, passphrase) {
+  await page.goto(`${origin}/#/create`);
+  await page.getByLabel('Handle (optional)').fill(handle);
+  await page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+  await page.getByLabel('Repeat the passphrase').fill(passphrase);
+  await page.click('#create-submit');
+  await page.locator('#recovery-code').waitFor({ timeout: 30000 });
+  const vaultId = (await page.locator('#vault-id').textContent()).trim();
+  const recoveryCode = (await page.locator('#recovery-code').textContent()).trim();
+  await page.check('#recovery-ack');
+  await page.click('#recovery-done');
+  await page.getByRole('heading', { name: 'Entries' }).waitFor();
+  return { vaultId, recoveryCode };
+}
+
+/** Clicks a main navigation link. */
+export function nav(page, name) {
+  return page.locator('#mainnav').getByRole('link', { name, exact: true }).click();
+}
+
+/** Waits for the polite status region to contain `text`. */
+export function statusSays(page, text) {
+  return page.locator('#status', { hasText: text }).waitFor({ timeout: 20000 });
+}

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startServer, launch, openPage, shots, cli } from './harness.mjs';
+import { startServer, launch, openPage, shots, cli, nav, statusSays } from './harness.mjs';
 
 const PASSPHRASE = 'correct horse battery staple';
 const PASSWORD = 'S3cret-deploy ✓ pass';
@@ -25,16 +25,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/** Clicks a main navigation link. */
-function nav(page, name) {
-  return page.locator('#mainnav').getByRole('link', { name, exact: true }).click();
-}
-
-/** Waits for the polite status region to contain `text`. */
-async function statusSays(page, text) {
-  await page.locator('#status', { hasText: text }).waitFor({ timeout: 20000 });
-}
 
 test('owner web UI: vault, login, agent, CLI read, audit', { timeout: 240000 }, async () => {
   const { page } = w;
