@@ -1,7 +1,8 @@
 // Managing scopes, entries and agents from the web UI, checked through the
 // CLI in agent mode: scope create/rename/delete, agent limits and IP
 // allowlist, rotate (the old credential dies), a rate-limit lockdown that
-// the page shows and clears, entry and agent deletion.
+// the page shows and clears, entry and agent deletion, and replacing the
+// passphrase and the recovery code.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +24,7 @@ const agentGet = (credential, title) => cli(['get', title, '--field', 'password'
 
 test('scopes, agents (limits, rotate, lock, unlock, delete) and entry deletion', { timeout: 240000 }, async () => {
   const { page } = w;
-  await createVaultInUi(page, server.url, 'carol', 'a long enough passphrase');
+  const { recoveryCode: oldCode } = await createVaultInUi(page, server.url, 'carol', 'a long enough passphrase');
 
   // Scopes: create two, rename one, delete it.
   await nav(page, 'Scopes');
@@ -116,6 +117,36 @@ test('scopes, agents (limits, rotate, lock, unlock, delete) and entry deletion',
   await page.click('#confirm-ok');
   await statusSays(page, 'Deleted agent “ratey”');
   assert.equal(agentGet(second, 'One').status, 3, 'deleted agent is refused');
+
+  // Settings: a new passphrase and a new recovery code replace the old ones.
+  await nav(page, 'Settings');
+  await page.getByLabel('New passphrase', { exact: true }).fill('another long passphrase');
+  await page.getByLabel('Repeat the new passphrase').fill('another long passphrase');
+  await page.click('#passphrase-change');
+  await statusSays(page, 'Passphrase changed.');
+  await page.click('#recovery-new');
+  await page.click('#confirm-ok');
+  const newCode = (await page.locator('#recovery-code').textContent()).trim();
+  assert.notEqual(newCode, oldCode);
+  await page.check('#recovery-ack');
+  await page.click('#recovery-done');
+  await page.click('#lock-button');
+  await page.getByLabel('Handle or vault id').fill('carol');
+  await page.click('#toggle-recovery');
+  await page.getByRole('textbox', { name: 'Recovery code' }).fill(oldCode);
+  await page.click('#unlock-submit');
+  await page.locator('#alert', { hasText: 'does not open this vault' }).waitFor();
+  await page.getByRole('textbox', { name: 'Recovery code' }).fill(newCode);
+  await page.click('#unlock-submit');
+  await page.getByRole('heading', { name: 'Entries' }).waitFor({ timeout: 30000 });
+  await page.click('#lock-button');
+  await page.getByLabel('Handle or vault id').fill('carol');
+  await page.getByLabel('Passphrase').fill('a long enough passphrase');
+  await page.click('#unlock-submit');
+  await page.locator('#alert', { hasText: 'does not open this vault' }).waitFor({ timeout: 30000 });
+  await page.getByLabel('Passphrase').fill('another long passphrase');
+  await page.click('#unlock-submit');
+  await page.getByRole('heading', { name: 'Entries' }).waitFor({ timeout: 30000 });
 
   w.assertClean();
 });

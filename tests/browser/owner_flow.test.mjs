@@ -196,7 +196,7 @@ test('owner web UI: vault, login, agent, CLI read, audit', { timeout: 240000 }, 
   await page.click('#lock-button');
   await page.getByLabel('Handle or vault id').fill(vaultId);
   await page.click('#toggle-recovery');
-  await page.getByLabel('Recovery code').fill(recoveryCode.toLowerCase().replace(/-/g, ' '));
+  await page.getByRole('textbox', { name: 'Recovery code' }).fill(recoveryCode.toLowerCase().replace(/-/g, ' '));
   await shots(page, 'unlock-recovery');
   await page.click('#unlock-submit');
   await page.getByRole('heading', { name: 'Entries' }).waitFor({ timeout: 30000 });

@@ -1,7 +1,7 @@
 // Vault settings: passkeys (WebAuthn PRF), passphrase, recovery code, and
 // "log out everywhere".
 
-import { h, field, render, button, busy, confirmDialog, alertError, status } from '../dom.js';
+import { h, field, render, button, busy, confirmDialog, alertError, status, when } from '../dom.js';
 import { flash } from '../nav.js';
 import * as session from '../session.js';
 import { passkeyProblem, registerPasskey } from '../passkey.js';
@@ -50,7 +50,7 @@ export async function settingsPage() {
       h('dl', { class: 'meta' },
         h('dt', { text: 'Vault id' }), h('dd', { class: 'mono', id: 'settings-vault-id', text: v.vaultId }),
         h('dt', { text: 'Handle' }), h('dd', { text: v.handle || '—' }),
-        h('dt', { text: 'Session ends' }), h('dd', { text: new Date(v.expiresAt).toLocaleString() }))),
+        h('dt', { text: 'Session ends' }), h('dd', { text: when(v.expiresAt) }))),
     h('section', { class: 'card', 'aria-labelledby': 'pk-h' }, h('h2', { id: 'pk-h', text: 'Passkeys' }),
       h('p', { class: 'muted', text: 'A passkey with the PRF extension unlocks the vault without the passphrase. The server stores only your master key wrapped under a key the passkey derives.' }),
       problem ? h('p', { class: 'hint', id: 'passkey-problem', text: problem }) : null,

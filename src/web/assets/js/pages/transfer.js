@@ -49,7 +49,13 @@ function importCard(scopes) {
     if (!f) { alertError('Choose an export file first.'); file.focus(); return; }
     busy(read, `Reading ${f.name}…`, async () => {
       const q = new URLSearchParams({ format: format.value.trim() || 'auto', filename: f.name });
-      const parsed = await api('POST', `/import/parse?${q}`, { body: await f.arrayBuffer(), raw: true });
+      let parsed;
+      try {
+        parsed = await api('POST', `/import/parse?${q}`, { body: await f.arrayBuffer(), raw: true });
+      } catch (e) {
+        if (e.code === 'CV-3003') throw new Error('This server cannot parse export files yet (it predates POST /api/v1/import/parse). Update clavitor, or use clavitor import on the command line.');
+        throw e;
+      }
       await preview(parsed, summary, progress, scope.value);
     });
   } },
