@@ -31,12 +31,15 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts `clavitor serve`; resolves once /healthz answers (at most 20 s). */
-export async function startServer() {
+/**
+ * Starts `clavitor serve` (registration open unless `registration: 'closed'`);
+ * resolves once /healthz answers (at most 20 s).
+ */
+export async function startServer({ registration = 'open' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'clavitor-browser-'));
   const port = await freePort();
   const config = join(dir, 'clavitor.yaml');
-  writeFileSync(config, `listen: "127.0.0.1:${port}"\ndata_dir: ${join(dir, 'data')}\nworkers: 2\nregistration: open\nlog: {level: info}\n`);
+  writeFileSync(config, `listen: "127.0.0.1:${port}"\ndata_dir: ${join(dir, 'data')}\nworkers: 2\nregistration: ${registration}\nlog: {level: info}\n`);
   const logFile = join(dir, 'server.log');
   const child = spawn(BIN, ['serve', '--config', config], { stdio: ['ignore', 'ignore', openSync(logFile, 'a')] });
   const url = `http://127.0.0.1:${port}`;

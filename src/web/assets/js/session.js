@@ -24,12 +24,17 @@ export function onChange(fn) { listeners.add(fn); }
 
 function notify() { for (const fn of listeners) fn(current); }
 
-/** Forgets M, every key and the token (wiping the byte arrays). */
-export function lock() {
+/** Wipes M and the keys and drops the token, without telling anyone. */
+function forget() {
   if (current) {
     c.wipe(current.m, current.keys.auth, current.keys.k1, current.keys.k2, current.keys.k3);
     current = null;
   }
+}
+
+/** Forgets M, every key and the token (wiping the byte arrays). */
+export function lock() {
+  forget();
   notify();
 }
 
@@ -43,7 +48,7 @@ async function start(vaultId, m, handle) {
     auth: false,
     body: { vault_id: vaultId, owner_auth: c.b64(keys.auth), l1: c.b64(keys.k1) },
   });
-  if (current) lock();
+  forget();
   current = { vaultId, handle: handle || null, m, keys, token: answer.token, expiresAt: answer.expires_at };
   notify();
   return current;

@@ -72,7 +72,19 @@ export async function createPage() {
     if ([...pass.value].length < MIN_PASSPHRASE) { alertError(`Use a passphrase of at least ${MIN_PASSPHRASE} characters.`); pass.focus(); return; }
     if (pass.value !== again.value) { alertError('The two passphrases differ.'); again.focus(); return; }
     busy(submit, 'Creating the vault…', async () => {
-      const { recoveryCode } = await session.createVault({ handle: handle.value.trim() || null, passphrase: pass.value, setupToken: setup.value.trim() || null });
+      let created;
+      try {
+        created = await session.createVault({ handle: handle.value.trim() || null, passphrase: pass.value, setupToken: setup.value.trim() || null });
+      } catch (e) {
+        if (e.code === 'CV-2020') {
+          setup.focus();
+          throw new Error(setup.value.trim()
+            ? 'The setup token was not accepted (it works once, and only while the server has no vault). Check the file <data_dir>/setup-token on the server.'
+            : 'Registration is closed on this server. The first vault needs the one-time setup token: paste the contents of <data_dir>/setup-token (on the server) into “Setup token”.');
+        }
+        throw e;
+      }
+      const { recoveryCode } = created;
       pass.value = ''; again.value = '';
       showRecoveryCode(recoveryCode, 'Vault created');
     });
