@@ -101,8 +101,31 @@ export async function openPage(browser, origin, viewport = DESKTOP) {
   };
 }
 
-/** Screenshots the page at desktop and phone width: target/screenshots/NAME-{desktop,phone}.png. */
+/**
+ * Asserts every visible form control, button and image has an accessible
+ * name (a <label>, aria-label(ledby), text or alt), for screen readers.
+ */
+export async function assertLabelled(page, where) {
+  const unnamed = await page.evaluate(() => {
+    const bad = [];
+    const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+    for (const el of document.querySelectorAll('input, select, textarea, button, img, a[href]')) {
+      if (!visible(el) || el.type === 'hidden') continue;
+      const named = (el.labels && el.labels.length > 0) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')
+        || (el.tagName === 'IMG' ? el.hasAttribute('alt') : (el.textContent || '').trim());
+      if (!named) bad.push(el.outerHTML.slice(0, 120));
+    }
+    return bad;
+  });
+  assert.deepEqual(unnamed, [], `controls without an accessible name on ${where}`);
+}
+
+/**
+ * Screenshots the page at desktop and phone width:
+ * target/screenshots/NAME-{desktop,phone}.png (after checking its labels).
+ */
 export async function shots(page, name) {
+  await assertLabelled(page, name);
   mkdirSync(SHOTS, { recursive: true });
   const before = page.viewportSize();
   await page.setViewportSize(DESKTOP);

@@ -189,10 +189,15 @@ test('owner web UI: vault, login, agent, CLI read, audit', { timeout: 240000 }, 
   await page.getByRole('heading', { name: 'Unlock your vault' }).waitFor();
   assert.equal(await page.locator('#topbar').isHidden(), true);
   await statusSays(page, 'Locked.');
+  // By keyboard: type, then Enter submits; focus lands on the new page's heading.
   await page.getByLabel('Handle or vault id').fill('alice@example.org');
   await page.getByLabel('Passphrase').fill(PASSPHRASE);
-  await page.click('#unlock-submit');
+  await page.getByLabel('Passphrase').press('Enter');
   await page.getByRole('heading', { name: 'Entries' }).waitFor({ timeout: 30000 });
+  await page.keyboard.press('Tab'); // from the search box (focused on the entry list) onward
+  await nav(page, 'Agents');
+  await page.getByRole('heading', { name: 'Agents' }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'page-title', 'focus moves to the page heading');
   await page.click('#lock-button');
   await page.getByLabel('Handle or vault id').fill(vaultId);
   await page.click('#toggle-recovery');
