@@ -187,7 +187,8 @@ test('owner web UI: vault, login, agent, CLI read, audit', { timeout: 240000 }, 
   await shots(page, 'settings');
   await page.click('#lock-button');
   await page.getByRole('heading', { name: 'Unlock your vault' }).waitFor();
-  assert.equal(await page.locator('#topbar').isHidden(), true);
+  assert.equal(await page.locator('#mainnav').isHidden(), true, 'no navigation while locked');
+  assert.equal(await page.getByLabel('Handle or vault id').inputValue(), 'alice@example.org', 'prefilled after a lock');
   await statusSays(page, 'Locked.');
   // By keyboard: type, then Enter submits; focus lands on the new page's heading.
   await page.getByLabel('Handle or vault id').fill('alice@example.org');

@@ -61,8 +61,10 @@ async function route() {
 
 /** Shows or hides the top bar and marks the current section. */
 function shell(unlocked, p) {
-  const bar = document.getElementById('topbar');
-  bar.hidden = !unlocked;
+  // The bar is on every screen; navigation, vault name and Lock only while unlocked.
+  document.getElementById('mainnav').hidden = !unlocked;
+  document.getElementById('lock-button').hidden = !unlocked;
+  document.querySelector('.brand').setAttribute('href', unlocked ? '#/entries' : '#/unlock');
   const v = session.vault();
   document.getElementById('vault-name').textContent = v ? (v.handle || `Vault ${v.vaultId.slice(0, 8)}…`) : '';
   if (v) document.getElementById('vault-name').title = `Vault ${v.vaultId}`;

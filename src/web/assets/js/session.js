@@ -24,9 +24,14 @@ export function onChange(fn) { listeners.add(fn); }
 
 function notify() { for (const fn of listeners) fn(current); }
 
+/** The handle or vault id of the last unlocked vault (not secret), to prefill the unlock form. */
+let lastWho = '';
+export function lastVault() { return lastWho; }
+
 /** Wipes M and the keys and drops the token, without telling anyone. */
 function forget() {
   if (current) {
+    lastWho = current.handle || current.vaultId;
     c.wipe(current.m, current.keys.auth, current.keys.k1, current.keys.k2, current.keys.k3);
     current = null;
   }

@@ -11,7 +11,7 @@ const MIN_PASSPHRASE = 8;
 /** The unlock screen. */
 export async function unlockPage() {
   let useRecovery = false;
-  const who = h('input', { name: 'username', autocomplete: 'username', required: true, spellcheck: 'false', autocapitalize: 'none' });
+  const who = h('input', { name: 'username', autocomplete: 'username', required: true, spellcheck: 'false', autocapitalize: 'none', value: session.lastVault() });
   const pass = h('input', { type: 'password', name: 'password', autocomplete: 'current-password' });
   const code = h('textarea', { rows: '3', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters', class: 'mono' });
   const passField = field('Passphrase', pass);
@@ -58,6 +58,7 @@ export async function unlockPage() {
       h('div', { class: 'or', 'aria-hidden': 'true', text: 'or' }),
       passkeyPart,
       h('p', { class: 'foot' }, 'New here? ', h('a', { href: '#/create', id: 'create-link', text: 'Create a vault' }))));
+  if (who.value) pass.focus();
 }
 
 /** The create-vault screen. */
