@@ -103,6 +103,18 @@ test('scopes, agents (limits, rotate, lock, unlock, delete) and entry deletion',
   await page.click('#audit-apply');
   await page.locator('#audit-rows tr', { hasText: 'rate_limited_locked' }).first().waitFor();
   await page.locator('#audit-rows tr', { hasText: 'token_invalid' }).first().waitFor();
+  // Paging with the server's `next` cursor.
+  await page.selectOption('#audit-outcome', '');
+  await page.selectOption('#audit-limit', '10');
+  await page.click('#audit-apply');
+  await page.locator('#audit-page', { hasText: 'Page 1: 10 events.' }).waitFor();
+  const firstOfPage1 = await page.locator('#audit-rows tr').first().textContent();
+  await page.click('#audit-older');
+  await page.locator('#audit-page', { hasText: 'Page 2:' }).waitFor();
+  assert.notEqual(await page.locator('#audit-rows tr').first().textContent(), firstOfPage1);
+  await page.click('#audit-newer');
+  await page.locator('#audit-page', { hasText: 'Page 1:' }).waitFor();
+  assert.equal(await page.locator('#audit-rows tr').first().textContent(), firstOfPage1);
 
   // Delete an entry and the agent.
   await nav(page, 'Entries');

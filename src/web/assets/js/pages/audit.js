@@ -5,7 +5,6 @@
 import { h, field, render, button, busy, status, alertError, empty, when } from '../dom.js';
 import { api } from '../api.js';
 
-const PAGE = 50;
 const ACTIONS = ['read', 'create', 'update', 'delete', 'session', 'vault_create', 'revoke_all', 'unlock_method_put', 'unlock_method_delete',
   'agent_create', 'agent_update', 'agent_rotate', 'agent_unlock', 'agent_delete', 'scope_create', 'scope_update', 'scope_delete', 'authenticate', 'owner_route'];
 
@@ -23,6 +22,7 @@ export async function auditPage() {
     [...entries].sort((a, b) => a.title.localeCompare(b.title)).map((e) => h('option', { value: e.entry_id, text: e.title })));
   const action = h('select', { id: 'audit-action' }, h('option', { value: '', text: 'Any action' }), ACTIONS.map((a) => h('option', { value: a, text: a.replace(/_/g, ' ') })));
   const outcome = h('select', { id: 'audit-outcome' }, h('option', { value: '', text: 'Any outcome' }), ['success', 'denied', 'failure'].map((o) => h('option', { value: o, text: o })));
+  const perPage = h('select', { id: 'audit-limit' }, ['10', '50', '100', '500'].map((n) => h('option', { value: n, text: n, selected: n === '50' })));
   const since = h('input', { id: 'audit-since', type: 'datetime-local' });
   const until = h('input', { id: 'audit-until', type: 'datetime-local' });
 
@@ -42,7 +42,7 @@ export async function auditPage() {
   const what = (id) => (!id ? '' : title.get(id) || agentName.get(id) || `${id.slice(0, 8)}…`);
 
   async function load() {
-    const q = new URLSearchParams({ limit: String(PAGE) });
+    const q = new URLSearchParams({ limit: perPage.value });
     for (const [k, el] of [['actor', actor], ['entry', entry], ['action', action], ['outcome', outcome]]) if (el.value) q.set(k, el.value);
     if (since.value) q.set('since', rfc(since.value));
     if (until.value) q.set('until', rfc(until.value));
@@ -70,7 +70,7 @@ export async function auditPage() {
     cursors.length = 1;
     busy(apply, 'Loading…', async () => { await load(); status(''); });
   } },
-  field('Agent', actor), field('Entry', entry), field('Action', action), field('Outcome', outcome), field('Since', since), field('Until', until),
+  field('Agent', actor), field('Entry', entry), field('Action', action), field('Outcome', outcome), field('Since', since), field('Until', until), field('Rows per page', perPage),
   h('div', { class: 'actions' }, apply));
 
   const verify = button('Verify the chain', () => busy(verify, 'Verifying the hash chain…', async () => {
