@@ -168,7 +168,7 @@ mod tests {
     }
 
     #[test]
-    fn every_asset_is_referenced_or_a_module() {
+    fn every_asset_file_is_in_the_table() {
         // Guards against a file added to src/web/assets but not to the table.
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web/assets");
         let mut stack = vec![dir.clone()];
