@@ -129,7 +129,12 @@ fn base(table: &Table, row: &Row, category: Category) -> Item {
 /// Mac and plain dialects: known columns, then every `label(key)` column.
 fn keyed_row(table: &Table, row: &Row) -> Item {
     let type_col = table.col(&["type", "category"]);
+    let filled = |names: &[&str]| !row.get(table.col(names)).trim().is_empty();
     let category = match row.get(type_col).trim() {
+        // 1Password 8 has no type column: a row without credentials is a note.
+        "" if !filled(&["username"]) && !filled(&["password"]) && !filled(&["url", "urls"]) && !filled(&["otpauth", "otp"]) => {
+            Category::SecureNote
+        }
         "" => Category::Login,
         name => Category::from_display(name),
     };
