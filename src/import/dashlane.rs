@@ -7,6 +7,7 @@
 
 mod csv;
 mod json;
+mod personal;
 
 use super::onepassword::support::{
     base_name, header_set, is_zip, open_zip, read_member, sniff, zip_names, Collector,
@@ -33,7 +34,11 @@ impl Importer for DashlaneCsv {
         }
         let headers = header_set(&sniff(input.bytes));
         match csv::Kind::of(&headers) {
-            Some(csv::Kind::Notes) if base_name(input.name).eq_ignore_ascii_case("securenotes.csv") => Confidence::Yes,
+            Some(csv::Kind::Notes)
+                if base_name(input.name).eq_ignore_ascii_case("securenotes.csv") =>
+            {
+                Confidence::Yes
+            }
             // `title,note` alone is too generic to be sure of.
             Some(csv::Kind::Notes) => Confidence::Maybe,
             Some(_) if csv::Kind::distinctive(&headers) => Confidence::Yes,
@@ -48,7 +53,13 @@ impl Importer for DashlaneCsv {
 }
 
 /// CSV member names Dashlane puts in its archive (lowercase).
-const MEMBERS: &[&str] = &["credentials.csv", "securenotes.csv", "payments.csv", "ids.csv", "personalinfo.csv"];
+const MEMBERS: &[&str] = &[
+    "credentials.csv",
+    "securenotes.csv",
+    "payments.csv",
+    "ids.csv",
+    "personalinfo.csv",
+];
 
 impl Importer for DashlaneZip {
     fn name(&self) -> &'static str {

@@ -100,8 +100,14 @@ impl<'a> Walker<'a> {
 
     /// 1-based line of a byte offset, for error messages.
     fn line_at(&self, offset: u64) -> usize {
-        let end = usize::try_from(offset).unwrap_or(usize::MAX).min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        let end = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
     fn xml_error(&self, offset: u64, message: String) -> ImportError {
@@ -116,7 +122,9 @@ impl<'a> Walker<'a> {
     fn run(mut self, out: &mut Collector) -> Result<(), ImportError> {
         let file = out.file().to_string();
         let named = |e: ImportError| match e {
-            ImportError::Record { record, message, .. } => ImportError::Record {
+            ImportError::Record {
+                record, message, ..
+            } => ImportError::Record {
                 file: file.clone(),
                 record,
                 message,
@@ -128,7 +136,9 @@ impl<'a> Walker<'a> {
                 Ok(ev) => ev,
                 Err(e) => {
                     let at = self.reader.error_position();
-                    return Err(named(self.xml_error(at, format!("expected well-formed XML: {e}"))));
+                    return Err(named(
+                        self.xml_error(at, format!("expected well-formed XML: {e}")),
+                    ));
                 }
             };
             match event {
@@ -168,7 +178,10 @@ impl<'a> Walker<'a> {
             }
         }
         if !self.saw_root {
-            return Err(file_error(out.file(), "expected a KeePass 2 XML export (`<KeePassFile>` with `<Root>`)"));
+            return Err(file_error(
+                out.file(),
+                "expected a KeePass 2 XML export (`<KeePassFile>` with `<Root>`)",
+            ));
         }
         Ok(())
     }
@@ -257,7 +270,11 @@ impl<'a> Walker<'a> {
                 }
             }
             (time @ ("CreationTime" | "LastModificationTime"), "Times") => {
-                if let Some(e) = self.entry.as_mut().filter(|_| self.path.len() >= 2 && self.path[self.path.len() - 2] == "Entry") {
+                if let Some(e) = self
+                    .entry
+                    .as_mut()
+                    .filter(|_| self.path.len() >= 2 && self.path[self.path.len() - 2] == "Entry")
+                {
                     if time == "CreationTime" {
                         e.created = text;
                     } else {
@@ -303,7 +320,13 @@ mod tests {
     use super::*;
 
     fn parse(xml: &str) -> Result<Parsed, ImportError> {
-        KeePassXml.parse(&Input { name: "k.xml", bytes: xml.as_bytes() }, false)
+        KeePassXml.parse(
+            &Input {
+                name: "k.xml",
+                bytes: xml.as_bytes(),
+            },
+            false,
+        )
     }
 
     #[test]
@@ -317,14 +340,25 @@ mod tests {
         assert_eq!(p.items[0].title, "Té<1>");
         assert_eq!(p.items[0].password, "p<&>w");
         assert_eq!(p.items[0].folder, "A & B/C");
-        assert_eq!(p.skipped, vec![("line 3".to_string(), IN_TRASH.to_string())]);
+        assert_eq!(
+            p.skipped,
+            vec![("line 3".to_string(), IN_TRASH.to_string())]
+        );
     }
 
     #[test]
     fn undefined_entities_and_broken_xml_fail_with_a_line() {
-        let e = parse("<KeePassFile><Root><Group>\n<Name>&nbsp;</Name></Group></Root></KeePassFile>").unwrap_err();
-        assert!(matches!(e, ImportError::Record { ref record, .. } if record == "line 2"), "{e}");
+        let e =
+            parse("<KeePassFile><Root><Group>\n<Name>&nbsp;</Name></Group></Root></KeePassFile>")
+                .unwrap_err();
+        assert!(
+            matches!(e, ImportError::Record { ref record, .. } if record == "line 2"),
+            "{e}"
+        );
         let e = parse("<KeePassFile><Root><Group></Root>").unwrap_err();
-        assert!(matches!(e, ImportError::Record { ref file, .. } if file == "k.xml"), "{e}");
+        assert!(
+            matches!(e, ImportError::Record { ref file, .. } if file == "k.xml"),
+            "{e}"
+        );
     }
 }

@@ -9,7 +9,8 @@
 //! bin) are skipped as "in trash". `Icon` is not imported.
 
 use super::onepassword::support::{
-    add_url, header_set, iso_rfc3339, read_csv, sniff, text as decode, Collector, Row, Table, IN_TRASH,
+    add_url, header_set, iso_rfc3339, read_csv, sniff, text as decode, Collector, Row, Table,
+    IN_TRASH,
 };
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
@@ -63,7 +64,11 @@ impl Importer for KeePassXcCsv {
 /// One row; `None` when it is in the recycle bin.
 fn item(table: &Table, row: &Row) -> Option<Item> {
     let get = |name: &str| row.get(table.col(&[name]));
-    let parts: Vec<&str> = get("group").split('/').map(str::trim).filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = get("group")
+        .split('/')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
     let inner = parts.get(1..).unwrap_or_default();
     if inner.first().is_some_and(|p| *p == "Recycle Bin") {
         return None;
@@ -82,7 +87,11 @@ fn item(table: &Table, row: &Row) -> Option<Item> {
         ..Default::default()
     };
     add_url(&mut item, get("url"));
-    if item.username.is_empty() && item.password.is_empty() && item.urls.is_empty() && item.totp.is_empty() {
+    if item.username.is_empty()
+        && item.password.is_empty()
+        && item.urls.is_empty()
+        && item.totp.is_empty()
+    {
         item.item_type = "note".into();
     }
     Some(item)

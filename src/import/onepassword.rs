@@ -8,9 +8,10 @@ mod fields;
 mod json;
 mod pif;
 mod pux;
+mod rules;
 
 // Shared by every importer of this branch; see the module's doc comment.
-#[path = "support.rs"]
+#[path = "support/mod.rs"]
 pub(crate) mod support;
 
 use super::Importer;

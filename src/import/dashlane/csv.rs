@@ -10,8 +10,8 @@
 //! or address belongs to which person).
 
 use super::super::onepassword::support::{
-    add_field, add_url, brand_from_number, expiry, looks_secret, read_csv, split_name, text as decode, Collector, Row,
-    Table,
+    add_field, add_url, brand_from_number, expiry, looks_secret, read_csv, split_name,
+    text as decode, Collector, Row, Table,
 };
 use super::super::{Identity, ImportError, Item, Parsed};
 
@@ -31,11 +31,19 @@ impl Kind {
         let has = |n: &str| h.iter().any(|x| x == n);
         if has("type") && has("account_name") && (has("cc_number") || has("account_number")) {
             Some(Kind::Payments)
-        } else if has("type") && has("number") && has("name") && (has("issue_date") || has("expiration_date")) {
+        } else if has("type")
+            && has("number")
+            && has("name")
+            && (has("issue_date") || has("expiration_date"))
+        {
             Some(Kind::Ids)
         } else if has("type") && has("first_name") && has("last_name") && has("item_name") {
             Some(Kind::PersonalInfo)
-        } else if has("title") && has("password") && (has("username") || has("login")) && (has("url") || has("domain")) {
+        } else if has("title")
+            && has("password")
+            && (has("username") || has("login"))
+            && (has("url") || has("domain"))
+        {
             Some(Kind::Credentials)
         } else if has("title") && has("note") && !has("password") && !has("type") {
             Some(Kind::Notes)
@@ -46,24 +54,44 @@ impl Kind {
 
     /// Whether the header has a column only Dashlane writes.
     pub(super) fn distinctive(h: &[String]) -> bool {
-        ["username2", "otpsecret", "otpurl", "place_of_issue", "cc_number", "address_recipient", "email_type"]
-            .iter()
-            .any(|d| h.iter().any(|x| x == d))
+        [
+            "username2",
+            "otpsecret",
+            "otpurl",
+            "place_of_issue",
+            "cc_number",
+            "address_recipient",
+            "email_type",
+        ]
+        .iter()
+        .any(|d| h.iter().any(|x| x == d))
     }
 }
 
 /// Parses one Dashlane CSV file (`file` names it in errors).
-pub(super) fn parse(file: &str, bytes: &[u8], source: &str, skip_invalid: bool) -> Result<Parsed, ImportError> {
+pub(super) fn parse(
+    file: &str,
+    bytes: &[u8],
+    source: &str,
+    skip_invalid: bool,
+) -> Result<Parsed, ImportError> {
     let text = decode(file, bytes)?;
     let mut out = Collector::new(file, skip_invalid);
     let table = read_csv(&text, false, &mut out)?;
-    let lower: Vec<String> = table.headers.iter().map(|h| h.to_ascii_lowercase()).collect();
+    let lower: Vec<String> = table
+        .headers
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
     let kind = Kind::of(&lower).ok_or_else(|| ImportError::Record {
         file: file.to_string(),
         record: "line 1".into(),
         message: "expected a Dashlane CSV header (credentials, secure notes, payments, IDs or personal info)".into(),
     })?;
-    let reader = Reader { table: &table, source };
+    let reader = Reader {
+        table: &table,
+        source,
+    };
     match kind {
         Kind::PersonalInfo => reader.personal_info(&mut out),
         _ => {
@@ -81,17 +109,18 @@ pub(super) fn parse(file: &str, bytes: &[u8], source: &str, skip_invalid: bool) 
     Ok(out.finish())
 }
 
-struct Reader<'a> {
-    table: &'a Table,
-    source: &'a str,
+/// Reads rows of one file; `personal.rs` adds the personalInfo rows.
+pub(super) struct Reader<'a> {
+    pub(super) table: &'a Table,
+    pub(super) source: &'a str,
 }
 
 impl Reader<'_> {
-    fn get<'r>(&self, row: &'r Row, names: &[&str]) -> &'r str {
+    pub(super) fn get<'r>(&self, row: &'r Row, names: &[&str]) -> &'r str {
         row.get(self.table.col(names))
     }
 
-    fn new_item(&self, item_type: &str, title: &str) -> Item {
+    pub(super) fn new_item(&self, item_type: &str, title: &str) -> Item {
         Item {
             item_type: item_type.into(),
             title: title.trim().to_string(),
@@ -115,14 +144,40 @@ impl Reader<'_> {
         item.username = self.get(row, &["username", "login"]).to_string();
         item.password = self.get(row, &["password"]).to_string();
         item.notes = self.get(row, &["note", "notes"]).to_string();
-        item.totp = self.get(row, &["otpurl", "otpsecret", "otp"]).trim().to_string();
+        item.totp = self
+            .get(row, &["otpurl", "otpsecret", "otp"])
+            .trim()
+            .to_string();
         item.folder = self.get(row, &["category"]).trim().to_string();
         add_url(&mut item, self.get(row, &["url", "domain"]));
-        add_field(&mut item, "username 2", self.get(row, &["username2", "secondarylogin"]), false);
-        add_field(&mut item, "username 3", self.get(row, &["username3"]), false);
+        add_field(
+            &mut item,
+            "username 2",
+            self.get(row, &["username2", "secondarylogin"]),
+            false,
+        );
+        add_field(
+            &mut item,
+            "username 3",
+            self.get(row, &["username3"]),
+            false,
+        );
         const USED: &[&str] = &[
-            "title", "username", "login", "password", "note", "notes", "otpurl", "otpsecret", "otp", "category", "url",
-            "domain", "username2", "secondarylogin", "username3",
+            "title",
+            "username",
+            "login",
+            "password",
+            "note",
+            "notes",
+            "otpurl",
+            "otpsecret",
+            "otp",
+            "category",
+            "url",
+            "domain",
+            "username2",
+            "secondarylogin",
+            "username3",
         ];
         self.rest(&mut item, row, USED);
         item
@@ -143,30 +198,80 @@ impl Reader<'_> {
         let used: &[&str];
         if kind == "bank" || kind == "bank_account" {
             item = self.new_item("note", account_name);
-            add_field(&mut item, "account holder", self.get(row, &["account_holder", "name"]), false);
-            add_field(&mut item, "routing number", self.get(row, &["routing_number"]), false);
-            add_field(&mut item, "account number", self.get(row, &["account_number"]), true);
+            add_field(
+                &mut item,
+                "account holder",
+                self.get(row, &["account_holder", "name"]),
+                false,
+            );
+            add_field(
+                &mut item,
+                "routing number",
+                self.get(row, &["routing_number"]),
+                false,
+            );
+            add_field(
+                &mut item,
+                "account number",
+                self.get(row, &["account_number"]),
+                true,
+            );
             add_field(&mut item, "bank", self.get(row, &["issuing_bank"]), false);
             add_field(&mut item, "country", self.get(row, &["country"]), false);
-            used = &["type", "account_name", "account_holder", "name", "routing_number", "account_number", "issuing_bank", "country", "cc_number", "code", "expiration_month", "expiration_year", "note"];
+            used = &[
+                "type",
+                "account_name",
+                "account_holder",
+                "name",
+                "routing_number",
+                "account_number",
+                "issuing_bank",
+                "country",
+                "cc_number",
+                "code",
+                "expiration_month",
+                "expiration_year",
+                "note",
+            ];
         } else {
             item = self.new_item("card", account_name);
-            let holder = [self.get(row, &["name"]), self.get(row, &["account_holder"]), account_name]
-                .into_iter()
-                .find(|h| !h.trim().is_empty())
-                .unwrap_or("");
+            let holder = [
+                self.get(row, &["name"]),
+                self.get(row, &["account_holder"]),
+                account_name,
+            ]
+            .into_iter()
+            .find(|h| !h.trim().is_empty())
+            .unwrap_or("");
             let number = self.get(row, &["cc_number"]);
             item.card = Some(super::super::Card {
                 cardholder: holder.trim().to_string(),
                 brand: brand_from_number(number).to_string(),
                 number: number.to_string(),
-                expiry: expiry(self.get(row, &["expiration_month"]), self.get(row, &["expiration_year"])),
+                expiry: expiry(
+                    self.get(row, &["expiration_month"]),
+                    self.get(row, &["expiration_year"]),
+                ),
                 cvv: self.get(row, &["code"]).to_string(),
                 pin: String::new(),
             });
             add_field(&mut item, "bank", self.get(row, &["issuing_bank"]), false);
             add_field(&mut item, "country", self.get(row, &["country"]), false);
-            used = &["type", "account_name", "account_holder", "name", "cc_number", "code", "expiration_month", "expiration_year", "issuing_bank", "country", "routing_number", "account_number", "note"];
+            used = &[
+                "type",
+                "account_name",
+                "account_holder",
+                "name",
+                "cc_number",
+                "code",
+                "expiration_month",
+                "expiration_year",
+                "issuing_bank",
+                "country",
+                "routing_number",
+                "account_number",
+                "note",
+            ];
         }
         item.notes = self.get(row, &["note"]).to_string();
         self.rest(&mut item, row, used);
@@ -185,7 +290,11 @@ impl Reader<'_> {
             "tax_number" => "Tax number",
             _ => "ID",
         };
-        let title = if name.is_empty() { label.to_string() } else { format!("{label}: {name}") };
+        let title = if name.is_empty() {
+            label.to_string()
+        } else {
+            format!("{label}: {name}")
+        };
         let mut item = self.new_item("identity", &title);
         let mut id = Identity::default();
         (id.first_name, id.middle_name, id.last_name) = split_name(name);
@@ -198,91 +307,37 @@ impl Reader<'_> {
         }
         id.state = self.get(row, &["state"]).trim().to_string();
         item.identity = Some(id);
-        add_field(&mut item, "issue date", self.get(row, &["issue_date"]), false);
-        add_field(&mut item, "expiration date", self.get(row, &["expiration_date"]), false);
-        add_field(&mut item, "place of issue", self.get(row, &["place_of_issue"]), false);
-        self.rest(&mut item, row, &["type", "name", "number", "state", "issue_date", "expiration_date", "place_of_issue"]);
+        add_field(
+            &mut item,
+            "issue date",
+            self.get(row, &["issue_date"]),
+            false,
+        );
+        add_field(
+            &mut item,
+            "expiration date",
+            self.get(row, &["expiration_date"]),
+            false,
+        );
+        add_field(
+            &mut item,
+            "place of issue",
+            self.get(row, &["place_of_issue"]),
+            false,
+        );
+        self.rest(
+            &mut item,
+            row,
+            &[
+                "type",
+                "name",
+                "number",
+                "state",
+                "issue_date",
+                "expiration_date",
+                "place_of_issue",
+            ],
+        );
         item
-    }
-
-    fn personal_info(&self, out: &mut Collector) {
-        let names = self
-            .table
-            .rows
-            .iter()
-            .filter(|r| self.get(r, &["type"]).trim() == "name")
-            .count();
-        if names == 1 {
-            let mut item = self.new_item("identity", "");
-            for row in &self.table.rows {
-                self.personal_row(&mut item, row);
-            }
-            out.push(item);
-            return;
-        }
-        for row in &self.table.rows {
-            let mut item = self.new_item("identity", self.get(row, &["item_name"]));
-            self.personal_row(&mut item, row);
-            if item.identity.as_ref().is_some_and(|i| *i == Identity::default()) {
-                item.item_type = "note".into(); // a website row: nothing of an identity
-            }
-            out.push(item);
-        }
-    }
-
-    /// Adds one personalInfo row to `item`.
-    fn personal_row(&self, item: &mut Item, row: &Row) {
-        let g = |names: &[&str]| self.get(row, names).trim().to_string();
-        let id = item.identity.get_or_insert_with(Default::default);
-        match g(&["type"]).as_str() {
-            "name" => {
-                id.first_name = g(&["first_name"]);
-                id.middle_name = g(&["middle_name"]);
-                id.last_name = g(&["last_name"]);
-                item.title = [&id.first_name, &id.middle_name, &id.last_name]
-                    .iter()
-                    .filter(|p| !p.is_empty())
-                    .map(|p| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                add_field(item, "title", &g(&["title"]), false);
-                add_field(item, "username", &g(&["login"]), false);
-                add_field(item, "date of birth", &g(&["date_of_birth"]), false);
-                add_field(item, "place of birth", &g(&["place_of_birth"]), false);
-            }
-            "email" if id.email.is_empty() => id.email = g(&["email"]),
-            "number" | "phone" if id.phone.is_empty() => id.phone = g(&["phone_number"]),
-            "address" if id.address1.is_empty() => {
-                id.address1 = g(&["address"]);
-                id.city = g(&["city"]);
-                id.state = g(&["state"]);
-                id.zip = g(&["zip"]);
-                id.country = g(&["country"]);
-                for (col, label) in [
-                    ("address_recipient", "recipient"),
-                    ("address_building", "building"),
-                    ("address_apartment", "apartment"),
-                    ("address_floor", "floor"),
-                    ("address_door_code", "door code"),
-                ] {
-                    add_field(item, label, &g(&[col]), label == "door code");
-                }
-            }
-            "company" if id.company.is_empty() => {
-                id.company = g(&["item_name"]);
-                add_field(item, "job title", &g(&["job_title"]), false);
-            }
-            "website" => add_url(item, &g(&["url"])),
-            _ => {
-                // A second email, phone or address, or a row type we do not know.
-                let kind = g(&["type"]);
-                for col in ["email", "phone_number", "address", "city", "zip", "country", "url", "job_title"] {
-                    add_field(item, &format!("{kind} {}", col.replace('_', " ")), &g(&[col]), false);
-                }
-            }
-        }
-        if item.title.is_empty() {
-            item.title = g(&["item_name"]);
-        }
     }
 }

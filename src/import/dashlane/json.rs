@@ -11,7 +11,8 @@
 use serde_json::{Map, Value as Json};
 
 use super::super::onepassword::support::{
-    add_field, add_url, brand_from_number, epoch_rfc3339, expiry, file_error, looks_secret, sniff, split_name, Collector,
+    add_field, add_url, brand_from_number, epoch_rfc3339, expiry, file_error, looks_secret, sniff,
+    split_name, Collector,
 };
 use super::super::{Card, Confidence, ImportError, Importer, Input, Item, Parsed};
 
@@ -19,7 +20,13 @@ use super::super::{Card, Confidence, ImportError, Importer, Input, Item, Parsed}
 pub(super) struct DashlaneJson;
 
 /// Top-level keys only Dashlane uses.
-const KNOWN: &[&str] = &["AUTHENTIFIANT", "PAYMENTMEANS_CREDITCARD", "SECURENOTE", "IDENTITY", "BANKSTATEMENT"];
+const KNOWN: &[&str] = &[
+    "AUTHENTIFIANT",
+    "PAYMENTMEANS_CREDITCARD",
+    "SECURENOTE",
+    "IDENTITY",
+    "BANKSTATEMENT",
+];
 
 impl Importer for DashlaneJson {
     fn name(&self) -> &'static str {
@@ -33,21 +40,35 @@ impl Importer for DashlaneJson {
             return Confidence::No;
         }
         match serde_json::from_str::<Json>(start) {
-            Ok(Json::Object(map)) if KNOWN.iter().any(|k| map.get(*k).is_some_and(Json::is_array)) => Confidence::Yes,
+            Ok(Json::Object(map))
+                if KNOWN
+                    .iter()
+                    .any(|k| map.get(*k).is_some_and(Json::is_array)) =>
+            {
+                Confidence::Yes
+            }
             _ => Confidence::No,
         }
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let bytes = input.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input.bytes);
+        let bytes = input
+            .bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(input.bytes);
         let json: Json = serde_json::from_slice(bytes)
             .map_err(|e| file_error(input.name, format!("expected Dashlane JSON: {e}")))?;
         let Json::Object(top) = json else {
-            return Err(file_error(input.name, "expected a JSON object of Dashlane data types"));
+            return Err(file_error(
+                input.name,
+                "expected a JSON object of Dashlane data types",
+            ));
         };
         let mut out = Collector::new(input.name, skip_invalid);
         for (kind, records) in &top {
-            let Some(records) = records.as_array() else { continue };
+            let Some(records) = records.as_array() else {
+                continue;
+            };
             for (i, record) in records.iter().enumerate() {
                 let Json::Object(obj) = record else {
                     out.invalid(format!("{kind} item {}", i + 1), "expected a JSON object")?;
@@ -68,11 +89,14 @@ impl Obj<'_> {
     fn s(&self, keys: &[&str]) -> String {
         keys.iter()
             .find_map(|k| {
-                self.0.iter().find(|(name, _)| name.eq_ignore_ascii_case(k)).and_then(|(_, v)| match v {
-                    Json::String(s) if !s.is_empty() => Some(s.clone()),
-                    Json::Number(n) => Some(n.to_string()),
-                    _ => None,
-                })
+                self.0
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(k))
+                    .and_then(|(_, v)| match v {
+                        Json::String(s) if !s.is_empty() => Some(s.clone()),
+                        Json::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
             })
             .unwrap_or_default()
     }
@@ -80,7 +104,9 @@ impl Obj<'_> {
     /// Members not in `used`, as custom fields.
     fn rest(&self, item: &mut Item, used: &[&str]) {
         for (key, value) in self.0 {
-            if used.iter().any(|u| key.eq_ignore_ascii_case(u)) || META.iter().any(|m| key.eq_ignore_ascii_case(m)) {
+            if used.iter().any(|u| key.eq_ignore_ascii_case(u))
+                || META.iter().any(|m| key.eq_ignore_ascii_case(m))
+            {
                 continue;
             }
             let text = match value {
@@ -95,16 +121,43 @@ impl Obj<'_> {
 
 /// Bookkeeping members that are not user data.
 const META: &[&str] = &[
-    "id", "anonId", "localeFormat", "spaceId", "creationDatetime", "creationDate", "userModificationDatetime",
-    "lastBackupTime", "lastUse", "kwType", "attachments", "checked", "autoLogin", "autoProtected", "subdomainOnly",
-    "useFixedUrl", "numberUse", "strength", "linkedServices", "userSelectedUrl", "trustedUrlGroup", "status",
+    "id",
+    "anonId",
+    "localeFormat",
+    "spaceId",
+    "creationDatetime",
+    "creationDate",
+    "userModificationDatetime",
+    "lastBackupTime",
+    "lastUse",
+    "kwType",
+    "attachments",
+    "checked",
+    "autoLogin",
+    "autoProtected",
+    "subdomainOnly",
+    "useFixedUrl",
+    "numberUse",
+    "strength",
+    "linkedServices",
+    "userSelectedUrl",
+    "trustedUrlGroup",
+    "status",
 ];
 
 fn item(kind: &str, o: &Obj<'_>) -> Item {
     let mut item = Item {
         source: "dashlane-json".into(),
-        created_at: o.s(&["creationDatetime", "creationDate"]).parse().ok().and_then(epoch_rfc3339),
-        updated_at: o.s(&["userModificationDatetime"]).parse().ok().and_then(epoch_rfc3339),
+        created_at: o
+            .s(&["creationDatetime", "creationDate"])
+            .parse()
+            .ok()
+            .and_then(epoch_rfc3339),
+        updated_at: o
+            .s(&["userModificationDatetime"])
+            .parse()
+            .ok()
+            .and_then(epoch_rfc3339),
         ..Default::default()
     };
     let used: &[&str] = match kind {
@@ -117,8 +170,24 @@ fn item(kind: &str, o: &Obj<'_>) -> Item {
             item.notes = o.s(&["note"]);
             item.totp = o.s(&["otpUrl", "otpSecret"]);
             add_url(&mut item, &o.s(&["url", "domain"]));
-            add_field(&mut item, "secondary login", &o.s(&["secondaryLogin"]), false);
-            &["title", "login", "email", "password", "note", "otpUrl", "otpSecret", "url", "domain", "secondaryLogin"]
+            add_field(
+                &mut item,
+                "secondary login",
+                &o.s(&["secondaryLogin"]),
+                false,
+            );
+            &[
+                "title",
+                "login",
+                "email",
+                "password",
+                "note",
+                "otpUrl",
+                "otpSecret",
+                "url",
+                "domain",
+                "secondaryLogin",
+            ]
         }
         "PAYMENTMEANS_CREDITCARD" => {
             item.item_type = "card".into();
@@ -133,7 +202,17 @@ fn item(kind: &str, o: &Obj<'_>) -> Item {
                 number,
                 pin: String::new(),
             });
-            &["name", "cardNumber", "note", "owner", "ownerName", "expireMonth", "expireYear", "securityCode", "cardNumberLastDigits"]
+            &[
+                "name",
+                "cardNumber",
+                "note",
+                "owner",
+                "ownerName",
+                "expireMonth",
+                "expireYear",
+                "securityCode",
+                "cardNumberLastDigits",
+            ]
         }
         "PAYMENTMEAN_PAYPAL" => {
             item.item_type = "login".into();
@@ -149,8 +228,16 @@ fn item(kind: &str, o: &Obj<'_>) -> Item {
             item.notes = o.s(&["content"]);
             &["title", "content", "category", "secured", "type"]
         }
-        "IDENTITY" | "ADDRESS" | "EMAIL" | "PHONE" | "COMPANY" | "IDCARD" | "PASSPORT" | "DRIVERLICENCE"
-        | "SOCIALSECURITYSTATEMENT" | "FISCALSTATEMENT" => identity(kind, o, &mut item),
+        "IDENTITY"
+        | "ADDRESS"
+        | "EMAIL"
+        | "PHONE"
+        | "COMPANY"
+        | "IDCARD"
+        | "PASSPORT"
+        | "DRIVERLICENCE"
+        | "SOCIALSECURITYSTATEMENT"
+        | "FISCALSTATEMENT" => identity(kind, o, &mut item),
         _ => {
             // BANKSTATEMENT, PERSONALWEBSITE and anything newer: a note.
             item.item_type = "note".into();
@@ -160,7 +247,14 @@ fn item(kind: &str, o: &Obj<'_>) -> Item {
             for key in hidden_bank {
                 add_field(&mut item, key, &o.s(&[key]), true);
             }
-            &["title", "name", "BankAccountName", "website", "BankAccountIBAN", "BankAccountNumber"]
+            &[
+                "title",
+                "name",
+                "BankAccountName",
+                "website",
+                "BankAccountIBAN",
+                "BankAccountNumber",
+            ]
         }
     };
     o.rest(&mut item, used);
@@ -175,15 +269,21 @@ fn identity(kind: &str, o: &Obj<'_>, item: &mut Item) -> &'static [&'static str]
         "IDENTITY" => {
             let full = o.s(&["fullName"]);
             (id.first_name, id.middle_name, id.last_name) = split_name(&full);
-            for (slot, key) in [(&mut id.first_name, "firstName"), (&mut id.middle_name, "middleName"), (&mut id.last_name, "lastName")] {
+            for (slot, key) in [
+                (&mut id.first_name, "firstName"),
+                (&mut id.middle_name, "middleName"),
+                (&mut id.last_name, "lastName"),
+            ] {
                 let v = o.s(&[key]);
                 if !v.is_empty() {
                     *slot = v;
                 }
             }
-            item.title = Some(full)
-                .filter(|f| !f.is_empty())
-                .unwrap_or_else(|| format!("{} {}", id.first_name, id.last_name).trim().to_string());
+            item.title = Some(full).filter(|f| !f.is_empty()).unwrap_or_else(|| {
+                format!("{} {}", id.first_name, id.last_name)
+                    .trim()
+                    .to_string()
+            });
             add_field(item, "username", &o.s(&["pseudo"]), false);
             &["fullName", "firstName", "middleName", "lastName", "pseudo"]
         }
@@ -194,7 +294,16 @@ fn identity(kind: &str, o: &Obj<'_>, item: &mut Item) -> &'static [&'static str]
             id.state = o.s(&["state"]);
             id.zip = o.s(&["zipcode", "zipCode"]);
             id.country = o.s(&["country"]);
-            &["addressName", "addressFull", "streetName", "city", "state", "zipcode", "zipCode", "country"]
+            &[
+                "addressName",
+                "addressFull",
+                "streetName",
+                "city",
+                "state",
+                "zipcode",
+                "zipCode",
+                "country",
+            ]
         }
         "EMAIL" => {
             item.title = o.s(&["emailName"]);
@@ -237,8 +346,18 @@ fn identity(kind: &str, o: &Obj<'_>, item: &mut Item) -> &'static [&'static str]
                     "ID card"
                 }
             };
-            item.title = if name.is_empty() { label.to_string() } else { format!("{label}: {name}") };
-            &["fullname", "name", "number", "socialSecurityNumber", "fiscalNumber"]
+            item.title = if name.is_empty() {
+                label.to_string()
+            } else {
+                format!("{label}: {name}")
+            };
+            &[
+                "fullname",
+                "name",
+                "number",
+                "socialSecurityNumber",
+                "fiscalNumber",
+            ]
         }
     }
 }

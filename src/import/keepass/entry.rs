@@ -12,7 +12,7 @@
 
 use data_encoding::{BASE32_NOPAD, BASE64, HEXLOWER_PERMISSIVE};
 
-use super::super::onepassword::support::{add_field, add_url, iso_rfc3339, epoch_rfc3339};
+use super::super::onepassword::support::{add_field, add_url, epoch_rfc3339, iso_rfc3339};
 use super::super::Item;
 
 /// A `String` element of an entry.
@@ -61,12 +61,19 @@ impl EntryBuf {
     }
 
     fn get(&self, key: &str) -> &str {
-        self.strings.iter().find(|s| s.key == key).map_or("", |s| s.value.as_str())
+        self.strings
+            .iter()
+            .find(|s| s.key == key)
+            .map_or("", |s| s.value.as_str())
     }
 
     /// The item, or what was wrong with the entry.
     pub(super) fn into_item(self, folder: String) -> Result<Item, String> {
-        if let Some(s) = self.strings.iter().find(|s| s.encrypted && !s.value.is_empty()) {
+        if let Some(s) = self
+            .strings
+            .iter()
+            .find(|s| s.encrypted && !s.value.is_empty())
+        {
             return Err(format!(
                 "`{}` is encrypted with the database's inner stream (a raw KDBX dump); expected a KeePass XML export with plain values",
                 s.key
@@ -87,20 +94,33 @@ impl EntryBuf {
         };
         add_url(&mut item, self.get("URL"));
         for s in &self.strings {
-            if STANDARD.contains(&s.key.as_str()) || OTP_KEYS.contains(&s.key.as_str()) && !item.totp.is_empty() {
+            if STANDARD.contains(&s.key.as_str())
+                || OTP_KEYS.contains(&s.key.as_str()) && !item.totp.is_empty()
+            {
                 continue;
             }
             if s.key.starts_with("KP2A_URL") {
                 add_url(&mut item, &s.value);
-            } else if (s.key.eq_ignore_ascii_case("email") || s.key.eq_ignore_ascii_case("e-mail")) && item.email.is_empty() {
+            } else if (s.key.eq_ignore_ascii_case("email") || s.key.eq_ignore_ascii_case("e-mail"))
+                && item.email.is_empty()
+            {
                 item.email = s.value.trim().to_string();
             } else {
                 add_field(&mut item, &s.key, &s.value, s.protect_in_memory);
             }
         }
-        let tags: Vec<&str> = self.tags.split([';', ',']).map(str::trim).filter(|t| !t.is_empty()).collect();
+        let tags: Vec<&str> = self
+            .tags
+            .split([';', ','])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .collect();
         add_field(&mut item, "tags", &tags.join(", "), false);
-        if item.username.is_empty() && item.password.is_empty() && item.urls.is_empty() && item.totp.is_empty() {
+        if item.username.is_empty()
+            && item.password.is_empty()
+            && item.urls.is_empty()
+            && item.totp.is_empty()
+        {
             item.item_type = "note".into();
         }
         Ok(item)
@@ -117,11 +137,21 @@ impl EntryBuf {
             // KeeOtp: key=SECRET&step=30&size=6&otpHashMode=Sha256
             let param = |name: &str| {
                 otp.split('&')
-                    .find_map(|p| p.split_once('=').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+                    .find_map(|p| {
+                        p.split_once('=')
+                            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                            .map(|(_, v)| v)
+                    })
                     .unwrap_or("")
             };
             let algorithm = param("otpHashMode").to_ascii_uppercase();
-            return totp_uri(label, param("key"), param("step"), param("size"), &algorithm);
+            return totp_uri(
+                label,
+                param("key"),
+                param("step"),
+                param("size"),
+                &algorithm,
+            );
         }
         if !otp.is_empty() {
             return otp.to_string();
@@ -137,8 +167,18 @@ impl EntryBuf {
         if secret.is_empty() {
             return String::new();
         }
-        let algorithm = self.get("TimeOtp-Algorithm").trim().trim_start_matches("HMAC-").replace('-', "");
-        totp_uri(label, &secret, self.get("TimeOtp-Period"), self.get("TimeOtp-Length"), &algorithm)
+        let algorithm = self
+            .get("TimeOtp-Algorithm")
+            .trim()
+            .trim_start_matches("HMAC-")
+            .replace('-', "");
+        totp_uri(
+            label,
+            &secret,
+            self.get("TimeOtp-Period"),
+            self.get("TimeOtp-Length"),
+            &algorithm,
+        )
     }
 
     /// KeePass 2.47+ stores the secret in one of four encodings; returns base32.
@@ -149,8 +189,12 @@ impl EntryBuf {
         }
         let bytes = [
             Some(self.get("TimeOtp-Secret").as_bytes().to_vec()).filter(|b| !b.is_empty()),
-            HEXLOWER_PERMISSIVE.decode(self.get("TimeOtp-Secret-Hex").trim().as_bytes()).ok(),
-            BASE64.decode(self.get("TimeOtp-Secret-Base64").trim().as_bytes()).ok(),
+            HEXLOWER_PERMISSIVE
+                .decode(self.get("TimeOtp-Secret-Hex").trim().as_bytes())
+                .ok(),
+            BASE64
+                .decode(self.get("TimeOtp-Secret-Base64").trim().as_bytes())
+                .ok(),
         ];
         bytes
             .into_iter()
@@ -163,8 +207,17 @@ impl EntryBuf {
 
 /// A TOTP secret with its settings: bare base32 when they are the defaults
 /// (30 s, 6 digits, SHA-1), else an `otpauth://` URI carrying them.
-pub(super) fn totp_uri(label: &str, secret: &str, period: &str, digits: &str, algorithm: &str) -> String {
-    let secret: String = secret.chars().filter(|c| !c.is_whitespace() && *c != '=').collect();
+pub(super) fn totp_uri(
+    label: &str,
+    secret: &str,
+    period: &str,
+    digits: &str,
+    algorithm: &str,
+) -> String {
+    let secret: String = secret
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '=')
+        .collect();
     let period = period.trim();
     let digits = digits.trim();
     let algorithm = algorithm.trim().to_ascii_uppercase();
@@ -183,7 +236,12 @@ pub(super) fn totp_uri(label: &str, secret: &str, period: &str, digits: &str, al
     if params.is_empty() {
         return secret;
     }
-    format!("otpauth://totp/{}?secret={}&{}", encode(label), encode(&secret), params.join("&"))
+    format!(
+        "otpauth://totp/{}?secret={}&{}",
+        encode(label),
+        encode(&secret),
+        params.join("&")
+    )
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
@@ -230,17 +288,35 @@ mod tests {
 
     #[test]
     fn totp_conventions_all_resolve() {
-        assert_eq!(entry(&[("otp", "otpauth://totp/x?secret=AB")]).totp(), "otpauth://totp/x?secret=AB");
-        assert_eq!(entry(&[("TOTP Seed", "JBSW Y3DP"), ("TOTP Settings", "30;6")]).totp(), "JBSWY3DP");
         assert_eq!(
-            entry(&[("Title", "a b"), ("TOTP Seed", "JBSWY3DP"), ("TOTP Settings", "60;8")]).totp(),
+            entry(&[("otp", "otpauth://totp/x?secret=AB")]).totp(),
+            "otpauth://totp/x?secret=AB"
+        );
+        assert_eq!(
+            entry(&[("TOTP Seed", "JBSW Y3DP"), ("TOTP Settings", "30;6")]).totp(),
+            "JBSWY3DP"
+        );
+        assert_eq!(
+            entry(&[
+                ("Title", "a b"),
+                ("TOTP Seed", "JBSWY3DP"),
+                ("TOTP Settings", "60;8")
+            ])
+            .totp(),
             "otpauth://totp/a%20b?secret=JBSWY3DP&period=60&digits=8"
         );
         assert_eq!(
-            entry(&[("TimeOtp-Secret", "12345678901234567890"), ("TimeOtp-Algorithm", "HMAC-SHA-256")]).totp(),
+            entry(&[
+                ("TimeOtp-Secret", "12345678901234567890"),
+                ("TimeOtp-Algorithm", "HMAC-SHA-256")
+            ])
+            .totp(),
             "otpauth://totp/?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=SHA256"
         );
-        assert_eq!(entry(&[("otp", "key=JBSWY3DP&step=30&size=6")]).totp(), "JBSWY3DP");
+        assert_eq!(
+            entry(&[("otp", "key=JBSWY3DP&step=30&size=6")]).totp(),
+            "JBSWY3DP"
+        );
     }
 
     #[test]
@@ -248,7 +324,10 @@ mod tests {
         // 2021-01-01T00:00:00Z = 63745056000 s after 0001-01-01.
         let b64 = BASE64.encode(&63_745_056_000i64.to_le_bytes());
         assert_eq!(time(&b64).as_deref(), Some("2021-01-01T00:00:00Z"));
-        assert_eq!(time("2016-12-31T21:40:23Z").as_deref(), Some("2016-12-31T21:40:23Z"));
+        assert_eq!(
+            time("2016-12-31T21:40:23Z").as_deref(),
+            Some("2016-12-31T21:40:23Z")
+        );
         assert_eq!(time("garbage"), None);
     }
 }

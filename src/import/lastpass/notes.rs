@@ -10,7 +10,9 @@
 //! numbers, IBANs and PINs are hidden (L2) although LastPass shows them.
 //! Dates written `Month,Day,Year` become `YYYY-MM-DD`, `Month,Year` `MM/YYYY`.
 
-use super::super::onepassword::support::{add_field, add_url, expiry, fill, looks_secret, month_number, split_name};
+use super::super::onepassword::support::{
+    add_field, add_url, expiry, fill, looks_secret, month_number, split_name,
+};
 use super::super::Item;
 
 /// Where a note key's value goes.
@@ -47,8 +49,10 @@ enum Dest {
 
 use Dest::*;
 
-/// (note type, item type, key → destination).
-const TYPES: &[(&str, &str, &[(&str, Dest)])] = &[
+/// Note type, the item type it becomes, and where each key goes.
+type NoteRules = (&'static str, &'static str, &'static [(&'static str, Dest)]);
+
+const TYPES: &[NoteRules] = &[
     (
         "Credit Card",
         "card",
@@ -92,8 +96,20 @@ const TYPES: &[(&str, &str, &[(&str, Dest)])] = &[
             ("Country", Country),
         ],
     ),
-    ("Passport", "identity", &[("Number", Passport), ("Name", FullName), ("Country", Country)]),
-    ("Social Security", "identity", &[("Number", Ssn), ("Name", FullName)]),
+    (
+        "Passport",
+        "identity",
+        &[
+            ("Number", Passport),
+            ("Name", FullName),
+            ("Country", Country),
+        ],
+    ),
+    (
+        "Social Security",
+        "identity",
+        &[("Number", Ssn), ("Name", FullName)],
+    ),
     (
         "Database",
         "database",
@@ -106,7 +122,15 @@ const TYPES: &[(&str, &str, &[(&str, Dest)])] = &[
             ("Password", Password),
         ],
     ),
-    ("Server", "login", &[("Hostname", Url), ("Username", Username), ("Password", Password)]),
+    (
+        "Server",
+        "login",
+        &[
+            ("Hostname", Url),
+            ("Username", Username),
+            ("Password", Password),
+        ],
+    ),
     (
         "SSH Key",
         "ssh_key",
@@ -131,12 +155,36 @@ const TYPES: &[(&str, &str, &[(&str, Dest)])] = &[
     (
         "Wi-Fi Password",
         "wifi",
-        &[("SSID", Typed("ssid")), ("Password", Password), ("Authentication", Typed("security"))],
+        &[
+            ("SSID", Typed("ssid")),
+            ("Password", Password),
+            ("Authentication", Typed("security")),
+        ],
     ),
-    ("Email Account", "login", &[("Username", Username), ("Password", Password)]),
-    ("Instant Messenger", "login", &[("Username", Username), ("Password", Password)]),
-    ("Bank Account", "note", &[("Account Number", Hidden), ("IBAN Number", Hidden), ("Pin", Hidden)]),
-    ("Membership", "note", &[("Website", Url), ("Password", Hidden)]),
+    (
+        "Email Account",
+        "login",
+        &[("Username", Username), ("Password", Password)],
+    ),
+    (
+        "Instant Messenger",
+        "login",
+        &[("Username", Username), ("Password", Password)],
+    ),
+    (
+        "Bank Account",
+        "note",
+        &[
+            ("Account Number", Hidden),
+            ("IBAN Number", Hidden),
+            ("Pin", Hidden),
+        ],
+    ),
+    (
+        "Membership",
+        "note",
+        &[("Website", Url), ("Password", Hidden)],
+    ),
 ];
 
 /// Fills `item` (a note) from a secure note's `extra` text.
@@ -216,7 +264,9 @@ fn is_key(key: &str) -> bool {
         && key.len() <= 40
         && !key.starts_with(' ')
         && !key.starts_with('-')
-        && key.chars().all(|c| c.is_alphanumeric() || " /'._-()&".contains(c))
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || " /'._-()&".contains(c))
 }
 
 /// LastPass date pickers: `Month,Day,Year` → `YYYY-MM-DD`, `Month,Year` →
@@ -227,9 +277,15 @@ fn date(value: &str) -> String {
     let year_ok = |y: &str| y.is_empty() || y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit());
     match parts.as_slice() {
         [m, y] if month_ok(m) && year_ok(y) => expiry(m, y),
-        [m, d, y] if month_ok(m) && year_ok(y) && d.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d)) => {
+        [m, d, y]
+            if month_ok(m)
+                && year_ok(y)
+                && d.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d)) =>
+        {
             match month_number(m) {
-                Some(m) if !y.is_empty() => format!("{y}-{m:02}-{:02}", d.parse::<u32>().unwrap_or(1)),
+                Some(m) if !y.is_empty() => {
+                    format!("{y}-{m:02}-{:02}", d.parse::<u32>().unwrap_or(1))
+                }
                 _ => value.to_string(),
             }
         }
@@ -314,7 +370,10 @@ mod tests {
         assert_eq!(date("September,22,2890"), "2890-09-22");
         assert_eq!(date("June,2020"), "06/2020");
         assert_eq!(date(","), "");
-        assert_eq!(date("1 Main Street, Bree, Bree-hill, Eriador"), "1 Main Street, Bree, Bree-hill, Eriador");
+        assert_eq!(
+            date("1 Main Street, Bree, Bree-hill, Eriador"),
+            "1 Main Street, Bree, Bree-hill, Eriador"
+        );
         assert_eq!(date("12,34"), "12,34");
     }
 
@@ -322,13 +381,19 @@ mod tests {
     fn continuation_lines_join_the_previous_value() {
         let p = pairs("Private Key:-----BEGIN KEY-----\nProc-Type: 4,ENCRYPTED\nabc\n-----END KEY-----\nNotes:x\ny:z");
         assert_eq!(p[0].0, "Private Key");
-        assert_eq!(p[0].1, "-----BEGIN KEY-----\nProc-Type: 4,ENCRYPTED\nabc\n-----END KEY-----");
+        assert_eq!(
+            p[0].1,
+            "-----BEGIN KEY-----\nProc-Type: 4,ENCRYPTED\nabc\n-----END KEY-----"
+        );
         assert_eq!(p[1], ("Notes".to_string(), "x\ny:z".to_string()));
     }
 
     #[test]
     fn address_phones_unwrap_json() {
-        assert_eq!(phone(r#"{"num":"5551234","ext":"","cc3l":"USA"}"#), "5551234");
+        assert_eq!(
+            phone(r#"{"num":"5551234","ext":"","cc3l":"USA"}"#),
+            "5551234"
+        );
         assert_eq!(phone("555"), "555");
     }
 }

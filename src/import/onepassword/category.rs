@@ -35,27 +35,92 @@ use Category::*;
 /// (category UUID, 1PIF type name, display name) per category.
 const NAMES: &[(Category, &str, &str, &str)] = &[
     (Login, "001", "webforms.WebForm", "Login"),
-    (CreditCard, "002", "wallet.financial.CreditCard", "Credit Card"),
+    (
+        CreditCard,
+        "002",
+        "wallet.financial.CreditCard",
+        "Credit Card",
+    ),
     (SecureNote, "003", "securenotes.SecureNote", "Secure Note"),
     (Identity, "004", "identities.Identity", "Identity"),
     (Password, "005", "passwords.Password", "Password"),
     (Document, "006", "system.Document", "Document"),
-    (SoftwareLicense, "100", "wallet.computer.License", "Software License"),
-    (BankAccount, "101", "wallet.financial.BankAccountUS", "Bank Account"),
+    (
+        SoftwareLicense,
+        "100",
+        "wallet.computer.License",
+        "Software License",
+    ),
+    (
+        BankAccount,
+        "101",
+        "wallet.financial.BankAccountUS",
+        "Bank Account",
+    ),
     (Database, "102", "wallet.computer.Database", "Database"),
-    (DriverLicense, "103", "wallet.government.DriversLicense", "Driver License"),
-    (OutdoorLicense, "104", "wallet.government.HuntingLicense", "Outdoor License"),
-    (Membership, "105", "wallet.membership.Membership", "Membership"),
+    (
+        DriverLicense,
+        "103",
+        "wallet.government.DriversLicense",
+        "Driver License",
+    ),
+    (
+        OutdoorLicense,
+        "104",
+        "wallet.government.HuntingLicense",
+        "Outdoor License",
+    ),
+    (
+        Membership,
+        "105",
+        "wallet.membership.Membership",
+        "Membership",
+    ),
     (Passport, "106", "wallet.government.Passport", "Passport"),
-    (RewardProgram, "107", "wallet.membership.RewardProgram", "Reward Program"),
-    (SocialSecurity, "108", "wallet.government.SsnUS", "Social Security Number"),
-    (WirelessRouter, "109", "wallet.computer.Router", "Wireless Router"),
+    (
+        RewardProgram,
+        "107",
+        "wallet.membership.RewardProgram",
+        "Reward Program",
+    ),
+    (
+        SocialSecurity,
+        "108",
+        "wallet.government.SsnUS",
+        "Social Security Number",
+    ),
+    (
+        WirelessRouter,
+        "109",
+        "wallet.computer.Router",
+        "Wireless Router",
+    ),
     (Server, "110", "wallet.computer.UnixServer", "Server"),
-    (EmailAccount, "111", "wallet.onlineservices.Email.v2", "Email Account"),
-    (ApiCredential, "112", "wallet.computer.ApiCredential", "API Credential"),
-    (MedicalRecord, "113", "wallet.medical.MedicalRecord", "Medical Record"),
+    (
+        EmailAccount,
+        "111",
+        "wallet.onlineservices.Email.v2",
+        "Email Account",
+    ),
+    (
+        ApiCredential,
+        "112",
+        "wallet.computer.ApiCredential",
+        "API Credential",
+    ),
+    (
+        MedicalRecord,
+        "113",
+        "wallet.medical.MedicalRecord",
+        "Medical Record",
+    ),
     (SshKey, "114", "wallet.computer.SshKey", "SSH Key"),
-    (CryptoWallet, "115", "wallet.financial.CryptoWallet", "Crypto Wallet"),
+    (
+        CryptoWallet,
+        "115",
+        "wallet.financial.CryptoWallet",
+        "Crypto Wallet",
+    ),
 ];
 
 impl Category {
@@ -81,7 +146,10 @@ impl Category {
     /// From a CSV `Type`/`Category` column ("Credit Card", "login", "002").
     pub(super) fn from_display(name: &str) -> Category {
         let name = name.trim();
-        if let Some(n) = NAMES.iter().find(|n| n.3.eq_ignore_ascii_case(name) || n.1 == name) {
+        if let Some(n) = NAMES
+            .iter()
+            .find(|n| n.3.eq_ignore_ascii_case(name) || n.1 == name)
+        {
             return n.0;
         }
         match name.to_ascii_lowercase().as_str() {
@@ -113,7 +181,8 @@ impl Category {
             ApiCredential => "api_key",
             SshKey => "ssh_key",
             CryptoWallet => "crypto_wallet",
-            SecureNote | Document | BankAccount | Membership | RewardProgram | MedicalRecord | Other => "note",
+            SecureNote | Document | BankAccount | Membership | RewardProgram | MedicalRecord
+            | Other => "note",
         }
     }
 }
@@ -125,7 +194,10 @@ mod tests {
     #[test]
     fn names_resolve_three_ways() {
         assert_eq!(Category::from_uuid("002"), CreditCard);
-        assert_eq!(Category::from_type_name("wallet.computer.Router"), WirelessRouter);
+        assert_eq!(
+            Category::from_type_name("wallet.computer.Router"),
+            WirelessRouter
+        );
         assert_eq!(Category::from_display("credit card"), CreditCard);
         assert_eq!(Category::from_display("Spaceship"), Other);
         assert_eq!(Category::from_uuid("114").item_type(), "ssh_key");

@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use super::category::Category;
 use super::fields::{apply, Field, Value};
 use super::support::{
-    add_field, add_url, epoch_rfc3339, header_set, looks_secret, read_csv, sniff, text as decode, Collector, Row,
-    Table,
+    add_field, add_url, epoch_rfc3339, header_set, looks_secret, read_csv, sniff, text as decode,
+    Collector, Row, Table,
 };
 use crate::import::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
@@ -70,7 +70,9 @@ impl Importer for Csv {
         match dialect(&headers) {
             Some(Dialect::Mac | Dialect::Windows) => Confidence::Yes,
             // 1Password 8's own column set; Safari's lacks Favorite/Archived.
-            Some(Dialect::Plain) if has("otpauth") && has("favorite") && has("archived") => Confidence::Yes,
+            Some(Dialect::Plain) if has("otpauth") && has("favorite") && has("archived") => {
+                Confidence::Yes
+            }
             _ => Confidence::No,
         }
     }
@@ -81,7 +83,8 @@ impl Importer for Csv {
         let dialect = dialect(&headers).ok_or_else(|| ImportError::Record {
             file: input.name.to_string(),
             record: "line 1".into(),
-            message: "expected a 1Password CSV header (Title with Username, Password or Notes)".into(),
+            message: "expected a 1Password CSV header (Title with Username, Password or Notes)"
+                .into(),
         })?;
         let mut out = Collector::new(input.name, skip_invalid);
         let table = read_csv(&text, dialect == Dialect::Mac, &mut out)?;
@@ -98,7 +101,12 @@ impl Importer for Csv {
 
 fn base(table: &Table, row: &Row, category: Category) -> Item {
     let get = |names: &[&str]| row.get(table.col(names)).to_string();
-    let flag = |names: &[&str]| matches!(get(names).trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes");
+    let flag = |names: &[&str]| {
+        matches!(
+            get(names).trim().to_ascii_lowercase().as_str(),
+            "true" | "1" | "yes"
+        )
+    };
     let mut item = Item {
         item_type: category.item_type().into(),
         title: get(&["title", "name"]),
@@ -107,8 +115,16 @@ fn base(table: &Table, row: &Row, category: Category) -> Item {
         password: get(&["password"]),
         notes: get(&["notes", "notesplain", "note"]),
         favorite: flag(&["favorite", "favourite"]),
-        created_at: get(&["created date", "createdat"]).trim().parse().ok().and_then(epoch_rfc3339),
-        updated_at: get(&["modified date", "updatedat"]).trim().parse().ok().and_then(epoch_rfc3339),
+        created_at: get(&["created date", "createdat"])
+            .trim()
+            .parse()
+            .ok()
+            .and_then(epoch_rfc3339),
+        updated_at: get(&["modified date", "updatedat"])
+            .trim()
+            .parse()
+            .ok()
+            .and_then(epoch_rfc3339),
         source: "1password-csv".into(),
         ..Default::default()
     };
@@ -132,7 +148,11 @@ fn keyed_row(table: &Table, row: &Row) -> Item {
     let filled = |names: &[&str]| !row.get(table.col(names)).trim().is_empty();
     let category = match row.get(type_col).trim() {
         // 1Password 8 has no type column: a row without credentials is a note.
-        "" if !filled(&["username"]) && !filled(&["password"]) && !filled(&["url", "urls"]) && !filled(&["otpauth", "otp"]) => {
+        "" if !filled(&["username"])
+            && !filled(&["password"])
+            && !filled(&["url", "urls"])
+            && !filled(&["otpauth", "otp"]) =>
+        {
             Category::SecureNote
         }
         "" => Category::Login,
@@ -141,7 +161,9 @@ fn keyed_row(table: &Table, row: &Row) -> Item {
     let mut item = base(table, row, category);
     let mut fields = Vec::new();
     for (i, header) in table.headers.iter().enumerate() {
-        let Some((label, key)) = key_column(header) else { continue };
+        let Some((label, key)) = key_column(header) else {
+            continue;
+        };
         let value = row.get(Some(i));
         if value.trim().is_empty() {
             continue;
@@ -161,7 +183,9 @@ fn keyed_row(table: &Table, row: &Row) -> Item {
 fn field(section: &str, id: &str, label: &str, value: &str) -> Field {
     let value = if looks_secret(label) {
         Value::Concealed(value.to_string())
-    } else if label.eq_ignore_ascii_case("expiry date") || label.eq_ignore_ascii_case("expiration date") {
+    } else if label.eq_ignore_ascii_case("expiry date")
+        || label.eq_ignore_ascii_case("expiration date")
+    {
         Value::Text(super::fields::month_year(value))
     } else {
         Value::Text(value.to_string())
@@ -192,7 +216,9 @@ fn windows_row(table: &Table, row: &Row) -> Item {
         if value.trim().is_empty() {
             continue;
         }
-        let Some((prefix, rest)) = header.split_once(": ") else { continue };
+        let Some((prefix, rest)) = header.split_once(": ") else {
+            continue;
+        };
         let mut words = prefix.rsplitn(2, ' ');
         let number = words.next().unwrap_or("");
         let section = words.next().unwrap_or("");
@@ -203,11 +229,17 @@ fn windows_row(table: &Table, row: &Row) -> Item {
         fields.push(field(title, "", &rest.to_lowercase(), value));
     }
     let has = |label: &str| fields.iter().any(|f| f.label == label);
-    let category = if has("cardholder name") || has("verification number") || has("expiry date") && has("number") {
+    let category = if has("cardholder name")
+        || has("verification number")
+        || has("expiry date") && has("number")
+    {
         Category::CreditCard
     } else if has("first name") || has("last name") {
         Category::Identity
-    } else if ["username", "password", "url"].iter().any(|c| !row.get(table.col(&[c])).trim().is_empty()) {
+    } else if ["username", "password", "url"]
+        .iter()
+        .any(|c| !row.get(table.col(&[c])).trim().is_empty())
+    {
         Category::Login
     } else {
         Category::SecureNote
@@ -242,7 +274,10 @@ mod tests {
     #[test]
     fn mac_key_columns_split() {
         assert_eq!(key_column("number(ccnum)"), Some(("number", "ccnum")));
-        assert_eq!(key_column("member ID (additional)(additional_no)"), Some(("member ID (additional)", "additional_no")));
+        assert_eq!(
+            key_column("member ID (additional)(additional_no)"),
+            Some(("member ID (additional)", "additional_no"))
+        );
         assert_eq!(key_column("Title"), None);
     }
 

@@ -33,7 +33,10 @@ pub(super) fn int(v: &Json, key: &str) -> Option<i64> {
 
 /// An array member, or an empty slice.
 pub(super) fn list<'a>(v: &'a Json, key: &str) -> &'a [Json] {
-    v.get(key).and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[])
+    v.get(key)
+        .and_then(Json::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 /// String members of an array member (tags).
@@ -99,14 +102,18 @@ pub(super) fn value(kind: &str, v: &Json, id: &str) -> Option<Value> {
         _ => Value::Text(s),
     };
     let empty = match &value {
-        Value::Text(t) | Value::Concealed(t) | Value::Totp(t) | Value::Url(t) => t.trim().is_empty(),
+        Value::Text(t) | Value::Concealed(t) | Value::Totp(t) | Value::Url(t) => {
+            t.trim().is_empty()
+        }
         Value::Address {
             street,
             city,
             state,
             zip,
             country,
-        } => [street, city, state, zip, country].iter().all(|p| p.trim().is_empty()),
+        } => [street, city, state, zip, country]
+            .iter()
+            .all(|p| p.trim().is_empty()),
         Value::SshKey { private_key, .. } => private_key.is_empty(),
     };
     (!empty).then_some(value)
@@ -182,13 +189,26 @@ mod tests {
 
     #[test]
     fn values_of_each_kind_render() {
-        assert_eq!(value("monthYear", &json!(209912), ""), Some(Value::Text("12/2099".into())));
-        assert_eq!(value("date", &json!(347198460), ""), Some(Value::Text("1981-01-01".into())));
         assert_eq!(
-            value("email", &json!({"email_address": "a@b.invalid", "provider": null}), ""),
+            value("monthYear", &json!(209912), ""),
+            Some(Value::Text("12/2099".into()))
+        );
+        assert_eq!(
+            value("date", &json!(347198460), ""),
+            Some(Value::Text("1981-01-01".into()))
+        );
+        assert_eq!(
+            value(
+                "email",
+                &json!({"email_address": "a@b.invalid", "provider": null}),
+                ""
+            ),
             Some(Value::Text("a@b.invalid".into()))
         );
-        assert_eq!(value("concealed", &json!("x"), "TOTP_1"), Some(Value::Totp("x".into())));
+        assert_eq!(
+            value("concealed", &json!("x"), "TOTP_1"),
+            Some(Value::Totp("x".into()))
+        );
         assert_eq!(value("string", &json!(""), ""), None);
         assert_eq!(value("reference", &json!("abc"), ""), None);
         assert_eq!(value("string", &json!({"odd": 1}), ""), None);

@@ -16,7 +16,9 @@ use serde_json::Value as Json;
 use super::category::Category;
 use super::fields::{apply, Field, Value};
 use super::json::{form_fields, int, list, section_fields, strings, text};
-use super::support::{add_field, add_url, epoch_rfc3339, expiry, fill, sniff, text as decode, Collector, IN_TRASH};
+use super::support::{
+    add_field, add_url, epoch_rfc3339, expiry, fill, sniff, text as decode, Collector, IN_TRASH,
+};
 use crate::import::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The `1password-1pif` importer.
@@ -67,8 +69,10 @@ impl Importer for Pif {
         let Ok(json) = serde_json::from_str::<Json>(&first) else {
             return Confidence::No;
         };
-        let classic = json.get("typeName").is_some_and(Json::is_string) && json.get("uuid").is_some();
-        let opvault = json.get("category").is_some_and(Json::is_string) && json.get("overview").is_some_and(Json::is_object);
+        let classic =
+            json.get("typeName").is_some_and(Json::is_string) && json.get("uuid").is_some();
+        let opvault = json.get("category").is_some_and(Json::is_string)
+            && json.get("overview").is_some_and(Json::is_object);
         if classic || opvault {
             Confidence::Yes
         } else {
@@ -84,7 +88,10 @@ impl Importer for Pif {
             match serde_json::from_str::<Json>(&raw) {
                 Ok(json) if json.is_object() => parsed.push((line, json)),
                 Ok(_) => out.invalid(format!("line {line}"), "expected a JSON object")?,
-                Err(e) => out.invalid(format!("line {line}"), format!("expected a JSON object: {e}"))?,
+                Err(e) => out.invalid(
+                    format!("line {line}"),
+                    format!("expected a JSON object: {e}"),
+                )?,
             }
         }
         let folders = folders(&parsed);
@@ -94,7 +101,9 @@ impl Importer for Pif {
             if type_name.starts_with("system.folder.") || type_name == "system.SavedSearch" {
                 continue;
             }
-            if type_name == "system.Tombstone" || json.get("trashed").and_then(Json::as_bool).unwrap_or(false) {
+            if type_name == "system.Tombstone"
+                || json.get("trashed").and_then(Json::as_bool).unwrap_or(false)
+            {
                 out.skip(record, IN_TRASH);
                 continue;
             }
@@ -142,10 +151,18 @@ fn item(json: &Json, folders: &HashMap<String, String>) -> Result<Item, String> 
     let opvault = json.get("overview").is_some_and(Json::is_object);
     let (category, overview, details) = if opvault {
         let details = json.get("details").unwrap_or(&Json::Null);
-        (Category::from_uuid(&text(json, "category")), &json["overview"], details)
+        (
+            Category::from_uuid(&text(json, "category")),
+            &json["overview"],
+            details,
+        )
     } else {
         let details = json.get("secureContents").unwrap_or(&Json::Null);
-        (Category::from_type_name(&text(json, "typeName")), json, details)
+        (
+            Category::from_type_name(&text(json, "typeName")),
+            json,
+            details,
+        )
     };
     if !details.is_null() && !details.is_object() {
         return Err("expected `secureContents`/`details` to be an object".into());
@@ -153,7 +170,9 @@ fn item(json: &Json, folders: &HashMap<String, String>) -> Result<Item, String> 
     let folder_id = Some(text(json, "folderUuid"))
         .filter(|f| !f.is_empty())
         .unwrap_or_else(|| text(json, "folder"));
-    let fave = int(json, "faveIndex").or_else(|| int(json, "fave")).unwrap_or(0);
+    let fave = int(json, "faveIndex")
+        .or_else(|| int(json, "fave"))
+        .unwrap_or(0);
     let created = int(json, "createdAt").or_else(|| int(json, "created"));
     let updated = int(json, "updatedAt").or_else(|| int(json, "updated"));
     let mut item = Item {
@@ -167,9 +186,17 @@ fn item(json: &Json, folders: &HashMap<String, String>) -> Result<Item, String> 
         source: "1password-1pif".into(),
         ..Default::default()
     };
-    add_url(&mut item, &text(overview, if opvault { "url" } else { "location" }));
+    add_url(
+        &mut item,
+        &text(overview, if opvault { "url" } else { "location" }),
+    );
     for u in list(overview, "URLs").iter().chain(list(details, "URLs")) {
-        add_url(&mut item, &Some(text(u, "url")).filter(|s| !s.is_empty()).unwrap_or_else(|| text(u, "u")));
+        add_url(
+            &mut item,
+            &Some(text(u, "url"))
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| text(u, "u")),
+        );
     }
     let mut fields: Vec<Field> = form_fields(list(details, "fields"));
     let password = text(details, "password");
@@ -185,7 +212,12 @@ fn item(json: &Json, folders: &HashMap<String, String>) -> Result<Item, String> 
     apply(category, &mut item, fields);
     flat_fallback(&mut item, details);
     let tags_from = json.get("openContents").unwrap_or(overview);
-    add_field(&mut item, "tags", &strings(tags_from, "tags").join(", "), false);
+    add_field(
+        &mut item,
+        "tags",
+        &strings(tags_from, "tags").join(", "),
+        false,
+    );
     Ok(item)
 }
 
@@ -197,8 +229,14 @@ fn flat_fallback(item: &mut Item, d: &Json) {
         fill(&mut card.cardholder, &text(d, "cardholder"));
         fill(&mut card.number, &text(d, "ccnum"));
         fill(&mut card.cvv, &text(d, "cvv"));
-        fill(&mut card.brand, &super::fields::card_brand(&text(d, "type")));
-        fill(&mut card.expiry, &expiry(&text(d, "expiry_mm"), &text(d, "expiry_yy")));
+        fill(
+            &mut card.brand,
+            &super::fields::card_brand(&text(d, "type")),
+        );
+        fill(
+            &mut card.expiry,
+            &expiry(&text(d, "expiry_mm"), &text(d, "expiry_yy")),
+        );
     }
     if let Some(id) = item.identity.as_mut() {
         for (slot, key) in [

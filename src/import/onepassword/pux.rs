@@ -14,8 +14,8 @@ use super::category::Category;
 use super::fields::{apply, Field, Value};
 use super::json::{form_fields, int, list, section_fields, strings, text};
 use super::support::{
-    add_field, add_url, base_name, epoch_rfc3339, file_error, is_zip, open_zip, read_member, sniff, zip_names,
-    Collector, IN_TRASH,
+    add_field, add_url, base_name, epoch_rfc3339, file_error, is_zip, open_zip, read_member, sniff,
+    zip_names, Collector, IN_TRASH,
 };
 use crate::import::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
@@ -32,13 +32,20 @@ impl Importer for Pux {
             let Ok(archive) = open_zip(input.name, input.bytes) else {
                 return Confidence::No;
             };
-            let has_data = zip_names(&archive).iter().any(|n| base_name(n) == "export.data");
-            return if has_data { Confidence::Yes } else { Confidence::No };
+            let has_data = zip_names(&archive)
+                .iter()
+                .any(|n| base_name(n) == "export.data");
+            return if has_data {
+                Confidence::Yes
+            } else {
+                Confidence::No
+            };
         }
         let text = sniff(input.bytes);
         let start = text.trim_start();
         // The shape check parses the JSON: only worth it when it starts right.
-        if start.starts_with('{') && start.contains("\"accounts\"") && start.contains("\"vaults\"") {
+        if start.starts_with('{') && start.contains("\"accounts\"") && start.contains("\"vaults\"")
+        {
             if let Ok(json) = serde_json::from_str::<Json>(start) {
                 if json.get("accounts").is_some_and(Json::is_array) {
                     return Confidence::Yes;
@@ -55,29 +62,46 @@ impl Importer for Pux {
             let member = zip_names(&archive)
                 .into_iter()
                 .find(|n| base_name(n) == "export.data")
-                .ok_or_else(|| file_error(input.name, "expected an `export.data` member: not a 1PUX export"))?;
+                .ok_or_else(|| {
+                    file_error(
+                        input.name,
+                        "expected an `export.data` member: not a 1PUX export",
+                    )
+                })?;
             data = read_member(&mut archive, input.name, &member)?;
             &data[..]
         } else {
             input.bytes
         };
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let json: Json = serde_json::from_slice(bytes)
-            .map_err(|e| file_error(input.name, format!("expected 1PUX `export.data` JSON: {e}")))?;
+        let json: Json = serde_json::from_slice(bytes).map_err(|e| {
+            file_error(input.name, format!("expected 1PUX `export.data` JSON: {e}"))
+        })?;
         let accounts = json
             .get("accounts")
             .and_then(Json::as_array)
-            .ok_or_else(|| file_error(input.name, "expected a JSON object with an `accounts` list"))?;
+            .ok_or_else(|| {
+                file_error(input.name, "expected a JSON object with an `accounts` list")
+            })?;
         let mut out = Collector::new(input.name, skip_invalid);
         let mut n = 0usize;
         for (a, account) in accounts.iter().enumerate() {
             let Some(vaults) = account.get("vaults").and_then(Json::as_array) else {
-                out.invalid(format!("account {}", a + 1), "expected an object with a `vaults` list")?;
+                out.invalid(
+                    format!("account {}", a + 1),
+                    "expected an object with a `vaults` list",
+                )?;
                 continue;
             };
-            let account_name = account.get("attrs").map(|at| text(at, "accountName")).unwrap_or_default();
+            let account_name = account
+                .get("attrs")
+                .map(|at| text(at, "accountName"))
+                .unwrap_or_default();
             for vault in vaults {
-                let vault_name = vault.get("attrs").map(|at| text(at, "name")).unwrap_or_default();
+                let vault_name = vault
+                    .get("attrs")
+                    .map(|at| text(at, "name"))
+                    .unwrap_or_default();
                 let folder = if accounts.len() > 1 && !account_name.is_empty() {
                     format!("{account_name}/{vault_name}")
                 } else {
@@ -146,8 +170,18 @@ fn item(raw: &Json, folder: &str) -> Result<Option<Item>, String> {
     apply(category, &mut item, fields);
     if let Some(doc) = details.get("documentAttributes") {
         let name = text(doc, "fileName");
-        add_field(&mut item, "document", &format!("{name} (file not imported)"), false);
+        add_field(
+            &mut item,
+            "document",
+            &format!("{name} (file not imported)"),
+            false,
+        );
     }
-    add_field(&mut item, "tags", &strings(overview, "tags").join(", "), false);
+    add_field(
+        &mut item,
+        "tags",
+        &strings(overview, "tags").join(", "),
+        false,
+    );
     Ok(Some(item))
 }
