@@ -49,9 +49,14 @@ fn shared(rel: &str) -> Option<PathBuf> {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures"));
     if !root.is_dir() {
         WARN.call_once(|| {
-            eprintln!(
-                "SKIPPED: ../shared/fixtures not found; only this project's samples were tested"
-            )
+            // Written to stderr directly: the test harness captures
+            // `eprintln!` of passing tests, and this must be seen.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: ../shared/fixtures not found; only this project's samples were tested \
+                 (set CLAVITOR_SHARED_FIXTURES to point at them)"
+            );
         });
         return None;
     }

@@ -9,11 +9,11 @@
 //! several names each row stands alone (Dashlane does not say which email
 //! or address belongs to which person).
 
-use super::super::onepassword::support::{
+use crate::import::onepassword::support::{
     add_field, add_url, brand_from_number, expiry, looks_secret, read_csv, split_name,
     text as decode, Collector, Row, Table,
 };
-use super::super::{Identity, ImportError, Item, Parsed};
+use crate::import::{Identity, ImportError, Item, Parsed};
 
 /// Which Dashlane CSV file a header belongs to.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -244,7 +244,7 @@ impl Reader<'_> {
             .find(|h| !h.trim().is_empty())
             .unwrap_or("");
             let number = self.get(row, &["cc_number"]);
-            item.card = Some(super::super::Card {
+            item.card = Some(crate::import::Card {
                 cardholder: holder.trim().to_string(),
                 brand: brand_from_number(number).to_string(),
                 number: number.to_string(),

@@ -10,11 +10,11 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::super::onepassword::support::{
+use crate::import::onepassword::support::{
     add_field, add_url, brand_from_number, epoch_rfc3339, expiry, file_error, looks_secret, sniff,
     split_name, Collector,
 };
-use super::super::{Card, Confidence, ImportError, Importer, Input, Item, Parsed};
+use crate::import::{Card, Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The `dashlane-json` importer.
 pub(super) struct DashlaneJson;

@@ -3,9 +3,9 @@
 //! one identity; with several names each row stands alone, because
 //! Dashlane does not say which email or address belongs to which person.
 
-use super::super::onepassword::support::{add_field, add_url, Collector, Row};
-use super::super::{Identity, Item};
 use super::csv::Reader;
+use crate::import::onepassword::support::{add_field, add_url, Collector, Row};
+use crate::import::{Identity, Item};
 
 impl Reader<'_> {
     pub(super) fn personal_info(&self, out: &mut Collector) {

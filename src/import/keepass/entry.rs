@@ -12,8 +12,8 @@
 
 use data_encoding::{BASE32_NOPAD, BASE64, HEXLOWER_PERMISSIVE};
 
-use super::super::onepassword::support::{add_field, add_url, epoch_rfc3339, iso_rfc3339};
-use super::super::Item;
+use crate::import::onepassword::support::{add_field, add_url, epoch_rfc3339, iso_rfc3339};
+use crate::import::Item;
 
 /// A `String` element of an entry.
 #[derive(Debug, Default)]

@@ -10,10 +10,10 @@
 //! numbers, IBANs and PINs are hidden (L2) although LastPass shows them.
 //! Dates written `Month,Day,Year` become `YYYY-MM-DD`, `Month,Year` `MM/YYYY`.
 
-use super::super::onepassword::support::{
+use crate::import::onepassword::support::{
     add_field, add_url, expiry, fill, looks_secret, month_number, split_name,
 };
-use super::super::Item;
+use crate::import::Item;
 
 /// Where a note key's value goes.
 #[derive(Clone, Copy)]

@@ -3,8 +3,8 @@
 
 use std::io::{Cursor, Read};
 
-use super::super::super::ImportError;
 use super::file_error;
+use crate::import::ImportError;
 
 /// Largest ZIP member we decompress (uncompressed bytes). Real exports are
 /// far smaller; the cap stops a ZIP bomb from exhausting memory.

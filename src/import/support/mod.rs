@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use crate::fieldspec;
 
-use super::super::{CustomField, ImportError, Item, Parsed};
+use crate::import::{CustomField, ImportError, Item, Parsed};
 
 pub(crate) use archive::*;
 pub(crate) use table::*;
@@ -45,7 +45,10 @@ pub(crate) fn text<'a>(file: &str, bytes: &'a [u8]) -> Result<Cow<'a, str>, Impo
     }
     let utf16 = |rest: &[u8], le: bool| -> Result<Cow<'a, str>, ImportError> {
         if rest.len() % 2 != 0 {
-            return Err(file_error(file, "expected UTF-16 text: the file has an odd number of bytes"));
+            return Err(file_error(
+                file,
+                "expected UTF-16 text: the file has an odd number of bytes",
+            ));
         }
         let units = rest.chunks_exact(2).map(|c| {
             if le {
@@ -275,7 +278,10 @@ mod tests {
             text("f", b"\xFF\x00\xC3"),
             Err(ImportError::File { .. })
         ));
-        assert!(matches!(text("f", b"\xFF\xFEa"), Err(ImportError::File { .. })));
+        assert!(matches!(
+            text("f", b"\xFF\xFEa"),
+            Err(ImportError::File { .. })
+        ));
         assert_eq!(sniff(b"\xFF\xFEG\x00,\x00T\x00"), "G,T");
     }
 

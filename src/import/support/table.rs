@@ -1,9 +1,9 @@
 //! CSV files read fully into a header and rows, with the field-count
 //! check done here so a ragged row can be skipped rather than end the read.
 
-use super::super::super::ImportError;
 use super::file_error;
 use super::Collector;
+use crate::import::ImportError;
 
 /// One data row of a CSV file.
 pub(crate) struct Row {
