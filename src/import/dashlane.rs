@@ -1,6 +1,110 @@
-//! Importer(s) for this manager's export formats.
+//! Dashlane exports: the CSV files of its "unsecured archive"
+//! (`credentials.csv`, `securenotes.csv`, `payments.csv`, `ids.csv`,
+//! `personalInfo.csv`), loose or as the ZIP Dashlane writes, and the older
+//! JSON export (`{"AUTHENTIFIANT": [...], "PAYMENTMEANS_CREDITCARD": [...]}`).
+//! A CSV file's kind is told by its header, not its name, so renamed files
+//! still import.
 
-use super::Importer;
+mod csv;
+mod json;
+mod personal;
+
+use super::onepassword::support::{
+    base_name, header_set, is_zip, open_zip, read_member, sniff, zip_names, Collector,
+};
+use super::{Confidence, ImportError, Importer, Input, Parsed};
 
 /// The formats this module parses.
-pub static IMPORTERS: &[&dyn Importer] = &[];
+pub static IMPORTERS: &[&dyn Importer] = &[&DashlaneCsv, &DashlaneZip, &json::DashlaneJson];
+
+/// The `dashlane-csv` importer (one CSV file of any kind).
+struct DashlaneCsv;
+
+/// The `dashlane-zip` importer (the archive of CSV files).
+struct DashlaneZip;
+
+impl Importer for DashlaneCsv {
+    fn name(&self) -> &'static str {
+        "dashlane-csv"
+    }
+
+    fn detect(&self, input: &Input<'_>) -> Confidence {
+        if is_zip(input.bytes) {
+            return Confidence::No;
+        }
+        let headers = header_set(&sniff(input.bytes));
+        match csv::Kind::of(&headers) {
+            Some(csv::Kind::Notes)
+                if base_name(input.name).eq_ignore_ascii_case("securenotes.csv") =>
+            {
+                Confidence::Yes
+            }
+            // `title,note` alone is too generic to be sure of.
+            Some(csv::Kind::Notes) => Confidence::Maybe,
+            Some(_) if csv::Kind::distinctive(&headers) => Confidence::Yes,
+            Some(_) => Confidence::Maybe,
+            None => Confidence::No,
+        }
+    }
+
+    fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
+        csv::parse(input.name, input.bytes, "dashlane-csv", skip_invalid)
+    }
+}
+
+/// CSV member names Dashlane puts in its archive (lowercase).
+const MEMBERS: &[&str] = &[
+    "credentials.csv",
+    "securenotes.csv",
+    "payments.csv",
+    "ids.csv",
+    "personalinfo.csv",
+];
+
+impl Importer for DashlaneZip {
+    fn name(&self) -> &'static str {
+        "dashlane-zip"
+    }
+
+    fn detect(&self, input: &Input<'_>) -> Confidence {
+        if !is_zip(input.bytes) {
+            return Confidence::No;
+        }
+        let Ok(archive) = open_zip(input.name, input.bytes) else {
+            return Confidence::No;
+        };
+        let known = zip_names(&archive)
+            .iter()
+            .any(|n| MEMBERS.contains(&base_name(n).to_ascii_lowercase().as_str()));
+        if known {
+            Confidence::Yes
+        } else {
+            Confidence::No
+        }
+    }
+
+    fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
+        let mut archive = open_zip(input.name, input.bytes)?;
+        let mut out = Collector::new(input.name, skip_invalid);
+        let members: Vec<String> = zip_names(&archive)
+            .into_iter()
+            .filter(|n| base_name(n).to_ascii_lowercase().ends_with(".csv"))
+            .collect();
+        if members.is_empty() {
+            return Err(super::onepassword::support::file_error(
+                input.name,
+                "expected Dashlane CSV files (credentials.csv, securenotes.csv…) in the archive",
+            ));
+        }
+        for member in members {
+            let bytes = read_member(&mut archive, input.name, &member)?;
+            let label = format!("{}/{}", input.name, member);
+            if csv::Kind::of(&header_set(&sniff(&bytes))).is_none() {
+                out.skip(member, "not a Dashlane CSV file (unknown header)");
+                continue;
+            }
+            out.absorb(csv::parse(&label, &bytes, "dashlane-zip", skip_invalid)?);
+        }
+        Ok(out.finish())
+    }
+}

@@ -1,6 +1,101 @@
-//! Importer(s) for this manager's export formats.
+//! LastPass CSV export: `url,username,password,totp,extra,name,grouping,fav`
+//! (older exports lack `totp`). Columns are found by name, so their order
+//! does not matter.
+//!
+//! * Secure notes have url `http://sn`; when their `extra` starts with
+//!   `NoteType:` it is `Key:Value` lines of a typed note (credit card,
+//!   bank account, address, passport…), mapped in `lastpass/notes.rs`.
+//! * `http://group` rows are empty-folder placeholders, not items: they are
+//!   reported in `skipped`.
+//! * `grouping` is the folder, `\`-separated; `fav` is `1` for favourites.
+//! * Browser-extension exports indent rows: non-secret columns (url, name,
+//!   grouping, fav) are trimmed; username, password and notes are kept as is.
 
-use super::Importer;
+mod notes;
+
+use super::onepassword::support::{
+    add_url, folder_path, header_set, read_csv, sniff, text as decode, Collector, Row, Table,
+};
+use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
-pub static IMPORTERS: &[&dyn Importer] = &[];
+pub static IMPORTERS: &[&dyn Importer] = &[&LastPassCsv];
+
+/// The `lastpass-csv` importer.
+struct LastPassCsv;
+
+const REQUIRED: &[&str] = &["url", "username", "password", "extra", "name", "grouping"];
+
+impl Importer for LastPassCsv {
+    fn name(&self) -> &'static str {
+        "lastpass-csv"
+    }
+
+    fn detect(&self, input: &Input<'_>) -> Confidence {
+        let headers = header_set(&sniff(input.bytes));
+        if REQUIRED.iter().all(|r| headers.iter().any(|h| h == r)) {
+            Confidence::Yes
+        } else {
+            Confidence::No
+        }
+    }
+
+    fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
+        let text = decode(input.name, input.bytes)?;
+        let mut out = Collector::new(input.name, skip_invalid);
+        let table = read_csv(&text, false, &mut out)?;
+        if let Some(missing) = REQUIRED.iter().find(|r| table.col(&[r]).is_none()) {
+            return Err(ImportError::Record {
+                file: input.name.to_string(),
+                record: "line 1".into(),
+                message: format!(
+                    "expected the LastPass header url,username,password,totp,extra,name,grouping,fav; `{missing}` is missing"
+                ),
+            });
+        }
+        for row in &table.rows {
+            match item(&table, row) {
+                Some(item) => out.push(item),
+                None => out.skip(row.record(), "empty folder placeholder (http://group)"),
+            }
+        }
+        Ok(out.finish())
+    }
+}
+
+/// One row; `None` for a folder placeholder.
+fn item(table: &Table, row: &Row) -> Option<Item> {
+    let get = |name: &str| row.get(table.col(&[name]));
+    let url = get("url").trim();
+    if url.eq_ignore_ascii_case("http://group") {
+        return None;
+    }
+    let mut item = Item {
+        item_type: "login".into(),
+        title: get("name").trim().to_string(),
+        folder: folder_path(get("grouping").split('\\')),
+        favorite: get("fav").trim() == "1",
+        source: "lastpass-csv".into(),
+        ..Default::default()
+    };
+    let extra = get("extra");
+    if url.eq_ignore_ascii_case("http://sn") {
+        item.item_type = "note".into();
+        notes::apply(&mut item, extra);
+    } else {
+        item.notes = extra.to_string();
+        // "http://" is what LastPass writes for an entry without a URL.
+        if url != "http://" {
+            add_url(&mut item, url);
+        }
+    }
+    // Secure notes can carry credentials too (typed notes set their own).
+    if item.username.is_empty() {
+        item.username = get("username").to_string();
+    }
+    if item.password.is_empty() {
+        item.password = get("password").to_string();
+    }
+    item.totp = get("totp").trim().to_string();
+    Some(item)
+}
