@@ -9,10 +9,10 @@ mod csv;
 mod json;
 mod personal;
 
-use super::onepassword::support::{
+use super::{Confidence, ImportError, Importer, Input, Parsed};
+use crate::import::support::{
     base_name, header_set, is_zip, open_zip, read_member, sniff, zip_names, Collector,
 };
-use super::{Confidence, ImportError, Importer, Input, Parsed};
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&DashlaneCsv, &DashlaneZip, &json::DashlaneJson];
@@ -91,7 +91,7 @@ impl Importer for DashlaneZip {
             .filter(|n| base_name(n).to_ascii_lowercase().ends_with(".csv"))
             .collect();
         if members.is_empty() {
-            return Err(super::onepassword::support::file_error(
+            return Err(crate::import::support::file_error(
                 input.name,
                 "expected Dashlane CSV files (credentials.csv, securenotes.csv…) in the archive",
             ));

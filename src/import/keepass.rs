@@ -14,8 +14,8 @@ mod entry;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use super::onepassword::support::{file_error, sniff, text as decode, Collector, IN_TRASH};
 use super::{Confidence, ImportError, Importer, Input, Parsed};
+use crate::import::support::{file_error, sniff, text as decode, Collector, IN_TRASH};
 use entry::EntryBuf;
 
 /// The formats this module parses.

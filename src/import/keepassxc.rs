@@ -8,11 +8,11 @@
 //! renamable) is dropped. Entries under `<root>/Recycle Bin` (KeePassXC's
 //! bin) are skipped as "in trash". `Icon` is not imported.
 
-use super::onepassword::support::{
+use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
+use crate::import::support::{
     add_url, header_set, iso_rfc3339, read_csv, sniff, text as decode, Collector, Row, Table,
     IN_TRASH,
 };
-use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&KeePassXcCsv];

@@ -13,10 +13,10 @@
 
 mod notes;
 
-use super::onepassword::support::{
+use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
+use crate::import::support::{
     add_url, folder_path, header_set, read_csv, sniff, text as decode, Collector, Row, Table,
 };
-use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&LastPassCsv];

@@ -22,6 +22,8 @@ pub mod onepassword;
 pub mod protonpass;
 pub mod roboform;
 pub mod safari;
+/// Helpers shared by the importers (tables, archives, times, values).
+pub(crate) mod support;
 
 use std::collections::BTreeMap;
 

@@ -10,10 +10,6 @@ mod pif;
 mod pux;
 mod rules;
 
-// Shared by every importer of this branch; see the module's doc comment.
-#[path = "support/mod.rs"]
-pub(crate) mod support;
-
 use super::Importer;
 
 /// The formats this module parses.

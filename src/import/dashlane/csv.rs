@@ -9,7 +9,7 @@
 //! several names each row stands alone (Dashlane does not say which email
 //! or address belongs to which person).
 
-use crate::import::onepassword::support::{
+use crate::import::support::{
     add_field, add_url, brand_from_number, expiry, looks_secret, read_csv, split_name,
     text as decode, Collector, Row, Table,
 };

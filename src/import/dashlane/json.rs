@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::import::onepassword::support::{
+use crate::import::support::{
     add_field, add_url, brand_from_number, epoch_rfc3339, expiry, file_error, looks_secret, sniff,
     split_name, Collector,
 };

@@ -4,7 +4,7 @@
 //! Dashlane does not say which email or address belongs to which person.
 
 use super::csv::Reader;
-use crate::import::onepassword::support::{add_field, add_url, Collector, Row};
+use crate::import::support::{add_field, add_url, Collector, Row};
 use crate::import::{Identity, Item};
 
 impl Reader<'_> {

@@ -12,7 +12,7 @@
 
 use data_encoding::{BASE32_NOPAD, BASE64, HEXLOWER_PERMISSIVE};
 
-use crate::import::onepassword::support::{add_field, add_url, epoch_rfc3339, iso_rfc3339};
+use crate::import::support::{add_field, add_url, epoch_rfc3339, iso_rfc3339};
 use crate::import::Item;
 
 /// A `String` element of an entry.

@@ -10,7 +10,7 @@
 //! numbers, IBANs and PINs are hidden (L2) although LastPass shows them.
 //! Dates written `Month,Day,Year` become `YYYY-MM-DD`, `Month,Year` `MM/YYYY`.
 
-use crate::import::onepassword::support::{
+use crate::import::support::{
     add_field, add_url, expiry, fill, looks_secret, month_number, split_name,
 };
 use crate::import::Item;

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use super::category::Category;
 use super::fields::{apply, Field, Value};
-use super::support::{
+use crate::import::support::{
     add_field, add_url, epoch_rfc3339, header_set, looks_secret, read_csv, sniff, text as decode,
     Collector, Row, Table,
 };

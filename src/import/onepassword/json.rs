@@ -6,7 +6,7 @@
 use serde_json::Value as Json;
 
 use super::fields::{card_brand, month_year, Field, Value};
-use super::support::epoch_date;
+use crate::import::support::epoch_date;
 
 /// A string member, or "" (numbers are rendered: some exports store PINs
 /// and ports as numbers).

@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 use super::category::Category;
 use super::fields::{apply, Field, Value};
 use super::json::{form_fields, int, list, section_fields, strings, text};
-use super::support::{
+use crate::import::support::{
     add_field, add_url, epoch_rfc3339, expiry, fill, sniff, text as decode, Collector, IN_TRASH,
 };
 use crate::import::{Confidence, ImportError, Importer, Input, Item, Parsed};

@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 use super::category::Category;
 use super::fields::{apply, Field, Value};
 use super::json::{form_fields, int, list, section_fields, strings, text};
-use super::support::{
+use crate::import::support::{
     add_field, add_url, base_name, epoch_rfc3339, file_error, is_zip, open_zip, read_member, sniff,
     zip_names, Collector, IN_TRASH,
 };

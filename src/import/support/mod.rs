@@ -6,10 +6,6 @@
 //! Submodules: `table` (CSV), `archive` (ZIP), `time`, `values` (months,
 //! expiry, card brands, names, which labels are secret).
 //!
-//! It is compiled once, as `onepassword::support` (see the `#[path]` in
-//! `onepassword.rs`), because `import/mod.rs` belongs to the pipeline; it
-//! can move to `import::support` with one `mod` line there.
-//!
 //! Invariant: no message built here contains a field value — only file
 //! names, record positions and what was expected.
 
