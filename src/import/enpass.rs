@@ -18,7 +18,7 @@ mod fields;
 mod json;
 
 // Helpers shared by this branch's importers; see the module's own doc.
-#[path = "support.rs"]
+#[path = "support/mod.rs"]
 pub(crate) mod support;
 
 use super::{Confidence, ImportError, Importer, Input, Parsed};

@@ -23,6 +23,7 @@ mod csv;
 mod fields;
 mod json;
 mod record;
+mod values;
 
 use super::enpass::support as sup;
 use super::{Confidence, ImportError, Importer, Input, Parsed};
