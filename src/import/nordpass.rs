@@ -88,6 +88,20 @@ impl<'r> Cells<'r> {
         self.used.push(name);
         self.peek(name)
     }
+    /// Like `take`, but keeps surrounding spaces (a password's are part
+    /// of it) and only trailing ones of a note.
+    fn take_exact(&mut self, name: &'static str) -> String {
+        self.used.push(name);
+        if self.peek(name).is_empty() {
+            return String::new();
+        }
+        let raw = self.row.raw(self.cols.idx(name));
+        if name == "note" {
+            raw.trim_end().to_string()
+        } else {
+            raw.to_string()
+        }
+    }
     fn peek(&self, name: &str) -> String {
         let v = self.row.get(self.cols.idx(name));
         let placeholder = v
@@ -205,7 +219,7 @@ fn map_row(row: &Row, cols: &Cols, header: &Header) -> Option<Item> {
     let mut it = sup::item(kind, &c.take("name"), NAME);
     c.used.push("type");
     it.folder = sup::slash_path(&c.take("folder"));
-    it.notes = c.take("note");
+    it.notes = c.take_exact("note");
     match kind {
         "login" => {
             sup::url(&mut it, &c.take("url"));
@@ -213,7 +227,7 @@ fn map_row(row: &Row, cols: &Cols, header: &Header) -> Option<Item> {
                 sup::url(&mut it, &u);
             }
             it.username = c.take("username");
-            it.password = c.take("password");
+            it.password = c.take_exact("password");
         }
         "card" => {
             let number = c.take("cardnumber");

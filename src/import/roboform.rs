@@ -108,11 +108,7 @@ fn map_row(row: &Row, c: &Cols) -> Item {
     let url = row.get(c.url);
     let match_url = row.get(c.match_url);
     let login = unescape(row.get(c.login));
-    let pwd = unescape(
-        row.cells
-            .get(c.pwd.unwrap_or(usize::MAX))
-            .map_or("", String::as_str),
-    );
+    let pwd = unescape(row.raw(c.pwd));
     let extras: Vec<&str> = row
         .cells
         .iter()
@@ -130,11 +126,7 @@ fn map_row(row: &Row, c: &Cols) -> Item {
         row.get(c.name),
         NAME,
     );
-    it.notes = row
-        .cells
-        .get(c.note.unwrap_or(usize::MAX))
-        .map_or("", |s| s.trim_end())
-        .to_string();
+    it.notes = row.raw(c.note).trim_end().to_string();
     it.folder = sup::slash_path(row.get(c.folder));
     sup::url(&mut it, url);
     sup::url(&mut it, match_url);

@@ -302,3 +302,48 @@ fn record_errors_name_file_record_and_expectation() {
         assert_eq!(p.skipped[0].0, record, "{format}");
     }
 }
+
+#[test]
+fn utf16_exports_read_like_utf8_and_passwords_keep_their_spaces() {
+    let utf8 = sample("nordpass/export-legacy-no-type.csv");
+    let text = String::from_utf8(utf8.clone()).expect("utf-8 sample");
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    assert_eq!(sure("np16.csv", &utf16), ["nordpass-csv"]);
+    assert_eq!(
+        parse("nordpass-csv", "np16.csv", &utf16).items,
+        parse("nordpass-csv", "np8.csv", &utf8).items
+    );
+
+    let csv = "name,url,username,password,note,cardholdername,cardnumber,cvc,expirydate,zipcode,folder,full_name,phone_number,email,address1,address2,city,country,state\n\
+               Spaces,https://s.example,  user  ,\"  two spaces  \",\"  indented\n  note  \",,,,,,,,,,,,,,\n";
+    let p = parse("nordpass-csv", "s.csv", csv.as_bytes());
+    let it = by_title(&p, "Spaces");
+    assert_eq!(
+        (it.username.as_str(), it.password.as_str()),
+        ("user", "  two spaces  ")
+    );
+    assert_eq!(it.notes, "  indented\n  note");
+}
+
+/// Detection must be distinctive: no other manager's shared fixture makes
+/// one of this branch's importers certain.
+#[test]
+fn other_managers_fixtures_are_not_claimed() {
+    let Some(dir) = shared() else { return };
+    for manager in std::fs::read_dir(&dir).expect("fixtures").flatten() {
+        let m = manager.file_name().to_string_lossy().into_owned();
+        if !manager.path().is_dir() || ["nordpass", "keeper", "protonpass"].contains(&m.as_str()) {
+            continue;
+        }
+        for f in std::fs::read_dir(manager.path()).expect("dir").flatten() {
+            let name = format!("{m}/{}", f.file_name().to_string_lossy());
+            let bytes = std::fs::read(f.path()).expect("read");
+            let claimed: Vec<_> = sure(&name, &bytes)
+                .into_iter()
+                .filter(|n| OURS.contains(n))
+                .collect();
+            assert!(claimed.is_empty(), "{name} claimed by {claimed:?}");
+        }
+    }
+}

@@ -25,10 +25,10 @@ pub(super) fn parse(input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, Imp
     Ok(sink.finish())
 }
 
-/// `"Title","Field","Value",…` (or just `Title,Note`).
+/// The header line some Enpass versions write: `"Title","Field","Value",…`.
 pub(super) fn is_header(cells: &[String]) -> bool {
     let n = |i: usize| cells.get(i).map(|c| sup::norm(c)).unwrap_or_default();
-    n(0) == "title" && (n(1) == "field" || (n(1) == "note" && cells.len() == 2))
+    n(0) == "title" && n(1) == "field"
 }
 
 fn map_row(row: &Row) -> Item {

@@ -98,10 +98,7 @@ fn map_row(row: &Row, c: &Cols) -> Item {
         "" => "login",
         k => k,
     };
-    let raw_note = row
-        .cells
-        .get(c.note.unwrap_or(usize::MAX))
-        .map_or("", |s| s.trim_end());
+    let raw_note = row.raw(c.note).trim_end();
     // Card and identity rows hold their content (and the real note) as JSON.
     let json_body = match kind {
         "login" | "note" | "alias" => None,
@@ -149,11 +146,7 @@ fn map_row(row: &Row, c: &Cols) -> Item {
     if c.email.is_none() && username.contains('@') {
         it.email = std::mem::take(&mut it.username);
     }
-    it.password = row
-        .cells
-        .get(c.password.unwrap_or(usize::MAX))
-        .cloned()
-        .unwrap_or_default();
+    it.password = row.raw(c.password).to_string();
     it.totp = row.get(c.totp).to_string();
     it
 }

@@ -26,6 +26,11 @@ impl Row {
     pub(crate) fn get(&self, i: Option<usize>) -> &str {
         i.and_then(|i| self.cells.get(i)).map_or("", |s| s.trim())
     }
+    /// The cell at `i` exactly as written (passwords keep their spaces);
+    /// "" when absent.
+    pub(crate) fn raw(&self, i: Option<usize>) -> &str {
+        i.and_then(|i| self.cells.get(i)).map_or("", String::as_str)
+    }
     /// True when every cell is empty or whitespace (`,,,,` lines).
     pub(crate) fn is_blank(&self) -> bool {
         self.cells.iter().all(|c| c.trim().is_empty())

@@ -64,11 +64,28 @@ fn utf8<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, ImportError> {
     })
 }
 
-/// The first few KiB as text, for cheap detection (never fails).
+/// The first few KiB as text, for cheap detection (never fails; a cut or
+/// invalid character becomes U+FFFD).
 pub(crate) fn head(input: &Input<'_>) -> String {
     let b = input.bytes.get(..8192).unwrap_or(input.bytes);
-    let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
-    String::from_utf8_lossy(b).into_owned()
+    let utf16 = |rest: &[u8], le: bool| {
+        let units = rest.chunks_exact(2).map(|c| {
+            let pair = [c[0], c[1]];
+            if le {
+                u16::from_le_bytes(pair)
+            } else {
+                u16::from_be_bytes(pair)
+            }
+        });
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect()
+    };
+    match b {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, true),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, false),
+        _ => String::from_utf8_lossy(b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)).into_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -86,6 +103,7 @@ mod tests {
             bytes: &b,
         };
         assert_eq!(text(&i).unwrap(), "a,é");
+        assert_eq!(head(&i), "a,é");
         let i = Input {
             name: "x",
             bytes: b"\xEF\xBB\xBFok",
