@@ -83,11 +83,7 @@ fn read(r: &Value) -> Result<Record, String> {
     };
     let folders = match o.get("folders") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(fs)) => fs
-            .iter()
-            .filter_map(folder)
-            .filter(|p| !p.is_empty())
-            .collect(),
+        Some(Value::Array(fs)) => fs.iter().map(folder).filter(|p| !p.is_empty()).collect(),
         Some(_) => return Err("expected `folders` to be an array".into()),
     };
     Ok(Record {
@@ -115,13 +111,11 @@ fn string(o: &Map<String, Value>, key: &str) -> Result<String, String> {
 
 /// `{"folder": …}`, `{"shared_folder": …}` or both (a folder inside a
 /// shared folder) as one `/` path.
-fn folder(f: &Value) -> Option<String> {
+fn folder(f: &Value) -> String {
     let shared = f
         .get("shared_folder")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let own = f.get("folder").and_then(Value::as_str).unwrap_or_default();
-    Some(sup::folder_path(
-        split_path(shared).into_iter().chain(split_path(own)),
-    ))
+    sup::folder_path(split_path(shared).into_iter().chain(split_path(own)))
 }
