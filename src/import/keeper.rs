@@ -25,8 +25,8 @@ mod json;
 mod record;
 mod values;
 
-use super::enpass::support as sup;
 use super::{Confidence, ImportError, Importer, Input, Parsed};
+use crate::import::helpers as sup;
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&KeeperCsv, &KeeperJson];

@@ -13,6 +13,8 @@ pub mod chrome;
 pub mod dashlane;
 pub mod enpass;
 pub mod firefox;
+/// Helpers of the NordPass, Keeper, RoboForm, Enpass and Proton Pass importers.
+pub(crate) mod helpers;
 pub mod keepass;
 pub mod keepassxc;
 pub mod keeper;
@@ -124,7 +126,11 @@ pub enum Confidence {
 #[derive(Debug, Error, PartialEq)]
 pub enum ImportError {
     #[error("{file}: {record}: {message}")]
-    Record { file: String, record: String, message: String },
+    Record {
+        file: String,
+        record: String,
+        message: String,
+    },
     #[error("{file}: {message}")]
     File { file: String, message: String },
     #[error("{file}: could not recognise this file{}", .hint.as_ref().map(|h| format!("; it looks like {h}")).unwrap_or_default())]

@@ -21,8 +21,8 @@
 
 use serde_json::Value;
 
-use super::enpass::support::{self as sup, field, Header, Row, Shape, Sink};
 use super::{Card, Confidence, Identity, ImportError, Importer, Input, Item, Parsed};
+use crate::import::helpers::{self as sup, field, Header, Row, Shape, Sink};
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&NordPassCsv];

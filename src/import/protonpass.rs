@@ -21,8 +21,8 @@ mod content;
 mod csv;
 mod json;
 
-use super::enpass::support::{self as sup, Header};
 use super::{Confidence, ImportError, Importer, Input, Parsed};
+use crate::import::helpers::{self as sup, Header};
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&ProtonPassJson, &ProtonPassZip, &ProtonPassCsv];

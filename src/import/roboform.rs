@@ -16,8 +16,8 @@
 //!   as a hidden "RoboForm field"; a field repeating the login or password
 //!   is not duplicated.
 
-use super::enpass::support::{self as sup, field, Header, Row, Shape, Sink};
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
+use crate::import::helpers::{self as sup, field, Header, Row, Shape, Sink};
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&RoboFormCsv];

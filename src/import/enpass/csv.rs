@@ -4,7 +4,7 @@
 //! Sensitive labels may carry a leading `*`.
 
 use super::fields::{self, Field};
-use super::support::{self as sup, Row, Shape, Sink};
+use crate::import::helpers::{self as sup, Row, Shape, Sink};
 use crate::import::{ImportError, Input, Item, Parsed};
 
 /// The importer name, also each item's `source`.

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::fields::{self, Field};
-use super::support::{self as sup, Sink};
+use crate::import::helpers::{self as sup, Sink};
 use crate::import::{ImportError, Input, Item, Parsed};
 
 /// The importer name, also each item's `source`.

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::record::{to_item, Record};
 use super::split_path;
-use crate::import::enpass::support::{self as sup, Row, Shape, Sink};
+use crate::import::helpers::{self as sup, Row, Shape, Sink};
 use crate::import::{ImportError, Input, Parsed};
 
 /// The importer name, also each item's `source`.

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::values::{
     account_number, address, bank_account, email, host, key_pair, payment_card, person_name, phone,
 };
-use crate::import::enpass::support::{self as sup, field};
+use crate::import::helpers::{self as sup, field};
 use crate::import::Item;
 
 /// What earlier fields of the same record already filled.

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::record::{to_item, Record};
 use super::split_path;
-use crate::import::enpass::support::{self as sup, Sink};
+use crate::import::helpers::{self as sup, Sink};
 use crate::import::{ImportError, Input, Parsed};
 
 /// The importer name, also each item's `source`.

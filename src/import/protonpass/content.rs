@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::import::enpass::support::{self as sup, field};
+use crate::import::helpers::{self as sup, field};
 use crate::import::{Card, Identity, Item};
 
 /// The FIELD_SPEC type for a Proton Pass item type.

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::content;
-use crate::import::enpass::support::{self as sup, Header, Row, Shape, Sink};
+use crate::import::helpers::{self as sup, Header, Row, Shape, Sink};
 use crate::import::{ImportError, Input, Item, Parsed};
 
 /// The importer name, also each item's `source`.

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::content;
-use crate::import::enpass::support::{self as sup, Sink};
+use crate::import::helpers::{self as sup, Sink};
 use crate::import::{ImportError, Input, Item, Parsed};
 
 /// Tells the user how to get a file we can read.

@@ -3,8 +3,6 @@
 //! applying the skip-invalid policy, epoch times, card expiry, names, ZIP
 //! members and JSON look-ups.
 //!
-//! It is declared from `enpass.rs` (`#[path]`) only because this branch may
-//! not touch `import/mod.rs`; it belongs there as `mod support;`.
 //! Invariant: no message built here contains a value read from the input.
 
 mod archive;
