@@ -13,6 +13,8 @@ pub mod chrome;
 pub mod dashlane;
 pub mod enpass;
 pub mod firefox;
+/// Helpers of the NordPass, Keeper, RoboForm, Enpass and Proton Pass importers.
+pub(crate) mod helpers;
 pub mod keepass;
 pub mod keepassxc;
 pub mod keeper;

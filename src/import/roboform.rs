@@ -1,6 +1,219 @@
-//! Importer(s) for this manager's export formats.
+//! RoboForm CSV export (`roboform-csv`).
+//!
+//! Header `Name,Url,MatchUrl,Login,Pwd,Note,Folder,RfFieldsV2` (older:
+//! `Name,URL,MatchUrl,Login,Pwd,Note,Folder`). `RfFieldsV2` is ragged by
+//! design: each extra form field of a login takes one more column, shaped
+//! `Label$,id,name,type,value` (`type` `pwd` is concealed; the label
+//! `TOTP KEY` holds the TOTP secret).
+//!
+//! Decisions:
+//! * A row with no URL, login or password is a safenote; a URL without
+//!   credentials (a bookmark) stays a login so its URL is kept.
+//! * `Folder` is a `/` path with a leading `/`.
+//! * RoboForm writes a `'` before values starting with `@` or `'` (so a
+//!   spreadsheet does not read them as formulas); it is removed again.
+//! * An extra field that does not have the five-part shape is kept whole
+//!   as a hidden "RoboForm field"; a field repeating the login or password
+//!   is not duplicated.
 
-use super::Importer;
+use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
+use crate::import::helpers::{self as sup, field, Header, Row, Shape, Sink};
 
 /// The formats this module parses.
-pub static IMPORTERS: &[&dyn Importer] = &[];
+pub static IMPORTERS: &[&dyn Importer] = &[&RoboFormCsv];
+
+/// RoboForm's CSV export.
+pub struct RoboFormCsv;
+
+const NAME: &str = "roboform-csv";
+
+/// Column indices found in the header.
+struct Cols {
+    name: Option<usize>,
+    url: Option<usize>,
+    match_url: Option<usize>,
+    login: Option<usize>,
+    pwd: Option<usize>,
+    note: Option<usize>,
+    folder: Option<usize>,
+    /// Where the ragged extra fields start.
+    extra: usize,
+}
+
+impl Importer for RoboFormCsv {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    /// `Pwd` and `MatchUrl` are RoboForm's own column names.
+    fn detect(&self, input: &Input<'_>) -> Confidence {
+        let Some(first) = sup::first_row(input) else {
+            return Confidence::No;
+        };
+        let h = Header::new(&first);
+        if h.has("pwd") && h.has("matchurl") && h.has("name") {
+            Confidence::Yes
+        } else if h.has("pwd") && h.has("login") && h.has("name") {
+            Confidence::Maybe
+        } else {
+            Confidence::No
+        }
+    }
+
+    fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
+        let text = sup::text(input)?;
+        let mut rows = sup::rows(&text, Shape::Ragged).into_iter();
+        let header = match rows.next() {
+            Some(Ok(h)) => Header::new(&h.cells),
+            Some(Err((_, msg))) => {
+                return Err(sup::file_error(input.name, format!("header line: {msg}")))
+            }
+            None => {
+                return Err(sup::file_error(
+                    input.name,
+                    "empty file; expected a RoboForm CSV header line",
+                ))
+            }
+        };
+        if !(header.has("name") && header.has("pwd")) {
+            return Err(sup::file_error(input.name, "expected a RoboForm CSV header line `Name,Url,MatchUrl,Login,Pwd,Note,Folder,RfFieldsV2`"));
+        }
+        let known = ["name", "url", "matchurl", "login", "pwd", "note", "folder"]
+            .map(|c| header.find(&[c]));
+        let cols = Cols {
+            name: known[0],
+            url: known[1],
+            match_url: known[2],
+            login: known[3],
+            pwd: known[4],
+            note: known[5],
+            folder: known[6],
+            extra: header
+                .find(&["rffieldsv2"])
+                .unwrap_or_else(|| known.iter().flatten().max().map_or(0, |m| m + 1)),
+        };
+        let mut sink = Sink::new(input, skip_invalid);
+        for row in rows {
+            match row {
+                Ok(row) if row.is_blank() => {}
+                Ok(row) => sink.push(map_row(&row, &cols)),
+                Err((record, msg)) => sink.invalid(record, msg)?,
+            }
+        }
+        Ok(sink.finish())
+    }
+}
+
+fn map_row(row: &Row, c: &Cols) -> Item {
+    let url = row.get(c.url);
+    let match_url = row.get(c.match_url);
+    let login = unescape(row.get(c.login));
+    let pwd = unescape(row.raw(c.pwd));
+    let extras: Vec<&str> = row
+        .cells
+        .iter()
+        .skip(c.extra)
+        .map(String::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    let safenote = url.is_empty()
+        && match_url.is_empty()
+        && login.is_empty()
+        && pwd.is_empty()
+        && extras.is_empty();
+    let mut it = sup::item(
+        if safenote { "note" } else { "login" },
+        row.get(c.name),
+        NAME,
+    );
+    it.notes = row.raw(c.note).trim_end().to_string();
+    it.folder = sup::slash_path(row.get(c.folder));
+    sup::url(&mut it, url);
+    sup::url(&mut it, match_url);
+    it.username = login.to_string();
+    it.password = pwd.to_string();
+    for cell in extras {
+        extra_field(&mut it, cell);
+    }
+    it
+}
+
+/// One `RfFieldsV2` column: `Label$,id,name,type,value`; the value may
+/// itself contain commas.
+fn extra_field(it: &mut Item, cell: &str) {
+    let mut parts = cell.splitn(5, ',');
+    let (Some(label), Some(_id), Some(_name), Some(kind), Some(value)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return field(it, "RoboForm field", cell, true);
+    };
+    let label = label.trim().trim_end_matches('$').trim();
+    let value = unescape(value);
+    if value.trim().is_empty() || value == it.username || value == it.password {
+        return;
+    }
+    if label.eq_ignore_ascii_case("totp key") && it.totp.is_empty() {
+        it.totp = value.trim().to_string();
+        return;
+    }
+    let hidden = kind.trim().eq_ignore_ascii_case("pwd");
+    field(
+        it,
+        if label.is_empty() {
+            "RoboForm field"
+        } else {
+            label
+        },
+        value,
+        hidden,
+    );
+}
+
+/// Removes the `'` RoboForm puts before a leading `@` or `'`.
+fn unescape(v: &str) -> &str {
+    match v.strip_prefix('\'') {
+        Some(rest) if rest.starts_with('@') || rest.starts_with('\'') => rest,
+        _ => v,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unescapes_formula_guard() {
+        assert_eq!(unescape("'@secret"), "@secret");
+        assert_eq!(unescape("''quoted"), "'quoted");
+        assert_eq!(unescape("'plain"), "'plain");
+        assert_eq!(unescape(""), "");
+    }
+
+    #[test]
+    fn extra_fields() {
+        let mut it = sup::item("login", "t", NAME);
+        it.username = "jane".into();
+        extra_field(&mut it, "User ID$,,,txt,jane");
+        extra_field(&mut it, "TOTP KEY$,,,txt,JBSWY3DPEHPK3PXP");
+        extra_field(&mut it, "PIN$,f1,pin,pwd,12,34");
+        extra_field(&mut it, "odd");
+        assert_eq!(it.totp, "JBSWY3DPEHPK3PXP");
+        assert_eq!(it.fields.len(), 2);
+        assert_eq!(
+            (
+                it.fields[0].label.as_str(),
+                it.fields[0].value.as_str(),
+                it.fields[0].hidden
+            ),
+            ("PIN", "12,34", true)
+        );
+        assert_eq!(
+            (it.fields[1].label.as_str(), it.fields[1].hidden),
+            ("RoboForm field", true)
+        );
+    }
+}
