@@ -153,6 +153,22 @@ impl Client {
         self.send_json(self.agent.put(self.url(path)), token, body)
     }
 
+    /// `PUT path` with a JSON body and `If-Match: "<version>"` (optimistic
+    /// concurrency: the server answers 409 when the entry changed since).
+    pub fn put_if_match(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+        version: i64,
+    ) -> Result<Value, ClientError> {
+        let req = self
+            .agent
+            .put(self.url(path))
+            .header("If-Match", format!("\"{version}\""));
+        self.send_json(req, token, body)
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server)
     }
