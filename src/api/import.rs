@@ -33,14 +33,17 @@ pub fn parse(ctx: &mut Ctx<'_>) -> Result<Reply> {
         name: &name,
         bytes: &req.body,
     };
-    let skip_invalid = req.query("skip_invalid").is_some_and(|v| v == "true" || v == "1");
-    let parsed = pipeline::parse(&input, req.query("format"), skip_invalid).map_err(|e| match e {
-        PipelineError::UnknownFormat { .. } => ApiError::bad_request("CV-1031", e.to_string()),
-        PipelineError::Import(ImportError::Unrecognised { .. }) => {
-            ApiError::bad_request("CV-1030", e.to_string())
-        }
-        PipelineError::Import(e) => ApiError::bad_request("CV-1032", e.to_string()),
-    })?;
+    let skip_invalid = req
+        .query("skip_invalid")
+        .is_some_and(|v| v == "true" || v == "1");
+    let parsed =
+        pipeline::parse(&input, req.query("format"), skip_invalid).map_err(|e| match e {
+            PipelineError::UnknownFormat { .. } => ApiError::bad_request("CV-1031", e.to_string()),
+            PipelineError::Import(ImportError::Unrecognised { .. }) => {
+                ApiError::bad_request("CV-1030", e.to_string())
+            }
+            PipelineError::Import(e) => ApiError::bad_request("CV-1032", e.to_string()),
+        })?;
     let skipped: Vec<_> = parsed
         .skipped
         .iter()

@@ -59,7 +59,8 @@ pub fn run(a: &ExportArgs, json: bool) -> CliResult {
     }
     let body = match a.format {
         ExportFormat::Json => {
-            let mut v = serde_json::to_vec_pretty(&json!({"items": items})).expect("items serialize");
+            let mut v =
+                serde_json::to_vec_pretty(&json!({"items": items})).expect("items serialize");
             v.push(b'\n');
             Zeroizing::new(v)
         }
@@ -118,11 +119,20 @@ fn write_private(path: &Path, data: &[u8]) -> Result<(), CliError> {
     let name = path
         .file_name()
         .ok_or_else(|| CliError::Usage(format!("--output {}: not a file name", path.display())))?;
-    let tmp = path.with_file_name(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-    let fail = |e: std::io::Error| CliError::Failed(format!("{}: cannot write: {e}", path.display()));
+    let tmp = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let fail =
+        |e: std::io::Error| CliError::Failed(format!("{}: cannot write: {e}", path.display()));
     let _ = std::fs::remove_file(&tmp);
     let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)

@@ -58,7 +58,10 @@ pub fn run(a: &ImportArgs, json: bool) -> CliResult {
     })?;
     let file = a.file.display().to_string();
     let bytes = read_limited(&a.file)?;
-    let input = Input { name: &file, bytes: &bytes };
+    let input = Input {
+        name: &file,
+        bytes: &bytes,
+    };
     let parsed = pipeline::parse(&input, Some(format), a.skip_invalid).map_err(|e| match e {
         PipelineError::UnknownFormat { .. } => CliError::Usage(e.to_string()),
         PipelineError::Import(e) => CliError::Failed(e.to_string()),
@@ -67,7 +70,11 @@ pub fn run(a: &ImportArgs, json: bool) -> CliResult {
     let mut skipped = parsed.skipped;
     let mut merged = parsed.merged;
 
-    let session = if a.dry_run { None } else { Some(profile::owner_session()?) };
+    let session = if a.dry_run {
+        None
+    } else {
+        Some(profile::owner_session()?)
+    };
     let client = match &session {
         Some(s) => Some(Client::new(&s.server)?),
         None => None,
@@ -83,7 +90,12 @@ pub fn run(a: &ImportArgs, json: bool) -> CliResult {
         .items
         .iter()
         .map(|item| match by_key.get(&dedup::item_key(item)) {
-            Some(&at) if dedup::is_newer(item.updated_at.as_deref(), existing[at].updated_at.as_deref()) => {
+            Some(&at)
+                if dedup::is_newer(
+                    item.updated_at.as_deref(),
+                    existing[at].updated_at.as_deref(),
+                ) =>
+            {
                 Plan::Replace(at)
             }
             Some(_) => Plan::KeepExisting,
@@ -97,9 +109,14 @@ pub fn run(a: &ImportArgs, json: bool) -> CliResult {
         Some(s) => (
             s.vault_id.as_str(),
             &s.k2,
-            s.k3.as_ref().ok_or_else(|| CliError::Denied("import needs the owner's login (K3)".into()))?,
+            s.k3.as_ref()
+                .ok_or_else(|| CliError::Denied("import needs the owner's login (K3)".into()))?,
         ),
-        None => ("00000000000000000000000000000000", &throwaway.0, &throwaway.1),
+        None => (
+            "00000000000000000000000000000000",
+            &throwaway.0,
+            &throwaway.1,
+        ),
     };
     let keys = SealKeys { vault_id, k2, k3 };
     let mut planned: Vec<Planned> = Vec::new();
@@ -113,7 +130,12 @@ pub fn run(a: &ImportArgs, json: bool) -> CliResult {
             Plan::Replace(at) => {
                 let old = &existing[at];
                 unite_urls(&mut item, &old.urls);
-                (old.entry_id.clone(), old.scopes.clone(), None, Some(old.version))
+                (
+                    old.entry_id.clone(),
+                    old.scopes.clone(),
+                    None,
+                    Some(old.version),
+                )
             }
         };
         let entry = map::entry_json(&item, &entry_id, &keys, &scopes)
@@ -136,7 +158,16 @@ pub fn run(a: &ImportArgs, json: bool) -> CliResult {
         upload::scopes(c, &s.token, &mut planned)?;
         upload::run(c, &s.token, planned, &file)?;
     }
-    report(json, a.dry_run, &file, parsed.format, created, merged, replaced, &skipped);
+    report(
+        json,
+        a.dry_run,
+        &file,
+        parsed.format,
+        created,
+        merged,
+        replaced,
+        &skipped,
+    );
     Ok(())
 }
 
@@ -159,7 +190,12 @@ fn existing_entries(
                 .collect()
         };
         let urls = strings("urls");
-        let key = dedup::key(text("type"), text("title"), text("username"), urls.first().map(String::as_str));
+        let key = dedup::key(
+            text("type"),
+            text("title"),
+            text("username"),
+            urls.first().map(String::as_str),
+        );
         by_key.entry(key).or_insert(out.len());
         out.push(Existing {
             entry_id: text("entry_id").to_string(),
@@ -187,7 +223,9 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, CliError> {
     let fail = |e: std::io::Error| CliError::Failed(format!("{shown}: cannot read: {e}"));
     let meta = std::fs::metadata(path).map_err(fail)?;
     if meta.is_dir() {
-        return Err(CliError::Failed(format!("{shown}: is a directory, expected an export file")));
+        return Err(CliError::Failed(format!(
+            "{shown}: is a directory, expected an export file"
+        )));
     }
     let too_big = |size: u64| {
         CliError::Failed(format!(
@@ -228,7 +266,9 @@ fn report(
             .iter()
             .map(|(record, reason)| json!({"record": record, "reason": reason}))
             .collect();
-        print_json(&json!({"format": format, "imported": created, "merged": merged, "skipped": skipped}));
+        print_json(
+            &json!({"format": format, "imported": created, "merged": merged, "skipped": skipped}),
+        );
         return;
     }
     let verb = if dry_run { "would import" } else { "imported" };

@@ -32,23 +32,35 @@ pub(super) struct Planned {
 
 /// Finds or creates the scope of every category in use (named like the
 /// category, matched case-insensitively) and puts its id on the entries.
-pub(super) fn scopes(client: &Client, token: &str, planned: &mut [Planned]) -> Result<(), CliError> {
+pub(super) fn scopes(
+    client: &Client,
+    token: &str,
+    planned: &mut [Planned],
+) -> Result<(), CliError> {
     let listed = client.get("/api/v1/scopes", Some(token))?;
     let mut ids: HashMap<String, String> = listed["scopes"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|s| Some((s["name"].as_str()?.to_lowercase(), s["scope_id"].as_str()?.to_string())))
+        .filter_map(|s| {
+            Some((
+                s["name"].as_str()?.to_lowercase(),
+                s["scope_id"].as_str()?.to_string(),
+            ))
+        })
         .collect();
     for p in planned.iter_mut() {
         let Some(cat) = p.category else { continue };
         let id = match ids.get(cat.name()) {
             Some(id) => id.clone(),
             None => {
-                let made = client.post("/api/v1/scopes", Some(token), &json!({"name": cat.name()}))?;
+                let made =
+                    client.post("/api/v1/scopes", Some(token), &json!({"name": cat.name()}))?;
                 let id = made["scope_id"]
                     .as_str()
-                    .ok_or_else(|| CliError::Failed("the server created a scope without an id".into()))?
+                    .ok_or_else(|| {
+                        CliError::Failed("the server created a scope without an id".into())
+                    })?
                     .to_string();
                 ids.insert(cat.name().to_string(), id.clone());
                 id
@@ -61,10 +73,16 @@ pub(super) fn scopes(client: &Client, token: &str, planned: &mut [Planned]) -> R
 
 /// Uploads everything; on failure says how far it got (a re-run skips
 /// what is already there, so it is safe to repeat).
-pub(super) fn run(client: &Client, token: &str, planned: Vec<Planned>, file: &str) -> Result<(), CliError> {
+pub(super) fn run(
+    client: &Client,
+    token: &str,
+    planned: Vec<Planned>,
+    file: &str,
+) -> Result<(), CliError> {
     let total = planned.len();
     let mut progress = Progress::new(total);
-    let (new, replace): (Vec<Planned>, Vec<Planned>) = planned.into_iter().partition(|p| p.replace.is_none());
+    let (new, replace): (Vec<Planned>, Vec<Planned>) =
+        planned.into_iter().partition(|p| p.replace.is_none());
     let fail = |done: usize, e: CliError| {
         CliError::Failed(format!(
             "{file}: the upload stopped after {done} of {total} entries: {}. Running the same import again skips what is already there",
@@ -78,7 +96,8 @@ pub(super) fn run(client: &Client, token: &str, planned: Vec<Planned>, file: &st
         let size = p.entry.to_string().len() + 1;
         if !batch.is_empty() && (batch.len() >= BATCH_ENTRIES || bytes + size > BATCH_BYTES) {
             let n = batch.len();
-            post_batch(client, token, std::mem::take(&mut batch)).map_err(|e| fail(progress.done, e.into()))?;
+            post_batch(client, token, std::mem::take(&mut batch))
+                .map_err(|e| fail(progress.done, e.into()))?;
             progress.advance(n);
             bytes = 0;
         }
@@ -87,7 +106,8 @@ pub(super) fn run(client: &Client, token: &str, planned: Vec<Planned>, file: &st
         pending -= 1;
         if pending == 0 {
             let n = batch.len();
-            post_batch(client, token, std::mem::take(&mut batch)).map_err(|e| fail(progress.done, e.into()))?;
+            post_batch(client, token, std::mem::take(&mut batch))
+                .map_err(|e| fail(progress.done, e.into()))?;
             progress.advance(n);
         }
     }
@@ -95,7 +115,12 @@ pub(super) fn run(client: &Client, token: &str, planned: Vec<Planned>, file: &st
         let id = p.entry["entry_id"].as_str().unwrap_or_default().to_string();
         let version = p.replace.unwrap_or(0);
         client
-            .put_if_match(&format!("/api/v1/entries/{id}"), Some(token), &p.entry, version)
+            .put_if_match(
+                &format!("/api/v1/entries/{id}"),
+                Some(token),
+                &p.entry,
+                version,
+            )
             .map_err(|e| fail(progress.done, e.into()))?;
         progress.advance(1);
     }
@@ -106,7 +131,11 @@ pub(super) fn run(client: &Client, token: &str, planned: Vec<Planned>, file: &st
 /// One batch; a 413 splits it in two (bounded: halving ends at one entry).
 fn post_batch(client: &Client, token: &str, mut entries: Vec<Value>) -> Result<(), ClientError> {
     let n = entries.len();
-    match client.post("/api/v1/entries/batch", Some(token), &json!({"entries": entries})) {
+    match client.post(
+        "/api/v1/entries/batch",
+        Some(token),
+        &json!({"entries": entries}),
+    ) {
         Err(ClientError::Api { status: 413, .. }) if n > 1 => {
             let second = entries.split_off(n / 2);
             post_batch(client, token, entries)?;
@@ -125,7 +154,11 @@ struct Progress {
 
 impl Progress {
     fn new(total: usize) -> Progress {
-        Progress { total, done: 0, shown: std::io::stderr().is_terminal() && total > 0 }
+        Progress {
+            total,
+            done: 0,
+            shown: std::io::stderr().is_terminal() && total > 0,
+        }
     }
 
     fn advance(&mut self, n: usize) {

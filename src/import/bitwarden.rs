@@ -172,8 +172,13 @@ impl Importer for BitwardenJson {
         let bytes = match zip_names(input.bytes) {
             None => input.bytes,
             Some(_) => {
-                unzipped = zip_member(input.bytes, "data.json", MAX_FILE_BYTES)
-                    .map_err(|message| ImportError::File { file: file(), message })?;
+                unzipped =
+                    zip_member(input.bytes, "data.json", MAX_FILE_BYTES).map_err(|message| {
+                        ImportError::File {
+                            file: file(),
+                            message,
+                        }
+                    })?;
                 &unzipped[..]
             }
         };
@@ -217,7 +222,13 @@ impl Importer for BitwardenJson {
                     out.skipped.push((record, reason));
                     continue;
                 }
-                Err(message) => return Err(ImportError::Record { file: file(), record, message }),
+                Err(message) => {
+                    return Err(ImportError::Record {
+                        file: file(),
+                        record,
+                        message,
+                    })
+                }
             };
             if !bw.deleted_date.0.is_empty() {
                 out.skipped.push((record, "in the trash".into()));
@@ -293,7 +304,14 @@ fn to_item(bw: BwItem, folder: String) -> Item {
                 .join(", ");
         }
         if !id.title.0.is_empty() {
-            item.fields.insert(0, CustomField { label: "Title".into(), value: id.title.0, hidden: false });
+            item.fields.insert(
+                0,
+                CustomField {
+                    label: "Title".into(),
+                    value: id.title.0,
+                    hidden: false,
+                },
+            );
         }
         item.username = id.username.0;
         item.identity = Some(Identity {
@@ -341,7 +359,12 @@ pub fn expiry(month: &str, year: &str) -> String {
         (Ok(m @ 1..=12), false) => format!("{m:02}/{y}"),
         (Ok(m @ 1..=12), true) => format!("{m:02}"),
         _ if m.is_empty() => y,
-        _ => [m, y.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join("/"),
+        _ => [m, y.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("/"),
     }
 }
 

@@ -14,7 +14,13 @@ use super::{Confidence, CustomField, ImportError, Importer, Input, Item, Parsed}
 /// Bitwarden's CSV export (personal and organization).
 pub struct BitwardenCsv;
 
-const REQUIRED: [&str; 5] = ["type", "name", "login_uri", "login_username", "login_password"];
+const REQUIRED: [&str; 5] = [
+    "type",
+    "name",
+    "login_uri",
+    "login_username",
+    "login_password",
+];
 
 impl Importer for BitwardenCsv {
     fn name(&self) -> &'static str {
@@ -31,7 +37,11 @@ impl Importer for BitwardenCsv {
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
         let t = table::read(input)?;
         if !t.has_all(&REQUIRED) {
-            return Err(table::missing_columns(input.name, "Bitwarden CSV", &REQUIRED));
+            return Err(table::missing_columns(
+                input.name,
+                "Bitwarden CSV",
+                &REQUIRED,
+            ));
         }
         let mut out = Parsed::default();
         for row in &t.rows {
@@ -106,7 +116,13 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Parsed, ImportError> {
-        BitwardenCsv.parse(&Input { name: "bw.csv", bytes: text.as_bytes() }, false)
+        BitwardenCsv.parse(
+            &Input {
+                name: "bw.csv",
+                bytes: text.as_bytes(),
+            },
+            false,
+        )
     }
 
     #[test]
@@ -118,7 +134,10 @@ mod tests {
         )
         .unwrap();
         let gh = &p.items[0];
-        assert_eq!((gh.folder.as_str(), gh.favorite, gh.urls.len()), ("Work/Dev", true, 2));
+        assert_eq!(
+            (gh.folder.as_str(), gh.favorite, gh.urls.len()),
+            ("Work/Dev", true, 2)
+        );
         assert_eq!(gh.fields[1].value, "x\ny");
         assert_eq!(gh.notes, "two\nlines");
         assert_eq!(p.items[1].item_type, "note");
@@ -136,7 +155,13 @@ mod tests {
         let e = parse(text).unwrap_err();
         assert!(e.to_string().contains("line 2"), "{e}");
         let p = BitwardenCsv
-            .parse(&Input { name: "bw.csv", bytes: text.as_bytes() }, true)
+            .parse(
+                &Input {
+                    name: "bw.csv",
+                    bytes: text.as_bytes(),
+                },
+                true,
+            )
             .unwrap();
         assert_eq!((p.items.len(), p.skipped.len()), (0, 1));
     }

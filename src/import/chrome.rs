@@ -68,7 +68,12 @@ fn android(name: &str, url: &str) -> (String, String) {
     let package = url
         .trim()
         .strip_prefix("android://")
-        .map(|rest| rest.rsplit('@').next().unwrap_or(rest).trim_end_matches('/'))
+        .map(|rest| {
+            rest.rsplit('@')
+                .next()
+                .unwrap_or(rest)
+                .trim_end_matches('/')
+        })
         .filter(|p| !p.is_empty());
     match package {
         Some(p) => {
@@ -100,13 +105,25 @@ mod tests {
             .unwrap();
         assert_eq!(p.items[0].password, "p,\"q");
         assert_eq!(p.items[0].notes, "a\r\nb");
-        let old = Input { name: "c.csv", bytes: b"name,url,username,password\nx,https://x,u,p" };
+        let old = Input {
+            name: "c.csv",
+            bytes: b"name,url,username,password\nx,https://x,u,p",
+        };
         assert_eq!(ChromeCsv.detect(&old), Confidence::Yes);
         assert_eq!(
-            android("android://AbC@com.example.app/", "android://AbC@com.example.app/"),
-            ("com.example.app".to_string(), "androidapp://com.example.app".to_string())
+            android(
+                "android://AbC@com.example.app/",
+                "android://AbC@com.example.app/"
+            ),
+            (
+                "com.example.app".to_string(),
+                "androidapp://com.example.app".to_string()
+            )
         );
-        let other = Input { name: "c.csv", bytes: b"name,url,username,password,extra\nx,y,z,w,v" };
+        let other = Input {
+            name: "c.csv",
+            bytes: b"name,url,username,password,extra\nx,y,z,w,v",
+        };
         assert_eq!(ChromeCsv.detect(&other), Confidence::No);
     }
 }

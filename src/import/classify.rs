@@ -170,11 +170,17 @@ pub fn category_of_host(host: &str) -> Category {
     let n = labels.len();
     let tld = labels[n - 1];
     // The label under a two-letter country code: `gov` of `gov.br`, `ac` of `ac.uk`.
-    let sld = if n >= 3 && tld.len() == 2 { labels[n - 2] } else { "" };
+    let sld = if n >= 3 && tld.len() == 2 {
+        labels[n - 2]
+    } else {
+        ""
+    };
     // 2. Public sector.
     if matches!(tld, "gov" | "mil")
         || matches!(sld, "gov" | "gouv" | "gob" | "govt" | "mil" | "gv" | "go")
-        || domains::GOVERNMENT_SUFFIXES.iter().any(|s| ends_with_label(host, s))
+        || domains::GOVERNMENT_SUFFIXES
+            .iter()
+            .any(|s| ends_with_label(host, s))
     {
         return Category::Government;
     }
@@ -201,7 +207,10 @@ mod tests {
 
     #[test]
     fn hosts_from_urls() {
-        assert_eq!(host_of("https://user@Sub.Example.COM:8443/x?y").unwrap(), "sub.example.com");
+        assert_eq!(
+            host_of("https://user@Sub.Example.COM:8443/x?y").unwrap(),
+            "sub.example.com"
+        );
         assert_eq!(host_of("example.com/login").unwrap(), "example.com");
         assert_eq!(host_of("http://[::1]:80/").unwrap(), "::1");
         assert_eq!(site_of("https://www.github.com/").unwrap(), "github.com");

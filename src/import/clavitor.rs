@@ -15,7 +15,9 @@ use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 pub static IMPORTERS: &[&dyn Importer] = &[&ClavitorJson, &ClavitorCsv];
 
 /// The columns of `clavitor export --format csv`, in order.
-pub const CSV_COLUMNS: [&str; 8] = ["title", "folder", "url", "username", "password", "totp", "notes", "type"];
+pub const CSV_COLUMNS: [&str; 8] = [
+    "title", "folder", "url", "username", "password", "totp", "notes", "type",
+];
 
 /// `clavitor export --format json`.
 pub struct ClavitorJson;
@@ -40,7 +42,10 @@ impl Importer for ClavitorJson {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let bytes = input.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input.bytes);
+        let bytes = input
+            .bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(input.bytes);
         let export: Export = serde_json::from_slice(bytes).map_err(|e| ImportError::File {
             file: input.name.into(),
             message: format!("not a clavitor JSON export: {}", json_error(&e)),
@@ -55,7 +60,11 @@ impl Importer for ClavitorJson {
                 }
                 Err(reason) if skip_invalid => out.skipped.push((record, reason)),
                 Err(message) => {
-                    return Err(ImportError::Record { file: input.name.into(), record, message })
+                    return Err(ImportError::Record {
+                        file: input.name.into(),
+                        record,
+                        message,
+                    })
                 }
             }
         }
@@ -78,7 +87,11 @@ impl Importer for ClavitorCsv {
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
         let t = table::read(input)?;
         if !t.has_all(&CSV_COLUMNS) {
-            return Err(table::missing_columns(input.name, "clavitor CSV", &CSV_COLUMNS));
+            return Err(table::missing_columns(
+                input.name,
+                "clavitor CSV",
+                &CSV_COLUMNS,
+            ));
         }
         let mut out = Parsed::default();
         for row in &t.rows {

@@ -140,7 +140,11 @@ pub fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         let n: i64 = s.parse().ok()?;
-        return Some(if s.len() >= 12 { n } else { n.saturating_mul(1000) });
+        return Some(if s.len() >= 12 {
+            n
+        } else {
+            n.saturating_mul(1000)
+        });
     }
     let (mut body, offset_min) = split_offset(s)?;
     let with_time;
@@ -182,7 +186,11 @@ mod tests {
             item_type: "login".into(),
             title: title.into(),
             username: user.into(),
-            urls: if url.is_empty() { vec![] } else { vec![url.into()] },
+            urls: if url.is_empty() {
+                vec![]
+            } else {
+                vec![url.into()]
+            },
             updated_at: updated.map(str::to_string),
             ..Default::default()
         }
@@ -203,10 +211,20 @@ mod tests {
 
     #[test]
     fn newer_wins_and_urls_are_united() {
-        let mut a = item("GitHub", "alice", "https://github.com/login", Some("2020-01-01T00:00:00Z"));
+        let mut a = item(
+            "GitHub",
+            "alice",
+            "https://github.com/login",
+            Some("2020-01-01T00:00:00Z"),
+        );
         a.password = "old".into();
         a.notes = "keep me".into();
-        let mut b = item(" github ", "ALICE", "https://www.github.com/", Some("2023-01-01T00:00:00Z"));
+        let mut b = item(
+            " github ",
+            "ALICE",
+            "https://www.github.com/",
+            Some("2023-01-01T00:00:00Z"),
+        );
         b.password = "new".into();
         let c = item("GitHub", "bob", "https://github.com", None);
         let (out, merged) = merge_in_file(vec![((), a), ((), b), ((), c)]);

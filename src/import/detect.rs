@@ -16,15 +16,73 @@ use super::{table, Confidence, ImportError, Importer, Input};
 /// Column names shown in hints. Anything else prints as `?`: a file without
 /// a header has data in its first row, and a hint must never echo a secret.
 const KNOWN_COLUMNS: &[&str] = &[
-    "title", "name", "url", "urls", "uri", "login_uri", "website", "web site", "hostname",
-    "username", "login", "login name", "login_username", "user", "user name", "email",
-    "e-mail", "password", "pass", "pwd", "login_password", "notes", "note", "comments",
-    "extra", "folder", "group", "grouping", "category", "collections", "favorite", "fav",
-    "type", "fields", "totp", "otpauth", "otp", "login_totp", "reprompt", "httprealm",
-    "formactionorigin", "guid", "timecreated", "timelastused", "timepasswordchanged",
-    "username2", "username3", "otpsecret", "matchurl", "rffieldsv2", "cardholdername",
-    "cardnumber", "cvc", "expirydate", "zipcode", "phone", "address", "city", "state",
-    "country", "company", "tags", "path", "last modified", "created", "modified", "id",
+    "title",
+    "name",
+    "url",
+    "urls",
+    "uri",
+    "login_uri",
+    "website",
+    "web site",
+    "hostname",
+    "username",
+    "login",
+    "login name",
+    "login_username",
+    "user",
+    "user name",
+    "email",
+    "e-mail",
+    "password",
+    "pass",
+    "pwd",
+    "login_password",
+    "notes",
+    "note",
+    "comments",
+    "extra",
+    "folder",
+    "group",
+    "grouping",
+    "category",
+    "collections",
+    "favorite",
+    "fav",
+    "type",
+    "fields",
+    "totp",
+    "otpauth",
+    "otp",
+    "login_totp",
+    "reprompt",
+    "httprealm",
+    "formactionorigin",
+    "guid",
+    "timecreated",
+    "timelastused",
+    "timepasswordchanged",
+    "username2",
+    "username3",
+    "otpsecret",
+    "matchurl",
+    "rffieldsv2",
+    "cardholdername",
+    "cardnumber",
+    "cvc",
+    "expirydate",
+    "zipcode",
+    "phone",
+    "address",
+    "city",
+    "state",
+    "country",
+    "company",
+    "tags",
+    "path",
+    "last modified",
+    "created",
+    "modified",
+    "id",
 ];
 
 /// The importers selected by `--format`: `auto` (or nothing) means all; a
@@ -151,13 +209,19 @@ pub fn hint(input: &Input<'_>) -> String {
     }
     let head = &b[..b.len().min(4096)];
     if head.contains(&0) || std::str::from_utf8(head).is_err() {
-        return format!("binary data ({} bytes), not a text, JSON or ZIP export", b.len());
+        return format!(
+            "binary data ({} bytes), not a text, JSON or ZIP export",
+            b.len()
+        );
     }
     "text without comma-separated columns".into()
 }
 
 fn clip(s: &str, max: usize) -> String {
-    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if clean.chars().count() > max {
         format!("{}…", clean.chars().take(max).collect::<String>())
     } else {
@@ -236,7 +300,10 @@ mod tests {
     use super::*;
 
     fn hint_of(b: &[u8]) -> String {
-        hint(&Input { name: "f", bytes: b })
+        hint(&Input {
+            name: "f",
+            bytes: b,
+        })
     }
 
     #[test]
@@ -246,7 +313,10 @@ mod tests {
             hint_of(b"name,url,S3cret!\nx,y,z"),
             "a CSV with columns name, url, ?"
         );
-        assert_eq!(hint_of(b"{\"a\":1,\"b\":[2]}"), "JSON with top-level keys a, b");
+        assert_eq!(
+            hint_of(b"{\"a\":1,\"b\":[2]}"),
+            "JSON with top-level keys a, b"
+        );
         assert!(hint_of(b"{\"a\":").contains("does not parse"));
         assert!(hint_of(b"PK\x03\x04garbage").contains("cannot be read"));
         assert!(hint_of(&[0, 1, 2, 255, 254]).starts_with("binary data"));
@@ -268,4 +338,3 @@ mod tests {
         assert_eq!(manager("firefox"), "firefox");
     }
 }
-

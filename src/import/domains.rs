@@ -12,6 +12,7 @@ use super::classify::Category::{self, *};
 /// Public suffixes of more than one label (the common ones; anything else
 /// is treated as a one-label suffix, which only matters for the rarer
 /// country-code second levels).
+#[rustfmt::skip]
 pub static MULTI_LABEL_SUFFIXES: &[&str] = &[
     "co.uk", "org.uk", "me.uk", "ltd.uk", "plc.uk", "net.uk", "sch.uk", "ac.uk", "gov.uk",
     "nhs.uk", "police.uk", "com.au", "net.au", "org.au", "edu.au", "gov.au", "asn.au", "id.au",
@@ -45,6 +46,7 @@ pub static MULTI_LABEL_SUFFIXES: &[&str] = &[
 
 /// Suffixes of public-sector sites beyond `.gov`, `.mil` and the
 /// `gov`/`gouv`/`gob`/`govt`/`go` second levels under country codes.
+#[rustfmt::skip]
 pub static GOVERNMENT_SUFFIXES: &[&str] = &[
     "gc.ca", "canada.ca", "gov.on.ca", "gov.bc.ca", "admin.ch", "bund.de", "europa.eu",
     "fgov.be", "gov.scot", "gov.wales", "llyw.cymru", "service-public.fr", "nhs.uk",
@@ -55,6 +57,7 @@ pub static GOVERNMENT_SUFFIXES: &[&str] = &[
 
 /// Words in a registrable name (suffix removed), tried in order when no
 /// table entry matched.
+#[rustfmt::skip]
 pub static KEYWORDS: &[(&[&str], Category)] = &[
     (
         &["bank", "credit", "invest", "financ", "loan", "mortgage", "brokerage", "trading",
@@ -94,6 +97,7 @@ pub static KEYWORDS: &[(&[&str], Category)] = &[
     (&["forum", "social", "community", "chat", "dating"], Social),
 ];
 
+#[rustfmt::skip]
 const FINANCE: &[&str] = &[
     "paypal.com", "paypal.me", "venmo.com", "cash.app", "squareup.com", "stripe.com",
     "wise.com", "transferwise.com", "revolut.com", "monzo.com", "starlingbank.com", "n26.com",
@@ -122,6 +126,7 @@ const FINANCE: &[&str] = &[
     "trading212.com", "morganstanley.com", "goldmansachs.com", "marcus.com", "jpmorgan.com",
 ];
 
+#[rustfmt::skip]
 const SHOPPING: &[&str] = &[
     "amazon.com", "amazon.co.uk", "amazon.de", "amazon.fr", "amazon.it", "amazon.es",
     "amazon.ca", "amazon.com.au", "amazon.co.jp", "amazon.in", "amazon.nl", "amazon.com.br",
@@ -135,12 +140,13 @@ const SHOPPING: &[&str] = &[
     "johnlewis.com", "marksandspencer.com", "otto.de", "bol.com", "coolblue.nl",
     "allegro.pl", "instacart.com", "chewy.com", "overstock.com", "zappos.com", "gap.com",
     "shopify.com", "bigcommerce.com", "woocommerce.com", "groupon.com", "kroger.com",
-    "samsclub.com", "dell.com", "lenovo.com", "hp.com", "apple.com", "store.steampowered.com",
+    "samsclub.com", "dell.com", "lenovo.com", "hp.com", "apple.com",
     "gumroad.com", "poshmark.com", "vinted.com", "depop.com", "craigslist.org",
     "kijiji.ca", "gumtree.com", "leboncoin.fr", "idealo.de", "jd.com", "taobao.com",
     "tmall.com", "coupang.com", "lazada.com", "shopee.com", "noon.com", "takealot.com",
 ];
 
+#[rustfmt::skip]
 const SOCIAL: &[&str] = &[
     "facebook.com", "fb.com", "instagram.com", "twitter.com", "x.com", "threads.net",
     "linkedin.com", "reddit.com", "tiktok.com", "snapchat.com", "pinterest.com",
@@ -155,6 +161,7 @@ const SOCIAL: &[&str] = &[
     "viber.com", "imgur.com", "9gag.com", "vimeo.com",
 ];
 
+#[rustfmt::skip]
 const EMAIL: &[&str] = &[
     "gmail.com", "mail.google.com", "google.com", "accounts.google.com", "outlook.com", "outlook.live.com", "hotmail.com",
     "live.com", "msn.com", "yahoo.com", "mail.yahoo.com", "ymail.com", "aol.com",
@@ -169,6 +176,7 @@ const EMAIL: &[&str] = &[
     "anonaddy.com", "addy.io", "duck.com",
 ];
 
+#[rustfmt::skip]
 const WORK: &[&str] = &[
     "slack.com", "zoom.us", "teams.microsoft.com", "office.com", "office365.com",
     "microsoft365.com", "sharepoint.com", "onedrive.live.com", "workspace.google.com",
@@ -187,6 +195,7 @@ const WORK: &[&str] = &[
     "openai.com", "chatgpt.com", "claude.ai", "anthropic.com", "grammarly.com",
 ];
 
+#[rustfmt::skip]
 const DEVELOPER: &[&str] = &[
     "github.com", "gitlab.com", "bitbucket.org", "sourceforge.net", "codeberg.org",
     "npmjs.com", "pypi.org", "crates.io", "rubygems.org", "nuget.org", "packagist.org",
@@ -205,6 +214,7 @@ const DEVELOPER: &[&str] = &[
     "rust-lang.org", "python.org", "nodejs.org", "mozilla.org", "w3.org",
 ];
 
+#[rustfmt::skip]
 const CLOUD: &[&str] = &[
     "aws.amazon.com", "console.aws.amazon.com", "signin.aws.amazon.com", "amazonaws.com",
     "cloud.google.com", "appleid.apple.com", "microsoft.com", "account.microsoft.com", "console.cloud.google.com", "azure.com", "portal.azure.com",
@@ -222,6 +232,7 @@ const CLOUD: &[&str] = &[
     "fastly.com", "bunny.net", "upcloud.com", "contabo.com", "rackspace.com",
 ];
 
+#[rustfmt::skip]
 const ENTERTAINMENT: &[&str] = &[
     "netflix.com", "hulu.com", "disneyplus.com", "disney.com", "hbomax.com", "max.com",
     "primevideo.com", "paramountplus.com", "peacocktv.com", "crunchyroll.com", "funimation.com",
@@ -241,6 +252,7 @@ const ENTERTAINMENT: &[&str] = &[
     "economist.com", "ft.com", "bloomberg.com",
 ];
 
+#[rustfmt::skip]
 const TRAVEL: &[&str] = &[
     "booking.com", "expedia.com", "hotels.com", "airbnb.com", "vrbo.com", "tripadvisor.com",
     "kayak.com", "skyscanner.net", "skyscanner.com", "priceline.com", "agoda.com",
@@ -262,6 +274,7 @@ const TRAVEL: &[&str] = &[
     "seatguru.com", "tripit.com", "rome2rio.com",
 ];
 
+#[rustfmt::skip]
 const HEALTH: &[&str] = &[
     "mychart.com", "epic.com", "kaiserpermanente.org", "kp.org", "cvs.com", "walgreens.com",
     "riteaid.com", "express-scripts.com", "optumrx.com", "optum.com", "uhc.com",
@@ -277,6 +290,7 @@ const HEALTH: &[&str] = &[
     "ww.com",
 ];
 
+#[rustfmt::skip]
 const UTILITIES: &[&str] = &[
     "att.com", "verizon.com", "t-mobile.com", "sprint.com", "xfinity.com", "comcast.com",
     "comcast.net", "spectrum.com", "spectrum.net", "cox.com", "centurylink.com",
@@ -298,6 +312,7 @@ const UTILITIES: &[&str] = &[
     "usps.com", "ups.com", "fedex.com", "dhl.com", "royalmail.com",
 ];
 
+#[rustfmt::skip]
 const GOVERNMENT: &[&str] = &[
     "login.gov", "id.me", "gov.uk", "canada.ca", "service-public.fr", "impots.gouv.fr",
     "ameli.fr", "franceconnect.gouv.fr", "elster.de", "bund.de", "digid.nl", "mijnoverheid.nl",
@@ -316,6 +331,7 @@ fn table() -> &'static HashMap<&'static str, Category> {
     static TABLE: OnceLock<HashMap<&'static str, Category>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut m = HashMap::new();
+        #[rustfmt::skip]
         let lists: [(&[&str], Category); 12] = [
             (EMAIL, Email),
             (CLOUD, Cloud),
@@ -357,8 +373,18 @@ mod tests {
     #[test]
     fn table_is_large_lower_case_and_unambiguous() {
         let lists: [&[&str]; 12] = [
-            EMAIL, CLOUD, GOVERNMENT, FINANCE, HEALTH, TRAVEL, WORK, DEVELOPER, SOCIAL,
-            ENTERTAINMENT, SHOPPING, UTILITIES,
+            EMAIL,
+            CLOUD,
+            GOVERNMENT,
+            FINANCE,
+            HEALTH,
+            TRAVEL,
+            WORK,
+            DEVELOPER,
+            SOCIAL,
+            ENTERTAINMENT,
+            SHOPPING,
+            UTILITIES,
         ];
         let mut all: Vec<&str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
         let n = all.len();

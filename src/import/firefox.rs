@@ -41,13 +41,23 @@ impl Importer for FirefoxCsv {
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
         let t = table::read(input)?;
         if t.col(&URL).is_none() || !t.has_all(&["username", "password"]) {
-            return Err(table::missing_columns(input.name, "Firefox CSV", &["url", "username", "password"]));
+            return Err(table::missing_columns(
+                input.name,
+                "Firefox CSV",
+                &["url", "username", "password"],
+            ));
         }
         let mut out = Parsed::default();
         for row in &t.rows {
             let url = row.get(t.col(&URL)).trim();
-            if url.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("chrome://")) {
-                out.skipped.push((row.record(), "Firefox's own account data (chrome:// URL), not a website login".into()));
+            if url
+                .get(..9)
+                .is_some_and(|p| p.eq_ignore_ascii_case("chrome://"))
+            {
+                out.skipped.push((
+                    row.record(),
+                    "Firefox's own account data (chrome:// URL), not a website login".into(),
+                ));
                 continue;
             }
             if table::check_row(&t, row, input.name, skip_invalid, &mut out.skipped)? {
@@ -63,7 +73,11 @@ fn to_item(t: &Table, row: &Row) -> Item {
     let realm = get(&["httprealm"]);
     let mut fields = Vec::new();
     if !realm.trim().is_empty() {
-        fields.push(CustomField { label: "HTTP realm".into(), value: realm, hidden: false });
+        fields.push(CustomField {
+            label: "HTTP realm".into(),
+            value: realm,
+            hidden: false,
+        });
     }
     let changed = epoch_ms(&get(&["timepasswordchanged"]));
     let created = epoch_ms(&get(&["timecreated"]));
@@ -96,9 +110,20 @@ mod tests {
         let text = "url,username,password,httpRealm,formActionOrigin,guid,timeCreated,timeLastUsed,timePasswordChanged\n\
                     \"chrome://FirefoxAccounts\",x,\"{\"\"a\"\":\"\"b\",\"\"c\"\"}\",r,,g,1,1,1\n\
                     https://example.com,foo,bar,,,{g},1612345678900,1612345678900,1612345678900\n";
-        let p = FirefoxCsv.parse(&Input { name: "f.csv", bytes: text.as_bytes() }, false).unwrap();
+        let p = FirefoxCsv
+            .parse(
+                &Input {
+                    name: "f.csv",
+                    bytes: text.as_bytes(),
+                },
+                false,
+            )
+            .unwrap();
         assert_eq!((p.items.len(), p.skipped.len()), (1, 1));
-        assert_eq!(p.items[0].updated_at.as_deref(), Some("2021-02-03T09:47:58.900Z"));
+        assert_eq!(
+            p.items[0].updated_at.as_deref(),
+            Some("2021-02-03T09:47:58.900Z")
+        );
         assert!(p.items[0].title.is_empty());
     }
 }

@@ -100,9 +100,9 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
             Value::Array(_) => "an array",
             _ => "a scalar",
         };
-        Ok(Lenient(
-            serde_json::from_value(v).map_err(|_| format!("expected an item object, got {what}")),
-        ))
+        Ok(Lenient(serde_json::from_value(v).map_err(|_| {
+            format!("expected an item object, got {what}")
+        })))
     }
 }
 
@@ -139,7 +139,8 @@ mod tests {
     #[test]
     fn scalars_bend_and_bad_records_stay_local() {
         let v: Vec<Lenient<R>> =
-            serde_json::from_str(r#"[{"a":5,"b":"true","c":[1,null]},{"a":null,"c":"x"},7]"#).unwrap();
+            serde_json::from_str(r#"[{"a":5,"b":"true","c":[1,null]},{"a":null,"c":"x"},7]"#)
+                .unwrap();
         let first = v[0].0.as_ref().unwrap();
         assert_eq!((first.a.as_str(), first.b.0), ("5", true));
         assert_eq!(first.c.as_ref().unwrap()[1].as_str(), "");

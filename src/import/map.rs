@@ -39,8 +39,21 @@ pub struct SealKeys<'a> {
 
 const CARD: [&str; 6] = ["cardholder", "brand", "number", "expiry", "cvv", "pin"];
 const IDENTITY: [&str; 15] = [
-    "first_name", "middle_name", "last_name", "email", "phone", "address1", "address2", "city",
-    "state", "zip", "country", "company", "ssn", "passport", "license",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "email",
+    "phone",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "company",
+    "ssn",
+    "passport",
+    "license",
 ];
 
 /// The creatable type of an item, or why not.
@@ -242,7 +255,11 @@ pub fn item_from_entry(e: &Value) -> Item {
         folder: s(&e["folder"]),
         urls: e["urls"]
             .as_array()
-            .map(|a| a.iter().filter_map(|u| u.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|u| u.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default(),
         notes: s(&e["notes"]),
         favorite: e["favorite"].as_bool().unwrap_or(false),

@@ -14,8 +14,16 @@ fn login() -> Item {
         password: "pw".into(),
         totp: "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP".into(),
         fields: vec![
-            CustomField { label: "PIN".into(), value: "1234".into(), hidden: true },
-            CustomField { label: "Recovery".into(), value: "a\nb".into(), hidden: false },
+            CustomField {
+                label: "PIN".into(),
+                value: "1234".into(),
+                hidden: true,
+            },
+            CustomField {
+                label: "Recovery".into(),
+                value: "a\nb".into(),
+                hidden: false,
+            },
         ],
         ..Default::default()
     }
@@ -52,22 +60,40 @@ fn login_fields_follow_fieldspec_and_custom_fields_are_numbered() {
 #[test]
 fn sealed_entries_pass_server_validation() {
     let (k2, k3) = keys();
-    let k = SealKeys { vault_id: "v", k2: &k2, k3: &k3 };
+    let k = SealKeys {
+        vault_id: "v",
+        k2: &k2,
+        k3: &k3,
+    };
     let mut card = Item {
         item_type: "card".into(),
         title: "Visa".into(),
         password: "misplaced".into(),
-        card: Some(Card { number: "4111".into(), cvv: "123".into(), expiry: "01/2030".into(), ..Default::default() }),
+        card: Some(Card {
+            number: "4111".into(),
+            cvv: "123".into(),
+            expiry: "01/2030".into(),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     card.typed.insert("ssn".into(), "000-00-0000".into());
     for item in [login(), card] {
-        let e = entry_json(&item, "00112233445566778899aabbccddeeff", &k, &["0001".into()]).unwrap();
+        let e = entry_json(
+            &item,
+            "00112233445566778899aabbccddeeff",
+            &k,
+            &["0001".into()],
+        )
+        .unwrap();
         validate(&e).unwrap();
         for f in e["fields"].as_array().unwrap() {
             let tier = f["tier"].as_str().unwrap();
             if tier != "l1" {
-                assert_eq!(sealed_tier(f["value"].as_str().unwrap()).unwrap().as_str(), tier);
+                assert_eq!(
+                    sealed_tier(f["value"].as_str().unwrap()).unwrap().as_str(),
+                    tier
+                );
             }
         }
     }
@@ -80,8 +106,14 @@ fn sealed_entries_pass_server_validation() {
     })
     .unwrap();
     // Values the type lacks keep their strictest FIELD_SPEC tier.
-    assert_eq!((fields[0].label.as_str(), fields[0].tier), ("Password", Tier::L2));
-    assert_eq!((fields[1].label.as_str(), fields[1].tier), ("Social security number", Tier::L3));
+    assert_eq!(
+        (fields[0].label.as_str(), fields[0].tier),
+        ("Password", Tier::L2)
+    );
+    assert_eq!(
+        (fields[1].label.as_str(), fields[1].tier),
+        ("Social security number", Tier::L3)
+    );
 }
 
 #[test]
@@ -103,7 +135,11 @@ fn entries_come_back_as_the_same_items() {
     let card = Item {
         item_type: "card".into(),
         title: "Visa".into(),
-        card: Some(Card { cardholder: "A".into(), number: "4111".into(), ..Default::default() }),
+        card: Some(Card {
+            cardholder: "A".into(),
+            number: "4111".into(),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     assert_eq!(item_from_entry(&decrypted(&card)).card, card.card);
@@ -111,15 +147,27 @@ fn entries_come_back_as_the_same_items() {
     let id = Item {
         item_type: "identity".into(),
         title: "Me".into(),
-        identity: Some(Identity { email: "a@b.c".into(), ssn: "1".into(), ..Default::default() }),
+        identity: Some(Identity {
+            email: "a@b.c".into(),
+            ssn: "1".into(),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     let back = item_from_entry(&decrypted(&id));
     assert_eq!(back.identity, id.identity);
     assert!(back.email.is_empty());
 
-    let mut db = Item { item_type: "database".into(), title: "db".into(), username: "u".into(), ..Default::default() };
+    let mut db = Item {
+        item_type: "database".into(),
+        title: "db".into(),
+        username: "u".into(),
+        ..Default::default()
+    };
     db.typed.insert("hostname".into(), "h".into());
     let back = item_from_entry(&decrypted(&db));
-    assert_eq!((back.username.as_str(), back.typed["hostname"].as_str()), ("u", "h"));
+    assert_eq!(
+        (back.username.as_str(), back.typed["hostname"].as_str()),
+        ("u", "h")
+    );
 }

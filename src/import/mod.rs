@@ -139,7 +139,11 @@ pub enum Confidence {
 #[derive(Debug, Error, PartialEq)]
 pub enum ImportError {
     #[error("{file}: {record}: {message}")]
-    Record { file: String, record: String, message: String },
+    Record {
+        file: String,
+        record: String,
+        message: String,
+    },
     #[error("{file}: {message}")]
     File { file: String, message: String },
     #[error("{file}: could not recognise this file{}", .hint.as_ref().map(|h| format!("; it looks like {h}")).unwrap_or_default())]

@@ -185,13 +185,21 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        assert_eq!((note.item_type.as_str(), note.title.as_str()), ("note", "Untitled note"));
+        assert_eq!(
+            (note.item_type.as_str(), note.title.as_str()),
+            ("note", "Untitled note")
+        );
     }
 
     #[test]
     fn totp_secrets_become_uris_and_bad_ones_are_kept_hidden() {
         let i = normalize(login("GitHub", "https://github.com", "JBSW Y3DP EHPK 3PXP")).unwrap();
-        assert!(i.totp.starts_with("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP"), "{}", i.totp);
+        assert!(
+            i.totp
+                .starts_with("otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP"),
+            "{}",
+            i.totp
+        );
         let uri = "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&issuer=X";
         assert_eq!(normalize(login("a", "b.c", uri)).unwrap().totp, uri);
         let bad = normalize(login("a", "b.c", "steam://ABC!")).unwrap();

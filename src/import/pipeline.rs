@@ -84,7 +84,11 @@ pub fn parse(
                 message: format!(
                     "--format {}: none of its formats ({}) matches; it looks like {}",
                     format.unwrap_or_default(),
-                    candidates.iter().map(|i| i.name()).collect::<Vec<_>>().join(", "),
+                    candidates
+                        .iter()
+                        .map(|i| i.name())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     hint.unwrap_or_else(|| detect::hint(input))
                 ),
             },

@@ -76,7 +76,10 @@ mod tests {
         let p = SafariCsv.parse(&new, false).unwrap();
         assert_eq!(p.items[0].notes, "n\nm");
         assert!(p.items[0].totp.starts_with("otpauth://"));
-        let old = Input { name: "s.csv", bytes: b"Title,Url,Username,Password\nA,https://a.com,u,p" };
+        let old = Input {
+            name: "s.csv",
+            bytes: b"Title,Url,Username,Password\nA,https://a.com,u,p",
+        };
         assert_eq!(SafariCsv.parse(&old, false).unwrap().items[0].username, "u");
     }
 }

@@ -144,8 +144,7 @@ pub fn decode_text<'a>(input: &Input<'a>) -> Result<Cow<'a, str>, ImportError> {
                 ImportError::Record {
                     file: input.name.to_string(),
                     record: format!("line {line}"),
-                    message: "not valid UTF-8 text; save the export as UTF-8 and try again"
-                        .into(),
+                    message: "not valid UTF-8 text; save the export as UTF-8 and try again".into(),
                 }
             })
         }
@@ -171,17 +170,30 @@ struct LineCounter<'a> {
 
 impl<'a> LineCounter<'a> {
     fn new(text: &'a [u8]) -> Self {
-        LineCounter { text, offset: 0, line: 1 }
+        LineCounter {
+            text,
+            offset: 0,
+            line: 1,
+        }
     }
 
     /// The 1-based line of the first character at or after `byte` that is not a line break.
     fn at(&mut self, byte: u64) -> u64 {
-        let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(self.text.len());
-        while self.text.get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
+        let mut start = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        while self
+            .text
+            .get(start)
+            .is_some_and(|b| *b == b'\r' || *b == b'\n')
+        {
             start += 1;
         }
         if start > self.offset {
-            let breaks = self.text[self.offset..start].iter().filter(|b| **b == b'\n').count();
+            let breaks = self.text[self.offset..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
             self.line += breaks as u64;
             self.offset = start;
         }
@@ -243,7 +255,10 @@ pub fn header(input: &Input<'_>) -> Option<Vec<String>> {
             let even = &head[..head.len() & !1];
             let mut units = even.len();
             loop {
-                match decode_text(&Input { name: input.name, bytes: &even[..units] }) {
+                match decode_text(&Input {
+                    name: input.name,
+                    bytes: &even[..units],
+                }) {
                     Ok(t) => break Cow::Owned(t.into_owned()),
                     Err(_) if units > 4 && even.len() - units < 4 => units -= 2,
                     Err(_) => return None,
@@ -335,7 +350,11 @@ mod tests {
         assert!(header(&input(b"\x00\x01\x02")).is_none());
         assert!(header(&input(b"just one column\n")).is_none());
         let h = header(&input(b"name,url,username,password")).unwrap();
-        assert!(header_is(&h, &["name", "url", "username", "password"], &["note"]));
+        assert!(header_is(
+            &h,
+            &["name", "url", "username", "password"],
+            &["note"]
+        ));
         assert!(!header_is(&h, &["name", "url"], &[]));
     }
 }
