@@ -156,6 +156,58 @@ fn newer_imports_replace_existing_entries_and_older_ones_do_not() {
 }
 
 #[test]
+fn two_items_matching_one_entry_replace_it_once() {
+    let o = owner();
+    let note = |text: &str, revised: &str| json!({"type": 2, "name": "Codes", "notes": text, "revisionDate": revised});
+    let file = |items: Vec<Value>| {
+        serde_json::to_vec(&json!({"encrypted": false, "items": items})).unwrap()
+    };
+    o.import(
+        &write(
+            &o,
+            "a.json",
+            &file(vec![note("old", "2001-01-01T00:00:00Z")]),
+        ),
+        &[],
+    );
+    // Two different notes with the same title (both kept within the file), both newer.
+    let s = o.import(
+        &write(
+            &o,
+            "b.json",
+            &file(vec![
+                note("new 1", "2999-01-01T00:00:00Z"),
+                note("new 2", "2999-01-02T00:00:00Z"),
+            ]),
+        ),
+        &[],
+    );
+    assert_eq!(
+        (s["imported"].as_u64(), s["merged"].as_u64()),
+        (Some(0), Some(2)),
+        "{s}"
+    );
+    let items = o.export();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["notes"], "new 1");
+}
+
+#[test]
+fn batches_shrink_to_fit_a_small_server_limit() {
+    let o = owner_with("limits: {max_body: 16KiB, max_import_body: 32KiB, idle_timeout_s: 30}\n");
+    let items: Vec<Value> = (0..300)
+        .map(|i| json!({"type": 1, "name": format!("Site {i}"), "notes": "n".repeat(200), "login": {"uris": [{"uri": format!("https://s{i}.example.com")}], "username": "u", "password": format!("pw{i}")}}))
+        .collect();
+    let f = write(
+        &o,
+        "many.json",
+        &serde_json::to_vec(&json!({"encrypted": false, "items": items})).unwrap(),
+    );
+    assert_eq!(o.import(&f, &[])["imported"], 300);
+    assert_eq!(o.count(), 300);
+}
+
+#[test]
 fn entries_are_scoped_by_category_and_scopes_are_reused() {
     let o = owner();
     let (_, made) = call(

@@ -85,12 +85,16 @@ pub fn run(a: &ImportArgs, json: bool) -> CliResult {
     };
     let (existing, by_key) = existing;
 
-    // Plan every item against the vault before sealing anything.
+    // Plan every item against the vault before sealing anything. An
+    // existing entry is replaced at most once (two items can share a weak
+    // key); later matches count as merged.
+    let mut claimed = std::collections::HashSet::new();
     let plans: Vec<Plan> = parsed
         .items
         .iter()
-        .map(|item| match by_key.get(&dedup::item_key(item)) {
-            Some(&at)
+        .map(|item| match by_key.get(&dedup::item_key(item)).copied() {
+            Some(at) if !claimed.insert(at) => Plan::KeepExisting,
+            Some(at)
                 if dedup::is_newer(
                     item.updated_at.as_deref(),
                     existing[at].updated_at.as_deref(),

@@ -89,25 +89,27 @@ pub(super) fn run(
             e.message()
         ))
     };
-    let mut batch: Vec<Value> = Vec::new();
+    // Each entry is serialized once; a batch body is the serialized entries joined.
+    let mut batch: Vec<String> = Vec::new();
     let mut bytes = 0;
     let mut pending = new.len();
     for p in new {
-        let size = p.entry.to_string().len() + 1;
-        if !batch.is_empty() && (batch.len() >= BATCH_ENTRIES || bytes + size > BATCH_BYTES) {
+        let text = p.entry.to_string();
+        if !batch.is_empty()
+            && (batch.len() >= BATCH_ENTRIES || bytes + text.len() + 1 > BATCH_BYTES)
+        {
             let n = batch.len();
-            post_batch(client, token, std::mem::take(&mut batch))
-                .map_err(|e| fail(progress.done, e.into()))?;
+            post_batch(client, token, &batch).map_err(|e| fail(progress.done, e.into()))?;
+            batch.clear();
             progress.advance(n);
             bytes = 0;
         }
-        bytes += size;
-        batch.push(p.entry);
+        bytes += text.len() + 1;
+        batch.push(text);
         pending -= 1;
         if pending == 0 {
             let n = batch.len();
-            post_batch(client, token, std::mem::take(&mut batch))
-                .map_err(|e| fail(progress.done, e.into()))?;
+            post_batch(client, token, &batch).map_err(|e| fail(progress.done, e.into()))?;
             progress.advance(n);
         }
     }
@@ -128,18 +130,23 @@ pub(super) fn run(
     Ok(())
 }
 
-/// One batch; a 413 splits it in two (bounded: halving ends at one entry).
-fn post_batch(client: &Client, token: &str, mut entries: Vec<Value>) -> Result<(), ClientError> {
-    let n = entries.len();
-    match client.post(
-        "/api/v1/entries/batch",
-        Some(token),
-        &json!({"entries": entries}),
-    ) {
-        Err(ClientError::Api { status: 413, .. }) if n > 1 => {
-            let second = entries.split_off(n / 2);
-            post_batch(client, token, entries)?;
-            post_batch(client, token, second)
+/// One batch of serialized entries; a 413 splits it in two (bounded:
+/// halving ends at one entry).
+fn post_batch(client: &Client, token: &str, entries: &[String]) -> Result<(), ClientError> {
+    let mut body = Vec::with_capacity(entries.iter().map(|e| e.len() + 1).sum::<usize>() + 16);
+    body.extend_from_slice(b"{\"entries\":[");
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(e.as_bytes());
+    }
+    body.extend_from_slice(b"]}");
+    match client.post_json_bytes("/api/v1/entries/batch", Some(token), &body) {
+        Err(ClientError::Api { status: 413, .. }) if entries.len() > 1 => {
+            let (a, b) = entries.split_at(entries.len() / 2);
+            post_batch(client, token, a)?;
+            post_batch(client, token, b)
         }
         other => other.map(|_| ()),
     }

@@ -12,6 +12,7 @@
 //! Entry → item (export) is the inverse; `custom_*` and other unknown field
 //! names come back as custom fields (hidden unless L1).
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{Card, CustomField, Identity, Item};
@@ -224,7 +225,7 @@ pub fn entry_json(
 /// refused before anything is uploaded. The message names the part, never
 /// a value.
 pub fn validate(entry: &Value) -> Result<(), String> {
-    let input: EntryInput = serde_json::from_value(entry.clone())
+    let input = EntryInput::deserialize(entry)
         .map_err(|e| format!("cannot form an entry ({})", e.classify_name()))?;
     input
         .validate("", "")
