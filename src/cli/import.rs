@@ -276,10 +276,15 @@ fn report(
         return;
     }
     let verb = if dry_run { "would import" } else { "imported" };
+    let entries = if created == 1 { "entry" } else { "entries" };
+    let updated = match replaced {
+        0 => String::new(),
+        1 => " (1 updated an existing entry)".into(),
+        n => format!(" ({n} updated existing entries)"),
+    };
     println!(
-        "{verb} {created} entries from {} ({format}); {merged} merged with duplicates{}; {} skipped",
+        "{verb} {created} {entries} from {} ({format}); {merged} merged with duplicates{updated}; {} skipped",
         clean(file),
-        if replaced > 0 { format!(" ({replaced} updated existing entries)") } else { String::new() },
         skipped.len()
     );
     for (record, reason) in skipped {
