@@ -120,3 +120,36 @@ fn entry_summaries_carry_the_l1_username_only() {
         "no sealed values in summaries"
     );
 }
+
+#[test]
+fn parse_route_takes_import_sized_bodies_within_the_import_limit() {
+    let o = owner_with("limits: {max_body: 64KiB, max_import_body: 1MiB, idle_timeout_s: 30}\n");
+    let auth = format!("Bearer {}", o.token);
+    let mut csv = String::from("name,url,username,password\n");
+    let mut i = 0;
+    while csv.len() < 200 * 1024 {
+        csv.push_str(&format!(
+            "site{i}.example.com,https://site{i}.example.com/,user{i},pw-{i}\n"
+        ));
+        i += 1;
+    }
+    let (st, _, b) = raw(
+        &o.server.url,
+        "POST",
+        "/api/v1/import/parse",
+        &[("Authorization", &auth)],
+        csv.as_bytes(),
+    );
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(st, 200, "above max_body, under max_import_body: {v}");
+    assert_eq!(v["items"].as_array().unwrap().len(), i);
+    let big = csv.repeat(6);
+    let (st, _, b) = raw(
+        &o.server.url,
+        "POST",
+        "/api/v1/import/parse",
+        &[("Authorization", &auth)],
+        big.as_bytes(),
+    );
+    assert_error(&(st, serde_json::from_slice(&b).unwrap()), 413, "CV-1010");
+}
