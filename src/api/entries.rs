@@ -248,10 +248,19 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
                 continue;
             }
         }
+        // The L1 `username` lets clients find duplicates (imports) without
+        // fetching every entry; L2/L3 values never appear in summaries.
+        let username = doc
+            .fields
+            .iter()
+            .find(|f| f.name == "username" && f.tier == Tier::L1.as_str())
+            .map(|f| f.value.as_str())
+            .unwrap_or("");
         out.push(json!({
             "entry_id": row.entry_id.hex(),
             "type": doc.entry_type,
             "title": doc.title,
+            "username": username,
             "urls": doc.urls,
             "folder": doc.folder,
             "favorite": doc.favorite,

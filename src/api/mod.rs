@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod entries;
 pub mod error;
+mod import;
 mod scopes;
 mod session;
 mod throttle;
@@ -206,6 +207,7 @@ fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
         (Post, ["agents", id, "unlock"]) => agents::unlock(ctx, id),
         (Get, ["audit"]) => audit::list(ctx),
         (Get, ["audit", "verify"]) => audit::verify(ctx),
+        (Post, ["import", "parse"]) => import::parse(ctx),
         (_, ["vaults"] | ["session"] | ["session", "revoke-all"]) => {
             Err(method_not_allowed("POST"))
         }
@@ -217,6 +219,7 @@ fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
         (_, ["scopes", _] | ["agents", _]) => Err(method_not_allowed("GET, PUT, DELETE")),
         (_, ["agents", _, "rotate" | "unlock"]) => Err(method_not_allowed("POST")),
         (_, ["audit"] | ["audit", "verify"]) => Err(method_not_allowed("GET")),
+        (_, ["import", "parse"]) => Err(method_not_allowed("POST")),
         _ => Err(ApiError::new(404, "CV-3003", "no such route")),
     }
 }

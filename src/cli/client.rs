@@ -130,6 +130,25 @@ impl Client {
         self.send_json(self.agent.post(self.url(path)), token, body)
     }
 
+    /// `POST path` with a body that is already serialized JSON (large
+    /// uploads: serialized once, not once per layer).
+    pub fn post_json_bytes(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &[u8],
+    ) -> Result<Value, ClientError> {
+        let mut req = self
+            .agent
+            .post(self.url(path))
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/json");
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        self.finish(req.send(body))
+    }
+
     /// Sends `body` as JSON on a prepared POST or PUT request.
     fn send_json(
         &self,
@@ -151,6 +170,22 @@ impl Client {
     /// `PUT path` with a JSON body.
     pub fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Result<Value, ClientError> {
         self.send_json(self.agent.put(self.url(path)), token, body)
+    }
+
+    /// `PUT path` with a JSON body and `If-Match: "<version>"` (optimistic
+    /// concurrency: the server answers 409 when the entry changed since).
+    pub fn put_if_match(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+        version: i64,
+    ) -> Result<Value, ClientError> {
+        let req = self
+            .agent
+            .put(self.url(path))
+            .header("If-Match", format!("\"{version}\""));
+        self.send_json(req, token, body)
     }
 
     fn url(&self, path: &str) -> String {

@@ -199,7 +199,7 @@ pub fn fetch_decrypted(session: &Session, query: &str) -> Result<Value, CliError
 }
 
 /// Replaces every sealed field value with its plaintext.
-fn decrypt_fields(session: &Session, entry: &mut Value) -> Result<(), CliError> {
+pub(super) fn decrypt_fields(session: &Session, entry: &mut Value) -> Result<(), CliError> {
     let entry_id = entry["entry_id"].as_str().unwrap_or_default().to_string();
     let Some(fields) = entry.get_mut("fields").and_then(Value::as_array_mut) else {
         return Ok(());

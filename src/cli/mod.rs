@@ -9,14 +9,17 @@ mod agents;
 mod audit;
 mod client;
 mod entries;
+mod export;
+mod import;
 mod profile;
 mod scopes;
 mod server_cmds;
+mod upload;
 mod vaults;
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// A failed command, carrying its exit code.
 #[derive(Debug)]
@@ -99,6 +102,10 @@ pub enum Command {
     List(ListArgs),
     /// Delete an entry
     Rm(RmArgs),
+    /// Import another password manager's export (parsed and encrypted locally; owner only)
+    Import(ImportArgs),
+    /// Export every entry, decrypted locally (owner only)
+    Export(ExportArgs),
     /// Manage agents and their client credentials (owner only)
     #[command(subcommand)]
     Agent(AgentCommand),
@@ -220,6 +227,40 @@ pub struct ListArgs {
 pub struct RmArgs {
     /// Entry id
     pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The export file (at most 64 MiB)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// auto (detect), a manager (bitwarden, chrome, …) or a format (bitwarden-json, …)
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    pub format: String,
+    /// Parse, map and check the file, report, and upload nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Import the valid records of a partially bad file (the bad ones are reported)
+    #[arg(long)]
+    pub skip_invalid: bool,
+}
+
+/// Export file formats.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// {"items":[…]}: every field
+    Json,
+    /// title,folder,url,username,password,totp,notes,type
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+    pub format: ExportFormat,
+    /// Write to this file (created 0600) instead of standard output
+    #[arg(long, value_name = "F")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -398,6 +439,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Totp(a) => entries::totp(&a, json, cred),
         Command::List(a) => entries::list(&a, json),
         Command::Rm(a) => entries::rm(&a, json),
+        Command::Import(a) => import::run(&a, json),
+        Command::Export(a) => export::run(&a, json),
         Command::Agent(c) => agents::run(&c, json),
         Command::Scope(c) => scopes::run(&c, json),
         Command::Audit(a) => audit::run(&a, json),
@@ -409,6 +452,8 @@ fn owner_only(c: &Command) -> Option<&'static str> {
     match c {
         Command::List(_) => Some("list"),
         Command::Rm(_) => Some("rm"),
+        Command::Import(_) => Some("import"),
+        Command::Export(_) => Some("export"),
         Command::Agent(_) => Some("agent"),
         Command::Scope(_) => Some("scope"),
         Command::Audit(_) => Some("audit"),

@@ -5,12 +5,22 @@
 //! anything is stored.
 //!
 //! One module per manager (`import/<manager>.rs`), each implementing
-//! [`Importer`]. Invariant: importers only parse — mapping onto FIELD_SPEC,
+//! [`Importer`]; `clavitor.rs` reads clavitor's own exports back. Shared by
+//! all: `table` (CSV), `lenient` (forgiving JSON), `detect` (choosing a
+//! format, hints). After parsing, `pipeline` runs `normalize` and `dedup`
+//! for every format; `map` turns items into entries through FIELD_SPEC and
+//! `classify` picks each entry's scope. Invariant: importers only parse — mapping onto FIELD_SPEC,
 //! dedup and scope classification happen once, after parsing, for all of them.
 
 pub mod bitwarden;
+pub mod bitwarden_csv;
 pub mod chrome;
+pub mod classify;
+pub mod clavitor;
 pub mod dashlane;
+pub mod dedup;
+pub mod detect;
+mod domains;
 pub mod enpass;
 pub mod firefox;
 /// Helpers of the NordPass, Keeper, RoboForm, Enpass and Proton Pass importers.
@@ -19,13 +29,18 @@ pub mod keepass;
 pub mod keepassxc;
 pub mod keeper;
 pub mod lastpass;
+pub mod lenient;
+pub mod map;
 pub mod nordpass;
+pub mod normalize;
 pub mod onepassword;
+pub mod pipeline;
 pub mod protonpass;
 pub mod roboform;
 pub mod safari;
 /// Helpers shared by the importers (tables, archives, times, values).
 pub(crate) mod support;
+pub mod table;
 
 use std::collections::BTreeMap;
 
@@ -176,6 +191,7 @@ pub fn importers() -> Vec<&'static dyn Importer> {
         safari::IMPORTERS,
         chrome::IMPORTERS,
         firefox::IMPORTERS,
+        clavitor::IMPORTERS,
     ]
     .concat()
 }

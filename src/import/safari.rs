@@ -1,6 +1,85 @@
-//! Importer(s) for this manager's export formats.
+//! Safari, iCloud Keychain and the macOS Passwords app:
+//! `Title,URL,Username,Password,Notes,OTPAuth`; older Safari versions
+//! write `Title,Url,Username,Password`. `OTPAuth` holds an `otpauth://`
+//! URI.
 
-use super::Importer;
+use super::normalize;
+use super::table::{self, header_is};
+use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
-pub static IMPORTERS: &[&dyn Importer] = &[];
+pub static IMPORTERS: &[&dyn Importer] = &[&SafariCsv];
+
+/// Safari's password CSV.
+pub struct SafariCsv;
+
+const REQUIRED: [&str; 4] = ["title", "url", "username", "password"];
+
+impl Importer for SafariCsv {
+    fn name(&self) -> &'static str {
+        "safari-csv"
+    }
+
+    fn detect(&self, input: &Input<'_>) -> Confidence {
+        match table::header(input) {
+            Some(h) if header_is(&h, &REQUIRED, &["notes", "otpauth"]) => Confidence::Yes,
+            _ => Confidence::No,
+        }
+    }
+
+    fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
+        let t = table::read(input)?;
+        if !t.has_all(&REQUIRED) {
+            return Err(table::missing_columns(input.name, "Safari CSV", &REQUIRED));
+        }
+        let (title, url, user, pass, notes, otp) = (
+            t.col(&["title"]),
+            t.col(&["url"]),
+            t.col(&["username"]),
+            t.col(&["password"]),
+            t.col(&["notes"]),
+            t.col(&["otpauth"]),
+        );
+        let mut out = Parsed::default();
+        for row in &t.rows {
+            if !table::check_row(&t, row, input.name, skip_invalid, &mut out.skipped)? {
+                continue;
+            }
+            let item = Item {
+                item_type: "login".into(),
+                title: row.get(title).into(),
+                urls: vec![row.get(url).to_string()],
+                username: row.get(user).into(),
+                password: row.get(pass).into(),
+                notes: row.get(notes).into(),
+                totp: row.get(otp).into(),
+                source: "safari-csv".into(),
+                ..Default::default()
+            };
+            normalize::push_item(&mut out, || row.record(), item);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_and_old_headers() {
+        let new = Input {
+            name: "s.csv",
+            bytes: b"\xEF\xBB\xBFTitle,URL,Username,Password,Notes,OTPAuth\nA,https://a.com,u,p,\"n\nm\",otpauth://totp/a?secret=JBSWY3DPEHPK3PXP",
+        };
+        assert_eq!(SafariCsv.detect(&new), Confidence::Yes);
+        let p = SafariCsv.parse(&new, false).unwrap();
+        assert_eq!(p.items[0].notes, "n\nm");
+        assert!(p.items[0].totp.starts_with("otpauth://"));
+        let old = Input {
+            name: "s.csv",
+            bytes: b"Title,Url,Username,Password\nA,https://a.com,u,p",
+        };
+        assert_eq!(SafariCsv.parse(&old, false).unwrap().items[0].username, "u");
+    }
+}

@@ -159,13 +159,14 @@ impl Db<'_> {
     }
 
     fn append(&self, vault: &VaultId, ev: &AuditEvent) -> Result<(), StoreError> {
+        // Both statements are cached: a batch import appends up to 1000 rows
+        // per transaction, and re-preparing them dominated its CPU time.
         let last: Option<(i64, Vec<u8>)> = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT seq, hash FROM audit WHERE pop_id = ?1 AND vault_id = ?2 ORDER BY seq DESC LIMIT 1",
-                params![self.pop_id, vault.hex()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            )?
+            .query_row(params![self.pop_id, vault.hex()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (seq, prev) = match last {
             Some((s, h)) => (s + 1, h),
@@ -186,10 +187,12 @@ impl Db<'_> {
             hash: Vec::new(),
         };
         let hash = chain_hash(&prev, &canonical(self.pop_id, &vault.hex(), &row));
-        self.conn.execute(
+        self.conn.prepare_cached(
             "INSERT INTO audit (pop_id, vault_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason,
                                 source_ip, prev_hash, hash, dirty)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1)",
+        )?
+        .execute(
             params![
                 row.pop_id, vault.hex(), row.seq, row.ts, row.actor_kind, row.actor_id, row.action, row.entry_id,
                 row.outcome, row.reason, row.source_ip, prev, &hash[..]
