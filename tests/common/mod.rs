@@ -223,7 +223,11 @@ pub fn raw(
     }
     req.push_str("\r\n");
     s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
+    // A server may answer (413) and stop reading before the whole body is
+    // sent; the answer is still there to read, so a failed write is not fatal.
+    if let Err(e) = s.write_all(body) {
+        eprintln!("raw(): body write stopped early ({e}); reading the response");
+    }
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).unwrap();
