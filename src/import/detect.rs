@@ -99,7 +99,11 @@ pub fn candidates(
     let picked: Vec<_> = all
         .iter()
         .copied()
-        .filter(|i| i.name() == f || manager(i.name()) == f)
+        .filter(|i| {
+            // A whole name ("lastpass-csv"), a manager ("onepassword") or
+            // the prefix users type ("1password").
+            i.name() == f || manager(i.name()) == f || i.name().split('-').next() == Some(f.as_str())
+        })
         .collect();
     if picked.is_empty() {
         Err(all.iter().map(|i| i.name()).collect())
@@ -110,7 +114,11 @@ pub fn candidates(
 
 /// The manager part of an importer name: `bitwarden` of `bitwarden-json`.
 pub fn manager(importer: &str) -> &str {
-    importer.split('-').next().unwrap_or(importer)
+    match importer.split('-').next().unwrap_or(importer) {
+        // Module and fixture directories cannot start with a digit.
+        "1password" => "onepassword",
+        m => m,
+    }
 }
 
 /// The single most confident importer among `candidates`.
