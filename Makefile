@@ -2,7 +2,7 @@
 #   make run    build and start the vault on built-in defaults (127.0.0.1:1984, ./clavitor-data)
 #   make test   run every test
 .POSIX:
-.PHONY: all build release run test lint check-shared clean
+.PHONY: all build release run test lint check-shared clean bench-commercial check-editions
 
 CARGO ?= cargo
 
@@ -20,6 +20,25 @@ run: release
 test: check-shared
 	$(CARGO) test --locked --all-targets
 	$(CARGO) test --locked --doc
+	# The commercial edition: its unit tests and tests/commercial_*.rs (two POPs on loopback).
+	$(CARGO) test --locked --features commercial --lib --test 'commercial_*'
+
+# Replication latency (p50/p99 over 200 writes), tarpit (API p99 with and
+# without 1000 held connections, SIGTERM time) and idle wake-ups of a
+# primary, on release builds; prints the `BENCH ...` lines. `make bench` calls this.
+bench-commercial:
+	$(CARGO) test --locked --release --features commercial --test commercial_bench --test commercial_tarpit \
+		--test commercial_idle -- --nocapture --test-threads 1 >target/bench-commercial.log 2>&1 \
+		|| { cat target/bench-commercial.log; exit 1; }
+	grep '^BENCH' target/bench-commercial.log
+
+# Shows from the outside that the community release binary has no commercial
+# code and the commercial one has it (strings/nm).
+check-editions:
+	$(CARGO) build --locked --release
+	scripts/check-edition.sh target/release/clavitor community
+	$(CARGO) build --locked --release --features commercial --target-dir target/commercial
+	scripts/check-edition.sh target/commercial/release/clavitor commercial
 
 # Loud notice when the shared fixtures and vectors are absent (a fresh clone):
 # the tests still pass on the project's own copies, but nothing is re-checked
@@ -31,6 +50,7 @@ check-shared:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --all-targets --features commercial -- -D warnings
 
 clean:
 	$(CARGO) clean
