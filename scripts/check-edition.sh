@@ -29,15 +29,19 @@ for m in "${MARKERS[@]}"; do
     fi
 done
 SYMS=0
-if command -v nm >/dev/null && nm -C "$BINARY" >/dev/null 2>&1; then
+ALL=0
+command -v nm >/dev/null && ALL=$(nm -C "$BINARY" 2>/dev/null | wc -l)
+if [ "$ALL" -gt 0 ]; then
     SYMS=$(nm -C "$BINARY" 2>/dev/null | grep -c 'clavitor::edition::commercial' || true)
-    echo "  symbols  clavitor::edition::commercial: $SYMS"
+    echo "  symbols  clavitor::edition::commercial: $SYMS (of $ALL symbols)"
 else
-    echo "  symbols  (stripped; strings only)"
+    echo "  symbols  (stripped or no nm; strings only)"
 fi
 if [ "$EDITION" = community ]; then
     if [ "$found" -eq 0 ] && [ "$SYMS" -eq 0 ]; then echo "OK: $BINARY contains no commercial code"; exit 0; fi
     echo "FAIL: $BINARY contains commercial code"; exit 1
 fi
-if [ "$found" -eq "${#MARKERS[@]}" ]; then echo "OK: $BINARY is a commercial build"; exit 0; fi
+if [ "$found" -eq "${#MARKERS[@]}" ] && { [ "$ALL" -eq 0 ] || [ "$SYMS" -gt 0 ]; }; then
+    echo "OK: $BINARY is a commercial build"; exit 0
+fi
 echo "FAIL: $BINARY lacks commercial markers"; exit 1
