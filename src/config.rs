@@ -47,8 +47,14 @@ pub struct Config {
     pub limits: Limits,
     pub agents: AgentLimits,
     /// Commercial edition only; the community edition warns and ignores it.
+    /// Default (commercial): `/etc/clavitor/replication.yaml`.
     pub replication_config: Option<PathBuf>,
+    /// Aggregate health reports: opt-in for the community edition, on by
+    /// default for the commercial one (see `edition::telemetry`).
     pub telemetry: Option<Telemetry>,
+    /// Commercial edition only: audit events appended as JSON lines to this
+    /// file for a SIEM (reopened on SIGHUP, for log rotation).
+    pub audit_stream: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -66,6 +72,7 @@ impl Default for Config {
             agents: AgentLimits::default(),
             replication_config: None,
             telemetry: None,
+            audit_stream: None,
         }
     }
 }
@@ -150,7 +157,13 @@ impl Default for AgentLimits {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Telemetry {
-    pub host: String,
+    /// `false` turns periodic reports off (the commercial default is on).
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Base URL of the receiver (`http://` or `https://`); `TELEMETRY_HOST` overrides it.
+    #[serde(default, deserialize_with = "de_opt_url")]
+    pub host: Option<String>,
+    /// A file holding the bearer token; `TELEMETRY_TOKEN` overrides it.
     pub token_file: Option<PathBuf>,
     #[serde(
         default = "default_telemetry_interval",
@@ -161,6 +174,29 @@ pub struct Telemetry {
 
 fn default_telemetry_interval() -> Duration {
     Duration::from_secs(300)
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn de_opt_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    check_url(&s).map_err(de::Error::custom)?;
+    Ok(Some(s.trim_end_matches('/').to_string()))
+}
+
+/// An `http://` or `https://` base URL with a host, without query or fragment.
+pub fn check_url(s: &str) -> Result<(), String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(['?', '#', ' ']) => Ok(()),
+        _ => Err(format!(
+            "expected a URL like \"https://host:1984\" (http or https, no query), got {s:?}"
+        )),
+    }
 }
 
 impl Config {

@@ -15,19 +15,22 @@ use crate::api::{App, SetupToken};
 use crate::config::{Config, Registration};
 use crate::crypto::token::Keyring;
 use crate::crypto::{b64, random_bytes, sha256, unb64, Key32};
-use crate::edition::{self, Edition};
+use crate::edition::{self, Edition, Overrides, Services};
 use crate::vault::Store;
 use crate::{http, logging};
 
 /// How long in-flight requests get to finish after SIGTERM.
 const STOP_GRACE: Duration = Duration::from_millis(1500);
+/// How long after SIGTERM background work (tarpit, replication) may take;
+/// what still runs then is abandoned (replication rows stay dirty).
+const EDITION_GRACE: Duration = Duration::from_millis(1500);
 
 /// Runs the server until SIGTERM/SIGINT. Errors are start-up failures, worded for the operator.
-pub fn run(config_path: Option<&Path>) -> Result<(), String> {
+pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> Result<(), String> {
     let (config, path) = Config::load(config_path).map_err(|e| e.to_string())?;
     logging::init(config.log.level);
     let edition = edition::current();
-    edition.check_config(&config)?;
+    let staged = edition.stage(&config, overrides)?;
     if config.tls.is_some() {
         return Err(
             "tls: in-process TLS is not available in this build; terminate TLS at a reverse proxy \
@@ -56,8 +59,13 @@ pub fn run(config_path: Option<&Path>) -> Result<(), String> {
     let signals = Signals::new([SIGHUP, SIGTERM, SIGINT])
         .map_err(|e| format!("installing signal handlers: {e}"))?;
     let workers = config.worker_count();
+    let services = Services {
+        db_path: config.db_path(),
+    };
+    edition.commit(staged);
     let app = Arc::new(App::new(config, keyring, decoy_key, setup, edition));
     let running = http::start(listener, workers, app.clone())?;
+    edition.start(&services)?;
     log::info!(
         "clavitor {} ({}) listening on http://{} with {workers} workers",
         env!("CARGO_PKG_VERSION"),
@@ -68,18 +76,21 @@ pub fn run(config_path: Option<&Path>) -> Result<(), String> {
     let mut signals = signals;
     for signal in signals.forever() {
         match signal {
-            SIGHUP => reload(&app, path.as_deref(), edition),
+            SIGHUP => reload(&app, path.as_deref(), edition, overrides),
             _ => break,
         }
     }
     log::info!("stopping: finishing in-flight requests");
     app.begin_stop();
+    edition.begin_stop();
+    let stop_started = std::time::Instant::now();
     if !running.stop(STOP_GRACE) {
         log::warn!(
             "some requests did not finish within {} ms",
             STOP_GRACE.as_millis()
         );
     }
+    edition.finish_stop(EDITION_GRACE.saturating_sub(stop_started.elapsed()));
     store
         .close()
         .map_err(|e| format!("closing the database: {e}"))?;
@@ -114,23 +125,25 @@ fn raise_fd_limit() {
     }
 }
 
-/// SIGHUP: re-read the configuration and keyring; swap only if both are valid.
-fn reload(app: &App, path: Option<&Path>, edition: &dyn Edition) {
+/// SIGHUP: re-read the configuration, the edition's files (replication.yaml)
+/// and the keyring; swap only if all are valid.
+fn reload(app: &App, path: Option<&Path>, edition: &dyn Edition, overrides: &Overrides) {
     let old = app.config();
     let fresh = Config::load(path)
         .map_err(|e| e.to_string())
         .and_then(|(c, _)| {
-            edition.check_config(&c)?;
+            let staged = edition.stage(&c, overrides)?;
             let ring = Keyring::load(&c.token_key_path()).map_err(|e| e.to_string())?;
-            Ok((c, ring))
+            Ok((c, ring, staged))
         });
     match fresh {
-        Ok((config, keyring)) => {
+        Ok((config, keyring, staged)) => {
             for key in old.needs_restart(&config) {
                 log::warn!("reload: `{key}` changed; it needs a restart to take effect");
             }
             logging::set_level(config.log.level);
             app.swap(config, keyring);
+            edition.commit(staged);
             log::info!("configuration reloaded");
         }
         Err(e) => {

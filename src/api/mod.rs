@@ -109,11 +109,14 @@ impl http::Handler for App {
 
     fn local(&self) -> std::result::Result<Store, String> {
         let config = self.config();
-        let store = Store::open(&config.db_path())
+        let mut store = Store::open(&config.db_path())
             .map_err(|e| format!("{}: {e}", config.db_path().display()))?;
         store
             .set_max_size(config.limits.max_db_size)
             .map_err(|e| format!("limits.max_db_size: {e}"))?;
+        store.set_pop_id(&self.edition.pop_id());
+        let edition = self.edition;
+        store.set_commit_hook(Arc::new(move |audit| edition.committed(audit)));
         Ok(store)
     }
 
@@ -124,7 +127,9 @@ impl http::Handler for App {
             && segments
                 .get(3)
                 .is_some_and(|s| s == "batch" || s == "parse");
-        if import {
+        // Replication batches carry up to `batch_size` rows of any size.
+        let replication = matches!(segments, [a, v, r, x] if a == "api" && v == "v1" && r == "replication" && x == "apply");
+        if import || replication {
             limits.max_import_body
         } else {
             limits.max_body
@@ -132,6 +137,9 @@ impl http::Handler for App {
     }
 
     fn handle(&self, req: &Req, store: &mut Store) -> Reply {
+        if let Some(reply) = self.edition.intercept(req, store) {
+            return reply;
+        }
         let mut ctx = Ctx {
             app: self,
             store,
@@ -154,6 +162,15 @@ impl http::Handler for App {
 
     fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.config().limits.idle_timeout_s)
+    }
+
+    /// Unknown routes and bad methods: the edition may take the connection over (tarpit).
+    fn take_over(&self, req: &Req, reply: &Reply) -> Option<http::Takeover> {
+        if matches!(reply.status, 404 | 405) {
+            self.edition.not_found(req)
+        } else {
+            None
+        }
     }
 }
 

@@ -81,7 +81,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the vault server
-    Serve(ConfigArg),
+    Serve(ServeArgs),
     /// Validate a configuration file without starting
     CheckConfig(ConfigArg),
     /// Write a consistent copy of the live database (SQLite online backup)
@@ -121,6 +121,15 @@ pub struct ConfigArg {
     /// Configuration file [default: /etc/clavitor/clavitor.yaml if present, else built-in defaults]
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Send aggregate health reports (never vault content) to this URL; opts the community edition in
+    #[arg(long, value_name = "URL")]
+    pub telemetry_host: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -428,7 +437,12 @@ fn run(cli: Cli) -> CliResult {
         profile::refuse_agent(cred, name)?;
     }
     match cli.command {
-        Command::Serve(a) => crate::serve::run(a.config.as_deref()).map_err(CliError::Failed),
+        Command::Serve(a) => {
+            let overrides = crate::edition::Overrides {
+                telemetry_host: a.telemetry_host.clone(),
+            };
+            crate::serve::run(a.config.config.as_deref(), &overrides).map_err(CliError::Failed)
+        }
         Command::CheckConfig(a) => server_cmds::check_config(a.config.as_deref(), json),
         Command::Backup(a) => server_cmds::backup(&a, json),
         Command::Init(a) => vaults::init(&a, json),

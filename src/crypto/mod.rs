@@ -26,7 +26,7 @@ pub mod totp;
 pub mod unlock;
 
 #[cfg(test)]
-mod vectors;
+pub(crate) mod vectors;
 
 pub use keys::{Key32, MasterSecret, VaultKeys};
 pub use seal::Tier;

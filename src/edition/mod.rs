@@ -1,27 +1,118 @@
 //! Editions. One trait, chosen at compile time; this module is the only
 //! place that looks at the `commercial` feature.
 //! Invariant: no `cfg(feature = "commercial")` outside `src/edition/`.
+//!
+//! * `community.rs` — the default build: immediate 404s, alerts on stderr,
+//!   telemetry only when the operator opts in.
+//! * `telemetry.rs` — periodic aggregate-health reports, shared by both
+//!   editions (opt-in for community, on by default for commercial).
+//! * `commercial/` — replication, backup role, tarpit, alerts over HTTP,
+//!   SIEM audit stream, control-plane heartbeat. Compiled only with
+//!   `--features commercial`, so the community binary contains none of it.
 
+#[cfg(not(feature = "commercial"))]
 mod community;
+pub mod periodic;
+pub mod telemetry;
+
+#[cfg(feature = "commercial")]
+pub mod commercial;
+
+use std::any::Any;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::config::Config;
+use crate::http::{Reply, Req, Takeover};
+use crate::ids::VaultId;
+use crate::vault::{AuditRow, Store};
+
+/// Settings given on the command line that override the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `clavitor serve --telemetry-host URL` (opts the community edition in).
+    pub telemetry_host: Option<String>,
+}
+
+/// Edition settings that were loaded and validated by [`Edition::stage`]
+/// and are waiting to be put in force by [`Edition::commit`] — only once
+/// the rest of a reload is valid too, so a reload is all or nothing.
+pub struct Staged(pub Box<dyn Any + Send>);
+
+/// What background services need from the server.
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// The database file (services open their own connection).
+    pub db_path: PathBuf,
+}
 
 /// What differs between the community and commercial builds.
 pub trait Edition: Sync + Send {
     /// "community" or "commercial" (reported by `/healthz`).
     fn name(&self) -> &'static str;
-    /// Replication role for `/healthz`: "standalone" without replication.
+    /// Replication role for `/healthz`: "standalone", "primary" or "backup".
     fn role(&self) -> &'static str;
+    /// This POP's id in audit chains and entry rows ("local" without replication).
+    fn pop_id(&self) -> String;
     /// Reports a condition an operator must act on.
-    fn operator_alert(&self, kind: &str, message: &str);
-    /// Edition-specific checks of a configuration (warnings or refusal).
-    fn check_config(&self, config: &Config) -> Result<(), String>;
+    fn operator_alert(&self, kind: &str, message: &str) {
+        self.operator_alert_details(kind, message, serde_json::Value::Null);
+    }
+    /// [`Edition::operator_alert`] with structured details (ids and figures, never secrets).
+    fn operator_alert_details(&self, kind: &str, message: &str, details: serde_json::Value);
+    /// Loads and validates everything edition-specific that `config` points
+    /// to (warnings are logged here). Errors name the file and the problem.
+    fn stage(&self, config: &Config, overrides: &Overrides) -> Result<Staged, String>;
+    /// Puts staged settings in force (start-up and SIGHUP).
+    fn commit(&self, staged: Staged);
+    /// Edition-specific checks of a configuration, for `check-config`.
+    fn check_config(&self, config: &Config) -> Result<(), String> {
+        self.stage(config, &Overrides::default()).map(|_| ())
+    }
+    /// Starts background services (after the first commit).
+    fn start(&self, services: &Services) -> Result<(), String>;
+    /// SIGTERM: tell background work to stop (tarpit threads, replication).
+    fn begin_stop(&self);
+    /// Waits at most `grace` for background work to end; work still running is abandoned.
+    fn finish_stop(&self, grace: Duration);
+    /// Answers a request before normal routing (replication apply; a
+    /// backup refusing client writes). `None`: route as usual.
+    fn intercept(&self, req: &Req, store: &mut Store) -> Option<Reply>;
+    /// The router found no route (or a bad method): `Some` takes the
+    /// connection over instead of answering `reply` (the tarpit).
+    fn not_found(&self, req: &Req) -> Option<Takeover>;
+    /// After each committed write, with the audit rows it appended. Must not
+    /// block (it runs on request threads).
+    fn committed(&self, audit: &[(VaultId, AuditRow)]);
 }
 
-#[cfg(feature = "commercial")]
-compile_error!("the commercial edition (replication, tarpit, alerts, telemetry) is not implemented yet; build without --features commercial");
+/// The edition this binary was built as.
+#[cfg(not(feature = "commercial"))]
+pub fn current() -> &'static dyn Edition {
+    static EDITION: std::sync::OnceLock<community::Community> = std::sync::OnceLock::new();
+    EDITION.get_or_init(community::Community::new)
+}
 
 /// The edition this binary was built as.
+#[cfg(feature = "commercial")]
 pub fn current() -> &'static dyn Edition {
-    &community::Community
+    static EDITION: std::sync::OnceLock<commercial::Commercial> = std::sync::OnceLock::new();
+    EDITION.get_or_init(commercial::Commercial::new)
+}
+
+/// The host name, for alerts and telemetry ("unknown" if it cannot be read).
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Seconds since the epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

@@ -8,7 +8,20 @@ mod server;
 
 pub use server::{start, Handler, Running};
 
+use std::io::Write;
 use std::net::IpAddr;
+
+/// The raw response stream of a request that the application took over:
+/// nothing has been written yet, not even a status line. Write and flush
+/// as you go; dropping it ends the response (the connection stays open
+/// unless the client asked for `Connection: close`, so the idle reaper
+/// closes it later).
+pub type RawResponse = Box<dyn Write + Send + 'static>;
+
+/// Something that answers a request by writing its [`RawResponse`] itself,
+/// e.g. on a thread of its own. Called on the worker thread: it must hand
+/// the stream off and return at once.
+pub type Takeover = Box<dyn FnOnce(RawResponse) + Send + 'static>;
 
 /// An HTTP method the API knows; anything else is `Other`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

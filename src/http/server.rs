@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::reaper::Reaper;
-use super::{split_url, Method, Reply, Req};
+use super::{split_url, Method, Reply, Req, Takeover};
 
 /// What the HTTP layer needs from the application.
 pub trait Handler: Send + Sync + 'static {
@@ -29,6 +29,12 @@ pub trait Handler: Send + Sync + 'static {
     fn idle_timeout(&self) -> Duration;
     /// Called after each reply (metrics, access log).
     fn observe(&self, _req: &Req, _reply: &Reply, _elapsed: Duration) {}
+    /// Lets the application answer this request by writing the raw stream
+    /// itself instead of sending `reply` (the commercial tarpit). `None`:
+    /// send `reply` as usual.
+    fn take_over(&self, _req: &Req, _reply: &Reply) -> Option<Takeover> {
+        None
+    }
 }
 
 /// Security headers on every response. The API serves JSON only; the web UI
@@ -253,6 +259,12 @@ fn serve_one<H: Handler>(
     };
     let must_close = reply.status == 413 || handler.stopping();
     handler.observe(&req, &reply, started.elapsed());
+    if !must_close {
+        if let Some(takeover) = handler.take_over(&req, &reply) {
+            takeover(rq.into_writer());
+            return;
+        }
+    }
     respond(rq, reply, must_close, method == Method::Head);
     if must_close {
         if let Some(p) = peer_addr {

@@ -102,7 +102,9 @@ pub fn candidates(
         .filter(|i| {
             // A whole name ("lastpass-csv"), a manager ("onepassword") or
             // the prefix users type ("1password").
-            i.name() == f || manager(i.name()) == f || i.name().split('-').next() == Some(f.as_str())
+            i.name() == f
+                || manager(i.name()) == f
+                || i.name().split('-').next() == Some(f.as_str())
         })
         .collect();
     if picked.is_empty() {

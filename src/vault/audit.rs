@@ -198,6 +198,14 @@ impl Db<'_> {
                 row.outcome, row.reason, row.source_ip, prev, &hash[..]
             ],
         )?;
+        if let Some(appended) = self.appended {
+            let row = AuditRow {
+                prev_hash: prev,
+                hash: hash.to_vec(),
+                ..row
+            };
+            appended.borrow_mut().push((*vault, row));
+        }
         Ok(())
     }
 

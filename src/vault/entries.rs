@@ -52,15 +52,16 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
     })
 }
 
-fn insert(tx: &Connection, vault: &VaultId, e: &NewEntry) -> Result<(), StoreError> {
+/// `pop_id` records which POP wrote the row last (the last-write-wins tie-break in replication).
+fn insert(tx: &Connection, pop_id: &str, vault: &VaultId, e: &NewEntry) -> Result<(), StoreError> {
     // Cached: a batch import inserts up to 1000 rows per transaction, and
     // re-preparing this statement each time was a quarter of its CPU.
     tx.prepare_cached(
-        "INSERT INTO entries (vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at, dirty)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, 1)",
+        "INSERT INTO entries (vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at, dirty, pop_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, 1, ?9)",
     )?
     .execute(
-        params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc, e.created_at, e.updated_at],
+        params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc, e.created_at, e.updated_at, pop_id],
     )
     .map_err(|err| if is_constraint(&err) { StoreError::Exists("entry") } else { err.into() })?;
     Ok(())
@@ -75,7 +76,7 @@ impl Db<'_> {
     /// Inserts entries in one transaction: all or none.
     pub fn insert_entries(&self, vault: &VaultId, entries: &[NewEntry]) -> Result<(), StoreError> {
         for e in entries {
-            insert(self.conn, vault, e)?;
+            insert(self.conn, self.pop_id, vault, e)?;
         }
         Ok(())
     }
@@ -160,9 +161,9 @@ impl Db<'_> {
         }
         tx.execute(
             "UPDATE entries SET type = ?3, scopes = ?4, title_idx = ?5, doc = ?6, version = version + 1,
-                    updated_at = ?7, dirty = 1
+                    updated_at = ?7, dirty = 1, pop_id = ?8
              WHERE vault_id = ?1 AND entry_id = ?2",
-            params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc, e.updated_at],
+            params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc, e.updated_at, self.pop_id],
         )?;
         Ok(if_version + 1)
     }
@@ -171,9 +172,9 @@ impl Db<'_> {
     pub fn delete_entry(&self, vault: &VaultId, id: &EntryId) -> Result<i64, StoreError> {
         let n = self.conn.execute(
             "UPDATE entries SET deleted = 1, doc = '', title_idx = zeroblob(32), version = version + 1,
-                    updated_at = ?3, dirty = 1
+                    updated_at = ?3, dirty = 1, pop_id = ?4
              WHERE vault_id = ?1 AND entry_id = ?2 AND deleted = 0",
-            params![vault.hex(), id.hex(), now_ms()],
+            params![vault.hex(), id.hex(), now_ms(), self.pop_id],
         )?;
         if n == 0 {
             return Err(StoreError::NotFound("entry"));

@@ -79,6 +79,13 @@ const STEPS: &[&str] = &[
     r#"
     CREATE INDEX audit_by_actor ON audit (vault_id, actor_id, action, ts);
     "#,
+    // 3: replication (commercial) looks for dirty rows after every write;
+    // partial indexes keep that lookup independent of table size.
+    r#"
+    CREATE INDEX vaults_dirty ON vaults (dirty) WHERE dirty = 1;
+    CREATE INDEX unlock_methods_dirty ON unlock_methods (dirty) WHERE dirty = 1;
+    CREATE INDEX audit_dirty ON audit (dirty) WHERE dirty = 1;
+    "#,
 ];
 
 /// Brings the schema to the newest version this binary knows.

@@ -10,12 +10,15 @@ mod entries;
 mod migrations;
 mod vaults;
 
+use std::cell::RefCell;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::Connection;
 use thiserror::Error;
 
+use crate::ids::VaultId;
 pub use audit::{ActorKind, AuditEvent, AuditFilter, AuditRow, ChainBreak, Outcome};
 pub use entries::{EntryRow, NewEntry};
 pub use vaults::{NewVault, UnlockMethodRow, VaultRow};
@@ -44,10 +47,18 @@ pub enum StoreError {
     TooNew { found: i64, supported: i64 },
 }
 
+/// Called after every committed [`Store::write`] with the audit rows that
+/// transaction appended (possibly none). The edition uses it to wake
+/// replication and to feed the SIEM stream; it must not block.
+pub type CommitHook = Arc<dyn Fn(&[(VaultId, AuditRow)]) + Send + Sync>;
+
 /// One connection to the vault database.
 pub struct Store {
     conn: Connection,
     pop_id: String,
+    hook: Option<CommitHook>,
+    /// Audit rows appended by the transaction in progress.
+    appended: RefCell<Vec<(VaultId, AuditRow)>>,
 }
 
 /// Queries and statements on a connection or inside a transaction.
@@ -58,6 +69,7 @@ pub struct Store {
 pub struct Db<'a> {
     conn: &'a Connection,
     pop_id: &'a str,
+    appended: Option<&'a RefCell<Vec<(VaultId, AuditRow)>>>,
 }
 
 impl Store {
@@ -75,6 +87,8 @@ impl Store {
         let mut store = Store {
             conn,
             pop_id: "local".into(),
+            hook: None,
+            appended: RefCell::new(Vec::new()),
         };
         migrations::run(&mut store.conn)?;
         Ok(store)
@@ -92,12 +106,46 @@ impl Store {
         Ok(())
     }
 
+    /// Sets this POP's id, used for its audit chain and as the writer of
+    /// entry rows ("local" until set; the edition decides).
+    pub fn set_pop_id(&mut self, pop_id: &str) {
+        self.pop_id = pop_id.to_string();
+    }
+
+    /// Installs the hook called after each committed [`Store::write`].
+    pub fn set_commit_hook(&mut self, hook: CommitHook) {
+        self.hook = Some(hook);
+    }
+
     /// Autocommit access for reads.
     pub fn db(&self) -> Db<'_> {
         Db {
             conn: &self.conn,
             pop_id: &self.pop_id,
+            appended: None,
         }
+    }
+
+    /// The raw connection, for the commercial edition's replication queries
+    /// (dirty rows, last-write-wins apply), which read and write the
+    /// `version`, `dirty` and `pop_id` columns this module maintains.
+    pub fn raw(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` on the raw connection in one `BEGIN IMMEDIATE` transaction
+    /// (see [`Store::raw`]). No audit row is appended and the commit hook is
+    /// not called: replication moves rows, it does not make changes.
+    pub fn write_raw<T>(
+        &mut self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction: the write lock is taken
@@ -107,6 +155,7 @@ impl Store {
         &mut self,
         f: impl FnOnce(&Db<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.appended.borrow_mut().clear();
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -114,8 +163,13 @@ impl Store {
         let out = f(&Db {
             conn: &tx,
             pop_id: &self.pop_id,
+            appended: Some(&self.appended),
         })?;
         tx.commit().map_err(StoreError::from)?;
+        let appended = std::mem::take(&mut *self.appended.borrow_mut());
+        if let Some(hook) = &self.hook {
+            hook(&appended);
+        }
         Ok(out)
     }
 

@@ -41,8 +41,12 @@ impl TestServer {
 
     /// Like `start`, with extra YAML appended to the config (later keys must not repeat earlier ones).
     pub fn start_with(extra_yaml: &str) -> TestServer {
+        Self::start_at(free_port(), extra_yaml)
+    }
+
+    /// Like `start_with`, on a port chosen beforehand (servers that must know each other's URLs).
+    pub fn start_at(port: u16, extra_yaml: &str) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
         let config_path = dir.path().join("clavitor.yaml");
         let base = format!(
             "listen: \"127.0.0.1:{port}\"\ndata_dir: {}\nworkers: 2\nregistration: open\n",

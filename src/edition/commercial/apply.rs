@@ -1,0 +1,116 @@
+//! The backup's side: `POST /api/v1/replication/apply`, and refusing
+//! client writes with `503 CV-5030` and `X-Primary-Location`.
+
+use serde_json::json;
+
+use super::auth::{self, NonceCache};
+use super::rows::{self, ApplyError};
+use super::settings::{Role, Settings};
+use super::wire::Batch;
+use crate::api::ApiError;
+use crate::http::{Method, Reply, Req};
+use crate::vault::Store;
+
+/// True for `/api/v1/replication/apply`.
+pub fn is_apply_route(req: &Req) -> bool {
+    matches!(req.path().as_slice(), ["api", "v1", "replication", "apply"])
+}
+
+/// A client request that would change data. On a backup these are refused;
+/// reads and logins (`POST /api/v1/session`, which changes no vault data;
+/// its audit row joins the backup's own chain) are served.
+pub fn is_client_write(req: &Req) -> bool {
+    let path = req.path();
+    let api = matches!(path.as_slice(), ["api", "v1", ..]);
+    let login = matches!(path.as_slice(), ["api", "v1", "session"]);
+    api && !login && matches!(req.method, Method::Post | Method::Put | Method::Delete)
+}
+
+/// `503 CV-5030` pointing at the primary.
+pub fn refuse_write(s: &Settings) -> Reply {
+    let primary = s.primary.as_ref().map(|p| p.url.as_str()).unwrap_or("");
+    ApiError::new(
+        503,
+        "CV-5030",
+        "this POP is a read-only backup; send writes to the primary (X-Primary-Location)",
+    )
+    .reply()
+    .with_header("X-Primary-Location", primary)
+}
+
+/// Handles an apply request.
+pub fn handle(req: &Req, store: &mut Store, s: &Settings, nonces: &NonceCache) -> Reply {
+    match apply(req, store, s, nonces) {
+        Ok(reply) => reply,
+        Err(e) => e.reply(),
+    }
+}
+
+fn apply(
+    req: &Req,
+    store: &mut Store,
+    s: &Settings,
+    nonces: &NonceCache,
+) -> Result<Reply, ApiError> {
+    if req.method != Method::Post {
+        let mut e = ApiError::new(
+            405,
+            "CV-3004",
+            "method not allowed; this route accepts POST",
+        );
+        e.allow = Some("POST");
+        return Err(e);
+    }
+    let primary = match (s.role, s.primary.as_ref()) {
+        (Role::Backup, Some(p)) => p,
+        _ => {
+            return Err(ApiError::new(
+                409,
+                "CV-4010",
+                format!(
+                    "POP {} is a primary and does not accept replication batches",
+                    s.pop_id
+                ),
+            ))
+        }
+    };
+    let now = super::super::unix_now();
+    let pop = auth::verify(
+        req.header("authorization"),
+        &req.body,
+        &s.key,
+        &primary.id,
+        now,
+        nonces,
+    )
+    .map_err(|e| {
+        let (code, message) = e.describe();
+        log::warn!("replication apply refused from {}: {message}", req.peer);
+        ApiError::new(401, code, message)
+    })?;
+    let batch: Batch =
+        serde_json::from_slice(&req.body).map_err(|e| crate::api::error::json_error(&e))?;
+    if batch.pop_id != pop {
+        return Err(ApiError::bad_request(
+            "CV-1004",
+            "pop_id: does not match the signing POP",
+        ));
+    }
+    let done = rows::apply(store, &batch.records).map_err(|e| match e {
+        ApplyError::Invalid(m) => ApiError::bad_request("CV-1004", m),
+        ApplyError::Conflict(m) => {
+            ApiError::new(409, "CV-4011", format!("replication conflict: {m}"))
+        }
+        ApplyError::Store(e) => ApiError::from(e),
+    })?;
+    log::debug!(
+        "replication apply: {} records from {pop}: {} applied, {} already here",
+        batch.records.len(),
+        done.applied,
+        done.skipped
+    );
+    Ok(Reply::json(
+        200,
+        &json!({"applied": done.applied, "skipped": done.skipped}),
+    ))
+}

@@ -1,0 +1,493 @@
+//! Replication's SQL: reading dirty rows on the primary, clearing their
+//! flags, and applying batches on the backup.
+//!
+//! Invariant: a dirty flag is cleared only if the row's version is still the
+//! one that was sent (audit rows never change), so a write that lands while
+//! its row is in flight stays dirty and is sent again.
+//! Invariant: applying is idempotent and last-write-wins by
+//! (updated_at, version, pop_id); audit rows are inserted once by
+//! (pop_id, vault_id, seq) and keep the chain of the POP that wrote them.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::wire::{AuditRec, EntryRec, Record, UnlockRec, VaultRec};
+use crate::ids::{EntryId, VaultId};
+use crate::vault::{Store, StoreError};
+
+/// Which backup this database was last fully sent to (`meta` key).
+const TARGET_KEY: &str = "replication_target";
+
+/// Turns one result row into a record.
+type RowMap = fn(&Row<'_>) -> rusqlite::Result<Record>;
+
+/// Up to `limit` dirty rows and roughly `max_bytes`, parents first:
+/// vaults, unlock methods, entries (tombstones included), audit rows.
+pub fn collect(
+    conn: &Connection,
+    limit: usize,
+    max_bytes: usize,
+) -> Result<Vec<Record>, StoreError> {
+    let mut out: Vec<Record> = Vec::new();
+    let mut bytes = 0;
+    let queries: [(&str, RowMap); 4] = [
+        (
+            "SELECT vault_id, handle, owner_verifier, l1_check, session_generation, created_at, updated_at, version
+             FROM vaults WHERE dirty = 1 LIMIT ?1",
+            vault_rec,
+        ),
+        (
+            "SELECT vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, version, deleted
+             FROM unlock_methods WHERE dirty = 1 LIMIT ?1",
+            unlock_rec,
+        ),
+        (
+            "SELECT vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at, deleted, pop_id
+             FROM entries WHERE dirty = 1 LIMIT ?1",
+            entry_rec,
+        ),
+        (
+            "SELECT pop_id, vault_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason, source_ip,
+                    prev_hash, hash
+             FROM audit WHERE dirty = 1 ORDER BY pop_id, vault_id, seq LIMIT ?1",
+            audit_rec,
+        ),
+    ];
+    for (sql, map) in queries {
+        let room = limit - out.len();
+        if room == 0 || bytes >= max_bytes {
+            break;
+        }
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query([room as i64])?;
+        while let Some(row) = rows.next()? {
+            let rec = map(row)?;
+            bytes += rec.weight();
+            out.push(rec);
+            if bytes >= max_bytes {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn vault_rec(r: &Row<'_>) -> rusqlite::Result<Record> {
+    Ok(Record::Vault(VaultRec {
+        vault_id: r.get(0)?,
+        handle: r.get(1)?,
+        owner_verifier: r.get(2)?,
+        l1_check: r.get(3)?,
+        session_generation: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+        version: r.get(7)?,
+    }))
+}
+
+fn unlock_rec(r: &Row<'_>) -> rusqlite::Result<Record> {
+    Ok(Record::Unlock(UnlockRec {
+        vault_id: r.get(0)?,
+        method_id: r.get(1)?,
+        kind: r.get(2)?,
+        kdf: r.get(3)?,
+        wrapped: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+        version: r.get(7)?,
+        deleted: r.get(8)?,
+    }))
+}
+
+fn entry_rec(r: &Row<'_>) -> rusqlite::Result<Record> {
+    Ok(Record::Entry(EntryRec {
+        vault_id: r.get(0)?,
+        entry_id: r.get(1)?,
+        entry_type: r.get(2)?,
+        scopes: r.get(3)?,
+        title_idx: r.get(4)?,
+        doc: r.get(5)?,
+        version: r.get(6)?,
+        created_at: r.get(7)?,
+        updated_at: r.get(8)?,
+        deleted: r.get(9)?,
+        pop_id: r.get(10)?,
+    }))
+}
+
+fn audit_rec(r: &Row<'_>) -> rusqlite::Result<Record> {
+    Ok(Record::Audit(AuditRec {
+        pop_id: r.get(0)?,
+        vault_id: r.get(1)?,
+        seq: r.get(2)?,
+        ts: r.get(3)?,
+        actor_kind: r.get(4)?,
+        actor_id: r.get(5)?,
+        action: r.get(6)?,
+        entry_id: r.get(7)?,
+        outcome: r.get(8)?,
+        reason: r.get(9)?,
+        source_ip: r.get(10)?,
+        prev_hash: r.get(11)?,
+        hash: r.get(12)?,
+    }))
+}
+
+/// Clears the flags of rows the backup acknowledged, unless they changed since.
+pub fn clear(store: &mut Store, sent: &[Record]) -> Result<(), StoreError> {
+    store.write_raw(|tx| {
+        for rec in sent {
+            match rec {
+                Record::Vault(v) => tx.execute(
+                    "UPDATE vaults SET dirty = 0 WHERE vault_id = ?1 AND version = ?2",
+                    params![v.vault_id, v.version],
+                ),
+                Record::Unlock(u) => tx.execute(
+                    "UPDATE unlock_methods SET dirty = 0 WHERE vault_id = ?1 AND method_id = ?2 AND version = ?3",
+                    params![u.vault_id, u.method_id, u.version],
+                ),
+                Record::Entry(e) => tx.execute(
+                    "UPDATE entries SET dirty = 0 WHERE vault_id = ?1 AND entry_id = ?2 AND version = ?3",
+                    params![e.vault_id, e.entry_id, e.version],
+                ),
+                Record::Audit(a) => tx.execute(
+                    "UPDATE audit SET dirty = 0 WHERE pop_id = ?1 AND vault_id = ?2 AND seq = ?3",
+                    params![a.pop_id, a.vault_id, a.seq],
+                ),
+            }?;
+        }
+        Ok(())
+    })
+}
+
+/// Rows still to send.
+pub fn backlog(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM vaults WHERE dirty = 1) + (SELECT COUNT(*) FROM unlock_methods WHERE dirty = 1)
+              + (SELECT COUNT(*) FROM entries WHERE dirty = 1) + (SELECT COUNT(*) FROM audit WHERE dirty = 1)",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// When this database was last fully sent to a different backup (or never),
+/// marks every row dirty so the new backup receives everything. True if it did.
+pub fn ensure_target(store: &mut Store, backup: &str) -> Result<bool, StoreError> {
+    store.write_raw(|tx| {
+        let current: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [TARGET_KEY], |r| r.get(0))
+            .optional()?;
+        if current.as_deref() == Some(backup) {
+            return Ok(false);
+        }
+        tx.execute_batch(
+            "UPDATE vaults SET dirty = 1; UPDATE unlock_methods SET dirty = 1;
+             UPDATE entries SET dirty = 1; UPDATE audit SET dirty = 1;",
+        )?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [TARGET_KEY, backup],
+        )?;
+        Ok(true)
+    })
+}
+
+/// Why a batch was refused; nothing of it was applied.
+#[derive(Debug)]
+pub enum ApplyError {
+    /// A record is malformed (400).
+    Invalid(String),
+    /// A record cannot be stored next to what is here, e.g. a handle taken by another vault (409).
+    Conflict(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ApplyError {
+    fn from(e: StoreError) -> Self {
+        ApplyError::Store(e)
+    }
+}
+
+impl From<rusqlite::Error> for ApplyError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApplyError::Store(e.into())
+    }
+}
+
+/// What a batch did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// Rows inserted or replaced.
+    pub applied: usize,
+    /// Rows this POP already had in the same or a newer version.
+    pub skipped: usize,
+}
+
+/// Applies `records` in one transaction: all or nothing.
+pub fn apply(store: &mut Store, records: &[Record]) -> Result<Applied, ApplyError> {
+    for (i, r) in records.iter().enumerate() {
+        validate(r).map_err(|m| ApplyError::Invalid(format!("records[{i}]: {m}")))?;
+    }
+    let tx = store.raw();
+    tx.execute_batch("BEGIN IMMEDIATE")?;
+    let result = apply_all(tx, records).and_then(|done| {
+        tx.execute_batch("COMMIT")?;
+        Ok(done)
+    });
+    if result.is_err() && !tx.is_autocommit() {
+        let _ = tx.execute_batch("ROLLBACK");
+    }
+    result
+}
+
+fn apply_all(tx: &Connection, records: &[Record]) -> Result<Applied, ApplyError> {
+    let mut done = Applied::default();
+    for (i, rec) in records.iter().enumerate() {
+        let changed = match rec {
+            Record::Vault(v) => apply_vault(tx, v),
+            Record::Unlock(u) => apply_unlock(tx, u),
+            Record::Entry(e) => apply_entry(tx, e),
+            Record::Audit(a) => apply_audit(tx, a),
+        }
+        .map_err(|e| match e {
+            ApplyError::Conflict(m) => ApplyError::Conflict(format!("records[{i}]: {m}")),
+            other => other,
+        })?;
+        if changed {
+            done.applied += 1;
+        } else {
+            done.skipped += 1;
+        }
+    }
+    Ok(done)
+}
+
+fn validate(r: &Record) -> Result<(), String> {
+    let vault = match r {
+        Record::Vault(v) => &v.vault_id,
+        Record::Unlock(u) => &u.vault_id,
+        Record::Entry(e) => &e.vault_id,
+        Record::Audit(a) => &a.vault_id,
+    };
+    VaultId::parse(vault).map_err(|_| "vault_id: expected 32 lowercase hex digits".to_string())?;
+    match r {
+        Record::Entry(e) => {
+            EntryId::parse(&e.entry_id)
+                .map_err(|_| "entry_id: expected 32 lowercase hex digits".to_string())?;
+            if e.title_idx.len() != 32 {
+                return Err("title_idx: expected 32 bytes".into());
+            }
+        }
+        Record::Audit(a) if a.hash.len() != 32 || a.prev_hash.len() != 32 => {
+            return Err("hash, prev_hash: expected 32 bytes each".into())
+        }
+        Record::Audit(a) if a.seq < 1 => return Err("seq: expected 1 or more".into()),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Whether `(updated_at, version, pop)` of an incoming row beats what is stored.
+fn newer(incoming: (i64, i64, &str), stored: Option<(i64, i64, String)>) -> bool {
+    match stored {
+        None => true,
+        Some((u, v, p)) => incoming > (u, v, p.as_str()),
+    }
+}
+
+fn conflict_or(e: rusqlite::Error, what: &str) -> ApplyError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            ApplyError::Conflict(format!(
+                "{what} conflicts with a row on this POP ({})",
+                f.extended_code
+            ))
+        }
+        _ => e.into(),
+    }
+}
+
+fn apply_vault(tx: &Connection, v: &VaultRec) -> Result<bool, ApplyError> {
+    let stored = tx
+        .query_row(
+            "SELECT updated_at, version, '' FROM vaults WHERE vault_id = ?1",
+            [&v.vault_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if !newer((v.updated_at, v.version, ""), stored) {
+        return Ok(false);
+    }
+    tx.execute(
+        "INSERT INTO vaults (vault_id, handle, owner_verifier, l1_check, session_generation, created_at, updated_at, version, dirty)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)
+         ON CONFLICT (vault_id) DO UPDATE SET handle = excluded.handle, owner_verifier = excluded.owner_verifier,
+             l1_check = excluded.l1_check, session_generation = excluded.session_generation,
+             created_at = excluded.created_at, updated_at = excluded.updated_at, version = excluded.version, dirty = 0",
+        params![v.vault_id, v.handle, v.owner_verifier, v.l1_check, v.session_generation, v.created_at, v.updated_at, v.version],
+    )
+    .map_err(|e| conflict_or(e, "vault (its handle?)"))?;
+    Ok(true)
+}
+
+fn apply_unlock(tx: &Connection, u: &UnlockRec) -> Result<bool, ApplyError> {
+    let stored = tx
+        .query_row(
+            "SELECT updated_at, version, '' FROM unlock_methods WHERE vault_id = ?1 AND method_id = ?2",
+            [&u.vault_id, &u.method_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if !newer((u.updated_at, u.version, ""), stored) {
+        return Ok(false);
+    }
+    tx.execute(
+        "INSERT INTO unlock_methods (vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, version, deleted, dirty)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)
+         ON CONFLICT (vault_id, method_id) DO UPDATE SET kind = excluded.kind, kdf = excluded.kdf,
+             wrapped = excluded.wrapped, created_at = excluded.created_at, updated_at = excluded.updated_at,
+             version = excluded.version, deleted = excluded.deleted, dirty = 0",
+        params![u.vault_id, u.method_id, u.kind, u.kdf, u.wrapped, u.created_at, u.updated_at, u.version, u.deleted],
+    )
+    .map_err(|e| conflict_or(e, "unlock method (its vault missing?)"))?;
+    Ok(true)
+}
+
+fn apply_entry(tx: &Connection, e: &EntryRec) -> Result<bool, ApplyError> {
+    let stored = tx
+        .query_row(
+            "SELECT updated_at, version, pop_id FROM entries WHERE vault_id = ?1 AND entry_id = ?2",
+            [&e.vault_id, &e.entry_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if !newer((e.updated_at, e.version, &e.pop_id), stored) {
+        return Ok(false);
+    }
+    tx.execute(
+        "INSERT INTO entries (vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at, deleted, dirty, pop_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11)
+         ON CONFLICT (vault_id, entry_id) DO UPDATE SET type = excluded.type, scopes = excluded.scopes,
+             title_idx = excluded.title_idx, doc = excluded.doc, version = excluded.version,
+             created_at = excluded.created_at, updated_at = excluded.updated_at, deleted = excluded.deleted,
+             dirty = 0, pop_id = excluded.pop_id",
+        params![e.vault_id, e.entry_id, e.entry_type, e.scopes, e.title_idx, e.doc, e.version, e.created_at,
+                e.updated_at, e.deleted, e.pop_id],
+    )
+    .map_err(|err| conflict_or(err, "entry (its vault missing?)"))?;
+    Ok(true)
+}
+
+fn apply_audit(tx: &Connection, a: &AuditRec) -> Result<bool, ApplyError> {
+    let n = tx.execute(
+        "INSERT OR IGNORE INTO audit (pop_id, vault_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome,
+                                      reason, source_ip, prev_hash, hash, dirty)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0)",
+        params![a.pop_id, a.vault_id, a.seq, a.ts, a.actor_kind, a.actor_id, a.action, a.entry_id, a.outcome,
+                a.reason, a.source_ip, a.prev_hash, a.hash],
+    )?;
+    Ok(n == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("t.db")).unwrap();
+        (dir, s)
+    }
+
+    fn vault(version: i64, updated_at: i64) -> Record {
+        Record::Vault(VaultRec {
+            vault_id: "f73de89fb22ecd1310f333e6f4575bb7".into(),
+            handle: Some("alice".into()),
+            owner_verifier: vec![1; 32],
+            l1_check: vec![2; 32],
+            session_generation: version as u32,
+            created_at: 1,
+            updated_at,
+            version,
+        })
+    }
+
+    fn generation(s: &Store) -> i64 {
+        s.raw()
+            .query_row("SELECT session_generation FROM vaults", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn apply_is_idempotent_and_last_write_wins() {
+        let (_d, mut s) = store();
+        assert_eq!(
+            apply(&mut s, &[vault(2, 20)]).unwrap(),
+            Applied {
+                applied: 1,
+                skipped: 0
+            }
+        );
+        assert_eq!(
+            apply(&mut s, &[vault(2, 20)]).unwrap(),
+            Applied {
+                applied: 0,
+                skipped: 1
+            }
+        );
+        assert_eq!(
+            apply(&mut s, &[vault(1, 10)]).unwrap().skipped,
+            1,
+            "older loses"
+        );
+        assert_eq!(generation(&s), 2);
+        apply(&mut s, &[vault(3, 30)]).unwrap();
+        assert_eq!(generation(&s), 3);
+        assert_eq!(backlog(s.raw()).unwrap(), 0, "applied rows are not dirty");
+    }
+
+    #[test]
+    fn a_bad_record_applies_nothing() {
+        let (_d, mut s) = store();
+        let mut bad = vault(1, 1);
+        if let Record::Vault(v) = &mut bad {
+            v.vault_id = "nope".into();
+        }
+        assert!(
+            matches!(apply(&mut s, &[vault(1, 1), bad]), Err(ApplyError::Invalid(m)) if m.starts_with("records[1]"))
+        );
+        assert_eq!(s.db().vault_count().unwrap(), 0);
+    }
+
+    #[test]
+    fn flags_clear_only_if_the_version_is_unchanged() {
+        let (_d, mut s) = store();
+        s.raw()
+            .execute_batch(
+                "INSERT INTO vaults (vault_id, owner_verifier, l1_check, created_at, updated_at, dirty)
+                 VALUES ('f73de89fb22ecd1310f333e6f4575bb7', x'00', x'00', 1, 1, 1)",
+            )
+            .unwrap();
+        let sent = collect(s.raw(), 100, 1 << 20).unwrap();
+        assert_eq!(sent.len(), 1);
+        s.raw()
+            .execute_batch("UPDATE vaults SET version = version + 1")
+            .unwrap();
+        clear(&mut s, &sent).unwrap();
+        assert_eq!(
+            backlog(s.raw()).unwrap(),
+            1,
+            "changed in flight: still dirty"
+        );
+        let sent = collect(s.raw(), 100, 1 << 20).unwrap();
+        clear(&mut s, &sent).unwrap();
+        assert_eq!(backlog(s.raw()).unwrap(), 0);
+        assert!(
+            ensure_target(&mut s, "zurich-01").unwrap(),
+            "first target: full resync"
+        );
+        assert_eq!(backlog(s.raw()).unwrap(), 1);
+        assert!(!ensure_target(&mut s, "zurich-01").unwrap());
+    }
+}
