@@ -122,6 +122,8 @@ test('scopes, agents (limits, rotate, lock, unlock, delete) and entry deletion',
   await page.click('#entry-delete');
   await page.click('#confirm-ok');
   await statusSays(page, 'Deleted “Three”');
+  // The list re-renders after the status line; wait for it rather than race it.
+  await page.waitForFunction(() => document.querySelectorAll('#entry-list li').length === 2, null, { timeout: 10000 });
   assert.equal(await page.locator('#entry-list li').count(), 2);
   await nav(page, 'Agents');
   await page.getByRole('link', { name: 'ratey' }).click();
