@@ -57,6 +57,12 @@ pub fn run(config_path: Option<&Path>) -> Result<(), String> {
         .map_err(|e| format!("installing signal handlers: {e}"))?;
     let workers = config.worker_count();
     let app = Arc::new(App::new(config, keyring, decoy_key, setup, edition));
+    crate::metrics::METRICS.set_started(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    );
     let running = http::start(listener, workers, app.clone())?;
     log::info!(
         "clavitor {} ({}) listening on http://{} with {workers} workers",

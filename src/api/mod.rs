@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod entries;
 pub mod error;
+mod metrics;
 mod scopes;
 mod session;
 mod throttle;
@@ -154,6 +155,10 @@ impl http::Handler for App {
     fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.config().limits.idle_timeout_s)
     }
+
+    fn observe(&self, req: &Req, reply: &Reply, elapsed: Duration) {
+        metrics::observe(req, reply.status, elapsed);
+    }
 }
 
 fn route(ctx: &mut Ctx<'_>) -> Result<Reply> {
@@ -163,9 +168,10 @@ fn route(ctx: &mut Ctx<'_>) -> Result<Reply> {
     use Method::*;
     match (m, path.as_slice()) {
         (Get | Head, ["healthz"]) => Ok(health(ctx)),
+        (Get | Head, ["metrics"]) => metrics::scrape(ctx),
         (Get | Head, []) => Ok(index()),
         (_, ["api", "v1", rest @ ..]) => api_route(ctx, m, rest),
-        (_, ["healthz"] | []) => Err(method_not_allowed("GET, HEAD")),
+        (_, ["healthz"] | ["metrics"] | []) => Err(method_not_allowed("GET, HEAD")),
         _ => Err(ApiError::new(404, "CV-3003", "no such route")),
     }
 }

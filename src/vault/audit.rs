@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::{now_ms, Db, StoreError};
 use crate::crypto::sha256;
 use crate::ids::{EntryId, VaultId};
+use crate::metrics::AuditTally;
 
 /// Who acted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +196,9 @@ impl Db<'_> {
                 row.outcome, row.reason, row.source_ip, prev, &hash[..]
             ],
         )?;
+        let agent_denial = (ev.actor_kind == ActorKind::Agent && ev.outcome == Outcome::Denied)
+            .then(|| ev.reason.unwrap_or("other"));
+        AuditTally::add(&self.appended, agent_denial);
         Ok(())
     }
 

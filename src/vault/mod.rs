@@ -10,11 +10,14 @@ mod entries;
 mod migrations;
 mod vaults;
 
+use std::cell::Cell;
 use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::Connection;
 use thiserror::Error;
+
+use crate::metrics::{AuditTally, METRICS};
 
 pub use audit::{ActorKind, AuditEvent, AuditFilter, AuditRow, ChainBreak, Outcome};
 pub use entries::{EntryRow, NewEntry};
@@ -58,6 +61,9 @@ pub struct Store {
 pub struct Db<'a> {
     conn: &'a Connection,
     pop_id: &'a str,
+    /// Audit rows appended so far; counted into the metrics only once the
+    /// transaction commits.
+    appended: Cell<AuditTally>,
 }
 
 impl Store {
@@ -97,6 +103,7 @@ impl Store {
         Db {
             conn: &self.conn,
             pop_id: &self.pop_id,
+            appended: Cell::default(),
         }
     }
 
@@ -111,11 +118,15 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
-        let out = f(&Db {
+        let db = Db {
             conn: &tx,
             pop_id: &self.pop_id,
-        })?;
+            appended: Cell::default(),
+        };
+        let out = f(&db)?;
+        let appended = db.appended.get();
         tx.commit().map_err(StoreError::from)?;
+        METRICS.audit_committed(appended);
         Ok(out)
     }
 

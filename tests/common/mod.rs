@@ -41,6 +41,26 @@ impl TestServer {
 
     /// Like `start`, with extra YAML appended to the config (later keys must not repeat earlier ones).
     pub fn start_with(extra_yaml: &str) -> TestServer {
+        let mut s = Self::configure(extra_yaml);
+        s.spawn();
+        s
+    }
+
+    /// Like `start_with`, after `prepare` has been given the data directory
+    /// (created, mode 0700, empty) to fill, e.g. with a restored database.
+    pub fn start_prepared(extra_yaml: &str, prepare: impl FnOnce(&Path)) -> TestServer {
+        let mut s = Self::configure(extra_yaml);
+        let data = s.data_dir();
+        std::fs::create_dir(&data).unwrap();
+        std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+        prepare(&data);
+        s.spawn();
+        s
+    }
+
+    /// Writes the config into a fresh temporary directory; does not start.
+    fn configure(extra_yaml: &str) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let config_path = dir.path().join("clavitor.yaml");
@@ -54,15 +74,13 @@ impl TestServer {
             format!("{base}log: {{level: debug}}\n{extra_yaml}")
         };
         std::fs::write(&config_path, yaml).unwrap();
-        let mut s = TestServer {
+        TestServer {
             dir,
             port,
             url: format!("http://127.0.0.1:{port}"),
             config_path,
             child: None,
-        };
-        s.spawn();
-        s
+        }
     }
 
     /// Rewrites the config file (e.g. before a SIGHUP).
