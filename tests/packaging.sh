@@ -96,17 +96,20 @@ done
 [ "$(stat -c %a "$STAGE/usr/sbin/clavitor")" = 755 ] || fail "make install: the binary is not 0755"
 echo "# edited" >>"$STAGE/etc/clavitor/clavitor.yaml"
 make -o release install CLAVITOR_BIN=target/pkg/release/clavitor DESTDIR="$STAGE" \
-    PREFIX=/usr SYSCONFDIR=/etc BINDIR=/usr/sbin | grep -q 'keeping existing' ||
-    fail "make install did not say it keeps the existing config"
+    PREFIX=/usr SYSCONFDIR=/etc BINDIR=/usr/sbin >"$WORK/install.txt"
+grep -q 'keeping existing' "$WORK/install.txt" || fail "make install did not say it keeps the existing config"
 tail -1 "$STAGE/etc/clavitor/clavitor.yaml" | grep -qx '# edited' || fail "make install overwrote an existing config"
 make -o release install CLAVITOR_BIN=target/pkg/release/clavitor DESTDIR="$WORK/stage2" >/dev/null
 [ -f "$WORK/stage2/usr/local/bin/clavitor" ] && [ -f "$WORK/stage2/usr/local/etc/clavitor/clavitor.yaml" ] ||
     fail "make install does not default to PREFIX=/usr/local"
 
 step "EDITION=commercial selects the feature and the package variant"
-make -n deb EDITION=commercial | grep -q -- '--features commercial' || fail "make deb EDITION=commercial does not pass --features commercial"
-make -n deb EDITION=commercial | grep -q -- '--variant commercial' || fail "make deb EDITION=commercial does not select the commercial variant"
-make -n rpm EDITION=commercial | grep -q -- '--variant commercial' || fail "make rpm EDITION=commercial does not select the commercial variant"
+# (Captured first: `make | grep -q` under pipefail fails when grep exits early.)
+dry_deb=$(make -n deb EDITION=commercial)
+dry_rpm=$(make -n rpm EDITION=commercial)
+grep -q -- '--features commercial' <<<"$dry_deb" || fail "make deb EDITION=commercial does not pass --features commercial"
+grep -q -- '--variant commercial' <<<"$dry_deb" || fail "make deb EDITION=commercial does not select the commercial variant"
+grep -q -- '--variant commercial' <<<"$dry_rpm" || fail "make rpm EDITION=commercial does not select the commercial variant"
 
 # Every warning a linter reports must be named, with its reason, in docs/PACKAGING.md.
 check_justified() { # $1 = linter name, $2 = file with its output, $3 = awk field of the tag

@@ -48,8 +48,17 @@ fn method_label(m: Method) -> &'static str {
 
 /// The route pattern of a request: one of [`metrics::ROUTES`], never the raw path.
 fn route_pattern(req: &Req, status: u16) -> &'static str {
-    let path = req.path();
-    match path.as_slice() {
+    // The segments as `&str`s on the stack: no allocation per request.
+    // No route has more than five segments.
+    const MAX: usize = 6;
+    if req.segments.len() > MAX {
+        return metrics::UNMATCHED;
+    }
+    let mut buf = [""; MAX];
+    for (slot, seg) in buf.iter_mut().zip(&req.segments) {
+        *slot = seg;
+    }
+    match &buf[..req.segments.len()] {
         // The HTTP layer answers 400 for a path it cannot decode and hands
         // over no segments; `/` itself never answers 400.
         [] if status == 400 => metrics::UNMATCHED,
