@@ -129,6 +129,7 @@ mod tests {
             "unmatched"
         );
         assert_eq!(route_pattern(&req("/"), 400), "unmatched");
+        assert_eq!(route_pattern(&req("/a/b/c/d/e/f/g/h"), 404), "unmatched");
     }
 
     #[test]
