@@ -14,6 +14,7 @@ pub mod http;
 pub mod ids;
 pub mod import;
 pub mod logging;
+pub mod metrics;
 pub mod policy;
 pub mod serve;
 pub mod vault;

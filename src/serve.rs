@@ -64,6 +64,12 @@ pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> Result<(), Stri
     };
     edition.commit(staged);
     let app = Arc::new(App::new(config, keyring, decoy_key, setup, edition));
+    crate::metrics::METRICS.set_started(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    );
     let running = http::start(listener, workers, app.clone())?;
     edition.start(&services)?;
     log::info!(

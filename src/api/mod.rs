@@ -7,6 +7,7 @@ mod auth;
 mod entries;
 pub mod error;
 mod import;
+mod metrics;
 mod scopes;
 mod session;
 mod throttle;
@@ -164,6 +165,10 @@ impl http::Handler for App {
         Duration::from_secs(self.config().limits.idle_timeout_s)
     }
 
+    fn observe(&self, req: &Req, reply: &Reply, elapsed: Duration) {
+        metrics::observe(req, reply.status, elapsed);
+    }
+
     /// Unknown routes and bad methods: the edition may take the connection over (tarpit).
     fn take_over(&self, req: &Req, reply: &Reply) -> Option<http::Takeover> {
         if matches!(reply.status, 404 | 405) {
@@ -181,12 +186,13 @@ fn route(ctx: &mut Ctx<'_>) -> Result<Reply> {
     use Method::*;
     match (m, path.as_slice()) {
         (Get | Head, ["healthz"]) => Ok(health(ctx)),
+        (Get | Head, ["metrics"]) => metrics::scrape(ctx),
         (Get | Head, []) => Ok(crate::web::index()),
         (Get | Head, ["assets", rest @ ..]) => {
             crate::web::asset(rest).ok_or_else(|| ApiError::new(404, "CV-3003", "no such route"))
         }
         (_, ["api", "v1", rest @ ..]) => api_route(ctx, m, rest),
-        (_, ["healthz"] | [] | ["assets", ..]) => Err(method_not_allowed("GET, HEAD")),
+        (_, ["healthz"] | ["metrics"] | [] | ["assets", ..]) => Err(method_not_allowed("GET, HEAD")),
         _ => Err(ApiError::new(404, "CV-3003", "no such route")),
     }
 }

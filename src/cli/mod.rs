@@ -203,12 +203,16 @@ pub struct PutArgs {
     /// Entry type: login, card, identity, ssh_key, software_license, database, wifi, api_key, crypto_wallet, note
     #[arg(value_name = "TYPE")]
     pub entry_type: String,
+    /// Title (get and totp find an entry by its exact title)
     #[arg(long, value_name = "T")]
     pub title: String,
+    /// A URL the entry belongs to (repeatable)
     #[arg(long = "url", value_name = "U")]
     pub urls: Vec<String>,
+    /// Free-text notes
     #[arg(long, value_name = "N")]
     pub notes: Option<String>,
+    /// Folder path, with / between levels
     #[arg(long, value_name = "F")]
     pub folder: Option<String>,
     /// A field as name=value (repeatable); tiers come from FIELD_SPEC

@@ -159,6 +159,8 @@ impl Reaper {
                 open += 1;
             }
         }
+        // The sweep has just counted them, so the gauge costs one store.
+        crate::metrics::METRICS.set_open_connections(open);
         open
     }
 

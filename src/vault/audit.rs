@@ -9,6 +9,7 @@
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
+use crate::metrics::AuditTally;
 use super::{now_ms, Db, StoreError};
 use crate::crypto::sha256;
 use crate::ids::{EntryId, VaultId};
@@ -198,6 +199,9 @@ impl Db<'_> {
                 row.outcome, row.reason, row.source_ip, prev, &hash[..]
             ],
         )?;
+        let agent_denial = (ev.actor_kind == ActorKind::Agent && ev.outcome == Outcome::Denied)
+            .then(|| ev.reason.unwrap_or("other"));
+        AuditTally::add(&self.tally, agent_denial);
         if let Some(appended) = self.appended {
             let row = AuditRow {
                 prev_hash: prev,

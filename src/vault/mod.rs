@@ -10,7 +10,7 @@ mod entries;
 mod migrations;
 mod vaults;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +19,7 @@ use rusqlite::Connection;
 use thiserror::Error;
 
 use crate::ids::VaultId;
+use crate::metrics::{AuditTally, METRICS};
 pub use audit::{ActorKind, AuditEvent, AuditFilter, AuditRow, ChainBreak, Outcome};
 pub use entries::{EntryRow, NewEntry};
 pub use vaults::{NewVault, UnlockMethodRow, VaultRow};
@@ -70,6 +71,9 @@ pub struct Db<'a> {
     conn: &'a Connection,
     pop_id: &'a str,
     appended: Option<&'a RefCell<Vec<(VaultId, AuditRow)>>>,
+    /// Audit rows appended so far; counted into the metrics only once the
+    /// transaction commits.
+    tally: Cell<AuditTally>,
 }
 
 impl Store {
@@ -123,6 +127,7 @@ impl Store {
             conn: &self.conn,
             pop_id: &self.pop_id,
             appended: None,
+            tally: Cell::default(),
         }
     }
 
@@ -160,12 +165,17 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
-        let out = f(&Db {
+        let db = Db {
             conn: &tx,
             pop_id: &self.pop_id,
             appended: Some(&self.appended),
-        })?;
+            tally: Cell::default(),
+        };
+        let out = f(&db)?;
+        let tally = db.tally.get();
+        drop(db);
         tx.commit().map_err(StoreError::from)?;
+        METRICS.audit_committed(tally);
         let appended = std::mem::take(&mut *self.appended.borrow_mut());
         if let Some(hook) = &self.hook {
             hook(&appended);

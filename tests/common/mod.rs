@@ -46,6 +46,26 @@ impl TestServer {
 
     /// Like `start_with`, on a port chosen beforehand (servers that must know each other's URLs).
     pub fn start_at(port: u16, extra_yaml: &str) -> TestServer {
+        let mut s = Self::configure(port, extra_yaml);
+        s.spawn();
+        s
+    }
+
+    /// Like `start_with`, after `prepare` has been given the data directory
+    /// (created, mode 0700, empty) to fill, e.g. with a restored database.
+    pub fn start_prepared(extra_yaml: &str, prepare: impl FnOnce(&Path)) -> TestServer {
+        let mut s = Self::configure(free_port(), extra_yaml);
+        let data = s.data_dir();
+        std::fs::create_dir(&data).unwrap();
+        std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+        prepare(&data);
+        s.spawn();
+        s
+    }
+
+    /// Writes the config into a fresh temporary directory; does not start.
+    fn configure(port: u16, extra_yaml: &str) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let config_path = dir.path().join("clavitor.yaml");
         let base = format!(
@@ -58,15 +78,13 @@ impl TestServer {
             format!("{base}log: {{level: debug}}\n{extra_yaml}")
         };
         std::fs::write(&config_path, yaml).unwrap();
-        let mut s = TestServer {
+        TestServer {
             dir,
             port,
             url: format!("http://127.0.0.1:{port}"),
             config_path,
             child: None,
-        };
-        s.spawn();
-        s
+        }
     }
 
     /// Rewrites the config file (e.g. before a SIGHUP).
