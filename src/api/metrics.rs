@@ -86,7 +86,6 @@ fn route_pattern(req: &Req, status: u16) -> &'static str {
             ["audit"] => "/api/v1/audit",
             ["audit", "verify"] => "/api/v1/audit/verify",
             ["import", "parse"] => "/api/v1/import/parse",
-            ["replication", "apply"] => "/api/v1/replication/apply",
             _ => metrics::UNMATCHED,
         },
         _ => metrics::UNMATCHED,
@@ -158,7 +157,6 @@ mod tests {
             "/api/v1/audit",
             "/api/v1/audit/verify",
             "/api/v1/import/parse",
-            "/api/v1/replication/apply",
             "/nope",
         ] {
             let p = route_pattern(&req(path), 200);
