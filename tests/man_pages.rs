@@ -24,10 +24,14 @@ fn help(args: &[&str]) -> String {
 
 /// The lines of a clap help section ("Commands:", "Options:", "Arguments:").
 fn section<'a>(text: &'a str, heading: &str) -> Vec<&'a str> {
+    // A section runs to the next unindented line. Blank lines belong to it:
+    // clap switches to the long layout (entries separated by blank lines)
+    // when an option documents its possible values.
     text.lines()
         .skip_while(|l| *l != heading)
         .skip(1)
-        .take_while(|l| !l.is_empty())
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
+        .filter(|l| !l.is_empty())
         .collect()
 }
 
