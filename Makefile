@@ -1,11 +1,13 @@
 # clavitor — the two commands a new user needs:
 #   make run    build and start the vault on built-in defaults (127.0.0.1:1984, ./clavitor-data)
 #   make test   run every test (Rust, both editions, the web UI in headless Chromium, the packages)
+#   make bench  measure speed and footprint against targets (target/bench.json)
+#   make fuzz   run every fuzz target for FUZZ_SECONDS each (nightly + cargo-fuzz)
 # Packaging (docs/PACKAGING.md): make install, make deb, make rpm,
 # make test-packaging; EDITION=commercial builds the commercial edition.
 .POSIX:
 .PHONY: all build release run test test-deps test-browser test-packaging lint check-shared clean \
-	assets tools pkg-release deb rpm install bench-commercial check-editions
+	assets tools pkg-release deb rpm install bench-commercial check-editions bench fuzz
 
 CARGO ?= cargo
 
@@ -97,6 +99,27 @@ test-deps:
 # remove, purge, reproducibility); see tests/packaging.sh.
 test-packaging:
 	bash tests/packaging.sh
+
+# Benchmarks (benches/server.rs): release build, real servers on loopback,
+# bounded load. BENCH_FEATURES="--features commercial" for the commercial
+# edition's rows. The importers' bench (benches/import_10k.rs) runs first
+# when it exists and leaves target/bench-import.json for the table.
+BENCH_FEATURES ?=
+bench:
+	rm -f target/bench-import.json target/bench.json
+	if [ -f benches/import_10k.rs ]; then $(CARGO) bench --locked $(BENCH_FEATURES) --bench import_10k; fi
+	$(CARGO) bench --locked $(BENCH_FEATURES) --bench server
+
+# Fuzzing (fuzz/, cargo-fuzz on the nightly toolchain): each target for
+# FUZZ_SECONDS. Crashes land in fuzz/artifacts/<target>/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = token seal config http_url import_all
+fuzz:
+	@cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+		mkdir -p corpus/$$t && \
+		cargo +nightly fuzz run $$t corpus/$$t seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
+	done
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -55,7 +55,15 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
         actor_id: q("actor"),
         entry_id: q("entry"),
         action: q("action"),
-        outcome: q("outcome"),
+        outcome: q("outcome")
+            .map(|o| match o.as_str() {
+                "success" | "denied" | "failure" => Ok(o),
+                _ => Err(ApiError::bad_request(
+                    "CV-1004",
+                    "outcome: expected success, denied or failure",
+                )),
+            })
+            .transpose()?,
         since_ms: q("since").map(|v| time_param("since", &v)).transpose()?,
         until_ms: q("until").map(|v| time_param("until", &v)).transpose()?,
         before,

@@ -179,6 +179,47 @@ impl http::Handler for App {
     }
 }
 
+/// Every route the router serves, as (method, path pattern) with OpenAPI-style
+/// `{param}` segments. `docs/openapi.yaml` must describe exactly these, and
+/// each one must reach a handler (tests/openapi.rs checks both against the
+/// real binary). Add a route here when you add it to [`route`].
+pub fn routes() -> &'static [(&'static str, &'static str)] {
+    &[
+        ("GET", "/healthz"),
+        ("HEAD", "/healthz"),
+        ("GET", "/"),
+        ("HEAD", "/"),
+        ("POST", "/api/v1/vaults"),
+        ("GET", "/api/v1/vaults/{vault_id}/unlock/{method_id}"),
+        ("POST", "/api/v1/vaults/{vault_id}/unlock/{method_id}"),
+        ("DELETE", "/api/v1/vaults/{vault_id}/unlock/{method_id}"),
+        ("GET", "/api/v1/unlock"),
+        ("GET", "/api/v1/unlock/passkey/{credential_id}"),
+        ("POST", "/api/v1/session"),
+        ("POST", "/api/v1/session/revoke-all"),
+        ("GET", "/api/v1/entries"),
+        ("POST", "/api/v1/entries"),
+        ("POST", "/api/v1/entries/batch"),
+        ("GET", "/api/v1/entries/lookup"),
+        ("GET", "/api/v1/entries/{entry_id}"),
+        ("PUT", "/api/v1/entries/{entry_id}"),
+        ("DELETE", "/api/v1/entries/{entry_id}"),
+        ("GET", "/api/v1/scopes"),
+        ("POST", "/api/v1/scopes"),
+        ("PUT", "/api/v1/scopes/{scope_id}"),
+        ("DELETE", "/api/v1/scopes/{scope_id}"),
+        ("GET", "/api/v1/agents"),
+        ("POST", "/api/v1/agents"),
+        ("GET", "/api/v1/agents/{agent_id}"),
+        ("PUT", "/api/v1/agents/{agent_id}"),
+        ("DELETE", "/api/v1/agents/{agent_id}"),
+        ("POST", "/api/v1/agents/{agent_id}/rotate"),
+        ("POST", "/api/v1/agents/{agent_id}/unlock"),
+        ("GET", "/api/v1/audit"),
+        ("GET", "/api/v1/audit/verify"),
+    ]
+}
+
 fn route(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let req = ctx.req;
     let m = req.method;
@@ -239,7 +280,8 @@ fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
         (_, ["entries"]) => Err(method_not_allowed("GET, POST")),
         (_, ["entries", _]) => Err(method_not_allowed("GET, PUT, DELETE")),
         (_, ["scopes"] | ["agents"]) => Err(method_not_allowed("GET, POST")),
-        (_, ["scopes", _] | ["agents", _]) => Err(method_not_allowed("GET, PUT, DELETE")),
+        (_, ["scopes", _]) => Err(method_not_allowed("PUT, DELETE")),
+        (_, ["agents", _]) => Err(method_not_allowed("GET, PUT, DELETE")),
         (_, ["agents", _, "rotate" | "unlock"]) => Err(method_not_allowed("POST")),
         (_, ["audit"] | ["audit", "verify"]) => Err(method_not_allowed("GET")),
         (_, ["import", "parse"]) => Err(method_not_allowed("POST")),

@@ -22,7 +22,8 @@ use std::mem::{size_of, zeroed};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// The reaper's shared half: the wake-up pipe and whether it sleeps.
 pub struct Reaper {
@@ -31,6 +32,9 @@ pub struct Reaper {
     wake_r: OwnedFd,
     wake_w: OwnedFd,
     sleeping: AtomicBool,
+    /// Peers whose request body is being read by a worker, and when it must
+    /// have arrived (see [`Reaper::body_deadline`]).
+    bodies: Mutex<Vec<(SocketAddr, Instant)>>,
 }
 
 impl Reaper {
@@ -50,6 +54,7 @@ impl Reaper {
             wake_r,
             wake_w,
             sleeping: AtomicBool::new(false),
+            bodies: Mutex::new(Vec::new()),
         })
     }
 
@@ -150,6 +155,12 @@ impl Reaper {
                 continue;
             }
             let Some(idle_ms) = idle_ms(fd) else { continue };
+            if self.body_overdue(fd) {
+                // SAFETY: `fd` is an open socket of ours; shutdown does not close it.
+                unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+                log::info!("closed a connection whose request body did not arrive in time");
+                continue;
+            }
             if idle_ms >= limit_ms {
                 // SAFETY: shutdown on a descriptor we just verified is one of
                 // our accepted TCP sockets; it does not close the descriptor.
@@ -190,6 +201,48 @@ impl Reaper {
     }
 
     /// A connected TCP socket whose local address is our listening address.
+    /// How many client connections are open now.
+    pub fn clients(&self) -> usize {
+        let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+            return 0;
+        };
+        dir.flatten()
+            .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<RawFd>().ok()))
+            .filter(|fd| *fd != self.listener && self.is_our_client(*fd))
+            .count()
+    }
+
+    /// A worker is about to read `peer`'s request body: if it has not arrived
+    /// by `deadline`, the connection is shut down, which ends the worker's
+    /// blocked read. Without this a client trickling a body one byte at a
+    /// time (never idle long enough for the idle timeout) holds a worker for
+    /// as long as it likes, and as many such clients as workers stop the
+    /// server. Cleared with [`Reaper::body_done`].
+    pub fn body_deadline(&self, peer: SocketAddr, deadline: Instant) {
+        self.bodies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((peer, deadline));
+        self.nudge();
+    }
+
+    /// The body of `peer`'s request has been read (or the read failed).
+    pub fn body_done(&self, peer: SocketAddr) {
+        self.bodies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(p, _)| *p != peer);
+    }
+
+    fn body_overdue(&self, fd: RawFd) -> bool {
+        let now = Instant::now();
+        let bodies = self.bodies.lock().unwrap_or_else(|p| p.into_inner());
+        if !bodies.iter().any(|(_, d)| *d <= now) {
+            return false;
+        }
+        peer_addr(fd).is_some_and(|peer| bodies.iter().any(|(p, d)| *p == peer && *d <= now))
+    }
+
     fn is_our_client(&self, fd: RawFd) -> bool {
         let mut accepting: libc::c_int = 0;
         let mut len = size_of::<libc::c_int>() as libc::socklen_t;

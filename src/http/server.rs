@@ -158,6 +158,12 @@ impl Running {
     }
 }
 
+/// How long a stopping worker keeps answering requests that complete after
+/// the stop began (a body still arriving; tiny_http reads bodies up to 1 MiB
+/// on the connection thread, so such a request reaches the queue late). Less
+/// than `serve::STOP_GRACE`, which bounds the whole stop.
+const DRAIN_LIMIT: Duration = Duration::from_millis(1200);
+
 fn worker<H: Handler>(
     server: &tiny_http::Server,
     handler: &H,
@@ -174,10 +180,38 @@ fn worker<H: Handler>(
             Ok(Err(e)) => log::debug!("unreadable request: {e}"),
             Err(e) => {
                 if handler.stopping() {
+                    drain(server, handler, local, reaper);
                     return;
                 }
                 // tiny_http reports accept-loop failures this way; after one it accepts no more connections.
                 log::error!("HTTP accept loop failed: {e}; new connections may not be accepted until restart");
+            }
+        }
+    }
+}
+
+/// While stopping: answer what is still arriving on open connections, until
+/// none is left or `DRAIN_LIMIT` passes. Another worker's wake-up (an `Err`
+/// from `recv_timeout`) is passed on, so every worker gets one.
+fn drain<H: Handler>(
+    server: &tiny_http::Server,
+    handler: &H,
+    local: &mut H::Local,
+    reaper: &Reaper,
+) {
+    let until = Instant::now() + DRAIN_LIMIT;
+    while Instant::now() < until {
+        match server.recv_timeout(Duration::from_millis(20)) {
+            Ok(Ok(Some(rq))) => serve_one(rq, handler, local, reaper),
+            Ok(Ok(None)) => {
+                if reaper.clients() == 0 {
+                    return;
+                }
+            }
+            Ok(Err(e)) => log::debug!("unreadable request: {e}"),
+            Err(_) => {
+                let _ = server.unblock();
+                std::thread::sleep(Duration::from_millis(5));
             }
         }
     }
@@ -234,7 +268,15 @@ fn serve_one<H: Handler>(
             req.segments = segments;
             req.query = query;
             let limit = handler.body_limit(method, &req.segments);
-            match read_body(&mut rq, limit) {
+            let deadline = body_deadline(handler.idle_timeout(), rq.body_length());
+            if let Some(p) = peer_addr {
+                reaper.body_deadline(p, started + deadline);
+            }
+            let body = read_body(&mut rq, limit);
+            if let Some(p) = peer_addr {
+                reaper.body_done(p);
+            }
+            match body {
                 Ok(body) => {
                     req.body = body;
                     match catch_unwind(AssertUnwindSafe(|| handler.handle(&req, local))) {
@@ -271,6 +313,17 @@ fn serve_one<H: Handler>(
             reaper.finish(p);
         }
     }
+}
+
+/// How long a request body may take to arrive once a worker reads it: the
+/// idle timeout, plus one second per 256 KiB declared (a large import over a
+/// slow link is fine; a trickle of a few bytes per second is not). Bodies up
+/// to 1 MiB never get here: tiny_http reads them on the connection's thread
+/// (vendor patch 6), so only large import bodies can hold a worker, and at
+/// most this long.
+fn body_deadline(idle: Duration, declared: Option<usize>) -> Duration {
+    let per_256k = declared.unwrap_or(0) as u64 / (256 * 1024);
+    idle + Duration::from_secs(per_256k)
 }
 
 enum BodyError {

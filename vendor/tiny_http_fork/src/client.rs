@@ -344,6 +344,23 @@ impl ClientConnection {
     }
 }
 
+/// clavitor patch 6: a request tiny_http cannot parse (bad request line,
+/// malformed header) is refused with clavitor's JSON error shape instead of
+/// an empty body, so every error a client can see has the documented form.
+fn bad_request_response() -> crate::Response<std::io::Cursor<Vec<u8>>>
+{
+    const BODY: &str = "{\"error\":{\"code\":\"CV-1006\",\"message\":\"malformed HTTP request (request line or header); the connection is closed\"}}";
+    let mut response = crate::Response::from_data(BODY).with_status_code(crate::StatusCode::BAD_REQUEST);
+    for (name, value) in [("Content-Type", "application/json"), ("Connection", "close")]
+    {
+        if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes())
+        {
+            response.add_header(h);
+        }
+    }
+    response
+}
+
 impl Iterator for ClientConnection 
 {
     type Item = Result<Request, ReadError>;
@@ -373,14 +390,14 @@ impl Iterator for ClientConnection
                     ReadError::ProtocolViolation(_err_descr) =>
                     {
                         let writer = self.sink.next().unwrap();
-                        let response = Response::new_empty(StatusCode::BAD_REQUEST);
+                        let response = bad_request_response(); // clavitor patch 6
                         response.raw_print(writer, HTTPVersion(1, 1), None, false, None).ok();
                     },
 
                     ReadError::WrongRequestLine => 
                     {
                         let writer = self.sink.next().unwrap();
-                        let response = Response::new_empty(StatusCode::BAD_REQUEST);
+                        let response = bad_request_response(); // clavitor patch 6
                         response
                             .raw_print(writer, HTTPVersion(1, 1), None, false, None)
                             .ok();
@@ -389,7 +406,7 @@ impl Iterator for ClientConnection
                     ReadError::WrongHeader(ver) => 
                     {
                         let writer = self.sink.next().unwrap();
-                        let response = Response::new_empty(StatusCode::BAD_REQUEST);
+                        let response = bad_request_response(); // clavitor patch 6
                         response.raw_print(writer, ver.clone(), None, false, None).ok();
                     },
 
@@ -412,7 +429,7 @@ impl Iterator for ClientConnection
                     _ => 
                     {
                         let writer = self.sink.next().unwrap();
-                        let response = Response::new_empty(StatusCode::BAD_REQUEST);
+                        let response = bad_request_response(); // clavitor patch 6
                         response.raw_print(writer, HTTPVersion(1, 1), None, false, None).ok();
                     }
                 }

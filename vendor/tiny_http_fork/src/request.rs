@@ -1,3 +1,7 @@
+/// clavitor patch 7: request bodies up to this size are read by the
+/// connection thread before the request reaches a worker (upstream: 1 KiB).
+const PREREAD_LIMIT: usize = 1 << 20;
+
 use std::collections::HashSet;
 use std::io::Error as IoError;
 use std::io::{self, Cursor, ErrorKind, Read, Write};
@@ -221,25 +225,24 @@ where
             {
                 Box::new(io::empty()) as Box<dyn Read + Send + 'static>
             } 
-            else if content_length <= 1024 && expects_continue == false
+            else if content_length <= PREREAD_LIMIT && expects_continue == false
             {
-                // if the content-length is small enough, we just read everything into a buffer
-
-                let mut buffer = vec![0; content_length];
-                let mut offset = 0;
-
-                while offset != content_length 
-                {
-                    let read = source_data.read(&mut buffer[offset..])?;
-                    if read == 0 {
-                        // the socket returned EOF, but we were before the expected content-length
-                        // aborting
-                        let info = "Connection has been closed before we received enough data";
-                        let err = IoError::new(ErrorKind::ConnectionAborted, info);
-                        return Err(RequestCreationError::CreationIoError(err));
-                    }
-
-                    offset += read;
+                // clavitor patch 7: bodies up to PREREAD_LIMIT are read here, on
+                // the connection's own thread, so a client trickling a body never
+                // holds a server worker. The buffer grows with what arrives (not
+                // with what was declared), so a large Content-Length costs nothing
+                // until the bytes are really sent.
+                let mut buffer = Vec::with_capacity(content_length.min(8192));
+                let got = (&mut source_data)
+                    .take(content_length as u64)
+                    .read_to_end(&mut buffer)
+                    .map_err(RequestCreationError::CreationIoError)?;
+                if got != content_length {
+                    // the socket returned EOF, but we were before the expected content-length
+                    // aborting
+                    let info = "Connection has been closed before we received enough data";
+                    let err = IoError::new(ErrorKind::ConnectionAborted, info);
+                    return Err(RequestCreationError::CreationIoError(err));
                 }
 
                 Box::new(Cursor::new(buffer)) as Box<dyn Read + Send + 'static>

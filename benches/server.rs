@@ -1,0 +1,934 @@
+//! `make bench`: the speed and footprint claims, measured on this machine.
+//!
+//! Starts real servers on loopback and drives them with a bounded load
+//! generator (keep-alive connections, one thread each, stopping at a request
+//! count or a time limit). In one run it measures the bare tiny_http "hello"
+//! ceiling (this same file re-executed with `--hello-server`: the vendored
+//! tiny_http with clavitor's worker-pool shape and nothing else) and reports
+//! the clavitor figures against it, plus idle RSS, idle wake-ups, start-up
+//! time, binary size and — when the importers' bench wrote
+//! `target/bench-import.json` — the 10k-item import time. Prints a table with
+//! PASS/MISS per target (never failing the run on them) and writes
+//! `target/bench.json`.
+//!
+//! Environment: BENCH_SECONDS (per load phase, default 3), BENCH_CONNECTIONS
+//! (default 8), BENCH_MAX_REQUESTS (per phase, default 300000),
+//! BENCH_WORKERS (server workers, default one per core, as `workers: 0`),
+//! BENCH_IDLE_SECONDS (idle wake-up window, default 60).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clavitor::crypto::keys::{l1_check, owner_verifier};
+use clavitor::crypto::unlock::{recovery_kek, wrap_master};
+use clavitor::crypto::{b64, hex, random_bytes, MasterSecret};
+use serde_json::{json, Value};
+
+// ---------------------------------------------------------------------------
+// settings
+
+struct Settings {
+    seconds: f64,
+    connections: usize,
+    max_requests: u64,
+    workers: usize,
+    idle_seconds: u64,
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl Settings {
+    fn from_env() -> Settings {
+        Settings {
+            seconds: env_or("BENCH_SECONDS", 3.0),
+            connections: env_or("BENCH_CONNECTIONS", 8),
+            max_requests: env_or("BENCH_MAX_REQUESTS", 300_000),
+            workers: env_or("BENCH_WORKERS", cores()),
+            idle_seconds: env_or("BENCH_IDLE_SECONDS", 60),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// the hello ceiling: tiny_http and clavitor's worker-pool shape, nothing else
+
+fn hello_server(workers: usize) -> ! {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().unwrap();
+    // The same construction as src/http/server.rs: from_listener, min threads 1.
+    let config = tiny_http::ServerConfig::new_http(addr)
+        .expect("config")
+        .set_min_threads(1);
+    let server =
+        tiny_http::Server::from_listener(listener, tiny_http::ListenAddr::IP(addr), config)
+            .expect("server");
+    let server = Arc::new(server);
+    println!("{}", addr.port());
+    std::io::stdout().flush().unwrap();
+    let threads: Vec<_> = (0..workers)
+        .map(|_| {
+            let server = server.clone();
+            std::thread::spawn(move || loop {
+                if let Ok(Ok(rq)) = server.recv() {
+                    let resp = tiny_http::Response::from_string("hello\n");
+                    let _ = rq.respond(resp);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join();
+    }
+    std::process::exit(0)
+}
+
+// ---------------------------------------------------------------------------
+// processes
+
+struct Proc {
+    child: Child,
+    port: u16,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Proc {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on a child we started.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn clavitor_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_clavitor"))
+}
+
+fn write_config(dir: &Path, port: u16, workers: usize) -> PathBuf {
+    let path = dir.join("clavitor.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "listen: \"127.0.0.1:{port}\"\ndata_dir: {}\nworkers: {workers}\nregistration: open\nlog: {{level: warn}}\n",
+            dir.join("data").display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Starts `clavitor serve`; returns the process and how long until /healthz answered 200.
+fn start_clavitor(dir: &Path, port: u16) -> (Child, Duration) {
+    let started = Instant::now();
+    let child = Command::new(clavitor_bin())
+        .args(["serve", "--config"])
+        .arg(dir.join("clavitor.yaml"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start clavitor");
+    let deadline = started + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if health(port) {
+            return (child, started.elapsed());
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    panic!("clavitor did not answer /healthz within 20 s");
+}
+
+fn health(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).is_ok() && line.starts_with("HTTP/1.1 200")
+}
+
+fn clavitor_server(workers: usize) -> Proc {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    write_config(dir.path(), port, workers);
+    let (child, _) = start_clavitor(dir.path(), port);
+    Proc {
+        child,
+        port,
+        _dir: Some(dir),
+    }
+}
+
+fn hello(workers: usize) -> Proc {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--hello-server", &workers.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the hello server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().parse().expect("hello server port");
+    Proc {
+        child,
+        port,
+        _dir: None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP client
+
+fn request(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+    extra: &[(&str, &str)],
+) -> Vec<u8> {
+    let body = body
+        .map(|b| serde_json::to_vec(b).unwrap())
+        .unwrap_or_default();
+    let mut r = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(t) = token {
+        r.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    if !body.is_empty() {
+        r.push_str("Content-Type: application/json\r\n");
+    }
+    for (k, v) in extra {
+        r.push_str(&format!("{k}: {v}\r\n"));
+    }
+    r.push_str("\r\n");
+    let mut bytes = r.into_bytes();
+    bytes.extend_from_slice(&body);
+    bytes
+}
+
+/// Reads one response; returns (status, body).
+fn read_response(
+    r: &mut BufReader<TcpStream>,
+    line: &mut String,
+) -> std::io::Result<(u16, Vec<u8>)> {
+    line.clear();
+    if r.read_line(line)? == 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut len = 0usize;
+    loop {
+        line.clear();
+        if r.read_line(line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line
+            .get(..15)
+            .filter(|h| h.eq_ignore_ascii_case("content-length:"))
+            .map(|_| line[15..].trim())
+        {
+            len = v.parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body)?;
+    Ok((status, body))
+}
+
+/// One request on a fresh connection (setup calls).
+fn call(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut r = BufReader::new(s);
+    r.get_mut()
+        .write_all(&request(method, path, token, body, &[]))
+        .unwrap();
+    let mut line = String::new();
+    let (st, b) = read_response(&mut r, &mut line).expect("response");
+    (st, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+// ---------------------------------------------------------------------------
+// load generator
+
+struct Load {
+    requests: u64,
+    errors: u64,
+    elapsed: Duration,
+    p50_us: f64,
+    p99_us: f64,
+}
+
+impl Load {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Drives `port` with `req` over `connections` keep-alive connections until
+/// `max` requests or `seconds` pass. Non-200 answers and broken connections
+/// count as errors (a broken connection is reopened).
+fn drive(port: u16, req: &[u8], connections: usize, seconds: f64, max: u64) -> Load {
+    let sent = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let limit = Duration::from_secs_f64(seconds);
+    let threads: Vec<_> = (0..connections)
+        .map(|_| {
+            let req = req.to_vec();
+            let sent = sent.clone();
+            std::thread::spawn(move || {
+                let mut lat: Vec<u32> = Vec::with_capacity(100_000);
+                let mut errors = 0u64;
+                let mut conn: Option<BufReader<TcpStream>> = None;
+                let mut line = String::new();
+                while started.elapsed() < limit && sent.fetch_add(1, Ordering::Relaxed) < max {
+                    if conn.is_none() {
+                        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+                        s.set_nodelay(true).unwrap();
+                        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                        conn = Some(BufReader::new(s));
+                    }
+                    let r = conn.as_mut().unwrap();
+                    let t = Instant::now();
+                    let ok = r.get_mut().write_all(&req).is_ok()
+                        && matches!(read_response(r, &mut line), Ok((200, _)));
+                    lat.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    if !ok {
+                        errors += 1;
+                        conn = None;
+                    }
+                }
+                (lat, errors)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in threads {
+        let (lat, e) = t.join().unwrap();
+        all.extend(lat);
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    all.sort_unstable();
+    let pct = |p: usize| {
+        if all.is_empty() {
+            0.0
+        } else {
+            all[(all.len() * p / 100).min(all.len() - 1)] as f64
+        }
+    };
+    Load {
+        requests: all.len() as u64,
+        errors,
+        elapsed,
+        p50_us: pct(50),
+        p99_us: pct(99),
+    }
+}
+
+/// A short warm-up, then the measured run.
+fn measure(port: u16, req: &[u8], s: &Settings) -> Load {
+    drive(port, req, s.connections, 0.5, u64::MAX);
+    drive(port, req, s.connections, s.seconds, s.max_requests)
+}
+
+// ---------------------------------------------------------------------------
+// /proc
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// (tid, voluntary + involuntary context switches) for each thread — the
+/// method of scripts/idle-wakeups.sh.
+fn switches(pid: u32) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let tid = e.file_name().to_string_lossy().into_owned();
+        if let Ok(st) = std::fs::read_to_string(e.path().join("status")) {
+            let n: u64 = st
+                .lines()
+                .filter(|l| {
+                    l.starts_with("voluntary_ctxt_switches:")
+                        || l.starts_with("nonvoluntary_ctxt_switches:")
+                })
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum();
+            out.push((tid, n));
+        }
+    }
+    out
+}
+
+/// Wake-ups between two snapshots: new threads count their switches (at least 1), vanished ones 1.
+fn wakeups(before: &[(String, u64)], after: &[(String, u64)]) -> u64 {
+    let mut k = 0;
+    for (tid, n) in after {
+        match before.iter().find(|(t, _)| t == tid) {
+            Some((_, m)) => k += n.saturating_sub(*m),
+            None => k += (*n).max(1),
+        }
+    }
+    k + before
+        .iter()
+        .filter(|(t, _)| !after.iter().any(|(u, _)| u == t))
+        .count() as u64
+}
+
+/// A fresh server left alone: RSS after settling, and wake-ups over the window.
+struct Idle {
+    rss_kb: u64,
+    threads: usize,
+    wakeups: u64,
+    window: Duration,
+}
+
+fn idle_measurement(workers: usize, window: Duration) -> Idle {
+    let server = clavitor_server(workers);
+    // tiny_http's helper threads retire after 5 s idle (scripts/idle-wakeups.sh waits 7).
+    std::thread::sleep(Duration::from_secs(7));
+    let rss = rss_kb(server.pid());
+    let before = switches(server.pid());
+    std::thread::sleep(window);
+    let after = switches(server.pid());
+    Idle {
+        rss_kb: rss,
+        threads: after.len(),
+        wakeups: wakeups(&before, &after),
+        window,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// a vault to read from
+
+struct Fixture {
+    owner_token: String,
+    agent_token: String,
+    entry: String,
+}
+
+fn fixture(port: u16) -> Fixture {
+    let vault_id = hex(&random_bytes::<16>());
+    let master = MasterSecret::generate();
+    let keys = master.derive(&vault_id);
+    let code = random_bytes::<32>();
+    let wrapped = wrap_master(
+        &recovery_kek(&code, &vault_id),
+        &vault_id,
+        "recovery",
+        &master,
+    );
+    let body = json!({
+        "vault_id": vault_id,
+        "owner_verifier": b64(&owner_verifier(&keys.auth)),
+        "l1_check": b64(&l1_check(&keys.l1)),
+        "unlock": [{"method_id": "recovery", "kind": "recovery", "kdf": {"alg": "hkdf-sha256"}, "wrapped": wrapped}],
+    });
+    let (st, v) = call(port, "POST", "/api/v1/vaults", None, Some(&body));
+    assert_eq!(st, 201, "create vault: {v}");
+    let session = json!({"vault_id": vault_id, "owner_auth": b64(keys.auth.expose()), "l1": b64(keys.l1.expose())});
+    let (st, v) = call(port, "POST", "/api/v1/session", None, Some(&session));
+    assert_eq!(st, 201, "session: {v}");
+    let owner = v["token"].as_str().unwrap().to_string();
+    let (st, scope) = call(
+        port,
+        "POST",
+        "/api/v1/scopes",
+        Some(&owner),
+        Some(&json!({"name": "bench"})),
+    );
+    assert_eq!(st, 201, "scope: {scope}");
+    let entry = hex(&random_bytes::<16>());
+    let password = clavitor::crypto::seal::seal(
+        &keys.l2,
+        clavitor::crypto::Tier::L2,
+        &clavitor::crypto::seal::field_aad(
+            &vault_id,
+            &entry,
+            "password",
+            clavitor::crypto::Tier::L2,
+        ),
+        b"correct horse battery staple",
+    );
+    let body = json!({"entry_id": entry, "type": "login", "title": "Bench", "urls": ["https://example.com"],
+        "scopes": [scope["scope_id"]],
+        "fields": [{"name": "username", "value": "alice"}, {"name": "password", "value": password}]});
+    let (st, v) = call(port, "POST", "/api/v1/entries", Some(&owner), Some(&body));
+    assert_eq!(st, 201, "entry: {v}");
+    let (st, agent) = call(
+        port,
+        "POST",
+        "/api/v1/agents",
+        Some(&owner),
+        Some(&json!({"name": "bench", "scopes": [scope["scope_id"]]})),
+    );
+    assert_eq!(st, 201, "agent: {agent}");
+    // Re-reads of one entry do not count toward the distinct-credential
+    // limits, but raise them anyway so the bench measures reads, not refusals.
+    let id = agent["agent_id"].as_str().unwrap();
+    let (st, v) = call(
+        port,
+        "PUT",
+        &format!("/api/v1/agents/{id}"),
+        Some(&owner),
+        Some(&json!({"rate_limit_minute": 1_000_000_000u32, "rate_limit_hour": 4_000_000_000u32})),
+    );
+    assert_eq!(st, 200, "agent limits: {v}");
+    Fixture {
+        owner_token: owner,
+        agent_token: agent["token"].as_str().unwrap().to_string(),
+        entry,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// report
+
+struct Row {
+    name: String,
+    value: Option<f64>,
+    unit: &'static str,
+    /// Shown instead of the value when there is none ("n/a (community build)").
+    note: String,
+    ratio: Option<f64>,
+    /// (description, met)
+    target: Option<(String, bool)>,
+}
+
+impl Row {
+    fn new(name: &str, value: f64, unit: &'static str) -> Row {
+        Row {
+            name: name.into(),
+            value: Some(value),
+            unit,
+            note: String::new(),
+            ratio: None,
+            target: None,
+        }
+    }
+    fn na(name: &str, note: &str) -> Row {
+        Row {
+            name: name.into(),
+            value: None,
+            unit: "",
+            note: note.into(),
+            ratio: None,
+            target: None,
+        }
+    }
+    fn ratio(mut self, r: f64) -> Row {
+        self.ratio = Some(r);
+        self
+    }
+    fn target(mut self, what: &str, met: bool) -> Row {
+        self.target = Some((what.into(), met));
+        self
+    }
+    fn shown(&self) -> String {
+        match self.value {
+            Some(v) if v >= 100.0 => format!("{v:.0} {}", self.unit),
+            Some(v) => format!("{v:.2} {}", self.unit),
+            None => self.note.clone(),
+        }
+    }
+    fn json(&self) -> Value {
+        json!({
+            "name": self.name, "value": self.value, "unit": self.unit, "note": self.note,
+            "ratio_to_ceiling": self.ratio,
+            "target": self.target.as_ref().map(|t| t.0.clone()),
+            "status": self.target.as_ref().map(|t| if t.1 { "PASS" } else { "MISS" }),
+        })
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(10).max(6);
+    println!();
+    println!(
+        "{:<w$}  {:>16}  {:>9}  {:<20}  {:<6}  notes",
+        "figure", "value", "/ceiling", "target", "result"
+    );
+    println!("{}", "-".repeat(w + 80));
+    for r in rows {
+        let value = if r.value.is_some() {
+            r.shown()
+        } else {
+            String::new()
+        };
+        println!(
+            "{:<w$}  {:>16}  {:>9}  {:<20}  {:<6}  {}",
+            r.name,
+            value,
+            r.ratio
+                .map(|x| format!("{:.1} %", x * 100.0))
+                .unwrap_or_default(),
+            r.target.as_ref().map(|t| t.0.as_str()).unwrap_or(""),
+            r.target
+                .as_ref()
+                .map(|t| if t.1 { "PASS" } else { "MISS" })
+                .unwrap_or(""),
+            r.note,
+        );
+    }
+    println!();
+}
+
+fn target_dir() -> PathBuf {
+    // target/release/deps/server-… → target/
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors()
+        .find(|p| p.file_name().is_some_and(|n| n == "target"))
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// Stripped size of the binary (a stripped copy if `strip` is available).
+fn stripped_size(bin: &Path) -> (u64, bool) {
+    let copy = std::env::temp_dir().join(format!("clavitor-bench-strip-{}", std::process::id()));
+    let stripped = std::fs::copy(bin, &copy).is_ok()
+        && Command::new("strip")
+            .arg(&copy)
+            .status()
+            .is_ok_and(|s| s.success());
+    let size = if stripped {
+        std::fs::metadata(&copy).map(|m| m.len()).unwrap_or(0)
+    } else {
+        std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0)
+    };
+    let _ = std::fs::remove_file(&copy);
+    (size, stripped)
+}
+
+// ---------------------------------------------------------------------------
+// commercial hooks: replication and tarpit figures. A community build
+// reports them as "n/a (community build)"; the commercial edition fills
+// these in (`make bench BENCH_FEATURES="--features commercial"`).
+
+fn commercial_rows(edition: &str) -> Vec<Row> {
+    const NA: &str = "n/a (community build)";
+    if edition != "commercial" {
+        return vec![
+            Row::na("replication p50 (commercial)", NA),
+            Row::na("replication p99 (commercial)", NA),
+            Row::na("requests per 50-write burst (commercial)", NA),
+            Row::na("RSS with 1000 tarpitted connections (commercial)", NA),
+        ];
+    }
+    // TODO(commercial): start a primary and a backup POP, time write → visible
+    // on the backup (p50/p99), count replication requests per 50-write burst,
+    // and read RSS while 1000 connections sit in the tarpit.
+    const TODO: &str = "not measured yet (commercial hook)";
+    vec![
+        Row::na("replication p50 (commercial)", TODO),
+        Row::na("replication p99 (commercial)", TODO),
+        Row::na("requests per 50-write burst (commercial)", TODO),
+        Row::na("RSS with 1000 tarpitted connections (commercial)", TODO),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--hello-server") {
+        let workers = args.get(i + 1).and_then(|w| w.parse().ok()).unwrap_or(1);
+        hello_server(workers);
+    }
+    // `cargo bench` passes --bench; `cargo test --all-targets` (make test)
+    // runs this binary without it, where a full run would only slow the suite.
+    if !args.iter().any(|a| a == "--bench") {
+        eprintln!("benches/server.rs: not run under `cargo test`; use `make bench`");
+        return;
+    }
+    let s = Settings::from_env();
+    let t0 = Instant::now();
+    eprintln!(
+        "bench: {} cores, {} workers, {} connections, {} s per phase (max {} requests), idle window {} s",
+        cores(),
+        s.workers,
+        s.connections,
+        s.seconds,
+        s.max_requests,
+        s.idle_seconds
+    );
+
+    // Idle footprint, on its own fresh server, in the background (its threads
+    // are blocked, so the load next door does not wake them).
+    let idle = {
+        let (w, win) = (s.workers, Duration::from_secs(s.idle_seconds));
+        std::thread::spawn(move || idle_measurement(w, win))
+    };
+
+    // Start-up to first served request: one first start (creates the data
+    // directory, database and keyring), then the median of five restarts.
+    let startup = {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        write_config(dir.path(), port, s.workers);
+        let mut times = Vec::new();
+        let mut first = Duration::ZERO;
+        for i in 0..6 {
+            let (mut child, took) = start_clavitor(dir.path(), port);
+            if i == 0 {
+                first = took;
+            } else {
+                times.push(took);
+            }
+            // SAFETY: kill(2) on our child.
+            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+            let _ = child.wait();
+        }
+        times.sort();
+        (first, times[times.len() / 2])
+    };
+    eprintln!("bench: start-up measured");
+
+    let ceiling = {
+        let h = hello(s.workers);
+        measure(h.port, &request("GET", "/", None, None, &[]), &s)
+    };
+    eprintln!("bench: ceiling {:.0} req/s", ceiling.rps());
+
+    let server = clavitor_server(s.workers);
+    let fx = fixture(server.port);
+    let (_, healthz) = call(server.port, "GET", "/healthz", None, None);
+    let edition = healthz["edition"]
+        .as_str()
+        .unwrap_or("community")
+        .to_string();
+    let health = measure(
+        server.port,
+        &request("GET", "/healthz", None, None, &[]),
+        &s,
+    );
+    let path = format!("/api/v1/entries/{}", fx.entry);
+    let owner = measure(
+        server.port,
+        &request("GET", &path, Some(&fx.owner_token), None, &[]),
+        &s,
+    );
+    let agent = measure(
+        server.port,
+        &request("GET", &path, Some(&fx.agent_token), None, &[]),
+        &s,
+    );
+    eprintln!("bench: loads done");
+    // The loaded server, idle again.
+    std::thread::sleep(Duration::from_secs(7));
+    let rss_after_load = rss_kb(server.pid());
+    drop(server);
+
+    let import = std::fs::read_to_string(target_dir().join("bench-import.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok());
+    let (size, stripped) = stripped_size(&clavitor_bin());
+    let idle = idle.join().expect("idle measurement");
+
+    // -----------------------------------------------------------------------
+    let c = ceiling.rps();
+    let mut rows = Vec::new();
+    rows.push(Row::new("tiny_http hello ceiling", c, "req/s").ratio(1.0));
+    rows.push(Row::na(
+        "  ceiling p50 / p99",
+        &format!("{:.0} / {:.0} µs", ceiling.p50_us, ceiling.p99_us),
+    ));
+    rows.push(Row::new("clavitor GET /healthz", health.rps(), "req/s").ratio(health.rps() / c));
+    rows.push(Row::na(
+        "  healthz p50 / p99",
+        &format!("{:.0} / {:.0} µs", health.p50_us, health.p99_us),
+    ));
+    let o = owner.rps() / c;
+    rows.push(
+        Row::new("owner GET entry", owner.rps(), "req/s")
+            .ratio(o)
+            .target(">= 50 % of ceiling", o >= 0.5),
+    );
+    rows.push(Row::na(
+        "  owner p50 / p99",
+        &format!("{:.0} / {:.0} µs", owner.p50_us, owner.p99_us),
+    ));
+    let a = agent.rps() / c;
+    rows.push(
+        Row::new("agent GET entry (policy + audit)", agent.rps(), "req/s")
+            .ratio(a)
+            .target(">= 30 % of ceiling", a >= 0.3),
+    );
+    rows.push(Row::na(
+        "  agent p50 / p99",
+        &format!("{:.0} / {:.0} µs", agent.p50_us, agent.p99_us),
+    ));
+    let mb = idle.rss_kb as f64 / 1024.0;
+    rows.push(Row::new("idle RSS (fresh server, settled)", mb, "MB").target("<= 8 MB", mb <= 8.0));
+    rows.push(Row::new(
+        "RSS idle after the load runs",
+        rss_after_load as f64 / 1024.0,
+        "MB",
+    ));
+    let per_min = idle.wakeups as f64 * 60.0 / idle.window.as_secs_f64();
+    rows.push(Row::new("idle wake-ups", per_min, "per min").target("0", idle.wakeups == 0));
+    rows.last_mut().unwrap().note = format!(
+        "{} over {} s, {} threads",
+        idle.wakeups,
+        idle.window.as_secs(),
+        idle.threads
+    );
+    let ms = startup.1.as_secs_f64() * 1000.0;
+    rows.push(
+        Row::new("start-up to first answer (median of 5)", ms, "ms").target("<= 50 ms", ms <= 50.0),
+    );
+    rows.push(Row::new(
+        "  first start (creates database, keyring)",
+        startup.0.as_secs_f64() * 1000.0,
+        "ms",
+    ));
+    let smb = size as f64 / (1024.0 * 1024.0);
+    let size_name = if stripped {
+        "binary size (stripped)"
+    } else {
+        "binary size (strip not found)"
+    };
+    let mut size_row = Row::new(size_name, smb, "MiB");
+    if edition == "community" {
+        size_row = size_row.target("<= 6 MB (community)", smb * 1.048_576 <= 6.0);
+    }
+    rows.push(size_row);
+    match import.as_ref().and_then(|v| {
+        v.get("seconds")
+            .or_else(|| v.get("import_10k_seconds"))
+            .and_then(Value::as_f64)
+            .or_else(|| {
+                v.get("ms")
+                    .or_else(|| v.get("millis"))
+                    .and_then(Value::as_f64)
+                    .map(|m| m / 1000.0)
+            })
+    }) {
+        Some(secs) => {
+            let mut row = Row::new("10k-item import (importers' bench)", secs, "s");
+            // The importers' bench states its own target (`target_seconds`).
+            if let Some(t) = import.as_ref().and_then(|v| v["target_seconds"].as_f64()) {
+                row = row.target(&format!("<= {t} s"), secs <= t);
+            }
+            rows.push(row)
+        }
+        None if import.is_some() => {
+            rows.push(Row::na("10k-item import", "see target/bench-import.json"))
+        }
+        None => rows.push(Row::na(
+            "10k-item import",
+            "n/a (benches/import_10k.rs not present yet)",
+        )),
+    }
+    rows.extend(commercial_rows(&edition));
+    for (name, l) in [
+        ("ceiling", &ceiling),
+        ("healthz", &health),
+        ("owner", &owner),
+        ("agent", &agent),
+    ] {
+        if l.errors > 0 {
+            eprintln!(
+                "bench: WARNING {name}: {} failed requests of {}",
+                l.errors, l.requests
+            );
+        }
+    }
+
+    println!(
+        "clavitor bench — {} edition, {} cores, {} workers, {} keep-alive connections, {} s per load phase",
+        edition,
+        cores(),
+        s.workers,
+        s.connections,
+        s.seconds
+    );
+    print_table(&rows);
+    let loads: Vec<Value> = [("ceiling", &ceiling), ("healthz", &health), ("owner_get", &owner), ("agent_get", &agent)]
+        .iter()
+        .map(|(n, l)| {
+            json!({"name": n, "requests": l.requests, "errors": l.errors, "seconds": l.elapsed.as_secs_f64(),
+                   "rps": l.rps(), "p50_us": l.p50_us, "p99_us": l.p99_us})
+        })
+        .collect();
+    let report = json!({
+        "edition": edition,
+        "machine": {"cores": cores(), "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim()},
+        "settings": {"seconds": s.seconds, "connections": s.connections, "max_requests": s.max_requests, "workers": s.workers, "idle_seconds": s.idle_seconds},
+        "loads": loads,
+        "rows": rows.iter().map(Row::json).collect::<Vec<_>>(),
+        "import": import,
+        "took_seconds": t0.elapsed().as_secs_f64(),
+    });
+    let out = target_dir().join("bench.json");
+    std::fs::write(&out, serde_json::to_string_pretty(&report).unwrap()).expect("write bench.json");
+    println!(
+        "wrote {} ({:.0} s)",
+        out.display(),
+        t0.elapsed().as_secs_f64()
+    );
+}
