@@ -19,7 +19,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 START=$(date +%s)
-step() { echo; echo "=== [$(($(date +%s) - START)) s] $*"; }
+# Each step is one check; a step passes when the next one starts.
+STEPS=0
+step() {
+    STEPS=$((STEPS + 1))
+    echo
+    echo "=== [$(($(date +%s) - START)) s] $*"
+}
 fail() {
     echo "!!! packaging test FAILED: $*" >&2
     exit 1
@@ -49,7 +55,10 @@ cleanup() {
         dpkg -P clavitor >/dev/null 2>&1 || true
     fi
     rm -rf "$WORK"
-    if [ "$rc" -ne 0 ]; then echo "!!! packaging test FAILED (exit $rc) !!!" >&2; fi
+    if [ "$rc" -ne 0 ]; then
+        echo "!!! packaging test FAILED (exit $rc) !!!" >&2
+        echo "packaging: $((STEPS > 0 ? STEPS - 1 : 0)) passed, 1 failed"
+    fi
     exit "$rc"
 }
 trap cleanup EXIT
@@ -221,6 +230,15 @@ getent passwd clavitor >/dev/null || fail "the clavitor user was not created"
     fail "/var/lib/clavitor is $(stat -c '%U:%G %a' /var/lib/clavitor), expected clavitor:clavitor 700"
 [ -L /etc/systemd/system/multi-user.target.wants/clavitor.service ] || fail "the unit was not enabled"
 man -w clavitor >/dev/null && man -w clavitor.yaml >/dev/null || fail "man cannot find the installed pages"
+# The installed unit: no warning from systemd's own checker (executables,
+# manual pages in Documentation=, directives), and a sandbox exposure of
+# at most 1.5 of 10 ("OK"; it is 1.2).
+systemd-analyze verify /usr/lib/systemd/system/clavitor.service >"$WORK/verify.txt" 2>&1 ||
+    fail "systemd-analyze verify: $(cat "$WORK/verify.txt")"
+[ ! -s "$WORK/verify.txt" ] || fail "systemd-analyze verify warns: $(cat "$WORK/verify.txt")"
+systemd-analyze security --offline=yes --threshold=15 /usr/lib/systemd/system/clavitor.service \
+    >"$WORK/security.txt" 2>&1 || { tail -5 "$WORK/security.txt"; fail "the unit's exposure is above 1.5"; }
+grep 'Overall exposure' "$WORK/security.txt"
 setpriv --reuid=clavitor --regid=clavitor --init-groups /usr/bin/clavitor check-config \
     --config /etc/clavitor/clavitor.yaml | grep -q 'data_dir /var/lib/clavitor' ||
     fail "the packaged config does not check out as the clavitor user"
@@ -329,3 +347,4 @@ echo "deb: $DEB $(stat -c %s "$DEB") bytes, installed size $(dpkg-deb -f "$DEB" 
 echo "rpm: $RPM $(stat -c %s "$RPM") bytes; make rpm took ${RPM_SECONDS} s"
 echo "second build from another path: ${REBUILD_SECONDS} s; .deb byte-identical"
 echo "packaging test passed in $(($(date +%s) - START)) s"
+echo "packaging: $STEPS passed, 0 failed"
