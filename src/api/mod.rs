@@ -217,6 +217,7 @@ pub fn routes() -> &'static [(&'static str, &'static str)] {
         ("POST", "/api/v1/agents/{agent_id}/unlock"),
         ("GET", "/api/v1/audit"),
         ("GET", "/api/v1/audit/verify"),
+        ("POST", "/api/v1/import/parse"),
     ]
 }
 
@@ -233,7 +234,9 @@ fn route(ctx: &mut Ctx<'_>) -> Result<Reply> {
             crate::web::asset(rest).ok_or_else(|| ApiError::new(404, "CV-3003", "no such route"))
         }
         (_, ["api", "v1", rest @ ..]) => api_route(ctx, m, rest),
-        (_, ["healthz"] | ["metrics"] | [] | ["assets", ..]) => Err(method_not_allowed("GET, HEAD")),
+        (_, ["healthz"] | ["metrics"] | [] | ["assets", ..]) => {
+            Err(method_not_allowed("GET, HEAD"))
+        }
         _ => Err(ApiError::new(404, "CV-3003", "no such route")),
     }
 }

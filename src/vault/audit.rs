@@ -9,10 +9,10 @@
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
-use crate::metrics::AuditTally;
 use super::{now_ms, Db, StoreError};
 use crate::crypto::sha256;
 use crate::ids::{EntryId, VaultId};
+use crate::metrics::AuditTally;
 
 /// Who acted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
