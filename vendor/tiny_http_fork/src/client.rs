@@ -24,8 +24,6 @@ use crate::Request;
 /// and return Request objects.
 /// Longest request or header line accepted (clavitor patch 4).
 const MAX_LINE: usize = 16 * 1024;
-/// Bytes discarded before closing a connection after a bad request (clavitor patch 5).
-const LINGER_MAX: u64 = 64 * 1024 * 1024;
 /// Most header lines accepted in one request (clavitor patch 4).
 const MAX_HEADERS: usize = 128;
 
@@ -437,13 +435,6 @@ impl Iterator for ClientConnection
                 // workaround
                 self.no_more_requests = true;
 
-                // clavitor patch 5: lingering close. Closing a socket with
-                // unread input makes the kernel send RST, which can destroy
-                // the error response (or a 413 sent for an oversize body,
-                // whose rest arrives here as a "request line") before the
-                // client reads it. Discard what the client still sends, up
-                // to a bound, so the connection ends with FIN instead.
-                let _ = std::io::copy(&mut self.next_header_source.by_ref().take(LINGER_MAX), &mut std::io::sink());
 
                 return Some(Err(e));
             }
