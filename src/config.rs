@@ -348,22 +348,25 @@ fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     Ok(parsed)
 }
 
-/// Accepts bytes as a number or with a unit: B, KiB, MiB, GiB (and KB/MB/GB as powers of 1000).
-fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+/// A size as a bare number of bytes or with a unit: B, KiB, MiB, GiB (and
+/// KB/MB/GB as powers of 1000); `expected` words the error for text that is neither.
+fn size_value<'de, D: Deserializer<'de>>(d: D, expected: &str) -> Result<u64, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
         Bytes(u64),
         Text(String),
     }
-    let n = match Raw::deserialize(d)? {
-        Raw::Bytes(n) => n,
-        Raw::Text(s) => parse_size(&s).ok_or_else(|| {
-            de::Error::custom(format!(
-                "expected a size like 1048576, \"512KiB\" or \"1MiB\", got {s:?}"
-            ))
-        })?,
-    };
+    match Raw::deserialize(d)? {
+        Raw::Bytes(n) => Ok(n),
+        Raw::Text(s) => parse_size(&s)
+            .ok_or_else(|| de::Error::custom(format!("expected {expected}, got {s:?}"))),
+    }
+}
+
+/// A body limit: 1KiB to 4GiB.
+fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = size_value(d, "a size like 1048576, \"512KiB\" or \"1MiB\"")?;
     if !(1024..=(4u64 << 30)).contains(&n) {
         return Err(de::Error::custom(format!(
             "expected a size from 1KiB to 4GiB, got {n} bytes"
@@ -372,21 +375,9 @@ fn de_size<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     Ok(n)
 }
 
+/// A cap where 0 means none; otherwise at least 64KiB.
 fn de_size_or_zero<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Bytes(u64),
-        Text(String),
-    }
-    let n = match Raw::deserialize(d)? {
-        Raw::Bytes(n) => n,
-        Raw::Text(s) => parse_size(&s).ok_or_else(|| {
-            de::Error::custom(format!(
-                "expected 0 (no cap) or a size like \"512MiB\", got {s:?}"
-            ))
-        })?,
-    };
+    let n = size_value(d, "0 (no cap) or a size like \"512MiB\"")?;
     if n != 0 && n < 64 * 1024 {
         return Err(de::Error::custom(format!(
             "expected 0 (no cap) or at least 64KiB, got {n} bytes"
