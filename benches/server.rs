@@ -155,7 +155,7 @@ fn write_config(dir: &Path, port: u16, workers: usize) -> PathBuf {
 /// Starts `clavitor serve`; returns the process and how long until /healthz answered 200.
 fn start_clavitor(dir: &Path, port: u16) -> (Child, Duration) {
     let started = Instant::now();
-    let child = Command::new(clavitor_bin())
+    let mut child = Command::new(clavitor_bin())
         .args(["serve", "--config"])
         .arg(dir.join("clavitor.yaml"))
         .stdin(Stdio::null())
@@ -170,6 +170,8 @@ fn start_clavitor(dir: &Path, port: u16) -> (Child, Duration) {
         }
         std::thread::sleep(Duration::from_micros(500));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("clavitor did not answer /healthz within 20 s");
 }
 
