@@ -111,14 +111,25 @@ bench:
 	$(CARGO) bench --locked $(BENCH_FEATURES) --bench server
 
 # Fuzzing (fuzz/, cargo-fuzz on the nightly toolchain): each target for
-# FUZZ_SECONDS. Crashes land in fuzz/artifacts/<target>/.
+# FUZZ_SECONDS (issue 4 asks 300 for every importer). Crashes land in
+# fuzz/artifacts/<target>/. An importer's target (import_<manager>_<format>)
+# starts from fuzz/seeds/<manager>, tests/fixtures/<manager> and, when the
+# shared fixtures are beside the checkout, ../shared/fixtures/<manager>.
+# ASan's ODR check is off as cargo-fuzz itself does: the bundled SQLite
+# trips it with a false positive on a static table.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = token seal config http_url import_all
+FUZZ_IMPORT_TARGETS = $$(sed -n 's/^name = "\(import_[a-z0-9_]*\)"/\1/p' Cargo.toml)
+FUZZ_TARGETS = token seal config http_url
 fuzz:
 	@cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	cd fuzz && for t in $(FUZZ_TARGETS) $(FUZZ_IMPORT_TARGETS); do \
+		m=$${t#import_}; m=$${m%_*}; seeds=seeds/$$t; \
+		case $$t in import_all) ;; import_*) seeds=; \
+			for d in seeds/$$m ../tests/fixtures/$$m ../../shared/fixtures/$$m; do \
+				[ -d $$d ] && seeds="$$seeds $$d"; done ;; esac; \
 		mkdir -p corpus/$$t && \
-		cargo +nightly fuzz run $$t corpus/$$t seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
+		ASAN_OPTIONS=detect_odr_violation=0 cargo +nightly fuzz run $$t corpus/$$t $$seeds -- \
+			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30 || exit 1; \
 	done
 
 lint:

@@ -139,12 +139,12 @@ fn clavitor_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_clavitor"))
 }
 
-fn write_config(dir: &Path, port: u16, workers: usize) -> PathBuf {
+fn write_config(dir: &Path, port: u16, workers: usize, extra: &str) -> PathBuf {
     let path = dir.join("clavitor.yaml");
     std::fs::write(
         &path,
         format!(
-            "listen: \"127.0.0.1:{port}\"\ndata_dir: {}\nworkers: {workers}\nregistration: open\nlog: {{level: warn}}\n",
+            "listen: \"127.0.0.1:{port}\"\ndata_dir: {}\nworkers: {workers}\nregistration: open\nlog: {{level: warn}}\n{extra}",
             dir.join("data").display()
         ),
     )
@@ -184,10 +184,11 @@ fn health(port: u16) -> bool {
     BufReader::new(s).read_line(&mut line).is_ok() && line.starts_with("HTTP/1.1 200")
 }
 
-fn clavitor_server(workers: usize) -> Proc {
+/// `extra`: YAML appended to the bench's config.
+fn clavitor_server(workers: usize, extra: &str) -> Proc {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    write_config(dir.path(), port, workers);
+    write_config(dir.path(), port, workers, extra);
     let (child, _) = start_clavitor(dir.path(), port);
     Proc {
         child,
@@ -450,7 +451,7 @@ struct Idle {
 }
 
 fn idle_measurement(workers: usize, window: Duration) -> Idle {
-    let server = clavitor_server(workers);
+    let server = clavitor_server(workers, "");
     // tiny_http's helper threads retire after 5 s idle (scripts/idle-wakeups.sh waits 7).
     std::thread::sleep(Duration::from_secs(7));
     let rss = rss_kb(server.pid());
@@ -731,7 +732,7 @@ fn main() {
     let startup = {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        write_config(dir.path(), port, s.workers);
+        write_config(dir.path(), port, s.workers, "");
         let mut times = Vec::new();
         let mut first = Duration::ZERO;
         for i in 0..6 {
@@ -756,7 +757,7 @@ fn main() {
     };
     eprintln!("bench: ceiling {:.0} req/s", ceiling.rps());
 
-    let server = clavitor_server(s.workers);
+    let server = clavitor_server(s.workers, "");
     let fx = fixture(server.port);
     let (_, healthz) = call(server.port, "GET", "/healthz", None, None);
     let edition = healthz["edition"]
@@ -779,6 +780,24 @@ fn main() {
         &request("GET", &path, Some(&fx.agent_token), None, &[]),
         &s,
     );
+    // The same two reads with `audit_sync: normal`: their audit rows commit
+    // without the fsync (docs/ARCHITECTURE.md, "Durability of read audit rows").
+    let (owner_normal, agent_normal) = {
+        let relaxed = clavitor_server(s.workers, "audit_sync: normal\n");
+        let fx = fixture(relaxed.port);
+        let path = format!("/api/v1/entries/{}", fx.entry);
+        let owner = measure(
+            relaxed.port,
+            &request("GET", &path, Some(&fx.owner_token), None, &[]),
+            &s,
+        );
+        let agent = measure(
+            relaxed.port,
+            &request("GET", &path, Some(&fx.agent_token), None, &[]),
+            &s,
+        );
+        (owner, agent)
+    };
     eprintln!("bench: loads done");
     // The loaded server, idle again.
     std::thread::sleep(Duration::from_secs(7));
@@ -824,6 +843,16 @@ fn main() {
         "  agent p50 / p99",
         &format!("{:.0} / {:.0} µs", agent.p50_us, agent.p99_us),
     ));
+    for (name, load) in [
+        ("owner GET entry, audit_sync: normal", &owner_normal),
+        ("agent GET entry, audit_sync: normal", &agent_normal),
+    ] {
+        rows.push(Row::new(name, load.rps(), "req/s").ratio(load.rps() / c));
+        rows.last_mut().unwrap().note = format!(
+            "p50 / p99 {:.0} / {:.0} µs; not the default",
+            load.p50_us, load.p99_us
+        );
+    }
     let mb = idle.rss_kb as f64 / 1024.0;
     rows.push(Row::new("idle RSS (fresh server, settled)", mb, "MB").target("<= 8 MB", mb <= 8.0));
     rows.push(Row::new(
@@ -892,6 +921,8 @@ fn main() {
         ("healthz", &health),
         ("owner", &owner),
         ("agent", &agent),
+        ("owner, audit_sync: normal", &owner_normal),
+        ("agent, audit_sync: normal", &agent_normal),
     ] {
         if l.errors > 0 {
             eprintln!(
@@ -910,7 +941,8 @@ fn main() {
         s.seconds
     );
     print_table(&rows);
-    let loads: Vec<Value> = [("ceiling", &ceiling), ("healthz", &health), ("owner_get", &owner), ("agent_get", &agent)]
+    let loads: Vec<Value> = [("ceiling", &ceiling), ("healthz", &health), ("owner_get", &owner), ("agent_get", &agent),
+        ("owner_get_audit_sync_normal", &owner_normal), ("agent_get_audit_sync_normal", &agent_normal)]
         .iter()
         .map(|(n, l)| {
             json!({"name": n, "requests": l.requests, "errors": l.errors, "seconds": l.elapsed.as_secs_f64(),

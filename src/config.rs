@@ -12,6 +12,8 @@ use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use thiserror::Error;
 
+pub use crate::vault::AuditSync;
+
 /// Where the server looks when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/clavitor/clavitor.yaml";
 
@@ -55,6 +57,10 @@ pub struct Config {
     /// Commercial edition only: audit events appended as JSON lines to this
     /// file for a SIEM (reopened on SIGHUP, for log rotation).
     pub audit_stream: Option<PathBuf>,
+    /// How the audit row of a credential read (or refusal) is committed
+    /// before the answer goes out: `full` (fsync) or `normal` (survives a
+    /// crash of clavitor, not a power loss). Applied on SIGHUP.
+    pub audit_sync: AuditSync,
 }
 
 impl Default for Config {
@@ -73,6 +79,7 @@ impl Default for Config {
             replication_config: None,
             telemetry: None,
             audit_stream: None,
+            audit_sync: AuditSync::Full,
         }
     }
 }
@@ -431,6 +438,9 @@ mod tests {
         assert_eq!(c.limits.max_body, 2 << 20);
         assert_eq!(c.log.level, log::LevelFilter::Debug);
         assert_eq!(c.agents.lockdown_window, Duration::from_secs(1800));
+        assert_eq!(c.audit_sync, AuditSync::Full);
+        let c = Config::parse("audit_sync: normal\n").unwrap();
+        assert_eq!(c.audit_sync, AuditSync::Normal);
     }
 
     #[test]
@@ -444,6 +454,11 @@ mod tests {
         let e = Config::parse("registration: maybe\n").unwrap_err();
         assert!(
             e.contains("closed") && e.contains("open") && e.contains("line 1"),
+            "{e}"
+        );
+        let e = Config::parse("audit_sync: sometimes\n").unwrap_err();
+        assert!(
+            e.contains("audit_sync") && e.contains("full") && e.contains("normal"),
             "{e}"
         );
         let e = Config::parse("limits:\n  max_body: lots\n").unwrap_err();

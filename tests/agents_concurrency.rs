@@ -149,6 +149,13 @@ mod h {
         let conn = rusqlite::Connection::open(s.data_dir().join("clavitor.db")).unwrap();
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .unwrap();
+        // The rate check reads `agent_reads` (the last read of each entry,
+        // kept by a trigger on audit inserts); time passes for both.
+        conn.execute(
+            "UPDATE agent_reads SET last_ts = last_ts - ?1 WHERE agent_id = ?2",
+            rusqlite::params![by_ms, agent],
+        )
+        .unwrap();
         conn.execute("UPDATE audit SET ts = ts - ?1 WHERE actor_id = ?2 AND action = 'read' AND outcome = 'success'", rusqlite::params![by_ms, agent])
             .unwrap()
     }

@@ -180,3 +180,83 @@ fn sigkill_during_writes_loses_no_acknowledged_entry_and_db_stays_sound() {
     );
     assert!(!server.log().contains("panicked"), "{}", server.log());
 }
+
+/// `audit_sync: normal` commits the audit rows of reads without an fsync.
+/// They must still be committed before the secret goes out: after `kill -9`
+/// every released read is in the log, and the rate limit counted from those
+/// rows still holds (the violation before the kill, the lock after it).
+#[test]
+fn audit_sync_normal_read_rows_survive_kill9() {
+    let mut server = TestServer::start_with("audit_sync: normal\n");
+    let vault = TestVault::create(&server);
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let (id, body) = vault.login_entry(&format!("e{i}"), "u", &format!("pw{i}"));
+        assert_eq!(
+            vault
+                .call(&server, "POST", "/api/v1/entries", Some(&body))
+                .0,
+            201
+        );
+        ids.push(id);
+    }
+    let (st, agent) = vault.call(
+        &server,
+        "POST",
+        "/api/v1/agents",
+        Some(&json!({"name": "bot", "all_access": true})),
+    );
+    assert_eq!(st, 201, "{agent}");
+    let token = agent["token"].as_str().unwrap().to_string();
+    let agent_id = agent["agent_id"].as_str().unwrap().to_string();
+    let read = |server: &TestServer, id: &str| {
+        call(
+            &server.url,
+            "GET",
+            &format!("/api/v1/entries/{id}"),
+            Some(&token),
+            None,
+        )
+    };
+    // Three distinct reads (the default per-minute limit), re-reads free.
+    for id in &ids[..3] {
+        assert_eq!(read(&server, id).0, 200);
+        assert_eq!(read(&server, id).0, 200);
+    }
+    assert_error(&read(&server, &ids[3]), 429, "CV-4290");
+
+    server.kill9();
+    server.spawn();
+
+    let audit = format!("/api/v1/audit?actor={agent_id}&action=read&limit=1000");
+    let (st, log) = vault.call(&server, "GET", &audit, None);
+    assert_eq!(st, 200, "{log}");
+    let events = log["events"].as_array().unwrap();
+    let outcomes: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap(),
+                e["entry_id"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    for id in &ids[..3] {
+        let n = outcomes
+            .iter()
+            .filter(|(o, e)| *o == "success" && e == id)
+            .count();
+        assert_eq!(n, 2, "released reads of {id} in the log: {outcomes:?}");
+    }
+    assert_eq!(
+        outcomes.iter().filter(|(o, _)| *o == "denied").count(),
+        1,
+        "{outcomes:?}"
+    );
+    // The window survived the kill: a fourth distinct entry is a second
+    // violation, which locks the agent.
+    assert_error(&read(&server, &ids[3]), 423, "CV-4230");
+    let (st, verify) = vault.call(&server, "GET", "/api/v1/audit/verify", None);
+    assert_eq!((st, &verify["ok"]), (200, &json!(true)), "{verify}");
+    assert!(!server.log().contains("panicked"), "{}", server.log());
+}

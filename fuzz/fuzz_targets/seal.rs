@@ -9,7 +9,12 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let key = Key32::from_slice(&[9u8; 32]).unwrap();
     let text = String::from_utf8_lossy(data);
-    let aad = seal::field_aad("00112233445566778899aabbccddeeff", "ffeeddccbbaa99887766554433221100", "password", Tier::L2);
+    let aad = seal::field_aad(
+        "00112233445566778899aabbccddeeff",
+        "ffeeddccbbaa99887766554433221100",
+        "password",
+        Tier::L2,
+    );
     let structural = seal::sealed_tier(&text);
     for tier in [Tier::L1, Tier::L2, Tier::L3] {
         let opened = seal::open(&key, tier, &aad, &text);

@@ -414,7 +414,7 @@ fn rate_limited_read(ctx: &mut Ctx<'_>, agent: &Agent, entry: &EntryId) -> Resul
         Outcome::Denied,
         Some("agent_locked"),
     );
-    let result = ctx.store.write(|db| {
+    let result = ctx.store.write_audited_read(ctx.config.audit_sync, |db| {
         let Some((row, mut record)) = auth::load_agent(db, &vault, &agent.id, &agent.k1)? else {
             return Err(ApiError::access_denied());
         };

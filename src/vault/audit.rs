@@ -222,22 +222,14 @@ impl Db<'_> {
         since_ms: i64,
         entry: &EntryId,
     ) -> Result<(u32, bool), StoreError> {
-        let count: u32 = self.conn.query_row(
-            "SELECT COUNT(DISTINCT entry_id) FROM audit
-             WHERE vault_id = ?1 AND actor_id = ?2 AND action = 'read' AND outcome = 'success' AND ts >= ?3",
-            params![vault.hex(), agent, since_ms],
-            |r| r.get(0),
+        // One row per entry, holding its last successful read: see
+        // migration 4. Bounded by the agent's distinct entries of the hour.
+        let (count, seen): (u32, bool) = self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(MAX(entry_id = ?4), 0) FROM agent_reads
+             WHERE vault_id = ?1 AND agent_id = ?2 AND last_ts >= ?3",
+            params![vault.hex(), agent, since_ms, entry.hex()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let seen = self
-            .conn
-            .query_row(
-                "SELECT 1 FROM audit WHERE vault_id = ?1 AND actor_id = ?2 AND action = 'read'
-                 AND outcome = 'success' AND ts >= ?3 AND entry_id = ?4 LIMIT 1",
-                params![vault.hex(), agent, since_ms, entry.hex()],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
         Ok((count, seen))
     }
 

@@ -86,6 +86,40 @@ const STEPS: &[&str] = &[
     CREATE INDEX unlock_methods_dirty ON unlock_methods (dirty) WHERE dirty = 1;
     CREATE INDEX audit_dirty ON audit (dirty) WHERE dirty = 1;
     "#,
+    // 4: the agent rate check counted DISTINCT entry ids over every audit row
+    // of the last hour, a cost that grew with each re-read of the same entry.
+    // `agent_reads` keeps one row per (agent, entry): the time of its last
+    // successful read. An entry counts in a window iff it was last read
+    // inside it, so the check reads at most the agent's distinct entries of
+    // the last hour. A trigger derives it from the audit log, so replicated
+    // audit rows count exactly as before; rows older than the longest window
+    // (one hour) are pruned as the agent reads on.
+    r#"
+    CREATE TABLE agent_reads (
+        vault_id TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        entry_id TEXT NOT NULL,
+        last_ts  INTEGER NOT NULL,
+        PRIMARY KEY (vault_id, agent_id, entry_id)
+    ) WITHOUT ROWID;
+    INSERT INTO agent_reads (vault_id, agent_id, entry_id, last_ts)
+        SELECT vault_id, actor_id, entry_id, MAX(ts) FROM audit
+        WHERE actor_kind = 'agent' AND action = 'read' AND outcome = 'success'
+          AND entry_id IS NOT NULL
+        GROUP BY vault_id, actor_id, entry_id;
+    CREATE TRIGGER audit_agent_read AFTER INSERT ON audit
+    WHEN NEW.actor_kind = 'agent' AND NEW.action = 'read' AND NEW.outcome = 'success'
+         AND NEW.entry_id IS NOT NULL
+    BEGIN
+        INSERT INTO agent_reads (vault_id, agent_id, entry_id, last_ts)
+            VALUES (NEW.vault_id, NEW.actor_id, NEW.entry_id, NEW.ts)
+            ON CONFLICT (vault_id, agent_id, entry_id)
+            DO UPDATE SET last_ts = max(last_ts, excluded.last_ts);
+        DELETE FROM agent_reads
+            WHERE vault_id = NEW.vault_id AND agent_id = NEW.actor_id
+              AND last_ts < NEW.ts - 3600000;
+    END;
+    "#,
 ];
 
 /// Brings the schema to the newest version this binary knows.

@@ -53,6 +53,22 @@ pub enum StoreError {
 /// replication and to feed the SIEM stream; it must not block.
 pub type CommitHook = Arc<dyn Fn(&[(VaultId, AuditRow)]) + Send + Sync>;
 
+/// How a transaction that records reads and refusals (and changes nothing
+/// else an owner made) reaches the disk before its answer is released: the
+/// `audit_sync` setting. Owner changes are always committed with `Full`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditSync {
+    /// fsync before the answer: the audit row survives a power loss.
+    #[default]
+    Full,
+    /// Written to the operating system before the answer (SQLite
+    /// `synchronous=NORMAL` in WAL mode): the row survives a crash or
+    /// `kill -9` of clavitor but a power loss may take the last ones. The
+    /// next `Full` commit syncs them with it (the WAL is one file).
+    Normal,
+}
+
 /// One connection to the vault database.
 pub struct Store {
     conn: Connection,
@@ -183,6 +199,28 @@ impl Store {
         Ok(out)
     }
 
+    /// [`Store::write`] committed as `sync` says. For the transactions of
+    /// credential reads and refusals, which the fsync of `Full` dominates.
+    pub fn write_audited_read<T, E: From<StoreError>>(
+        &mut self,
+        sync: AuditSync,
+        f: impl FnOnce(&Db<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        if sync == AuditSync::Full {
+            return self.write(f);
+        }
+        // The safety level cannot change inside a transaction, so it is
+        // lowered around this one and restored whatever `f` did.
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(StoreError::from)?;
+        let out = self.write(f);
+        self.conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(StoreError::from)?;
+        out
+    }
+
     /// `PRAGMA integrity_check` — "ok" when the file is sound.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self
@@ -238,4 +276,41 @@ pub fn now_ms() -> i64 {
 
 fn is_constraint(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn synchronous(store: &Store) -> i64 {
+        store
+            .raw()
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// A relaxed read commit must never leave the connection relaxed for
+    /// the owner changes that follow it, whether it succeeded or failed.
+    #[test]
+    fn relaxed_read_commits_restore_full_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        const FULL: i64 = 2;
+        assert_eq!(synchronous(&store), FULL);
+        let seen = store
+            .write_audited_read(AuditSync::Normal, |db| {
+                Ok::<_, StoreError>(
+                    db.conn
+                        .query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))?,
+                )
+            })
+            .unwrap();
+        assert_eq!(seen, 1, "NORMAL inside the relaxed transaction");
+        assert_eq!(synchronous(&store), FULL);
+        let failed = store.write_audited_read(AuditSync::Normal, |_| {
+            Err::<(), _>(StoreError::NotFound("entry"))
+        });
+        assert!(matches!(failed, Err(StoreError::NotFound(_))));
+        assert_eq!(synchronous(&store), FULL);
+    }
 }
