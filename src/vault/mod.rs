@@ -189,7 +189,6 @@ impl Store {
         };
         let out = f(&db)?;
         let tally = db.tally.get();
-        drop(db);
         tx.commit().map_err(StoreError::from)?;
         METRICS.audit_committed(tally);
         let appended = std::mem::take(&mut *self.appended.borrow_mut());
