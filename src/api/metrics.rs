@@ -65,7 +65,7 @@ fn route_pattern(req: &Req, status: u16) -> &'static str {
         [] => "/",
         ["healthz"] => "/healthz",
         ["metrics"] => "/metrics",
-        ["assets", _] => "/assets/{file}",
+        ["assets", ..] => "/assets/{file}",
         ["api", "v1", rest @ ..] => match rest {
             ["vaults"] => "/api/v1/vaults",
             ["vaults", _, "unlock", _] => "/api/v1/vaults/{vault_id}/unlock/{method_id}",

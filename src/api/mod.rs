@@ -187,8 +187,15 @@ pub fn routes() -> &'static [(&'static str, &'static str)] {
     &[
         ("GET", "/healthz"),
         ("HEAD", "/healthz"),
+        ("GET", "/metrics"),
+        ("HEAD", "/metrics"),
         ("GET", "/"),
         ("HEAD", "/"),
+        // Embedded web UI files: `app.css`, `icon.svg`, `js/app.js`, ...
+        ("GET", "/assets/{version}/{file}"),
+        ("HEAD", "/assets/{version}/{file}"),
+        ("GET", "/assets/{version}/{dir}/{name}"),
+        ("HEAD", "/assets/{version}/{dir}/{name}"),
         ("POST", "/api/v1/vaults"),
         ("GET", "/api/v1/vaults/{vault_id}/unlock/{method_id}"),
         ("POST", "/api/v1/vaults/{vault_id}/unlock/{method_id}"),
