@@ -73,6 +73,13 @@ fn export_file(n: usize) -> Vec<u8> {
 }
 
 fn main() {
+    // `cargo bench` passes --bench; `cargo test --all-targets` (make test)
+    // runs this binary without it, in debug, where three 10k imports only
+    // slow the suite (tests/import_*.rs cover the import itself).
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("benches/import_10k.rs: not run under `cargo test`; use `make bench`");
+        return;
+    }
     let bytes = export_file(ITEMS);
     let mut runs = Vec::with_capacity(RUNS);
     for run in 1..=RUNS {

@@ -224,18 +224,35 @@ fn unsafe_kill(pid: u32, sig: i32) -> i32 {
     }
 }
 
+/// A parsed response: (status, lower-cased headers, de-chunked body).
+pub type RawResponse = (u16, Vec<(String, String)>, Vec<u8>);
+
 /// Raw HTTP/1.1 request with `Connection: close`; returns (status, headers, body).
 /// Raw so tests can send anything (invalid UTF-8, wrong lengths) and see exactly what comes back.
+/// Panics if the server cannot be reached or hangs up before a status line.
 pub fn raw(
     url: &str,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> (u16, Vec<(String, String)>, Vec<u8>) {
+) -> RawResponse {
+    try_raw(url, method, path, headers, body)
+        .unwrap_or_else(|e| panic!("{method} {path} on {url}: {e}"))
+}
+
+/// [`raw`], with a connection or read failure as an error (polling a
+/// server that may not be up yet).
+pub fn try_raw(
+    url: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<RawResponse> {
     let addr = url.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -244,7 +261,7 @@ pub fn raw(
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(req.as_bytes())?;
     // A server may answer (413) and stop reading before the whole body is
     // sent; the answer is still there to read, so a failed write is not fatal.
     if let Err(e) = s.write_all(body) {
@@ -252,7 +269,7 @@ pub fn raw(
     }
     let mut r = BufReader::new(s);
     let mut line = String::new();
-    r.read_line(&mut line).unwrap();
+    r.read_line(&mut line)?;
     let status: u16 = line
         .split_whitespace()
         .nth(1)
@@ -261,7 +278,7 @@ pub fn raw(
     let mut hdrs = Vec::new();
     loop {
         line.clear();
-        if r.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+        if r.read_line(&mut line)? == 0 || line == "\r\n" {
             break;
         }
         if let Some((k, v)) = line.trim_end().split_once(':') {
@@ -276,7 +293,7 @@ pub fn raw(
     {
         body = dechunk(&body);
     }
-    (status, hdrs, body)
+    Ok((status, hdrs, body))
 }
 
 /// Decodes a chunked body (tiny_http chunks responses of 32 KiB and more).
@@ -297,10 +314,10 @@ pub fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
 }
 
-/// GET returning (status, body as text).
+/// GET returning (status, body as text); status 0 if the server could not be reached.
 pub fn get(url: &str) -> (u16, String) {
     let (base, path) = split(url);
-    match std::panic::catch_unwind(|| raw(&base, "GET", &path, &[], b"")) {
+    match try_raw(&base, "GET", &path, &[], b"") {
         Ok((st, _, b)) => (st, String::from_utf8_lossy(&b).into_owned()),
         Err(_) => (0, String::new()),
     }
