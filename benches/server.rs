@@ -383,6 +383,22 @@ fn drive(port: u16, req: &[u8], connections: usize, seconds: f64, max: u64) -> L
 }
 
 /// A short warm-up, then the measured run.
+/// The owner's and then the agent's GET of the fixture's entry.
+fn entry_reads(port: u16, fx: &Fixture, s: &Settings) -> (Load, Load) {
+    let path = format!("/api/v1/entries/{}", fx.entry);
+    let owner = measure(
+        port,
+        &request("GET", &path, Some(&fx.owner_token), None, &[]),
+        s,
+    );
+    let agent = measure(
+        port,
+        &request("GET", &path, Some(&fx.agent_token), None, &[]),
+        s,
+    );
+    (owner, agent)
+}
+
 fn measure(port: u16, req: &[u8], s: &Settings) -> Load {
     drive(port, req, s.connections, 0.5, u64::MAX);
     drive(port, req, s.connections, s.seconds, s.max_requests)
@@ -769,34 +785,12 @@ fn main() {
         &request("GET", "/healthz", None, None, &[]),
         &s,
     );
-    let path = format!("/api/v1/entries/{}", fx.entry);
-    let owner = measure(
-        server.port,
-        &request("GET", &path, Some(&fx.owner_token), None, &[]),
-        &s,
-    );
-    let agent = measure(
-        server.port,
-        &request("GET", &path, Some(&fx.agent_token), None, &[]),
-        &s,
-    );
+    let (owner, agent) = entry_reads(server.port, &fx, &s);
     // The same two reads with `audit_sync: normal`: their audit rows commit
     // without the fsync (docs/ARCHITECTURE.md, "Durability of read audit rows").
     let (owner_normal, agent_normal) = {
         let relaxed = clavitor_server(s.workers, "audit_sync: normal\n");
-        let fx = fixture(relaxed.port);
-        let path = format!("/api/v1/entries/{}", fx.entry);
-        let owner = measure(
-            relaxed.port,
-            &request("GET", &path, Some(&fx.owner_token), None, &[]),
-            &s,
-        );
-        let agent = measure(
-            relaxed.port,
-            &request("GET", &path, Some(&fx.agent_token), None, &[]),
-            &s,
-        );
-        (owner, agent)
+        entry_reads(relaxed.port, &fixture(relaxed.port), &s)
     };
     eprintln!("bench: loads done");
     // The loaded server, idle again.

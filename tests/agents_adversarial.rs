@@ -135,16 +135,6 @@ mod h {
         b["entry_id"].as_str().unwrap().to_string()
     }
 
-    /// Creates an agent; returns (agent_id, wire token).
-    pub fn new_agent(s: &TestServer, v: &TestVault, body: Value) -> (String, String) {
-        let (st, b) = v.call(s, "POST", "/api/v1/agents", Some(&body));
-        assert_eq!(st, 201, "create agent: {b}");
-        (
-            b["agent_id"].as_str().unwrap().to_string(),
-            b["token"].as_str().unwrap().to_string(),
-        )
-    }
-
     /// Audit rows of the owner's vault, oldest first, optionally for one actor.
     pub fn audit_rows(s: &TestServer, v: &TestVault, filter: &str) -> Vec<Value> {
         let (st, b) = v.call(s, "GET", &format!("/api/v1/audit?limit=1000{filter}"), None);
@@ -388,8 +378,8 @@ fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_on
     assert_eq!(r.status, 200, "{}", r.text());
 
     let (scoped_id, scoped_token) =
-        h::new_agent(&server, &vault, json!({"name": "scoped", "scopes": [s1]}));
-    let (all_id, all_token) = h::new_agent(
+        new_agent(&server, &vault, json!({"name": "scoped", "scopes": [s1]}));
+    let (all_id, all_token) = new_agent(
         &server,
         &vault,
         json!({"name": "everything", "all_access": true}),
@@ -542,7 +532,7 @@ fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_on
 
     // Path tricks: whatever they answer, an existing out-of-scope id and a missing one answer the same.
     let (prober_id, prober_token) =
-        h::new_agent(&server, &vault, json!({"name": "prober", "scopes": [s1]}));
+        new_agent(&server, &vault, json!({"name": "prober", "scopes": [s1]}));
     let mut p = Attacker::new(&server, &prober_id, &prober_token);
     let missing_id = h::random_id();
     for shape in [
@@ -634,8 +624,8 @@ fn title_lookup_never_finds_entries_outside_the_agents_view() {
     let twin_owner = h::new_entry(&server, &vault, "Twin", &[&s1, "0000"]);
 
     let (scoped_id, scoped_token) =
-        h::new_agent(&server, &vault, json!({"name": "scoped", "scopes": [s1]}));
-    let (all_id, all_token) = h::new_agent(
+        new_agent(&server, &vault, json!({"name": "scoped", "scopes": [s1]}));
+    let (all_id, all_token) = new_agent(
         &server,
         &vault,
         json!({"name": "everything", "all_access": true}),
@@ -764,12 +754,12 @@ fn every_owner_route_refuses_agent_tokens_and_changes_nothing() {
     let s2 = h::new_scope(&server, &vault, "not granted");
     let in_scope = h::new_entry(&server, &vault, "In Scope", &[&s1]);
     let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
-    let (agent_id, token) = h::new_agent(
+    let (agent_id, token) = new_agent(
         &server,
         &vault,
         json!({"name": "bot", "scopes": [s1], "can_write": true}),
     );
-    let (other_id, _) = h::new_agent(&server, &vault, json!({"name": "other", "scopes": [s2]}));
+    let (other_id, _) = new_agent(&server, &vault, json!({"name": "other", "scopes": [s2]}));
     let (_, agents_before) = vault.call(&server, "GET", "/api/v1/agents", None);
     let (_, scopes_before) = vault.call(&server, "GET", "/api/v1/scopes", None);
     let (_, entries_before) = vault.call(&server, "GET", "/api/v1/entries", None);
@@ -978,7 +968,7 @@ fn an_agent_cannot_widen_its_own_grant() {
     let s1 = h::new_scope(&server, &vault, "granted");
     let s2 = h::new_scope(&server, &vault, "not granted");
     let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
-    let (agent_id, token) = h::new_agent(
+    let (agent_id, token) = new_agent(
         &server,
         &vault,
         json!({"name": "bot", "scopes": [s1], "ip_whitelist": ["127.0.0.0/8"], "rate_limit_minute": 900, "rate_limit_hour": 900, "expires_at": "2099-01-01T00:00:00Z"}),
@@ -1156,8 +1146,8 @@ fn agents_never_receive_l3_fields_not_even_as_ciphertext() {
         assert!(v.to_string().contains("cv1.l3."));
     }
     let (scoped_id, scoped_token) =
-        h::new_agent(&server, &vault, json!({"name": "scoped", "scopes": [s1]}));
-    let (all_id, all_token) = h::new_agent(
+        new_agent(&server, &vault, json!({"name": "scoped", "scopes": [s1]}));
+    let (all_id, all_token) = new_agent(
         &server,
         &vault,
         json!({"name": "everything", "all_access": true}),
@@ -1201,14 +1191,14 @@ fn agents_write_only_into_their_own_scopes_and_never_l3() {
     let s1 = h::new_scope(&server, &vault, "granted");
     let s2 = h::new_scope(&server, &vault, "not granted");
     let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
-    let (writer_id, writer_token) = h::new_agent(
+    let (writer_id, writer_token) = new_agent(
         &server,
         &vault,
         json!({"name": "writer", "scopes": [s1], "can_write": true}),
     );
     let (reader_id, reader_token) =
-        h::new_agent(&server, &vault, json!({"name": "reader", "scopes": [s1]}));
-    let (all_id, all_token) = h::new_agent(
+        new_agent(&server, &vault, json!({"name": "reader", "scopes": [s1]}));
+    let (all_id, all_token) = new_agent(
         &server,
         &vault,
         json!({"name": "all writer", "all_access": true, "can_write": true}),
@@ -1421,7 +1411,7 @@ fn expired_rotated_and_deleted_agent_tokens_are_refused_and_audited() {
     };
 
     // Expired by the token's own expiry (minted with expires_at in the past).
-    let (id, token) = h::new_agent(
+    let (id, token) = new_agent(
         &server,
         &vault,
         json!({"name": "expired", "scopes": [s1], "expires_at": "2020-01-01T00:00:00Z"}),
@@ -1432,7 +1422,7 @@ fn expired_rotated_and_deleted_agent_tokens_are_refused_and_audited() {
     total += a.attempts;
 
     // Expired by the owner moving the record's expiry into the past.
-    let (id, token) = h::new_agent(
+    let (id, token) = new_agent(
         &server,
         &vault,
         json!({"name": "expiring", "scopes": [s1], "expires_at": "2099-01-01T00:00:00Z"}),
@@ -1458,7 +1448,7 @@ fn expired_rotated_and_deleted_agent_tokens_are_refused_and_audited() {
     total += a.attempts;
 
     // Rotated twice: both earlier tokens are dead, the newest works.
-    let (id, first) = h::new_agent(&server, &vault, json!({"name": "rotated", "scopes": [s1]}));
+    let (id, first) = new_agent(&server, &vault, json!({"name": "rotated", "scopes": [s1]}));
     let mut a = Attacker::new(&server, &id, &first);
     a.allowed(
         "GET",
@@ -1511,7 +1501,7 @@ fn expired_rotated_and_deleted_agent_tokens_are_refused_and_audited() {
     total += a.attempts;
 
     // Deleted: its token dies at once, and the refusals still land in the log under its id.
-    let (id, token) = h::new_agent(&server, &vault, json!({"name": "deleted", "scopes": [s1]}));
+    let (id, token) = new_agent(&server, &vault, json!({"name": "deleted", "scopes": [s1]}));
     let mut a = Attacker::new(&server, &id, &token);
     a.allowed(
         "GET",
@@ -1544,7 +1534,7 @@ fn every_flipped_byte_of_an_agent_token_is_refused_and_the_server_keeps_serving(
     let vault = TestVault::create(&server);
     let s1 = h::new_scope(&server, &vault, "granted");
     let in_scope = h::new_entry(&server, &vault, "In Scope", &[&s1]);
-    let (agent_id, token) = h::new_agent(&server, &vault, json!({"name": "bot", "scopes": [s1]}));
+    let (agent_id, token) = new_agent(&server, &vault, json!({"name": "bot", "scopes": [s1]}));
     let mut a = Attacker::new(&server, &agent_id, &token);
     a.allowed(
         "GET",
@@ -1701,7 +1691,7 @@ fn source_addresses_outside_the_allowlist_are_refused() {
         json!(["10.0.0.0/8", "2001:db8::/32"]),
         json!(["127.0.0.2"]),
     ] {
-        let (id, token) = h::new_agent(
+        let (id, token) = new_agent(
             &server,
             &vault,
             json!({"name": format!("fenced {list}"), "scopes": [s1], "can_write": true, "ip_whitelist": list}),
@@ -1717,7 +1707,7 @@ fn source_addresses_outside_the_allowlist_are_refused() {
         json!(["192.0.2.0/24", "127.0.0.1/32"]),
         json!([]),
     ] {
-        let (id, token) = h::new_agent(
+        let (id, token) = new_agent(
             &server,
             &vault,
             json!({"name": format!("home {list}"), "scopes": [s1], "ip_whitelist": list}),
@@ -1743,7 +1733,7 @@ fn source_addresses_outside_the_allowlist_are_refused() {
         total += a.attempts;
     }
     // The owner moves an agent's allowlist: it applies to the very next request.
-    let (id, token) = h::new_agent(
+    let (id, token) = new_agent(
         &server,
         &vault,
         json!({"name": "moved", "scopes": [s1], "ip_whitelist": ["127.0.0.0/8"]}),
@@ -1811,7 +1801,7 @@ fn a_locked_agent_is_refused_everything_until_the_owner_unlocks_it() {
         .map(|i| h::new_entry(&server, &vault, &format!("Entry {i}"), &[&s1]))
         .collect();
     let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
-    let (id, token) = h::new_agent(
+    let (id, token) = new_agent(
         &server,
         &vault,
         json!({"name": "greedy", "scopes": [s1], "can_write": true}),
@@ -1974,12 +1964,12 @@ fn agents_cannot_reach_another_vault_at_all() {
     let my_entry = h::new_entry(&server, &mine, "Same Title", &[&s_mine]);
     let their_entry = h::new_entry(&server, &theirs, "Their Title", &[&s_theirs]);
     h::new_entry(&server, &theirs, "Same Title", &[&s_theirs]);
-    let (their_agent, _) = h::new_agent(
+    let (their_agent, _) = new_agent(
         &server,
         &theirs,
         json!({"name": "theirs", "scopes": [s_theirs]}),
     );
-    let (id, token) = h::new_agent(&server, &mine, json!({"name": "mine", "all_access": true}));
+    let (id, token) = new_agent(&server, &mine, json!({"name": "mine", "all_access": true}));
     let mut a = Attacker::new(&server, &id, &token);
     let missing_id = h::random_id();
     let missing = a.refused(

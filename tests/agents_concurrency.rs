@@ -47,16 +47,6 @@ mod h {
         ids
     }
 
-    /// Creates an agent; returns (agent_id, wire token).
-    pub fn new_agent(s: &TestServer, v: &TestVault, body: Value) -> (String, String) {
-        let (st, b) = v.call(s, "POST", "/api/v1/agents", Some(&body));
-        assert_eq!(st, 201, "create agent: {b}");
-        (
-            b["agent_id"].as_str().unwrap().to_string(),
-            b["token"].as_str().unwrap().to_string(),
-        )
-    }
-
     /// An agent's read: (status, error code or "", Retry-After).
     pub fn read(url: &str, token: &str, id: &str) -> (u16, String, Option<String>) {
         let auth = format!("Bearer {token}");
@@ -168,7 +158,7 @@ fn fourth_distinct_credential_in_a_minute_is_429_and_a_second_violation_locks_un
     let mut vault = TestVault::create(&server);
     let scope = h::new_scope(&server, &vault, "s");
     let ids = h::new_entries(&server, &vault, &scope, 6);
-    let (agent, token) = h::new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
+    let (agent, token) = new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
     let read = |server: &TestServer, i: usize| h::read(&server.url, &token, &ids[i]);
 
     for i in [0, 1, 2, 0, 1, 2] {
@@ -257,7 +247,7 @@ fn rereading_the_same_credential_does_not_count_toward_the_limit() {
     let ids = h::new_entries(&server, &vault, &scope, 4);
     let other = h::new_scope(&server, &vault, "other");
     let outside = h::new_entries(&server, &vault, &other, 5);
-    let (agent, token) = h::new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
+    let (agent, token) = new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
     for n in 0..20 {
         assert_eq!(h::read(&server.url, &token, &ids[0]).0, 200, "re-read {n}");
     }
@@ -292,7 +282,7 @@ fn the_hour_limit_counts_distinct_reads_older_than_a_minute() {
     let vault = TestVault::create(&server);
     let scope = h::new_scope(&server, &vault, "s");
     let ids = h::new_entries(&server, &vault, &scope, 9);
-    let (agent, token) = h::new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
+    let (agent, token) = new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
     let (_, shown) = vault.call(&server, "GET", &format!("/api/v1/agents/{agent}"), None);
     assert_eq!(
         (
@@ -352,7 +342,7 @@ fn hour_limit_set_per_agent_by_the_owner_applies_at_once() {
     let vault = TestVault::create(&server);
     let scope = h::new_scope(&server, &vault, "s");
     let ids = h::new_entries(&server, &vault, &scope, 6);
-    let (agent, token) = h::new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
+    let (agent, token) = new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
     let (st, v) = vault.call(
         &server,
         "PUT",
@@ -410,7 +400,7 @@ fn a_violation_outside_the_lockdown_window_does_not_lock() {
     let vault = TestVault::create(&server);
     let scope = h::new_scope(&server, &vault, "s");
     let ids = h::new_entries(&server, &vault, &scope, 6);
-    let (agent, token) = h::new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
+    let (agent, token) = new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
     for id in &ids[..3] {
         assert_eq!(h::read(&server.url, &token, id).0, 200);
     }
@@ -473,7 +463,7 @@ fn eight_agents_hammering_in_parallel_each_get_exactly_three_reads() {
     for a in 0..AGENTS {
         let scope = h::new_scope(&server, &vault, &format!("scope {a}"));
         let ids = h::new_entries(&server, &vault, &scope, 12);
-        let (id, token) = h::new_agent(
+        let (id, token) = new_agent(
             &server,
             &vault,
             json!({"name": format!("agent {a}"), "scopes": [scope]}),
@@ -543,7 +533,7 @@ fn eight_threads_sharing_one_agent_token_get_exactly_three_reads_in_total() {
     const THREADS: usize = 8;
     const PER_THREAD: usize = 3;
     let ids = h::new_entries(&server, &vault, &scope, THREADS * PER_THREAD);
-    let (agent, token) = h::new_agent(
+    let (agent, token) = new_agent(
         &server,
         &vault,
         json!({"name": "shared", "scopes": [scope]}),
@@ -613,7 +603,7 @@ fn eight_threads_rereading_the_same_credentials_never_trip_the_limit() {
     let vault = TestVault::create(&server);
     let scope = h::new_scope(&server, &vault, "shared");
     let ids = h::new_entries(&server, &vault, &scope, 3);
-    let (agent, token) = h::new_agent(
+    let (agent, token) = new_agent(
         &server,
         &vault,
         json!({"name": "shared", "scopes": [scope]}),

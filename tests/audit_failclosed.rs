@@ -27,15 +27,6 @@ mod h {
         id
     }
 
-    pub fn new_agent(s: &TestServer, v: &TestVault, body: Value) -> (String, String) {
-        let (st, b) = v.call(s, "POST", "/api/v1/agents", Some(&body));
-        assert_eq!(st, 201, "create agent: {b}");
-        (
-            b["agent_id"].as_str().unwrap().to_string(),
-            b["token"].as_str().unwrap().to_string(),
-        )
-    }
-
     /// (status, error code, raw body text)
     pub fn req(
         s: &TestServer,
@@ -113,7 +104,7 @@ fn agent_read_gets_503_and_no_secret_when_the_database_is_full() {
     let target = h::new_entry(&server, &vault, "Target", &[&scope]);
     let second = h::new_entry(&server, &vault, "Second", &[&scope]);
     let outside = h::new_entry(&server, &vault, "Outside", &[]);
-    let (agent, token) = h::new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
+    let (agent, token) = new_agent(&server, &vault, json!({"name": "bot", "scopes": [scope]}));
     let (st, _, body) = h::req(
         &server,
         "GET",
@@ -228,7 +219,7 @@ fn agent_read_gets_503_and_no_secret_when_audit_inserts_fail() {
     let vault = TestVault::create(&server);
     let scope = h::new_scope(&server, &vault, "s");
     let target = h::new_entry(&server, &vault, "Target", &[&scope]);
-    let (_, token) = h::new_agent(
+    let (_, token) = new_agent(
         &server,
         &vault,
         json!({"name": "bot", "scopes": [scope], "can_write": true}),
@@ -347,7 +338,7 @@ fn some_activity(server: &TestServer, vault: &TestVault) -> usize {
         .map(|i| h::new_entry(server, vault, &format!("E{i}"), &[&scope]))
         .collect();
     let outside = h::new_entry(server, vault, "Outside", &[]);
-    let (_, token) = h::new_agent(server, vault, json!({"name": "bot", "scopes": [scope]}));
+    let (_, token) = new_agent(server, vault, json!({"name": "bot", "scopes": [scope]}));
     for id in [&ids[0], &outside, &ids[1], &outside, &ids[2]] {
         h::req(
             server,

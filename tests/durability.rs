@@ -189,26 +189,10 @@ fn sigkill_during_writes_loses_no_acknowledged_entry_and_db_stays_sound() {
 fn audit_sync_normal_read_rows_survive_kill9() {
     let mut server = TestServer::start_with("audit_sync: normal\n");
     let vault = TestVault::create(&server);
-    let mut ids = Vec::new();
-    for i in 0..4 {
-        let (id, body) = vault.login_entry(&format!("e{i}"), "u", &format!("pw{i}"));
-        assert_eq!(
-            vault
-                .call(&server, "POST", "/api/v1/entries", Some(&body))
-                .0,
-            201
-        );
-        ids.push(id);
-    }
-    let (st, agent) = vault.call(
-        &server,
-        "POST",
-        "/api/v1/agents",
-        Some(&json!({"name": "bot", "all_access": true})),
-    );
-    assert_eq!(st, 201, "{agent}");
-    let token = agent["token"].as_str().unwrap().to_string();
-    let agent_id = agent["agent_id"].as_str().unwrap().to_string();
+    let ids: Vec<String> = (0..4)
+        .map(|i| new_login(&server, &vault, &format!("e{i}"), &format!("pw{i}")))
+        .collect();
+    let (agent_id, token) = new_agent(&server, &vault, json!({"name": "bot", "all_access": true}));
     let read = |server: &TestServer, id: &str| {
         call(
             &server.url,

@@ -503,3 +503,21 @@ impl TestVault {
         call(&server.url, method, path, Some(&self.token), body)
     }
 }
+
+/// Creates an agent in `vault`; returns (agent_id, wire token).
+pub fn new_agent(server: &TestServer, vault: &TestVault, body: Value) -> (String, String) {
+    let (st, b) = vault.call(server, "POST", "/api/v1/agents", Some(&body));
+    assert_eq!(st, 201, "create agent: {b}");
+    (
+        b["agent_id"].as_str().unwrap().to_string(),
+        b["token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Stores a login entry; returns its id.
+pub fn new_login(server: &TestServer, vault: &TestVault, title: &str, password: &str) -> String {
+    let (id, body) = vault.login_entry(title, "user", password);
+    let (st, b) = vault.call(server, "POST", "/api/v1/entries", Some(&body));
+    assert_eq!(st, 201, "create entry: {b}");
+    id
+}
