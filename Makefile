@@ -101,8 +101,8 @@ test-packaging:
 	bash tests/packaging.sh
 
 # Benchmarks (benches/server.rs): release build, real servers on loopback,
-# bounded load. BENCH_FEATURES="--features commercial" for the commercial
-# edition's rows. The importers' bench (benches/import_10k.rs) runs first
+# bounded load. BENCH_FEATURES="--features commercial" adds the commercial
+# edition's rows (replication p50/p99, applies per burst, tarpit RSS). The importers' bench (benches/import_10k.rs) runs first
 # when it exists and leaves target/bench-import.json for the table.
 BENCH_FEATURES ?=
 bench:

@@ -24,6 +24,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[cfg(feature = "commercial")]
+#[path = "../tests/pops/mod.rs"]
+mod pops;
+
 use clavitor::crypto::keys::{l1_check, owner_verifier};
 use clavitor::crypto::unlock::{recovery_kek, wrap_master};
 use clavitor::crypto::{b64, hex, random_bytes, MasterSecret};
@@ -144,8 +150,9 @@ fn write_config(dir: &Path, port: u16, workers: usize, extra: &str) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "listen: \"127.0.0.1:{port}\"\ndata_dir: {}\nworkers: {workers}\nregistration: open\nlog: {{level: warn}}\n{extra}",
-            dir.join("data").display()
+            "listen: \"127.0.0.1:{port}\"\ndata_dir: {}\nworkers: {workers}\nregistration: open\nlog: {{level: warn}}\n{extra}{}",
+            dir.join("data").display(),
+            common::edition_defaults(dir, extra)
         ),
     )
     .unwrap();
@@ -689,25 +696,116 @@ fn stripped_size(bin: &Path) -> (u64, bool) {
 // these in (`make bench BENCH_FEATURES="--features commercial"`).
 
 fn commercial_rows(edition: &str) -> Vec<Row> {
-    const NA: &str = "n/a (community build)";
-    if edition != "commercial" {
-        return vec![
-            Row::na("replication p50 (commercial)", NA),
-            Row::na("replication p99 (commercial)", NA),
-            Row::na("requests per 50-write burst (commercial)", NA),
-            Row::na("RSS with 1000 tarpitted connections (commercial)", NA),
-        ];
+    #[cfg(feature = "commercial")]
+    if edition == "commercial" {
+        return commercial::rows();
     }
-    // TODO(commercial): start a primary and a backup POP, time write → visible
-    // on the backup (p50/p99), count replication requests per 50-write burst,
-    // and read RSS while 1000 connections sit in the tarpit.
-    const TODO: &str = "not measured yet (commercial hook)";
+    let na = format!("n/a ({edition} build)");
     vec![
-        Row::na("replication p50 (commercial)", TODO),
-        Row::na("replication p99 (commercial)", TODO),
-        Row::na("requests per 50-write burst (commercial)", TODO),
-        Row::na("RSS with 1000 tarpitted connections (commercial)", TODO),
+        Row::na("replication p50 (commercial)", &na),
+        Row::na("replication p99 (commercial)", &na),
+        Row::na("requests per 50-write burst (commercial)", &na),
+        Row::na("RSS with 1000 tarpitted connections (commercial)", &na),
     ]
+}
+
+/// The commercial edition's figures, with the POP helpers of the
+/// commercial tests (tests/pops): a primary and a backup on loopback.
+#[cfg(feature = "commercial")]
+mod commercial {
+    use super::{rss_kb, Row};
+    use crate::common::{raw, TestVault};
+    use crate::pops::{
+        percentiles, put_entry, raise_fd_limit, readable, start_pair, wait_until, Keys,
+    };
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    /// Writes timed one at a time until readable on the backup.
+    const WRITES: usize = 200;
+    const HELD: usize = 1000;
+    const SYNC: Duration = Duration::from_secs(10);
+
+    pub fn rows() -> Vec<Row> {
+        raise_fd_limit();
+        let keys = Keys::new();
+        let (primary, backup) = start_pair(&keys);
+        let vault = TestVault::create(&primary.server);
+
+        // Write → readable on the backup, each write on its own.
+        let mut samples = Vec::with_capacity(WRITES);
+        for i in 0..WRITES {
+            let t = Instant::now();
+            let id = put_entry(&vault, &primary.server, &format!("bench {i}"));
+            let deadline = t + SYNC;
+            while !readable(&vault, &backup.server, &id) {
+                assert!(
+                    Instant::now() < deadline,
+                    "write {i} never reached the backup"
+                );
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            samples.push(t.elapsed());
+        }
+        let (p50, p99) = percentiles(&mut samples);
+
+        // A burst of 50 writes: how many apply requests carry it.
+        std::thread::sleep(Duration::from_millis(500));
+        let before = backup.applies();
+        let ids: Vec<String> = (0..50)
+            .map(|i| put_entry(&vault, &primary.server, &format!("burst {i}")))
+            .collect();
+        let last = ids.last().unwrap();
+        assert!(wait_until(SYNC, || readable(&vault, &backup.server, last)));
+        let applies = backup.applies() - before;
+
+        // 1000 scanners held in the primary's tarpit.
+        let pid = primary.server.pid();
+        let rss_before = rss_kb(pid);
+        let addr = primary.url().trim_start_matches("http://").to_string();
+        let held: Vec<TcpStream> = (0..HELD)
+            .map(|i| {
+                let mut s = TcpStream::connect(&addr).expect("connect");
+                s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                write!(s, "GET /wp-login.php?{i} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+                s
+            })
+            .collect();
+        // Each is being dripped its 404 once its first line arrives.
+        for s in &held {
+            let mut line = String::new();
+            BufReader::new(s).read_line(&mut line).unwrap_or(0);
+            assert!(line.starts_with("HTTP/1.1 404"), "tarpit answer: {line:?}");
+        }
+        let rss_held = rss_kb(pid);
+        let api = raw(primary.url(), "GET", "/healthz", &[], b"").0;
+        drop(held);
+
+        let mut rss = Row::new(
+            "RSS with 1000 tarpitted connections (commercial)",
+            rss_held as f64 / 1024.0,
+            "MB",
+        );
+        rss.note = format!(
+            "{:.2} MB before; /healthz meanwhile: {api}",
+            rss_before as f64 / 1024.0
+        );
+        let mut burst = Row::new(
+            "requests per 50-write burst (commercial)",
+            applies as f64,
+            "requests",
+        );
+        burst = burst.target("<= 2", applies <= 2);
+        let mut p50_row = Row::new("replication p50 (commercial)", p50, "ms");
+        p50_row.note = format!("write → readable on the backup, {WRITES} writes one at a time");
+        vec![
+            p50_row,
+            Row::new("replication p99 (commercial)", p99, "ms"),
+            burst,
+            rss,
+        ]
+    }
 }
 
 // ---------------------------------------------------------------------------

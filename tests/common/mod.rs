@@ -15,6 +15,42 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_clavitor"))
 }
 
+/// Config lines a server of this build needs to start on its own. The
+/// commercial edition refuses to start without a replication configuration
+/// and reports telemetry by default; its test and bench servers run as a
+/// primary whose backup never answers (the discard port on loopback: its
+/// writes stay queued, nothing leaves the machine) with telemetry off,
+/// unless `extra_yaml` sets either.
+/// Nothing for the community edition.
+pub fn edition_defaults(dir: &Path, extra_yaml: &str) -> String {
+    if !cfg!(feature = "commercial") {
+        return String::new();
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = String::new();
+    if !extra_yaml.contains("replication_config:") {
+        let key = dir.join("replication.key");
+        let key_hex = clavitor::crypto::hex(&clavitor::crypto::random_bytes::<32>());
+        std::fs::write(&key, key_hex + "\n").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let replication = dir.join("replication.yaml");
+        std::fs::write(
+            &replication,
+            format!(
+                "pop_id: test-01\nregion: test-region\nrole: primary\nauth: {{token_file: {}}}\n\
+                 backup_pop: {{id: test-02, url: \"http://127.0.0.1:9\"}}\n",
+                key.display()
+            ),
+        )
+        .unwrap();
+        out.push_str(&format!("replication_config: {}\n", replication.display()));
+    }
+    if !extra_yaml.contains("telemetry:") {
+        out.push_str("telemetry: {enabled: false}\n");
+    }
+    out
+}
+
 /// A free TCP port on loopback (bound and released; good enough for tests).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -77,6 +113,7 @@ impl TestServer {
         } else {
             format!("{base}log: {{level: debug}}\n{extra_yaml}")
         };
+        let yaml = yaml + &edition_defaults(dir.path(), extra_yaml);
         std::fs::write(&config_path, yaml).unwrap();
         TestServer {
             dir,
