@@ -1,7 +1,8 @@
 //! RoboForm CSV export (`roboform-csv`).
 //!
 //! Header `Name,Url,MatchUrl,Login,Pwd,Note,Folder,RfFieldsV2` (older:
-//! `Name,URL,MatchUrl,Login,Pwd,Note,Folder`). `RfFieldsV2` is ragged by
+//! `Name,URL,MatchUrl,Login,Pwd,Note,Folder`, or `Name,Url,Login,Pwd,Note,
+//! Folder,Rf_fields` whose extra fields are shaped `Label$:type:value`). `RfFieldsV2` is ragged by
 //! design: each extra form field of a login takes one more column, shaped
 //! `Label$,id,name,type,value` (`type` `pwd` is concealed; the label
 //! `TOTP KEY` holds the TOTP secret).
@@ -45,13 +46,13 @@ impl Importer for RoboFormCsv {
         NAME
     }
 
-    /// `Pwd` and `MatchUrl` are RoboForm's own column names.
+    /// `Pwd`, `MatchUrl` and `Rf_fields` are RoboForm's own column names.
     fn detect(&self, input: &Input<'_>) -> Confidence {
         let Some(first) = sup::first_row(input) else {
             return Confidence::No;
         };
         let h = Header::new(&first);
-        if h.has("pwd") && h.has("matchurl") && h.has("name") {
+        if h.has("pwd") && (h.has("matchurl") || h.has("rf_fields")) && h.has("name") {
             Confidence::Yes
         } else if h.has("pwd") && h.has("login") && h.has("name") {
             Confidence::Maybe
@@ -138,17 +139,22 @@ fn map_row(row: &Row, c: &Cols) -> Item {
     it
 }
 
-/// One `RfFieldsV2` column: `Label$,id,name,type,value`; the value may
-/// itself contain commas.
+/// One extra-field column: `RfFieldsV2`'s `Label$,id,name,type,value`,
+/// or the older `Rf_fields` column's `Label$:type:value`; either value may
+/// itself contain the separator.
 fn extra_field(it: &mut Item, cell: &str) {
-    let mut parts = cell.splitn(5, ',');
-    let (Some(label), Some(_id), Some(_name), Some(kind), Some(value)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let colon_shape = cell
+        .find('$')
+        .is_some_and(|i| cell[i + 1..].starts_with(':'));
+    let parts = if colon_shape {
+        let mut p = cell.splitn(3, ':');
+        (p.next(), p.next(), p.next())
+    } else {
+        let mut p = cell.splitn(5, ',');
+        let (label, _id, _name) = (p.next(), p.next(), p.next());
+        (label, p.next(), p.next())
+    };
+    let (Some(label), Some(kind), Some(value)) = parts else {
         return field(it, "RoboForm field", cell, true);
     };
     let label = label.trim().trim_end_matches('$').trim();
@@ -203,6 +209,20 @@ mod tests {
         extra_field(&mut it, "odd");
         assert_eq!(it.totp, "JBSWY3DPEHPK3PXP");
         assert_eq!(it.fields.len(), 2);
+        // The older `Rf_fields` shape: `Label$:type:value`.
+        let mut old = sup::item("login", "t", NAME);
+        old.username = "jane".into();
+        extra_field(&mut old, "User ID$:txt:jane");
+        extra_field(&mut old, "Answer$:pwd:a:b,c");
+        assert_eq!(old.fields.len(), 1);
+        assert_eq!(
+            (
+                old.fields[0].label.as_str(),
+                old.fields[0].value.as_str(),
+                old.fields[0].hidden
+            ),
+            ("Answer", "a:b,c", true)
+        );
         assert_eq!(
             (
                 it.fields[0].label.as_str(),

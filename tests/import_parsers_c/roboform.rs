@@ -80,3 +80,38 @@ fn roboform_old_header_without_rffieldsv2() {
         ("note", "flour, water", "")
     );
 }
+
+#[test]
+fn roboform_rf_fields_colon_shape() {
+    // The `Rf_fields` column of older exports: `Label$:type:value`, no MatchUrl.
+    let rel = "roboform/export-rf_fields-colon.csv";
+    assert_eq!(sure(rel, &sample(rel)), ["roboform-csv"]);
+    let p = parse_sample("roboform-csv", rel);
+    every_source_is(&p, "roboform-csv");
+    assert_eq!(p.items.len(), 3);
+    let lib = by_title(&p, "City Library");
+    assert_eq!(
+        (
+            lib.username.as_str(),
+            lib.password.as_str(),
+            lib.folder.as_str()
+        ),
+        ("reader7", "shelf,42:b", "Hobbies")
+    );
+    assert_eq!(lib.urls, ["https://library.example.org"]);
+    let pin = field(lib, "Card PIN");
+    assert!(
+        pin.hidden && pin.value == "90:21",
+        "a pwd field, colons in the value kept"
+    );
+    assert_eq!(
+        lib.fields.len(),
+        1,
+        "fields repeating the login and password are not duplicated"
+    );
+    let w = by_title(&p, "Weather");
+    assert_eq!((w.notes.as_str(), w.folder.as_str()), ("Two\r\nlines", ""));
+    let station = field(w, "Station");
+    assert!(!station.hidden && station.value == "Zürich-Fluntern");
+    assert_eq!(by_title(&p, "Only a name").folder, "Hobbies/Empty");
+}
