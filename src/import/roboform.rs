@@ -1,9 +1,10 @@
 //! RoboForm CSV export (`roboform-csv`).
 //!
 //! Header `Name,Url,MatchUrl,Login,Pwd,Note,Folder,RfFieldsV2` (older:
-//! `Name,URL,MatchUrl,Login,Pwd,Note,Folder`, or `Name,Url,Login,Pwd,Note,
-//! Folder,Rf_fields` whose extra fields are shaped `Label$:type:value`). `RfFieldsV2` is ragged by
-//! design: each extra form field of a login takes one more column, shaped
+//! `Name,URL,MatchUrl,Login,Pwd,Note,Folder`, or
+//! `Name,Url,Login,Pwd,Note,Folder,Rf_fields` whose extra fields are shaped
+//! `Label$:type:value`). `RfFieldsV2` is ragged by design: each extra form
+//! field of a login takes one more column, shaped
 //! `Label$,id,name,type,value` (`type` `pwd` is concealed; the label
 //! `TOTP KEY` holds the TOTP secret).
 //!
