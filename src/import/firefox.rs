@@ -96,14 +96,40 @@ fn to_item(t: &Table, row: &Row) -> Item {
 
 /// RFC 3339 from epoch milliseconds; `None` for anything else.
 fn epoch_ms(s: &str) -> Option<String> {
-    let ms: u64 = s.trim().parse().ok()?;
-    let t = std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(ms))?;
-    Some(humantime::format_rfc3339_millis(t).to_string())
+    super::support::epoch_ms_rfc3339(s.trim().parse().ok()?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (`import_firefox_csv`): a time past year 9999 made
+    /// humantime's formatting fail, and `to_string` panicked.
+    #[test]
+    fn times_past_year_9999_are_unknown_not_a_panic() {
+        assert_eq!(epoch_ms("1700000050000000000"), None);
+        assert_eq!(
+            epoch_ms("253402300799999").as_deref(),
+            Some("9999-12-31T23:59:59.999Z")
+        );
+        assert_eq!(epoch_ms("253402300800000"), None);
+        assert_eq!(
+            epoch_ms("1600000000000").as_deref(),
+            Some("2020-09-13T12:26:40.000Z")
+        );
+        let text = "url,username,password,httpRealm,formActionOrigin,guid,timeCreated,timeLastUsed,timePasswordChanged\n\
+                    https://example.com,u,p,,https://example.com,{g},1600000000000,1600000000000,1700000050000000000\n";
+        let input = Input {
+            name: "logins.csv",
+            bytes: text.as_bytes(),
+        };
+        let items = FirefoxCsv.parse(&input, false).unwrap().items;
+        assert_eq!(
+            items[0].created_at.as_deref(),
+            Some("2020-09-13T12:26:40.000Z")
+        );
+        assert_eq!(items[0].updated_at, items[0].created_at);
+    }
 
     #[test]
     fn chrome_rows_are_skipped_before_the_width_check() {

@@ -16,6 +16,17 @@ pub(crate) fn epoch_rfc3339(secs: i64) -> Option<String> {
     Some(humantime::format_rfc3339_seconds(t).to_string())
 }
 
+/// Milliseconds since the Unix epoch as RFC 3339 with milliseconds; `None`
+/// past the end of year 9999, which no export means and which humantime
+/// cannot print (its `Display` fails, and `to_string` panics on that).
+pub(crate) fn epoch_ms_rfc3339(ms: u64) -> Option<String> {
+    if ms > MAX_EPOCH as u64 * 1000 + 999 {
+        return None;
+    }
+    let t = UNIX_EPOCH + Duration::from_millis(ms);
+    Some(humantime::format_rfc3339_millis(t).to_string())
+}
+
 /// Seconds since the Unix epoch as a calendar date `YYYY-MM-DD`. Dates
 /// before 1970 (birth dates) are negative in some exports, so those are
 /// accepted down to year 0001 via civil-date arithmetic.
