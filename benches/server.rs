@@ -26,13 +26,10 @@ use std::time::{Duration, Instant};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-#[cfg(feature = "commercial")]
 #[path = "../tests/pops/mod.rs"]
 mod pops;
 
-use clavitor::crypto::keys::{l1_check, owner_verifier};
-use clavitor::crypto::unlock::{recovery_kek, wrap_master};
-use clavitor::crypto::{b64, hex, random_bytes, MasterSecret};
+use clavitor::crypto::{hex, random_bytes};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------
@@ -425,46 +422,6 @@ fn rss_kb(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// (tid, voluntary + involuntary context switches) for each thread — the
-/// method of scripts/idle-wakeups.sh.
-fn switches(pid: u32) -> Vec<(String, u64)> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let tid = e.file_name().to_string_lossy().into_owned();
-        if let Ok(st) = std::fs::read_to_string(e.path().join("status")) {
-            let n: u64 = st
-                .lines()
-                .filter(|l| {
-                    l.starts_with("voluntary_ctxt_switches:")
-                        || l.starts_with("nonvoluntary_ctxt_switches:")
-                })
-                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-                .sum();
-            out.push((tid, n));
-        }
-    }
-    out
-}
-
-/// Wake-ups between two snapshots: new threads count their switches (at least 1), vanished ones 1.
-fn wakeups(before: &[(String, u64)], after: &[(String, u64)]) -> u64 {
-    let mut k = 0;
-    for (tid, n) in after {
-        match before.iter().find(|(t, _)| t == tid) {
-            Some((_, m)) => k += n.saturating_sub(*m),
-            None => k += (*n).max(1),
-        }
-    }
-    k + before
-        .iter()
-        .filter(|(t, _)| !after.iter().any(|(u, _)| u == t))
-        .count() as u64
-}
-
 /// A fresh server left alone: RSS after settling, and wake-ups over the window.
 struct Idle {
     rss_kb: u64,
@@ -478,13 +435,13 @@ fn idle_measurement(workers: usize, window: Duration) -> Idle {
     // tiny_http's helper threads retire after 5 s idle (scripts/idle-wakeups.sh waits 7).
     std::thread::sleep(Duration::from_secs(7));
     let rss = rss_kb(server.pid());
-    let before = switches(server.pid());
+    let before = pops::thread_switches(server.pid());
     std::thread::sleep(window);
-    let after = switches(server.pid());
+    let after = pops::thread_switches(server.pid());
     Idle {
         rss_kb: rss,
         threads: after.len(),
-        wakeups: wakeups(&before, &after),
+        wakeups: pops::wakeups(&before, &after).0,
         window,
     }
 }
@@ -499,28 +456,9 @@ struct Fixture {
 }
 
 fn fixture(port: u16) -> Fixture {
-    let vault_id = hex(&random_bytes::<16>());
-    let master = MasterSecret::generate();
-    let keys = master.derive(&vault_id);
-    let code = random_bytes::<32>();
-    let wrapped = wrap_master(
-        &recovery_kek(&code, &vault_id),
-        &vault_id,
-        "recovery",
-        &master,
-    );
-    let body = json!({
-        "vault_id": vault_id,
-        "owner_verifier": b64(&owner_verifier(&keys.auth)),
-        "l1_check": b64(&l1_check(&keys.l1)),
-        "unlock": [{"method_id": "recovery", "kind": "recovery", "kdf": {"alg": "hkdf-sha256"}, "wrapped": wrapped}],
-    });
-    let (st, v) = call(port, "POST", "/api/v1/vaults", None, Some(&body));
-    assert_eq!(st, 201, "create vault: {v}");
-    let session = json!({"vault_id": vault_id, "owner_auth": b64(keys.auth.expose()), "l1": b64(keys.l1.expose())});
-    let (st, v) = call(port, "POST", "/api/v1/session", None, Some(&session));
-    assert_eq!(st, 201, "session: {v}");
-    let owner = v["token"].as_str().unwrap().to_string();
+    let (mut vault, _) = common::TestVault::register(&format!("http://127.0.0.1:{port}"));
+    vault.login_at(&format!("http://127.0.0.1:{port}"));
+    let (vault_id, keys, owner) = (&vault.vault_id, &vault.keys, vault.token.clone());
     let (st, scope) = call(
         port,
         "POST",
@@ -534,7 +472,7 @@ fn fixture(port: u16) -> Fixture {
         &keys.l2,
         clavitor::crypto::Tier::L2,
         &clavitor::crypto::seal::field_aad(
-            &vault_id,
+            vault_id,
             &entry,
             "password",
             clavitor::crypto::Tier::L2,

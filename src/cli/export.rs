@@ -10,9 +10,7 @@
 //! (written to a temporary file in the same directory, then renamed), and
 //! writing to a terminal prints a warning on stderr first.
 
-use std::fs::OpenOptions;
 use std::io::{IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use serde_json::json;
@@ -68,7 +66,7 @@ pub fn run(a: &ExportArgs, json: bool) -> CliResult {
     };
     match &a.output {
         Some(path) => {
-            write_private(path, &body)?;
+            write_output(path, &body)?;
             if json {
                 print_json(&json!({"exported": items.len(), "output": path.display().to_string()}));
             } else {
@@ -112,33 +110,13 @@ fn to_csv(items: &[Item]) -> Result<Zeroizing<Vec<u8>>, CliError> {
         .map_err(|e| CliError::Failed(format!("cannot write CSV: {e}")))
 }
 
-/// Writes `data` to `path` as a new 0600 file (temporary file + rename, so
-/// a reader never sees half an export and an older file's permissions
-/// never apply).
-fn write_private(path: &Path, data: &[u8]) -> Result<(), CliError> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| CliError::Usage(format!("--output {}: not a file name", path.display())))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let fail =
-        |e: std::io::Error| CliError::Failed(format!("{}: cannot write: {e}", path.display()));
-    let _ = std::fs::remove_file(&tmp);
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+/// Writes `data` to `path` as a new 0600 file (see [`profile::write_private`]).
+fn write_output(path: &Path, data: &[u8]) -> Result<(), CliError> {
+    if path.file_name().is_none() {
+        return Err(CliError::Usage(format!(
+            "--output {}: not a file name",
+            path.display()
+        )));
     }
-    result.map_err(fail)
+    profile::write_private(path, data)
 }

@@ -110,10 +110,12 @@ fn ensure_dir() -> Result<PathBuf, CliError> {
     Ok(dir)
 }
 
-/// Writes `data` to `dir/name` atomically with mode 0600.
-fn write_private(dir: &Path, name: &str, data: &[u8]) -> Result<(), CliError> {
-    let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+/// Writes `data` to `path` as a new 0600 file (temporary file + rename, so
+/// a reader never sees half a file and an older file's permissions never
+/// apply).
+pub(crate) fn write_private(path: &Path, data: &[u8]) -> Result<(), CliError> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let fail =
         |e: std::io::Error| CliError::Failed(format!("{}: cannot write: {e}", path.display()));
     let _ = fs::remove_file(&tmp);
@@ -125,7 +127,7 @@ fn write_private(dir: &Path, name: &str, data: &[u8]) -> Result<(), CliError> {
             .open(&tmp)?;
         f.write_all(data)?;
         f.sync_all()?;
-        fs::rename(&tmp, &path)
+        fs::rename(&tmp, path)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
@@ -164,7 +166,7 @@ pub fn remember_server(server: &str) -> Result<(), CliError> {
         server: Some(server.to_string()),
     })
     .expect("config serializes");
-    write_private(&dir, CONFIG_FILE, &body)
+    write_private(&dir.join(CONFIG_FILE), &body)
 }
 
 /// Saves an owner session (replacing any previous one).
@@ -179,7 +181,7 @@ pub fn save_session(s: &Session) -> Result<(), CliError> {
         k3: s.k3.as_ref().map(|k| b64(k.expose())).unwrap_or_default(),
     };
     let body = Zeroizing::new(serde_json::to_vec_pretty(&file).expect("session serializes"));
-    write_private(&dir, SESSION_FILE, &body)
+    write_private(&dir.join(SESSION_FILE), &body)
 }
 
 /// Loads the owner session, `None` when not logged in.

@@ -448,6 +448,14 @@ pub struct TestVault {
 impl TestVault {
     /// Creates a vault (recovery-code unlock only, so no slow PBKDF2) and logs in.
     pub fn create(server: &TestServer) -> TestVault {
+        let (mut tv, _) = TestVault::register(&server.url);
+        tv.login(server);
+        tv
+    }
+
+    /// Creates a vault on the server at `url` with a recovery-code unlock
+    /// only; returns it without a session, and its recovery code.
+    pub fn register(url: &str) -> (TestVault, [u8; 32]) {
         let vault_id = clavitor::crypto::hex(&clavitor::crypto::random_bytes::<16>());
         let master = MasterSecret::generate();
         let keys = master.derive(&vault_id);
@@ -464,16 +472,15 @@ impl TestVault {
             "l1_check": b64(&l1_check(&keys.l1)),
             "unlock": [{"method_id": "recovery", "kind": "recovery", "kdf": {"alg": "hkdf-sha256"}, "wrapped": wrapped}],
         });
-        let (st, v) = call(&server.url, "POST", "/api/v1/vaults", None, Some(&body));
+        let (st, v) = call(url, "POST", "/api/v1/vaults", None, Some(&body));
         assert_eq!(st, 201, "create vault: {v}");
-        let mut tv = TestVault {
+        let tv = TestVault {
             vault_id,
             master,
             keys,
             token: String::new(),
         };
-        tv.login(server);
-        tv
+        (tv, code)
     }
 
     /// The body of a valid session request.
@@ -483,8 +490,13 @@ impl TestVault {
 
     /// A fresh owner session.
     pub fn login(&mut self, server: &TestServer) {
+        self.login_at(&server.url);
+    }
+
+    /// A fresh owner session on the server at `url`.
+    pub fn login_at(&mut self, url: &str) {
         let (st, v) = call(
-            &server.url,
+            url,
             "POST",
             "/api/v1/session",
             None,

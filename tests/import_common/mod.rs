@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use crate::common::*;
-use clavitor::crypto::keys::{l1_check, owner_verifier};
-use clavitor::crypto::unlock::{format_recovery_code, recovery_kek, wrap_master};
-use clavitor::crypto::{b64, MasterSecret};
+use clavitor::crypto::unlock::format_recovery_code;
 
 /// A running server, its vault, and an owner token for direct API calls.
 pub struct Owner {
@@ -26,24 +24,7 @@ pub fn owner() -> Owner {
 /// Like [`owner`] with extra server configuration.
 pub fn owner_with(yaml: &str) -> Owner {
     let server = TestServer::start_with(yaml);
-    let vault_id = clavitor::crypto::hex(&clavitor::crypto::random_bytes::<16>());
-    let master = MasterSecret::generate();
-    let keys = master.derive(&vault_id);
-    let code = clavitor::crypto::random_bytes::<32>();
-    let wrapped = wrap_master(
-        &recovery_kek(&code, &vault_id),
-        &vault_id,
-        "recovery",
-        &master,
-    );
-    let body = json!({
-        "vault_id": vault_id,
-        "owner_verifier": b64(&owner_verifier(&keys.auth)),
-        "l1_check": b64(&l1_check(&keys.l1)),
-        "unlock": [{"method_id": "recovery", "kind": "recovery", "kdf": {"alg": "hkdf-sha256"}, "wrapped": wrapped}],
-    });
-    let (st, v) = call(&server.url, "POST", "/api/v1/vaults", None, Some(&body));
-    assert_eq!(st, 201, "create vault: {v}");
+    let (mut vault, code) = TestVault::register(&server.url);
     let code_file = server.dir.path().join("recovery.txt");
     std::fs::write(&code_file, format_recovery_code(&code)).unwrap();
     let login = server.cli(&[
@@ -51,19 +32,16 @@ pub fn owner_with(yaml: &str) -> Owner {
         "--server",
         &server.url,
         "--vault",
-        &vault_id,
+        &vault.vault_id,
         "--recovery-file",
         code_file.to_str().unwrap(),
     ]);
     assert!(login.status.success(), "login: {}", stderr(&login));
-    let session = json!({"vault_id": vault_id, "owner_auth": b64(keys.auth.expose()), "l1": b64(keys.l1.expose())});
-    let (st, v) = call(&server.url, "POST", "/api/v1/session", None, Some(&session));
-    assert_eq!(st, 201, "session: {v}");
-    let token = v["token"].as_str().unwrap().to_string();
+    vault.login(&server);
     Owner {
         server,
-        vault_id,
-        token,
+        vault_id: vault.vault_id,
+        token: vault.token,
     }
 }
 

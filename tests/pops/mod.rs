@@ -240,7 +240,7 @@ pub fn wakeups(start: &[(String, u64)], end: &[(String, u64)]) -> (u64, Vec<Stri
     let mut who = Vec::new();
     for (tid, n) in end {
         let d = match start.iter().find(|(t, _)| t == tid) {
-            Some((_, s)) => n - s,
+            Some((_, s)) => n.saturating_sub(*s),
             None => (*n).max(1),
         };
         if d > 0 {
