@@ -142,19 +142,8 @@ impl Importer for NordPassCsv {
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
         let text = sup::text(input)?;
-        let mut rows = sup::rows(&text, Shape::Rectangular).into_iter();
-        let header = match rows.next() {
-            Some(Ok(h)) => Header::new(&h.cells),
-            Some(Err((_, msg))) => {
-                return Err(sup::file_error(input.name, format!("header line: {msg}")))
-            }
-            None => {
-                return Err(sup::file_error(
-                    input.name,
-                    "empty file; expected a NordPass CSV header line",
-                ))
-            }
-        };
+        let (header, rows) =
+            sup::header_rows(input.name, &text, Shape::Rectangular, "a NordPass CSV")?;
         if !header.has("name") {
             return Err(sup::file_error(
                 input.name,
@@ -163,17 +152,7 @@ impl Importer for NordPassCsv {
         }
         let cols = Cols::new(&header);
         let mut sink = Sink::new(input, skip_invalid);
-        for row in rows {
-            match row {
-                Ok(row) if row.is_blank() => {}
-                Ok(row) => {
-                    if let Some(item) = map_row(&row, &cols, &header) {
-                        sink.push(item);
-                    }
-                }
-                Err((record, msg)) => sink.invalid(record, msg)?,
-            }
-        }
+        sink.push_rows(rows, |row| map_row(row, &cols, &header))?;
         Ok(sink.finish())
     }
 }

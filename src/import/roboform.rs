@@ -64,19 +64,7 @@ impl Importer for RoboFormCsv {
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
         let text = sup::text(input)?;
-        let mut rows = sup::rows(&text, Shape::Ragged).into_iter();
-        let header = match rows.next() {
-            Some(Ok(h)) => Header::new(&h.cells),
-            Some(Err((_, msg))) => {
-                return Err(sup::file_error(input.name, format!("header line: {msg}")))
-            }
-            None => {
-                return Err(sup::file_error(
-                    input.name,
-                    "empty file; expected a RoboForm CSV header line",
-                ))
-            }
-        };
+        let (header, rows) = sup::header_rows(input.name, &text, Shape::Ragged, "a RoboForm CSV")?;
         if !(header.has("name") && header.has("pwd")) {
             return Err(sup::file_error(input.name, "expected a RoboForm CSV header line `Name,Url,MatchUrl,Login,Pwd,Note,Folder,RfFieldsV2`"));
         }
@@ -95,13 +83,7 @@ impl Importer for RoboFormCsv {
                 .unwrap_or_else(|| known.iter().flatten().max().map_or(0, |m| m + 1)),
         };
         let mut sink = Sink::new(input, skip_invalid);
-        for row in rows {
-            match row {
-                Ok(row) if row.is_blank() => {}
-                Ok(row) => sink.push(map_row(&row, &cols)),
-                Err((record, msg)) => sink.invalid(record, msg)?,
-            }
-        }
+        sink.push_rows(rows, |row| Some(map_row(row, &cols)))?;
         Ok(sink.finish())
     }
 }

@@ -13,15 +13,12 @@ pub(super) const NAME: &str = "enpass-csv";
 pub(super) fn parse(input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
     let text = sup::text(input)?;
     let mut sink = Sink::new(input, skip_invalid);
+    // Some Enpass versions write a header line; only the first record can be one.
     let mut first = true;
-    for row in sup::rows(&text, Shape::Ragged) {
-        match row {
-            Ok(row) if row.is_blank() => {}
-            Ok(row) if std::mem::take(&mut first) && is_header(&row.cells) => {}
-            Ok(row) => sink.push(map_row(&row)),
-            Err((record, msg)) => sink.invalid(record, msg)?,
-        }
-    }
+    sink.push_rows(sup::rows(&text, Shape::Ragged), |row| {
+        let header = std::mem::take(&mut first) && is_header(&row.cells);
+        (!header).then(|| map_row(row))
+    })?;
     Ok(sink.finish())
 }
 

@@ -40,6 +40,26 @@ impl Row {
 /// A malformed CSV record: (record label, what was expected).
 pub(crate) type BadRow = (String, String);
 
+/// A CSV export read as a header and the records after it. A missing or
+/// unreadable header is a file error; `export` names the format in it
+/// ("a NordPass CSV").
+pub(crate) fn header_rows(
+    file: &str,
+    text: &str,
+    shape: Shape,
+    export: &str,
+) -> Result<(Header, std::vec::IntoIter<Result<Row, BadRow>>), crate::import::ImportError> {
+    let mut rows = rows(text, shape).into_iter();
+    match rows.next() {
+        Some(Ok(h)) => Ok((Header::new(&h.cells), rows)),
+        Some(Err((_, msg))) => Err(super::file_error(file, format!("header line: {msg}"))),
+        None => Err(super::file_error(
+            file,
+            format!("empty file; expected {export} header line"),
+        )),
+    }
+}
+
 /// Reads every record (the header too) with the `csv` crate. Malformed
 /// records come back in place so the caller applies the skip policy.
 /// Lines that are entirely empty are skipped by the reader itself.

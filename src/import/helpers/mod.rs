@@ -15,7 +15,7 @@ mod time;
 
 pub(crate) use self::archive::{is_zip, Zip};
 pub(crate) use self::card::{card_brand, expiry};
-pub(crate) use self::csv_rows::{first_row, norm, rows, Header, Row, Shape};
+pub(crate) use self::csv_rows::{first_row, header_rows, norm, rows, BadRow, Header, Row, Shape};
 pub(crate) use self::json::{arr, json, json_of, s, scalar, truthy, value};
 pub(crate) use self::ssh::ssh_key;
 pub(crate) use self::text::{head, text};
@@ -74,6 +74,27 @@ impl<'a> Sink<'a> {
     /// A record deliberately left out (trash, unsupported kind).
     pub(crate) fn skip(&mut self, record: String, reason: &str) {
         self.parsed.skipped.push((record, reason.to_string()));
+    }
+
+    /// Pushes what `map` makes of each non-blank record (`None`: left out);
+    /// a malformed record is [`Sink::invalid`].
+    pub(crate) fn push_rows(
+        &mut self,
+        rows: impl IntoIterator<Item = Result<Row, BadRow>>,
+        mut map: impl FnMut(&Row) -> Option<Item>,
+    ) -> Result<(), ImportError> {
+        for row in rows {
+            match row {
+                Ok(row) if row.is_blank() => {}
+                Ok(row) => {
+                    if let Some(item) = map(&row) {
+                        self.push(item);
+                    }
+                }
+                Err((record, msg)) => self.invalid(record, msg)?,
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn finish(self) -> Parsed {

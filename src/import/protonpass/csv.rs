@@ -45,19 +45,8 @@ pub(super) fn is_header(h: &Header) -> bool {
 
 pub(super) fn parse(input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
     let text = sup::text(input)?;
-    let mut rows = sup::rows(&text, Shape::Rectangular).into_iter();
-    let header = match rows.next() {
-        Some(Ok(h)) => Header::new(&h.cells),
-        Some(Err((_, msg))) => {
-            return Err(sup::file_error(input.name, format!("header line: {msg}")))
-        }
-        None => {
-            return Err(sup::file_error(
-                input.name,
-                "empty file; expected a Proton Pass CSV header line",
-            ))
-        }
-    };
+    let (header, rows) =
+        sup::header_rows(input.name, &text, Shape::Rectangular, "a Proton Pass CSV")?;
     // The columns every Proton Pass CSV version has had.
     if !["name", "url", "username", "password", "note", "totp"]
         .iter()
@@ -83,13 +72,7 @@ pub(super) fn parse(input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, Imp
         vault: f("vault"),
     };
     let mut sink = Sink::new(input, skip_invalid);
-    for row in rows {
-        match row {
-            Ok(row) if row.is_blank() => {}
-            Ok(row) => sink.push(map_row(&row, &cols)),
-            Err((record, msg)) => sink.invalid(record, msg)?,
-        }
-    }
+    sink.push_rows(rows, |row| Some(map_row(row, &cols)))?;
     Ok(sink.finish())
 }
 
