@@ -148,6 +148,24 @@ pub(super) fn section_fields(sections: &[Json]) -> Vec<Field> {
     out
 }
 
+/// Every field of an item's `details` (1PUX) or `secureContents` (1PIF):
+/// the login form's (under `form_key`), the top-level `password`, then the
+/// sections'.
+pub(super) fn detail_fields(details: &Json, form_key: &str) -> Vec<Field> {
+    let mut fields = form_fields(list(details, form_key));
+    let password = text(details, "password");
+    if !password.is_empty() {
+        fields.push(Field {
+            section: String::new(),
+            id: "password".into(),
+            label: "password".into(),
+            value: Value::Concealed(password),
+        });
+    }
+    fields.extend(section_fields(list(details, "sections")));
+    fields
+}
+
 /// Login form fields (`loginFields` in 1PUX, `fields` in 1PIF): the
 /// designated username and password, and other filled-in text fields.
 /// Checkboxes, buttons and empty inputs are form state, not credentials.

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 
 use super::category::Category;
-use super::fields::{apply, Field, Value};
-use super::json::{form_fields, int, list, section_fields, strings, text};
+use super::fields::apply;
+use super::json::{detail_fields, int, list, strings, text};
 use crate::import::support::{
     add_field, add_url, epoch_rfc3339, expiry, fill, sniff, text as decode, Collector, IN_TRASH,
 };
@@ -198,17 +198,7 @@ fn item(json: &Json, folders: &HashMap<String, String>) -> Result<Item, String> 
                 .unwrap_or_else(|| text(u, "u")),
         );
     }
-    let mut fields: Vec<Field> = form_fields(list(details, "fields"));
-    let password = text(details, "password");
-    if !password.is_empty() {
-        fields.push(Field {
-            section: String::new(),
-            id: "password".into(),
-            label: "password".into(),
-            value: Value::Concealed(password),
-        });
-    }
-    fields.extend(section_fields(list(details, "sections")));
+    let fields = detail_fields(details, "fields");
     apply(category, &mut item, fields);
     flat_fallback(&mut item, details);
     let tags_from = json.get("openContents").unwrap_or(overview);

@@ -11,8 +11,8 @@
 use serde_json::Value as Json;
 
 use super::category::Category;
-use super::fields::{apply, Field, Value};
-use super::json::{form_fields, int, list, section_fields, strings, text};
+use super::fields::apply;
+use super::json::{detail_fields, int, list, strings, text};
 use crate::import::support::{
     add_field, add_url, base_name, epoch_rfc3339, file_error, is_zip, open_zip, read_member, sniff,
     zip_names, Collector, IN_TRASH,
@@ -156,17 +156,7 @@ fn item(raw: &Json, folder: &str) -> Result<Option<Item>, String> {
     for u in list(overview, "urls") {
         add_url(&mut item, &text(u, "url"));
     }
-    let mut fields: Vec<Field> = form_fields(list(details, "loginFields"));
-    let password = text(details, "password");
-    if !password.is_empty() {
-        fields.push(Field {
-            section: String::new(),
-            id: "password".into(),
-            label: "password".into(),
-            value: Value::Concealed(password),
-        });
-    }
-    fields.extend(section_fields(list(details, "sections")));
+    let fields = detail_fields(details, "loginFields");
     apply(category, &mut item, fields);
     if let Some(doc) = details.get("documentAttributes") {
         let name = text(doc, "fileName");
