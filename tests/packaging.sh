@@ -319,7 +319,12 @@ leftovers=$(find /etc /usr /var/lib -name '*clavitor*' -not -path '/var/lib/dpkg
 step "reproducible: a second build from a copy of the sources at another path"
 COPY="$WORK/elsewhere/clavitor"
 mkdir -p "$COPY"
-tar --exclude=./target --exclude=./.git --exclude=./clavitor-data -cf - . | tar -xf - -C "$COPY"
+# The sources only: what .gitignore lists is build output, fuzz corpora
+# (which a running fuzzer may be writing) and node_modules.
+tar --exclude=./.git --exclude=./target --exclude=./clavitor-data \
+    --exclude=./fuzz/target --exclude=./fuzz/target-scratch --exclude=./fuzz/corpus \
+    --exclude=./fuzz/artifacts --exclude=./tests/browser/node_modules \
+    -cf - . | tar -xf - -C "$COPY"
 # Dependencies are reused from a copy of the first build's target
 # directory; the workspace crates (clavitor, the vendored tiny_http_fork)
 # are compiled again from the copied sources.
