@@ -70,6 +70,7 @@ pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> Result<(), Stri
             .map(|d| d.as_secs())
             .unwrap_or(0),
     );
+    app.start_committer()?;
     let running = http::start(listener, workers, app.clone())?;
     edition.start(&services)?;
     log::info!(
@@ -96,6 +97,8 @@ pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> Result<(), Stri
             STOP_GRACE.as_millis()
         );
     }
+    // The workers are done: commit (and answer) what they handed over.
+    app.stop_committer();
     edition.finish_stop(EDITION_GRACE.saturating_sub(stop_started.elapsed()));
     store
         .close()

@@ -98,10 +98,8 @@ pub fn owner_event(
 
 /// Writes one audit row on its own; an error means the log is unavailable (503).
 pub fn audit_alone(ctx: &mut Ctx<'_>, vault: &VaultId, ev: AuditEvent) -> Result<()> {
-    ctx.store
-        .write_audited_read(ctx.config.audit_sync, |db| {
-            db.audit(vault, &ev).map_err(ApiError::from)
-        })
+    let vault = *vault;
+    ctx.audited(move |db| db.audit(&vault, &ev))
         .map_err(|_| audit_unavailable())
 }
 

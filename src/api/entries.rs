@@ -7,9 +7,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::{
-    self, agent_event, audit_unavailable, owner_event, require_owner, Agent, Owner, Principal,
-};
+use super::auth::{self, agent_event, owner_event, require_owner, Agent, Owner, Principal};
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::crypto::keys::{title_index, title_key};
 use crate::crypto::seal::{self, Tier};
@@ -18,7 +16,7 @@ use crate::entry::{scopes_column, scopes_from_column, Document, EntryInput, Vali
 use crate::http::Reply;
 use crate::ids::{EntryId, VaultId};
 use crate::policy::{self, EntryMeta, RateDecision, ReadCounts};
-use crate::vault::{now_ms, EntryRow, NewEntry, Outcome};
+use crate::vault::{now_ms, Db, EntryRow, NewEntry, Outcome};
 
 const MAX_BATCH: usize = 1000;
 
@@ -335,8 +333,12 @@ pub fn lookup(ctx: &mut Ctx<'_>) -> Result<Reply> {
 fn owner_read(ctx: &mut Ctx<'_>, owner: &Owner, row: EntryRow) -> Result<Reply> {
     let doc = open_doc(&owner.k1, owner.id(), &row)?;
     let ev = owner_event(ctx, "read", Some(row.entry_id), Outcome::Success, None);
-    auth::audit_alone(ctx, owner.id(), ev)?;
-    Ok(entry_reply(&row, doc))
+    let vault = *owner.id();
+    let reply = entry_reply(&row, doc);
+    ctx.release_after_audit(move |db| {
+        db.audit(&vault, &ev)?;
+        Ok(reply)
+    })
 }
 
 fn visible(agent: &Agent, row: &EntryRow) -> bool {
@@ -372,37 +374,45 @@ fn agent_read(
         return Err(ApiError::access_denied());
     };
     let doc = open_doc(&agent.k1, agent.vault_id(), &row)?;
-    let decision = rate_limited_read(ctx, agent, &row.entry_id)?;
-    match decision {
-        RateDecision::Allow => {}
-        RateDecision::Violation => {
-            let mut e = ApiError::new(429, "CV-4290", "rate limit: too many distinct credentials read; slow down (a second violation locks this agent)");
-            e.retry_after = Some(60);
-            return Err(e);
-        }
-        RateDecision::Lock => return Err(auth::locked()),
-    }
     let mut body = full_json(&row, doc);
     if let Some(fields) = body["fields"].as_array_mut() {
         // Agents never receive L3, not even as ciphertext.
         fields.retain(|f| f["tier"] != Tier::L3.as_str());
     }
-    Ok(Reply::json(200, &body).with_header("ETag", format!("\"{}\"", row.version)))
+    let reply = Reply::json(200, &body).with_header("ETag", format!("\"{}\"", row.version));
+    let decide = rate_limited_read(ctx, agent, &row.entry_id);
+    ctx.release_after_audit(move |db| match decide(db)? {
+        RateDecision::Allow => Ok(reply),
+        RateDecision::Violation => {
+            let mut e = ApiError::new(429, "CV-4290", "rate limit: too many distinct credentials read; slow down (a second violation locks this agent)");
+            e.retry_after = Some(60);
+            Err(e)
+        }
+        RateDecision::Lock => Err(auth::locked()),
+    })
 }
 
-/// The rate decision and its audit row, in one write transaction so that
-/// concurrent reads by the same agent are counted exactly. The agent record
+/// The rate decision and its audit row, run by the committer inside its
+/// batch transaction, so that concurrent reads by the same agent — even
+/// reads queued in the same batch — are counted exactly. The agent record
 /// is re-read inside it: a violation or lock recorded by a parallel request
 /// is seen, and a new one is persisted before the answer goes out.
-fn rate_limited_read(ctx: &mut Ctx<'_>, agent: &Agent, entry: &EntryId) -> Result<RateDecision> {
+fn rate_limited_read(
+    ctx: &Ctx<'_>,
+    agent: &Agent,
+    entry: &EntryId,
+) -> impl FnOnce(&Db<'_>) -> Result<RateDecision> + Send + 'static {
     let vault = *agent.vault_id();
+    let agent_id = agent.id;
+    let k1 = agent.k1.clone();
+    let entry = *entry;
     let window = ctx.config.agents.lockdown_window;
-    let success = agent_event(ctx, &agent.id, "read", Some(*entry), Outcome::Success, None);
+    let success = agent_event(ctx, &agent.id, "read", Some(entry), Outcome::Success, None);
     let mut limited = agent_event(
         ctx,
         &agent.id,
         "read",
-        Some(*entry),
+        Some(entry),
         Outcome::Denied,
         Some("rate_limited"),
     );
@@ -410,12 +420,12 @@ fn rate_limited_read(ctx: &mut Ctx<'_>, agent: &Agent, entry: &EntryId) -> Resul
         ctx,
         &agent.id,
         "read",
-        Some(*entry),
+        Some(entry),
         Outcome::Denied,
         Some("agent_locked"),
     );
-    let result = ctx.store.write_audited_read(ctx.config.audit_sync, |db| {
-        let Some((row, mut record)) = auth::load_agent(db, &vault, &agent.id, &agent.k1)? else {
+    move |db| {
+        let Some((row, mut record)) = auth::load_agent(db, &vault, &agent_id, &k1)? else {
             return Err(ApiError::access_denied());
         };
         if record.locked {
@@ -423,11 +433,11 @@ fn rate_limited_read(ctx: &mut Ctx<'_>, agent: &Agent, entry: &EntryId) -> Resul
             return Ok(RateDecision::Lock);
         }
         let now = now_ms();
-        let agent_hex = agent.id.hex();
+        let agent_hex = agent_id.hex();
         let (minute, seen_in_minute) =
-            db.distinct_reads_since(&vault, &agent_hex, now - 60_000, entry)?;
+            db.distinct_reads_since(&vault, &agent_hex, now - 60_000, &entry)?;
         let (hour, seen_in_hour) =
-            db.distinct_reads_since(&vault, &agent_hex, now - 3_600_000, entry)?;
+            db.distinct_reads_since(&vault, &agent_hex, now - 3_600_000, &entry)?;
         let counts = ReadCounts {
             minute,
             hour,
@@ -441,19 +451,11 @@ fn rate_limited_read(ctx: &mut Ctx<'_>, agent: &Agent, entry: &EntryId) -> Resul
             if decision == RateDecision::Lock {
                 limited.reason = Some("rate_limited_locked");
             }
-            super::agents::save_record(db, &agent.k1, &vault, &row, &record)?;
+            super::agents::save_record(db, &k1, &vault, &row, &record)?;
             db.audit(&vault, &limited)?;
         }
         Ok(decision)
-    });
-    result.map_err(|e| {
-        if e.status == 403 {
-            e
-        } else {
-            log::error!("audit write failed: {}", e.message);
-            audit_unavailable()
-        }
-    })
+    }
 }
 
 fn if_match(ctx: &Ctx<'_>) -> Result<i64> {

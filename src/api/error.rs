@@ -98,7 +98,7 @@ impl From<StoreError> for ApiError {
                     _ => ApiError::internal(),
                 }
             }
-            StoreError::TooNew { .. } => ApiError::internal(),
+            StoreError::TooNew { .. } | StoreError::RolledBack => ApiError::internal(),
             StoreError::Audit(ref err) => {
                 log::error!("audit write failed: {err}");
                 ApiError::new(503, "CV-5031", "audit log unavailable: the request was not carried out and nothing was released")

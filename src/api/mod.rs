@@ -8,6 +8,7 @@ mod entries;
 pub mod error;
 mod import;
 mod metrics;
+mod release;
 mod scopes;
 mod session;
 mod throttle;
@@ -15,7 +16,7 @@ mod vaults;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, SystemTime};
 
 use serde::de::DeserializeOwned;
@@ -25,8 +26,8 @@ use crate::config::Config;
 use crate::crypto::token::Keyring;
 use crate::crypto::Key32;
 use crate::edition::Edition;
-use crate::http::{self, Method, Reply, Req};
-use crate::vault::Store;
+use crate::http::{self, Answer, Method, Reply, Req};
+use crate::vault::{Committer, Db, Store, StoreError};
 pub use error::ApiError;
 
 /// Shared state of a running server. Workers hold it through an `Arc`.
@@ -40,6 +41,9 @@ pub struct App {
     setup: Mutex<Option<SetupToken>>,
     stopping: AtomicBool,
     edition: &'static dyn Edition,
+    /// Group commit of audited requests; started by `serve` after the
+    /// workers' stores can open.
+    committer: OnceLock<Arc<Committer>>,
 }
 
 /// The one-time token that allows creating the first vault.
@@ -54,6 +58,39 @@ pub struct Ctx<'a> {
     pub store: &'a mut Store,
     pub req: &'a Req,
     pub config: Arc<Config>,
+    /// A reply handed to the committer (see [`Ctx::release_after_audit`]).
+    pending: Option<release::Pending>,
+}
+
+impl Ctx<'_> {
+    /// Releases `reply`-producing `work` through group commit: `work` runs
+    /// on the committer inside a batch transaction (appending the request's
+    /// audit rows, and deciding what goes out), and its reply is sent only
+    /// once that batch is durable. The worker does not wait. Returns a
+    /// placeholder the router discards.
+    pub fn release_after_audit(
+        &mut self,
+        work: impl FnOnce(&Db<'_>) -> Result<Reply> + Send + 'static,
+    ) -> Result<Reply> {
+        self.pending = Some(release::Pending {
+            sync: self.config.audit_sync,
+            work: Box::new(work),
+        });
+        Ok(release::placeholder())
+    }
+
+    /// Runs `f` in the next group commit and waits until it is durable: for
+    /// audited refusals and changes whose outcome the handler needs.
+    pub fn audited<T: Send + 'static>(
+        &mut self,
+        f: impl FnOnce(&Db<'_>) -> std::result::Result<T, StoreError> + Send + 'static,
+    ) -> std::result::Result<T, StoreError> {
+        let sync = self.config.audit_sync;
+        match self.app.committer.get() {
+            Some(c) => c.run(sync, f),
+            None => self.store.write_audited_read(sync, |db| f(db)),
+        }
+    }
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -74,6 +111,25 @@ impl App {
             setup: Mutex::new(setup),
             stopping: AtomicBool::new(false),
             edition,
+            committer: OnceLock::new(),
+        }
+    }
+
+    /// Starts group commit on a connection of its own. Until then (and
+    /// without it) each audited request commits alone on its worker.
+    pub fn start_committer(&self) -> std::result::Result<(), String> {
+        let store = http::Handler::local(self)?;
+        let committer = Arc::new(Committer::start(store)?);
+        if self.committer.set(committer).is_err() {
+            return Err("the audit committer was started twice".into());
+        }
+        Ok(())
+    }
+
+    /// Commits what is queued and stops group commit (after the workers stopped).
+    pub fn stop_committer(&self) {
+        if let Some(c) = self.committer.get() {
+            c.stop();
         }
     }
 
@@ -137,19 +193,30 @@ impl http::Handler for App {
         }
     }
 
-    fn handle(&self, req: &Req, store: &mut Store) -> Reply {
+    fn handle(&self, req: &Req, store: &mut Store) -> Answer {
         if let Some(reply) = self.edition.intercept(req, store) {
-            return reply;
+            return Answer::Now(reply);
         }
         let mut ctx = Ctx {
             app: self,
             store,
             req,
             config: self.config(),
+            pending: None,
         };
-        match route(&mut ctx) {
-            Ok(reply) => reply,
-            Err(e) => e.reply(),
+        let routed = route(&mut ctx);
+        match (routed, ctx.pending.take()) {
+            (Err(e), _) => Answer::Now(e.reply()),
+            (Ok(reply), None) => Answer::Now(reply),
+            (Ok(_), Some(pending)) => match self.committer.get() {
+                None => Answer::Now(pending.run_alone(ctx.store)),
+                Some(committer) => {
+                    let committer = committer.clone();
+                    Answer::Later(Box::new(move |responder| {
+                        committer.submit(pending.into_job(responder))
+                    }))
+                }
+            },
         }
     }
 

@@ -111,6 +111,48 @@ impl Reply {
     }
 }
 
+/// What a handler gives back for a request.
+pub enum Answer {
+    /// Send this reply now, from the worker.
+    Now(Reply),
+    /// The reply is sent later, from another thread, through the
+    /// [`Responder`] this is given; the worker moves on to the next request
+    /// at once. Group commit answers this way once the audit rows are
+    /// durable. Called on the worker thread: hand the responder off and return.
+    Later(Deferred),
+}
+
+/// See [`Answer::Later`].
+pub type Deferred = Box<dyn FnOnce(Responder) + Send + 'static>;
+
+/// Sends the reply of a deferred request (observing it like any other).
+/// Dropped unsent — a bug — it answers 500 rather than leave the client
+/// waiting.
+pub struct Responder(Option<Box<dyn FnOnce(Reply) + Send + 'static>>);
+
+impl Responder {
+    pub(crate) fn new(send: impl FnOnce(Reply) + Send + 'static) -> Responder {
+        Responder(Some(Box::new(send)))
+    }
+
+    /// Sends `reply` to the client.
+    pub fn send(mut self, reply: Reply) {
+        if let Some(send) = self.0.take() {
+            send(reply);
+        }
+    }
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        if let Some(send) = self.0.take() {
+            log::error!("a deferred request was dropped unanswered (this is a bug); answered 500");
+            let body = br#"{"error":{"code":"CV-5000","message":"internal error"}}"#;
+            send(Reply::text(500, "application/json", &body[..]));
+        }
+    }
+}
+
 /// Splits `/a/b%20c?x=1&y` into decoded segments and query pairs.
 pub fn split_url(url: &str) -> Option<(Vec<String>, QueryPairs)> {
     let (path, query) = url.split_once('?').unwrap_or((url, ""));

@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::reaper::Reaper;
-use super::{split_url, Method, Reply, Req, Takeover};
+use super::{split_url, Answer, Method, Reply, Req, Responder, Takeover};
 
 /// What the HTTP layer needs from the application.
 pub trait Handler: Send + Sync + 'static {
@@ -19,8 +19,8 @@ pub trait Handler: Send + Sync + 'static {
     fn local(&self) -> Result<Self::Local, String>;
     /// Largest body accepted for this request line.
     fn body_limit(&self, method: Method, segments: &[String]) -> u64;
-    /// Answers one request.
-    fn handle(&self, req: &Req, local: &mut Self::Local) -> Reply;
+    /// Answers one request, now or later (see [`Answer`]).
+    fn handle(&self, req: &Req, local: &mut Self::Local) -> Answer;
     /// An error reply for failures the HTTP layer detects itself.
     fn error(&self, status: u16, code: &'static str, message: &str) -> Reply;
     /// True once a graceful stop has begun.
@@ -110,7 +110,7 @@ pub fn start<H: Handler>(
         let reaper = reaper.clone();
         let h = std::thread::Builder::new()
             .name(format!("worker-{i}"))
-            .spawn(move || worker(&server, &*handler, &mut local, &reaper))
+            .spawn(move || worker(&server, &handler, &mut local, &reaper))
             .map_err(|e| format!("spawning worker: {e}"))?;
         handles.push(h);
     }
@@ -166,9 +166,9 @@ const DRAIN_LIMIT: Duration = Duration::from_millis(1200);
 
 fn worker<H: Handler>(
     server: &tiny_http::Server,
-    handler: &H,
+    handler: &Arc<H>,
     local: &mut H::Local,
-    reaper: &Reaper,
+    reaper: &Arc<Reaper>,
 ) {
     loop {
         match server.recv() {
@@ -195,9 +195,9 @@ fn worker<H: Handler>(
 /// from `recv_timeout`) is passed on, so every worker gets one.
 fn drain<H: Handler>(
     server: &tiny_http::Server,
-    handler: &H,
+    handler: &Arc<H>,
     local: &mut H::Local,
-    reaper: &Reaper,
+    reaper: &Arc<Reaper>,
 ) {
     let until = Instant::now() + DRAIN_LIMIT;
     while Instant::now() < until {
@@ -230,9 +230,9 @@ fn method_of(m: &tiny_http::Method) -> Method {
 
 fn serve_one<H: Handler>(
     mut rq: tiny_http::Request,
-    handler: &H,
+    handler: &Arc<H>,
     local: &mut H::Local,
-    reaper: &Reaper,
+    reaper: &Arc<Reaper>,
 ) {
     let started = Instant::now();
     let peer_addr = rq.remote_addr().copied();
@@ -258,12 +258,12 @@ fn serve_one<H: Handler>(
         peer,
     };
 
-    let reply = match split_url(rq.url()) {
-        None => handler.error(
+    let answer = match split_url(rq.url()) {
+        None => Answer::Now(handler.error(
             400,
             "CV-1005",
             "the request path is not valid percent-encoded UTF-8",
-        ),
+        )),
         Some((segments, query)) => {
             req.segments = segments;
             req.query = query;
@@ -280,18 +280,18 @@ fn serve_one<H: Handler>(
                 Ok(body) => {
                     req.body = body;
                     match catch_unwind(AssertUnwindSafe(|| handler.handle(&req, local))) {
-                        Ok(reply) => reply,
+                        Ok(answer) => answer,
                         Err(_) => {
                             log::error!("handler panicked; answered 500 (this is a bug)");
-                            handler.error(500, "CV-5000", "internal error")
+                            Answer::Now(handler.error(500, "CV-5000", "internal error"))
                         }
                     }
                 }
-                Err(BodyError::TooLarge) => handler.error(
+                Err(BodyError::TooLarge) => Answer::Now(handler.error(
                     413,
                     "CV-1010",
                     &format!("request body too large: the limit for this route is {limit} bytes"),
-                ),
+                )),
                 Err(BodyError::Io(e)) => {
                     log::debug!("reading request body: {e}");
                     return; // the client went away; nobody to answer
@@ -299,18 +299,54 @@ fn serve_one<H: Handler>(
             }
         }
     };
-    let must_close = reply.status == 413 || handler.stopping();
-    handler.observe(&req, &reply, started.elapsed());
-    if !must_close {
-        if let Some(takeover) = handler.take_over(&req, &reply) {
-            takeover(rq.into_writer());
-            return;
+    let sent = Sent {
+        rq,
+        req,
+        started,
+        peer_addr,
+    };
+    match answer {
+        Answer::Now(reply) => sent.reply(&**handler, reaper, reply),
+        Answer::Later(later) => {
+            let (handler, reaper) = (handler.clone(), reaper.clone());
+            later(Responder::new(move |reply| {
+                sent.reply(&*handler, &reaper, reply)
+            }));
         }
     }
-    respond(rq, reply, must_close, method == Method::Head);
-    if must_close {
-        if let Some(p) = peer_addr {
-            reaper.finish(p);
+}
+
+/// A request whose reply is ready to go out, on the worker or (deferred)
+/// on the thread that releases it.
+struct Sent {
+    rq: tiny_http::Request,
+    req: Req,
+    started: Instant,
+    peer_addr: Option<SocketAddr>,
+}
+
+impl Sent {
+    fn reply<H: Handler>(self, handler: &H, reaper: &Reaper, reply: Reply) {
+        let Sent {
+            rq,
+            req,
+            started,
+            peer_addr,
+        } = self;
+        let method = req.method;
+        let must_close = reply.status == 413 || handler.stopping();
+        handler.observe(&req, &reply, started.elapsed());
+        if !must_close {
+            if let Some(takeover) = handler.take_over(&req, &reply) {
+                takeover(rq.into_writer());
+                return;
+            }
+        }
+        respond(rq, reply, must_close, method == Method::Head);
+        if must_close {
+            if let Some(p) = peer_addr {
+                reaper.finish(p);
+            }
         }
     }
 }
