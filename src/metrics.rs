@@ -88,6 +88,8 @@ pub struct Metrics {
     latency: [[AtomicU64; BUCKET_SLOTS]; NROUTES],
     latency_sum_us: [AtomicU64; NROUTES],
     audit_rows: AtomicU64,
+    /// Transactions that committed audit rows: with `audit_rows`, the rows per commit (fsync).
+    audit_commits: AtomicU64,
     agent_denials: [AtomicU64; NREASONS],
     open_connections: AtomicU64,
     started_unix_s: AtomicU64,
@@ -153,6 +155,7 @@ impl Metrics {
             latency: [const { [const { AtomicU64::new(0) }; BUCKET_SLOTS] }; NROUTES],
             latency_sum_us: [const { AtomicU64::new(0) }; NROUTES],
             audit_rows: AtomicU64::new(0),
+            audit_commits: AtomicU64::new(0),
             agent_denials: [const { AtomicU64::new(0) }; NREASONS],
             open_connections: AtomicU64::new(0),
             started_unix_s: AtomicU64::new(0),
@@ -178,6 +181,7 @@ impl Metrics {
             return;
         }
         self.audit_rows.fetch_add(tally.rows, Relaxed);
+        self.audit_commits.fetch_add(1, Relaxed);
         for (slot, n) in tally.denials.iter().enumerate() {
             if *n > 0 {
                 self.agent_denials[slot].fetch_add(u64::from(*n), Relaxed);
@@ -295,6 +299,18 @@ impl Metrics {
             o,
             "clavitor_audit_rows_total {}",
             self.audit_rows.load(Relaxed)
+        );
+
+        family(
+            o,
+            "clavitor_audit_commits_total",
+            "counter",
+            "Transactions that committed audit rows (one fsync each; group commit puts many rows in one).",
+        );
+        let _ = writeln!(
+            o,
+            "clavitor_audit_commits_total {}",
+            self.audit_commits.load(Relaxed)
         );
 
         family(

@@ -630,3 +630,66 @@ fn eight_threads_rereading_the_same_credentials_never_trip_the_limit() {
     assert_eq!(h::agent_state(&server, &vault, &agent), (false, 0));
     h::assert_chain_ok(&server, &vault);
 }
+
+/// `clavitor_audit_commits_total` from `/metrics` (loopback may scrape).
+fn audit_commits(server: &TestServer) -> f64 {
+    let (st, text) = get(&format!("{}/metrics", server.url));
+    assert_eq!(st, 200);
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("clavitor_audit_commits_total ")?
+                .parse()
+                .ok()
+        })
+        .expect("clavitor_audit_commits_total")
+}
+
+/// Group commit: parallel reads of one agent are decided inside one batch
+/// transaction, one after another, each seeing the rows queued before it.
+/// Rounds repeat (a fresh agent each) until one shows fewer commits than
+/// requests, i.e. reads shared a batch; every round is exact.
+#[test]
+fn parallel_reads_of_one_agent_sharing_a_batch_are_counted_exactly() {
+    const THREADS: usize = 16;
+    const ROUNDS: usize = 10;
+    let server = TestServer::start();
+    let vault = TestVault::create(&server);
+    let scope = h::new_scope(&server, &vault, "batched");
+    let ids = h::new_entries(&server, &vault, &scope, THREADS);
+    let mut batched = false;
+    for round in 0..ROUNDS {
+        let (agent, token) = new_agent(
+            &server,
+            &vault,
+            json!({"name": format!("bot{round}"), "scopes": [scope]}),
+        );
+        let before = audit_commits(&server);
+        let jobs: Vec<Job<(u16, String)>> = ids
+            .iter()
+            .map(|id| {
+                let (url, token, id) = (server.url.clone(), token.clone(), id.clone());
+                Box::new(move || {
+                    let (st, code, _) = h::read(&url, &token, &id);
+                    (st, code)
+                }) as Job<_>
+            })
+            .collect();
+        let results = run_parallel(jobs, Duration::from_secs(60));
+        let commits = audit_commits(&server) - before;
+        let count = |s: u16| results.iter().filter(|(st, _)| *st == s).count();
+        assert_eq!(
+            (count(200), count(429), count(423)),
+            (3, 1, THREADS - 4),
+            "round {round}: {results:?}"
+        );
+        let rows = h::agent_rows(&server, &vault, &agent);
+        assert_eq!(rows.len(), THREADS, "one audit row per request");
+        if commits < THREADS as f64 {
+            eprintln!("round {round}: {THREADS} reads in {commits} commits");
+            batched = true;
+            break;
+        }
+    }
+    assert!(batched, "no round put two reads in one commit");
+    h::assert_chain_ok(&server, &vault);
+}

@@ -244,3 +244,147 @@ fn audit_sync_normal_read_rows_survive_kill9() {
     assert_eq!((st, &verify["ok"]), (200, &json!(true)), "{verify}");
     assert!(!server.log().contains("panicked"), "{}", server.log());
 }
+
+/// One agent GET with `Connection: close`; the status, or None if the
+/// connection failed (the server died under it).
+fn try_read(port: u16, token: &str, id: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let head = format!(
+        "GET /api/v1/entries/{id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).ok()?;
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).ok()?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// What one client saw for one (agent, entry): answers by status, and
+/// connections that broke (the kill).
+#[derive(Default, Debug, Clone)]
+struct Seen {
+    ok: u64,
+    refused: u64,
+    broken: u64,
+}
+
+/// Group commit under `kill -9`: agents read in parallel (so their rows
+/// share batches) while the server is killed at a random moment, five
+/// times. Afterwards every 200 a client received has its success row in
+/// the log, and a read that was only ever refused has none.
+#[test]
+fn parallel_agent_reads_killed_at_random_points_lose_no_released_read() {
+    const ROUNDS: usize = 5;
+    const PER_THREAD: usize = 400;
+    let mut server = TestServer::start();
+    let vault = TestVault::create(&server);
+    let ids: Vec<String> = (0..6)
+        .map(|i| new_login(&server, &vault, &format!("e{i}"), &format!("pw{i}")))
+        .collect();
+    // Three agents stay within their limit (three entries, re-read); the
+    // fourth reads six, so it is refused (429, then locked: 423).
+    let agents: Vec<(String, String, Vec<String>)> = (0..4)
+        .map(|i| {
+            let (id, token) = new_agent(
+                &server,
+                &vault,
+                json!({"name": format!("bot{i}"), "all_access": true}),
+            );
+            let reads = if i < 3 {
+                ids[..3].to_vec()
+            } else {
+                ids.clone()
+            };
+            (id, token, reads)
+        })
+        .collect();
+    let seen: Arc<Mutex<std::collections::HashMap<(String, String), Seen>>> = Arc::default();
+    let mut random = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+
+    for round in 0..ROUNDS {
+        let stop = Arc::new(AtomicBool::new(false));
+        let port = server.port;
+        let threads: Vec<_> = agents
+            .iter()
+            .flat_map(|a| [a.clone(), a.clone()]) // two clients per agent
+            .map(|(agent, token, reads)| {
+                let (stop, seen) = (stop.clone(), seen.clone());
+                std::thread::spawn(move || {
+                    for i in 0..PER_THREAD {
+                        if stop.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        let entry = &reads[i % reads.len()];
+                        let got = try_read(port, &token, entry);
+                        let mut seen = seen.lock().unwrap();
+                        let s = seen.entry((agent.clone(), entry.clone())).or_default();
+                        match got {
+                            Some(200) => s.ok += 1,
+                            Some(_) => s.refused += 1,
+                            None => s.broken += 1,
+                        }
+                    }
+                })
+            })
+            .collect();
+        // A pseudo-random moment between 20 and 400 ms into the round.
+        random = random
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let wait = 20 + (random >> 33) % 380;
+        std::thread::sleep(Duration::from_millis(wait));
+        server.kill9();
+        stop.store(true, Ordering::SeqCst);
+        for t in threads {
+            t.join().expect("reader thread");
+        }
+        eprintln!("round {round}: killed after {wait} ms");
+        server.spawn();
+    }
+
+    let db = server.data_dir().join("clavitor.db");
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the database read-only");
+    let rows = |agent: &str, entry: &str, outcome: &str| -> u64 {
+        conn.query_row(
+            "SELECT COUNT(*) FROM audit WHERE actor_id = ?1 AND entry_id = ?2 AND action = 'read' AND outcome = ?3",
+            [agent, entry, outcome],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let seen = seen.lock().unwrap();
+    let (mut released, mut refused) = (0, 0);
+    for ((agent, entry), s) in seen.iter() {
+        let success = rows(agent, entry, "success");
+        assert!(
+            success >= s.ok,
+            "agent {agent} entry {entry}: {} reads answered 200 but only {success} success rows",
+            s.ok
+        );
+        if s.ok == 0 && s.broken == 0 && s.refused > 0 {
+            assert_eq!(
+                success, 0,
+                "agent {agent} entry {entry}: only refusals were answered, yet the log claims a read"
+            );
+            assert!(
+                rows(agent, entry, "denied") > 0,
+                "refusals of {agent} unaudited"
+            );
+        }
+        released += s.ok;
+        refused += s.refused;
+    }
+    eprintln!("{released} reads released and {refused} refused over {ROUNDS} kills");
+    assert!(released > 0, "no read was released: {seen:?}");
+    assert!(refused > 0, "the fourth agent was never refused: {seen:?}");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    assert!(!server.log().contains("panicked"), "{}", server.log());
+}

@@ -258,6 +258,10 @@ fn audit_writes_and_agent_denials_by_reason_are_counted() {
 
     // One row each: the agent's read, its two refusals, the owner's read.
     assert_eq!(audit(&after) - audit(&before), 4.0, "{text}");
+    // Sequential requests: each commit carries at least one of those rows.
+    let commits = |s: &[Sample]| value(s, "clavitor_audit_commits_total", &[]);
+    let c = commits(&after) - commits(&before);
+    assert!((1.0..=4.0).contains(&c), "{c} commits for 4 rows\n{text}");
     assert_eq!(
         denials(&after, "scope_denied") - denials(&before, "scope_denied"),
         1.0
