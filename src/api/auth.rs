@@ -27,6 +27,9 @@ pub struct Agent {
     pub vault: VaultRow,
     pub id: EntryId,
     pub record: AgentRecord,
+    /// The stored row `record` was opened from (its version tells whether
+    /// the record changed since).
+    pub record_row: EntryRow,
     pub k1: Key32,
 }
 
@@ -165,10 +168,11 @@ pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
                 r.token_generation == claims.generation && !expired && !record_expired(r)
             });
             match record {
-                Some((_, record)) if valid => Ok(Principal::Agent(Agent {
+                Some((record_row, record)) if valid => Ok(Principal::Agent(Agent {
                     vault,
                     id: agent_id,
                     record,
+                    record_row,
                     k1: claims.k1.clone(),
                 })),
                 _ => {

@@ -15,7 +15,7 @@ use crate::crypto::Key32;
 use crate::entry::{scopes_column, scopes_from_column, Document, EntryInput, ValidEntry};
 use crate::http::Reply;
 use crate::ids::{EntryId, VaultId};
-use crate::policy::{self, EntryMeta, RateDecision, ReadCounts};
+use crate::policy::{self, EntryMeta, RateDecision};
 use crate::vault::{now_ms, Db, EntryRow, NewEntry, Outcome};
 
 const MAX_BATCH: usize = 1000;
@@ -424,26 +424,29 @@ fn rate_limited_read(
         Outcome::Denied,
         Some("agent_locked"),
     );
+    let (loaded_row, loaded_record) = (agent.record_row.clone(), agent.record.clone());
     move |db| {
-        let Some((row, mut record)) = auth::load_agent(db, &vault, &agent_id, &k1)? else {
-            return Err(ApiError::access_denied());
+        // The record authentication opened is current unless a request
+        // before this one (a violation, a lock, the owner) changed it.
+        let (row, mut record) = if db.live_version(&vault, &agent_id)? == Some(loaded_row.version) {
+            (loaded_row, loaded_record)
+        } else {
+            match auth::load_agent(db, &vault, &agent_id, &k1)? {
+                Some(current) => current,
+                None => return Err(ApiError::access_denied()),
+            }
         };
         if record.locked {
             db.audit(&vault, &locked_ev)?;
             return Ok(RateDecision::Lock);
         }
         let now = now_ms();
-        let agent_hex = agent_id.hex();
-        let (minute, seen_in_minute) =
-            db.distinct_reads_since(&vault, &agent_hex, now - 60_000, &entry)?;
-        let (hour, seen_in_hour) =
-            db.distinct_reads_since(&vault, &agent_hex, now - 3_600_000, &entry)?;
-        let counts = ReadCounts {
-            minute,
-            hour,
-            seen_in_minute,
-            seen_in_hour,
-        };
+        let counts = db.distinct_reads(
+            &vault,
+            &agent_id.hex(),
+            (now - 60_000, now - 3_600_000),
+            &entry,
+        )?;
         let decision = policy::rate_check(&mut record, &counts, now, window);
         if decision == RateDecision::Allow {
             db.audit(&vault, &success)?;

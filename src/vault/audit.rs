@@ -213,24 +213,39 @@ impl Db<'_> {
         Ok(())
     }
 
-    /// Distinct entries an agent read successfully since `since_ms`, and
-    /// whether `entry` is among them (re-reading does not count twice).
-    pub fn distinct_reads_since(
+    /// Distinct entries an agent read successfully in the last minute and
+    /// hour (`since` = their starts), and whether `entry` is among each
+    /// (re-reading does not count twice). One query: this runs for every
+    /// agent read, inside the group-commit batch.
+    pub fn distinct_reads(
         &self,
         vault: &VaultId,
         agent: &str,
-        since_ms: i64,
+        since: (i64, i64),
         entry: &EntryId,
-    ) -> Result<(u32, bool), StoreError> {
+    ) -> Result<crate::policy::ReadCounts, StoreError> {
+        let (minute_since, hour_since) = since;
         // One row per entry, holding its last successful read: see
         // migration 4. Bounded by the agent's distinct entries of the hour.
-        let (count, seen): (u32, bool) = self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(MAX(entry_id = ?4), 0) FROM agent_reads
-             WHERE vault_id = ?1 AND agent_id = ?2 AND last_ts >= ?3",
-            params![vault.hex(), agent, since_ms, entry.hex()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        Ok((count, seen))
+        let counts = self
+            .conn
+            .prepare_cached(
+                "SELECT COALESCE(SUM(last_ts >= ?3), 0), COALESCE(MAX(last_ts >= ?3 AND entry_id = ?5), 0),
+                        COUNT(*), COALESCE(MAX(entry_id = ?5), 0)
+                 FROM agent_reads WHERE vault_id = ?1 AND agent_id = ?2 AND last_ts >= ?4",
+            )?
+            .query_row(
+                params![vault.hex(), agent, minute_since, hour_since, entry.hex()],
+                |r| {
+                    Ok(crate::policy::ReadCounts {
+                        minute: r.get(0)?,
+                        seen_in_minute: r.get(1)?,
+                        hour: r.get(2)?,
+                        seen_in_hour: r.get(3)?,
+                    })
+                },
+            )?;
+        Ok(counts)
     }
 
     /// A page of rows, newest first.

@@ -90,6 +90,18 @@ impl Db<'_> {
             .optional()?)
     }
 
+    /// An entry's version, if it is live: lets a caller holding an earlier
+    /// copy of the row know whether it is still current without reading it.
+    pub fn live_version(&self, vault: &VaultId, id: &EntryId) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT version FROM entries WHERE vault_id = ?1 AND entry_id = ?2 AND deleted = 0",
+            )?
+            .query_row(params![vault.hex(), id.hex()], |r| r.get(0))
+            .optional()?)
+    }
+
     /// Live credential entries of a vault (no system entries), newest first.
     pub fn entries(&self, vault: &VaultId) -> Result<Vec<EntryRow>, StoreError> {
         let sql = format!(
