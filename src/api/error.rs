@@ -69,7 +69,7 @@ impl ApiError {
             r = r.with_header("Allow", a);
         }
         for (name, value) in &self.headers {
-            r = r.with_header(*name, value.clone());
+            r = r.with_header(name, value.clone());
         }
         r
     }
