@@ -52,8 +52,9 @@ run: release
 test: check-shared test-deps
 	$(CARGO) test --locked --all-targets
 	$(CARGO) test --locked --doc
-	# The commercial edition: its unit tests and tests/commercial_*.rs (two POPs on loopback).
-	$(CARGO) test --locked --features commercial --lib --test 'commercial_*'
+	# The commercial edition: its unit tests, tests/commercial_*.rs (two POPs on
+	# loopback) and the leak suite (it has commercial paths: a backup's refusals).
+	$(CARGO) test --locked --features commercial --lib --test 'commercial_*' --test key_leaks
 	$(MAKE) test-browser
 	$(MAKE) test-packaging
 

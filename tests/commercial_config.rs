@@ -89,7 +89,9 @@ fn invalid_replication_yaml_is_a_clear_startup_error() {
     let cases: Vec<(String, Vec<&str>)> = vec![
         (format!("pop_id: a\nrole: leader\nauth: {{token_file: {key}}}\n"), vec!["role", "leader", "primary", "backup", "line 2"]),
         (format!("pop_id: a\nrole: primary\nauth: {{token_file: {key}}}\n"), vec!["backup_pop"]),
-        (format!("pop_id: a\nrole: backup\nauth: {{token_file: {key}}}\n"), vec!["primary_pop"]),
+        // A backup without primary_pop is valid (SPEC 9, v1.1); typos in the peers are not.
+        (format!("pop_id: a\nrole: primary\nbackup_pop: {{id: b, url: \"http://127.0.0.1:1\", auth_token_fle: {key}}}\nauth: {{token_file: {key}}}\n"), vec!["auth_token_fle", "auth_token_file", "line 3"]),
+        (format!("pop_id: a\nrole: backup\nprimary_pop: {{id: b, url: \"http://127.0.0.1:1\", auth_token_file: {key}}}\nauth: {{token_file: {key}}}\n"), vec!["unknown field `auth_token_file`", "line 3"]),
         (format!("pop_id: a\nrole: primary\nbackup_pop: {{id: b, url: \"http://127.0.0.1:1\"}}\nauth: {{token_file: {key}}}\ncolour: blue\n"), vec!["colour", "line 5"]),
         (format!("pop_id: a\nrole: primary\nbackup_pop: {{id: b, url: \"http://127.0.0.1:1\"}}\nauth: {{token_file: {key}, mtls_cert: {key}}}\n"), vec!["mtls_cert and mtls_key"]),
         (format!("pop_id: a\nrole: primary\nbackup_pop: {{id: b, url: \"http://127.0.0.1:1\"}}\nauth: {{token_file: {key}}}\nreplication: {{batch_size: 0}}\n"), vec!["batch_size", "1 to 1000"]),

@@ -1,6 +1,7 @@
 //! Replication between two real POPs on loopback: reads on the backup with
 //! the primary's tokens, write refusal, burst coalescing, apply
-//! authentication, failover by SIGHUP.
+//! authentication, failover by SIGHUP. Agents and backups:
+//! tests/commercial_agents.rs.
 #![cfg(feature = "commercial")]
 
 mod common;
@@ -65,14 +66,12 @@ fn backup_serves_reads_with_primary_tokens_and_refuses_writes() {
         vault.open_l2(&id, "password", v["fields"][1]["value"].as_str().unwrap()),
         "pw-deploy"
     );
-    let (st, v) = call(
-        backup.url(),
-        "GET",
-        &format!("/api/v1/entries/{id}"),
-        Some(&agent_token),
-        None,
-    );
-    assert_eq!(st, 200, "agent read on the backup: {v}");
+    // The agent's token opens on the backup too, but agents are served by the
+    // primary only (SPEC 9, v1.1): 503 pointing at it.
+    let (st, location, v) = get_as(backup.url(), &agent_token, &format!("/api/v1/entries/{id}"));
+    assert_eq!((st, &v["error"]["code"]), (503, &json!("CV-5030")), "{v}");
+    assert_eq!(location.as_deref(), Some(primary.url()));
+    assert_eq!(agent_read(primary.url(), &agent_token, &id).0, 200);
 
     // Client writes are refused with the primary's location.
     let (_, body) = vault.login_entry("Nope", "x", "y");

@@ -6,6 +6,8 @@
 
 mod common;
 use common::*;
+#[cfg(feature = "commercial")]
+mod pops;
 
 mod h {
     use super::common::*;
@@ -1047,4 +1049,117 @@ fn error_messages_never_echo_rejected_values_that_may_be_keys() {
     assert_eq!(st, 400);
     let keys = h::vault_secrets(&vault);
     assert_clean(&rec, &keys, &[], &server.log());
+}
+
+/// Commercial (SPEC 9, v1.1): a backup's 503 answers to agents and writes,
+/// and its log, carry no key or token; a replication key file that is
+/// refused is never quoted, in any of the encodings a key file may use.
+#[cfg(feature = "commercial")]
+#[test]
+fn a_backups_refusals_and_replication_key_errors_carry_no_secret() {
+    use pops::*;
+    let keys = Keys::new();
+    let (primary, backup) = start_pair(&keys);
+    let vault = TestVault::create(&primary.server);
+    let id = put_entry(&vault, &primary.server, "on both");
+    let (_, agent_token) = new_agent(
+        &primary.server,
+        &vault,
+        json!({"name": "bot", "all_access": true}),
+    );
+    assert!(wait_until(std::time::Duration::from_secs(20), || readable(
+        &vault,
+        &backup.server,
+        &id
+    )));
+    let mut rec = Rec::new(backup.url());
+    let path = format!("/api/v1/entries/{id}");
+    for (label, method, token) in [
+        ("agent read on a backup", "GET", &agent_token),
+        ("agent delete on a backup", "DELETE", &agent_token),
+        ("owner delete on a backup", "DELETE", &vault.token),
+    ] {
+        let (st, _) = rec.call(label, method, &path, Some(token), None);
+        assert_eq!(st, 503, "{label}");
+    }
+    let (_, body) = vault.login_entry("nope", "u", "p");
+    let (st, _) = rec.call(
+        "agent write on a backup",
+        "POST",
+        "/api/v1/entries",
+        Some(&agent_token),
+        Some(&body),
+    );
+    assert_eq!(st, 503);
+    let keyring = std::fs::read_to_string(&keys.keyring).unwrap();
+    let ring_key = clavitor::crypto::unb64(keyring.split_whitespace().nth(1).unwrap()).unwrap();
+    let mut secrets = h::vault_secrets(&vault);
+    secrets.push(h::key_secret("replication key", &keys.key_bytes));
+    secrets.push(h::key_secret("keyring key", &ring_key));
+    let tokens = [
+        (
+            agent_token.clone(),
+            h::token_secret("agent token", &agent_token),
+        ),
+        (
+            vault.token.clone(),
+            h::token_secret("owner token", &vault.token),
+        ),
+    ];
+    let log = backup.server.log() + &primary.server.log();
+    assert_clean(&rec, &secrets, &tokens, &log);
+
+    // Refused key files: 33 or 31 bytes, two lines, mixed alphabets.
+    use data_encoding::{BASE64, HEXLOWER};
+    let bytes = clavitor::crypto::random_bytes::<33>();
+    let std_b64 = BASE64.encode(&bytes[..32]);
+    let refused = [
+        HEXLOWER.encode(&bytes),
+        format!("clavitor-pop-v1-{}", HEXLOWER.encode(&bytes[..31])),
+        format!("{}\n{}", &std_b64[..22], &std_b64[22..]),
+        format!("{}-", &std_b64[..42]),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, text) in refused.iter().enumerate() {
+        let key = dir.path().join(format!("bad{i}.key"));
+        std::fs::write(&key, format!("{text}\n")).unwrap();
+        std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        let yaml = dir.path().join(format!("replication{i}.yaml"));
+        std::fs::write(
+            &yaml,
+            format!(
+                "pop_id: a\nrole: backup\nauth: {{token_file: {}}}\n",
+                key.display()
+            ),
+        )
+        .unwrap();
+        let cfg = dir.path().join(format!("clavitor{i}.yaml"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "data_dir: {}\nreplication_config: {}\n",
+                dir.path().join("data").display(),
+                yaml.display()
+            ),
+        )
+        .unwrap();
+        let out = std::process::Command::new(bin())
+            .args(["check-config", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr).to_string()
+            + &String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{said}");
+        assert!(said.contains("openssl rand -base64 32"), "{said}");
+        let secret = h::key_secret("refused key", &bytes);
+        assert!(h::found(&secret, &said).is_none(), "{said}");
+        for line in text.lines() {
+            assert!(
+                !said.contains(line),
+                "the refused key file was quoted: {said}"
+            );
+        }
+    }
 }

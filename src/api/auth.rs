@@ -138,6 +138,13 @@ pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
         }
     };
     let claims = token::open_token(&ctx.app.keyring(), raw).map_err(|_| invalid())?;
+    if claims.kind == PrincipalKind::Agent {
+        // A backup POP sends agents to the primary before touching anything:
+        // their reads change rate-limit state that lives on the primary only.
+        if let Some(refusal) = ctx.app.edition.refuse_agent() {
+            return Err(refusal);
+        }
+    }
     let vault_id = VaultId::from_bytes(claims.vault_id);
     let vault = ctx.store.db().vault(&vault_id)?.ok_or_else(invalid)?;
     if !ct_eq(&keys::l1_check(&claims.k1), &vault.l1_check) {

@@ -17,6 +17,8 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// Methods for `Allow` (405).
     pub allow: Option<&'static str>,
+    /// Further headers, e.g. `X-Primary-Location` on a backup POP's 503.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl ApiError {
@@ -27,7 +29,14 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             allow: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a header to the answer.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> ApiError {
+        self.headers.push((name, value.into()));
+        self
     }
 
     /// 400 with a message naming the bad part.
@@ -58,6 +67,9 @@ impl ApiError {
         }
         if let Some(a) = self.allow {
             r = r.with_header("Allow", a);
+        }
+        for (name, value) in &self.headers {
+            r = r.with_header(name, value.clone());
         }
         r
     }

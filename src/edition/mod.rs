@@ -22,6 +22,7 @@ use std::any::Any;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::api::ApiError;
 use crate::config::Config;
 use crate::http::{Reply, Req, Takeover};
 use crate::ids::VaultId;
@@ -84,6 +85,12 @@ pub trait Edition: Sync + Send {
     /// After each committed write, with the audit rows it appended. Must not
     /// block (it runs on request threads).
     fn committed(&self, audit: &[(VaultId, AuditRow)]);
+    /// Asked once a bearer token has opened as an agent's, before anything
+    /// is read or written for it: `Some` refuses the request with that error
+    /// (a commercial backup: agents are served by the primary only).
+    fn refuse_agent(&self) -> Option<ApiError> {
+        None
+    }
 }
 
 /// The edition this binary was built as.

@@ -165,6 +165,58 @@ pub fn start_pair(keys: &Keys) -> (Pop, Pop) {
     (primary, backup)
 }
 
+/// Failover by SIGHUP: rewrites `pop`'s replication.yaml as a primary that
+/// replicates to `to` (id, port), signals it, and waits until /healthz says
+/// primary; asserts the process was not restarted.
+pub fn promote(pop: &mut Pop, keys: &Keys, to: (&str, u16)) {
+    let mut spec = pop.spec.clone();
+    spec.role = "primary";
+    spec.peer = Some((to.0.to_string(), to.1));
+    pop.rewrite(spec, keys);
+    let pid = pop.server.pid();
+    pop.server.signal(1);
+    assert!(
+        wait_until(Duration::from_secs(10), || pop.role() == "primary"),
+        "not promoted:\n{}",
+        pop.server.log()
+    );
+    assert_eq!(pop.server.pid(), pid, "promoted without a restart");
+}
+
+/// A GET with an agent's (or anyone's) bearer token: (status, the
+/// `X-Primary-Location` header if any, the JSON body).
+pub fn get_as(url: &str, token: &str, path: &str) -> (u16, Option<String>, Value) {
+    let auth = format!("Bearer {token}");
+    let (st, headers, body) = raw(url, "GET", path, &[("Authorization", &auth)], b"");
+    let location = headers
+        .into_iter()
+        .find(|(k, _)| k == "x-primary-location")
+        .map(|(_, v)| v);
+    (
+        st,
+        location,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+    )
+}
+
+/// An agent's read of entry `id`: (status, body).
+pub fn agent_read(url: &str, token: &str, id: &str) -> (u16, Value) {
+    let (st, _, v) = get_as(url, token, &format!("/api/v1/entries/{id}"));
+    (st, v)
+}
+
+/// Audit events of `actor` on `server` (owner view, newest first).
+pub fn audit_of(vault: &TestVault, server: &TestServer, actor: &str) -> Vec<Value> {
+    let (st, v) = vault.call(
+        server,
+        "GET",
+        &format!("/api/v1/audit?actor={actor}&limit=1000"),
+        None,
+    );
+    assert_eq!(st, 200, "audit: {v}");
+    v["events"].as_array().cloned().unwrap_or_default()
+}
+
 /// Polls `f` every 10 ms until it is true or `limit` passes.
 pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;

@@ -1,5 +1,6 @@
 //! The backup's side: `POST /api/v1/replication/apply`, and refusing
-//! client writes with `503 CV-5030` and `X-Primary-Location`.
+//! client writes and agent requests with `503 CV-5030` and
+//! `X-Primary-Location`.
 
 use serde_json::json;
 
@@ -26,16 +27,38 @@ pub fn is_client_write(req: &Req) -> bool {
     api && !login && matches!(req.method, Method::Post | Method::Put | Method::Delete)
 }
 
-/// `503 CV-5030` pointing at the primary.
+/// `503 CV-5030` for a client write, pointing at the primary.
 pub fn refuse_write(s: &Settings) -> Reply {
-    let primary = s.primary.as_ref().map(|p| p.url.as_str()).unwrap_or("");
-    ApiError::new(
-        503,
-        "CV-5030",
-        "this POP is a read-only backup; send writes to the primary (X-Primary-Location)",
+    backup_unavailable(
+        s,
+        "this POP is a read-only backup; send writes to the primary",
     )
     .reply()
-    .with_header("X-Primary-Location", primary)
+}
+
+/// `503 CV-5030` for any request made with an agent token. An agent's reads
+/// change its rate-limit state and may lock it; that state lives in its
+/// record, which only the primary writes (a backup's own write could win
+/// last-write-wins against the primary's rotate or delete).
+pub fn refuse_agent(s: &Settings) -> ApiError {
+    backup_unavailable(
+        s,
+        "this POP is a backup; agents are served by the primary only",
+    )
+}
+
+/// `503 CV-5030` with `X-Primary-Location: <primary url>`, or without the
+/// header when this backup's file names no primary.
+fn backup_unavailable(s: &Settings, what: &str) -> ApiError {
+    match s.primary.as_ref() {
+        Some(p) => ApiError::new(503, "CV-5030", format!("{what} (X-Primary-Location)"))
+            .with_header("X-Primary-Location", p.url.clone()),
+        None => ApiError::new(
+            503,
+            "CV-5030",
+            format!("{what}; this backup's replication.yaml names no primary_pop"),
+        ),
+    }
 }
 
 /// Handles an apply request.
@@ -61,25 +84,22 @@ fn apply(
         e.allow = Some("POST");
         return Err(e);
     }
-    let primary = match (s.role, s.primary.as_ref()) {
-        (Role::Backup, Some(p)) => p,
-        _ => {
-            return Err(ApiError::new(
-                409,
-                "CV-4010",
-                format!(
-                    "POP {} is a primary and does not accept replication batches",
-                    s.pop_id
-                ),
-            ))
-        }
-    };
+    if s.role != Role::Backup {
+        return Err(ApiError::new(
+            409,
+            "CV-4010",
+            format!(
+                "POP {} is a primary and does not accept replication batches",
+                s.pop_id
+            ),
+        ));
+    }
     let now = super::super::unix_now();
     let pop = auth::verify(
         req.header("authorization"),
         &req.body,
         &s.key,
-        &primary.id,
+        s.primary.as_ref().map(|p| p.id.as_str()),
         now,
         nonces,
     )
@@ -88,6 +108,11 @@ fn apply(
         log::warn!("replication apply refused from {}: {message}", req.peer);
         ApiError::new(401, code, message)
     })?;
+    if pop == s.pop_id {
+        // Only possible without `primary_pop`: a batch in this POP's own name.
+        let (code, message) = auth::AuthError::UnknownPop.describe();
+        return Err(ApiError::new(401, code, message));
+    }
     let batch: Batch =
         serde_json::from_slice(&req.body).map_err(|e| crate::api::error::json_error(&e))?;
     if batch.pop_id != pop {

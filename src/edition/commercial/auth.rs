@@ -143,17 +143,20 @@ impl NonceCache {
     }
 }
 
-/// Checks an apply request; returns the sending POP's id.
+/// Checks an apply request; returns the sending POP's id. `expected_pop`:
+/// the primary this backup names (`primary_pop`); `None` accepts any POP
+/// holding the key (a backup file without `primary_pop`, as in the seed's
+/// provisioning example: the shared key is the authentication).
 pub fn verify(
     value: Option<&str>,
     body: &[u8],
     key: &Key32,
-    expected_pop: &str,
+    expected_pop: Option<&str>,
     now: u64,
     nonces: &NonceCache,
 ) -> Result<String, AuthError> {
     let p = parse(value.ok_or(AuthError::Missing)?)?;
-    if p.pop != expected_pop {
+    if expected_pop.is_some_and(|want| p.pop != want) {
         return Err(AuthError::UnknownPop);
     }
     let ts: u64 = p.ts.parse().map_err(|_| AuthError::Malformed)?;
@@ -196,16 +199,30 @@ mod tests {
         let ts: u64 = v::TS.parse().unwrap();
         let body = v::BODY.as_bytes();
         let cache = NonceCache::default();
-        let ok = verify(Some(v::HEADER), body, &key(), "calgary-01", ts + 10, &cache);
+        let ok = verify(
+            Some(v::HEADER),
+            body,
+            &key(),
+            Some("calgary-01"),
+            ts + 10,
+            &cache,
+        );
         assert_eq!(ok.as_deref(), Ok("calgary-01"));
-        let again = verify(Some(v::HEADER), body, &key(), "calgary-01", ts + 11, &cache);
+        let again = verify(
+            Some(v::HEADER),
+            body,
+            &key(),
+            Some("calgary-01"),
+            ts + 11,
+            &cache,
+        );
         assert_eq!(again, Err(AuthError::Replay));
         let fresh = NonceCache::default();
         let tampered = verify(
             Some(v::HEADER),
             b"{\"pop_id\":\"x\",\"records\":[]}",
             &key(),
-            "calgary-01",
+            Some("calgary-01"),
             ts,
             &fresh,
         );
@@ -214,24 +231,28 @@ mod tests {
             Some(v::HEADER),
             body,
             &key(),
-            "calgary-01",
+            Some("calgary-01"),
             ts + 301,
             &fresh,
         );
         assert_eq!(stale, Err(AuthError::Skew));
-        let stranger = verify(Some(v::HEADER), body, &key(), "zurich-01", ts, &fresh);
+        let stranger = verify(Some(v::HEADER), body, &key(), Some("zurich-01"), ts, &fresh);
         assert_eq!(stranger, Err(AuthError::UnknownPop));
         let wrong_key = verify(
             Some(v::HEADER),
             body,
             &Key32::from_bytes([1; 32]),
-            "calgary-01",
+            Some("calgary-01"),
             ts,
             &fresh,
         );
         assert_eq!(wrong_key, Err(AuthError::BadSignature));
-        // Refused requests did not use up the nonce.
-        assert!(verify(Some(v::HEADER), body, &key(), "calgary-01", ts, &fresh).is_ok());
+        // Refused requests did not use up the nonce. Without a named
+        // primary, any POP holding the key is accepted.
+        assert_eq!(
+            verify(Some(v::HEADER), body, &key(), None, ts, &fresh).as_deref(),
+            Ok("calgary-01")
+        );
     }
 
     #[test]
@@ -243,10 +264,10 @@ mod tests {
             "Clavitor-HMAC pop=a,pop=a,ts=1,nonce=pgONARgYS3sIH4kvIUG9Jw,sig=x",
             "Clavitor-HMAC pop=a,ts=-1,nonce=pgONARgYS3sIH4kvIUG9Jw,sig=-NOYC1D3V1i8LmY0P4TeHnBsGiD6xfylVhgbsxLBeic",
         ] {
-            assert_eq!(verify(Some(h), b"", &key(), "a", 1, &cache), Err(AuthError::Malformed), "{h}");
+            assert_eq!(verify(Some(h), b"", &key(), Some("a"), 1, &cache), Err(AuthError::Malformed), "{h}");
         }
         assert_eq!(
-            verify(None, b"", &key(), "a", 1, &cache),
+            verify(None, b"", &key(), None, 1, &cache),
             Err(AuthError::Missing)
         );
     }

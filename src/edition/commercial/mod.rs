@@ -32,6 +32,7 @@ use serde_json::{json, Value};
 use super::periodic::Periodic;
 use super::telemetry::{self, Telemetry};
 use super::{Edition, Overrides, Services, Staged};
+use crate::api::ApiError;
 use crate::config::Config;
 use crate::http::{Reply, Req, Takeover};
 use crate::ids::VaultId;
@@ -158,6 +159,22 @@ impl Commercial {
     }
 }
 
+/// "primary POP calgary-01, replicating to zurich-01" (the seed's start-up line).
+fn describe(s: &Settings) -> String {
+    match (s.role, &s.backup, &s.primary) {
+        (Role::Primary, Some(b), _) => format!("primary POP {}, replicating to {}", s.pop_id, b.id),
+        (Role::Primary, None, _) => format!("primary POP {}", s.pop_id),
+        (Role::Backup, _, Some(p)) => format!(
+            "backup POP {}, accepting replication from primary {}",
+            s.pop_id, p.id
+        ),
+        (Role::Backup, _, None) => format!(
+            "backup POP {}, accepting replication from a primary holding the replication key",
+            s.pop_id
+        ),
+    }
+}
+
 impl Default for Commercial {
     fn default() -> Self {
         Self::new()
@@ -226,21 +243,19 @@ impl Edition for Commercial {
         let _ = self.pop_id.set(replication.pop_id.clone());
         let old = self.shared.settings();
         if let Some(old) = &old {
-            if old.role != replication.role || old.backup != replication.backup {
+            if old.role != replication.role
+                || old.backup != replication.backup
+                || old.primary != replication.primary
+            {
                 log::info!(
-                    "replication: role {} -> {}, backup {:?} -> {:?}",
+                    "replication: role {} -> {}; now {}",
                     old.role.as_str(),
                     replication.role.as_str(),
-                    old.backup.as_ref().map(|b| &b.id),
-                    replication.backup.as_ref().map(|b| &b.id)
+                    describe(&replication)
                 );
             }
         } else {
-            log::info!(
-                "replication: POP {} is {}",
-                replication.pop_id,
-                replication.role.as_str()
-            );
+            log::info!("Commercial edition: {}", describe(&replication));
         }
         *self
             .shared
@@ -301,6 +316,11 @@ impl Edition for Commercial {
 
     fn not_found(&self, req: &Req) -> Option<Takeover> {
         self.tarpit.take(req)
+    }
+
+    fn refuse_agent(&self) -> Option<ApiError> {
+        let s = self.shared.settings()?;
+        (s.role == Role::Backup).then(|| apply::refuse_agent(&s))
     }
 
     fn committed(&self, audit: &[(VaultId, AuditRow)]) {

@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 
 use super::tls;
 use crate::config::check_url;
-use crate::crypto::{unb64, unhex, Key32};
+use crate::crypto::Key32;
 use crate::edition::telemetry::Secret;
 
 /// Where the file is looked for when `replication_config` is not set.
@@ -47,6 +47,18 @@ pub struct Peer {
     pub url: String,
 }
 
+/// `backup_pop`: a peer, and optionally the key for talking to it (the
+/// seed's provisioning example names it; the default is `auth.token_file`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackup {
+    #[serde(deserialize_with = "de_pop_id")]
+    id: String,
+    #[serde(deserialize_with = "de_url")]
+    url: String,
+    auth_token_file: Option<PathBuf>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
@@ -54,7 +66,7 @@ struct Raw {
     pop_id: String,
     region: Option<String>,
     role: Role,
-    backup_pop: Option<Peer>,
+    backup_pop: Option<RawBackup>,
     primary_pop: Option<Peer>,
     auth: RawAuth,
     #[serde(default)]
@@ -122,9 +134,16 @@ pub struct Settings {
     pub role: Role,
     /// Where a primary sends (required for `role: primary`).
     pub backup: Option<Peer>,
-    /// Whom a backup accepts applies from and sends clients to (required for `role: backup`).
+    /// Whom a backup accepts applies from and sends clients to. Optional:
+    /// without it a backup accepts batches from any POP holding the
+    /// replication key and its 503 answers carry no `X-Primary-Location`.
     pub primary: Option<Peer>,
+    /// This POP's replication key (`auth.token_file`): checks the apply
+    /// requests it receives.
     pub key: Key32,
+    /// The key that signs apply requests to `backup` (`backup_pop.auth_token_file`,
+    /// by default `auth.token_file`).
+    pub backup_key: Key32,
     /// Client for apply requests (mTLS when configured).
     pub agent: ureq::Agent,
     pub tuning: Tuning,
@@ -157,14 +176,8 @@ pub fn load(path: &Path) -> Result<Settings, String> {
 
 fn parse(path: &Path, text: &str) -> Result<Settings, String> {
     let raw: Raw = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
-    match raw.role {
-        Role::Primary if raw.backup_pop.is_none() => {
-            return Err("role primary needs `backup_pop: {id, url}` (where to replicate to)".into())
-        }
-        Role::Backup if raw.primary_pop.is_none() => {
-            return Err("role backup needs `primary_pop: {id, url}` (whose batches to accept, and where to send client writes)".into())
-        }
-        _ => {}
+    if raw.role == Role::Primary && raw.backup_pop.is_none() {
+        return Err("role primary needs `backup_pop: {id, url}` (where to replicate to)".into());
     }
     if raw.backup_pop.as_ref().is_some_and(|b| b.id == raw.pop_id)
         || raw.primary_pop.as_ref().is_some_and(|p| p.id == raw.pop_id)
@@ -175,7 +188,15 @@ fn parse(path: &Path, text: &str) -> Result<Settings, String> {
         ));
     }
     let base = path.parent().unwrap_or(Path::new("."));
-    let key = load_key(&resolve(base, &raw.auth.token_file))?;
+    let key = load_key(&resolve(base, &raw.auth.token_file), "auth.token_file")?;
+    let backup_key = match raw
+        .backup_pop
+        .as_ref()
+        .and_then(|b| b.auth_token_file.as_ref())
+    {
+        Some(file) => load_key(&resolve(base, file), "backup_pop.auth_token_file")?,
+        None => key.clone(),
+    };
     let client_tls = tls::ClientTls::load(
         raw.auth
             .mtls_cert
@@ -202,9 +223,13 @@ fn parse(path: &Path, text: &str) -> Result<Settings, String> {
         pop_id: raw.pop_id,
         region: raw.region,
         role: raw.role,
-        backup: raw.backup_pop,
+        backup: raw.backup_pop.map(|b| Peer {
+            id: b.id,
+            url: b.url,
+        }),
         primary: raw.primary_pop,
         key,
+        backup_key,
         agent: client_tls.agent(),
         tuning: raw.replication,
         control_plane,
@@ -262,24 +287,44 @@ fn read_private(file: &Path, key: &str) -> Result<String, String> {
     std::fs::read_to_string(file).map_err(|e| format!("{key} {}: cannot read: {e}", file.display()))
 }
 
-/// The 256-bit replication key: 64 hex digits or 43 base64url characters.
-pub fn load_key(file: &Path) -> Result<Key32, String> {
-    let text = Zeroizing::new(read_private(file, "auth.token_file")?);
-    let t = text.trim();
-    let bytes = match t.len() {
-        64 => unhex(t).ok(),
-        43 => unb64(t).ok(),
-        _ => None,
-    }
-    .map(Zeroizing::new);
-    match bytes {
-        Some(b) if b.len() == 32 => Key32::from_slice(&b).map_err(|e| e.to_string()),
-        _ => Err(format!(
-            "auth.token_file {}: expected a 256-bit key as 64 hex digits or 43 base64url characters \
-             on one line (e.g. `openssl rand -hex 32`)",
+/// Optional prefix of a replication key (the seed's `clavitor-pop-v1-...`).
+pub const KEY_PREFIX: &str = "clavitor-pop-v1-";
+
+/// A 256-bit replication key from the file named by `key` (`auth.token_file`
+/// or `backup_pop.auth_token_file`): one line holding 32 bytes as 64 hex
+/// digits, standard base64 (padded or not, e.g. `openssl rand -base64 32`)
+/// or base64url, optionally prefixed `clavitor-pop-v1-`. Surrounding
+/// whitespace (the newline openssl writes) is ignored.
+pub fn load_key(file: &Path, key: &str) -> Result<Key32, String> {
+    let text = Zeroizing::new(read_private(file, key)?);
+    decode_key(text.trim()).ok_or_else(|| {
+        // Never quotes the file: it holds (a mangled copy of) the secret.
+        format!(
+            "{key} {}: expected a 256-bit key on one line: 32 random bytes as 64 hex digits, \
+             standard base64 (44 characters with `=`, or 43 without) or base64url (43), \
+             optionally prefixed `{KEY_PREFIX}`; make one with `openssl rand -base64 32`",
             file.display()
-        )),
-    }
+        )
+    })
+}
+
+/// Decodes one key line; `None` unless it is exactly 32 bytes in one of the
+/// accepted encodings. Lengths decide hex (64) from base64 (43 or 44), so no
+/// text is read two ways; the alphabet decides standard from url-safe.
+fn decode_key(line: &str) -> Option<Key32> {
+    use data_encoding::{BASE64, BASE64URL, BASE64URL_NOPAD, BASE64_NOPAD, HEXLOWER_PERMISSIVE};
+    let t = line.strip_prefix(KEY_PREFIX).unwrap_or(line);
+    let url_safe = t.contains(['-', '_']);
+    let encoding = match (t.len(), url_safe) {
+        (64, _) => &HEXLOWER_PERMISSIVE,
+        (43, false) => &BASE64_NOPAD,
+        (44, false) => &BASE64,
+        (43, true) => &BASE64URL_NOPAD,
+        (44, true) => &BASE64URL,
+        _ => return None,
+    };
+    let bytes = Zeroizing::new(encoding.decode(t.as_bytes()).ok()?);
+    Key32::from_slice(&bytes).ok()
 }
 
 fn de_pop_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -381,10 +426,19 @@ mod tests {
         assert!(e.contains("backup_pop"), "{e}");
         let e = try_parse(
             &dir,
-            "pop_id: a\nrole: backup\nauth: {token_file: replication.key}\n",
+            "pop_id: a\nrole: backup\nauth: {token_file: replication.key}\nprimary_pop: {id: b, url: \"http://b\", auth_token_file: k}\n",
         )
         .unwrap_err();
-        assert!(e.contains("primary_pop"), "{e}");
+        assert!(e.contains("unknown field `auth_token_file`"), "{e}");
+        let e = try_parse(
+            &dir,
+            "pop_id: a\nrole: primary\nauth: {token_file: replication.key}\nbackup_pop: {id: b, url: \"http://b\", auth_token: k}\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("unknown field `auth_token`") && e.contains("auth_token_file"),
+            "{e}"
+        );
         let e = try_parse(
             &dir,
             "pop_id: \"a b\"\nrole: backup\nauth: {token_file: x}\n",
@@ -419,8 +473,170 @@ mod tests {
         let e = try_parse(&dir_with_key(0o644, KEY), yaml).unwrap_err();
         assert!(e.contains("chmod 600") && e.contains("644"), "{e}");
         let e = try_parse(&dir_with_key(0o600, "short\n"), yaml).unwrap_err();
-        assert!(e.contains("64 hex digits") && !e.contains("short"), "{e}");
+        assert!(
+            e.contains("64 hex digits") && e.contains("base64") && !e.contains("short"),
+            "{e}"
+        );
         let b64 = crate::crypto::b64(&[7u8; 32]);
         assert!(try_parse(&dir_with_key(0o600, &b64), yaml).is_ok());
+    }
+
+    /// Every encoding the SPEC accepts, of the same 32 bytes, gives the same key.
+    #[test]
+    fn keys_in_every_documented_encoding_decode_to_the_same_bytes() {
+        use data_encoding::{BASE64, BASE64URL, BASE64URL_NOPAD, BASE64_NOPAD, HEXLOWER, HEXUPPER};
+        // Bytes chosen so that standard and url-safe base64 differ (0xfb 0xff → "+/" vs "-_").
+        let mut bytes = [0u8; 32];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(37) ^ 0xfb;
+        }
+        bytes[0] = 0xfb;
+        bytes[1] = 0xff;
+        bytes[2] = 0xbf;
+        let want = Key32::from_bytes(bytes);
+        let forms = [
+            HEXLOWER.encode(&bytes),
+            HEXUPPER.encode(&bytes),
+            BASE64.encode(&bytes),
+            BASE64_NOPAD.encode(&bytes),
+            BASE64URL.encode(&bytes),
+            BASE64URL_NOPAD.encode(&bytes),
+        ];
+        assert!(forms[2].starts_with("+/+/") && forms[4].starts_with("-_-_"));
+        assert!(forms[2].ends_with('=') && forms[2].len() == 44);
+        for form in &forms {
+            for text in [
+                format!("{form}\n"),
+                format!("{KEY_PREFIX}{form}\n"),
+                format!("  {form}\r\n\n"),
+            ] {
+                let dir = dir_with_key(0o600, &text);
+                let got = load_key(&dir.path().join("replication.key"), "auth.token_file");
+                assert!(got.as_ref() == Ok(&want), "{text:?}: {got:?}");
+            }
+        }
+        // Not 32 bytes, two alphabets mixed, two lines, bad padding, a bare prefix.
+        let std = BASE64.encode(&bytes);
+        for bad in [
+            BASE64.encode(&bytes[..31]),
+            HEXLOWER.encode(&bytes[..31]),
+            HEXLOWER.encode(&[bytes.as_slice(), &[1]].concat()),
+            std.replacen('/', "_", 1),
+            format!("{}\n{}", &std[..20], &std[20..]),
+            format!("{}==", &std[..42]),
+            KEY_PREFIX.to_string(),
+            format!("clavitor-pop-v2-{}", HEXLOWER.encode(&bytes)),
+        ] {
+            let dir = dir_with_key(0o600, &bad);
+            let e = load_key(&dir.path().join("replication.key"), "auth.token_file").unwrap_err();
+            assert!(e.contains("openssl rand -base64 32"), "{bad:?}: {e}");
+        }
+    }
+
+    /// The key file the seed's provisioning example writes, and keys made by
+    /// `openssl rand -base64 32` / `-hex 32`, as openssl writes them.
+    #[test]
+    fn openssl_made_keys_load() {
+        for args in [["rand", "-base64", "32"], ["rand", "-hex", "32"]] {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .output()
+                .expect("openssl is installed (the documented way to make a key)");
+            assert!(out.status.success());
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(text.ends_with('\n'));
+            let dir = dir_with_key(0o600, &text);
+            load_key(&dir.path().join("replication.key"), "auth.token_file").unwrap();
+        }
+    }
+
+    /// The seed document's provisioning examples (SPEC section 9), verbatim
+    /// but for `/etc/clavitor/` (a temporary directory here).
+    pub const CALGARY: &str = r#"pop_id: "calgary-01"
+region: "north-america"
+role: "primary"
+backup_pop:
+  id: "zurich-01"
+  url: "https://zurich-01.clavitor.ai"
+  auth_token_file: "/etc/clavitor/replication.key"
+auth:
+  token_file: "/etc/clavitor/replication.key"
+"#;
+    pub const ZURICH: &str = r#"pop_id: "zurich-01"
+region: "europe"
+role: "backup"
+auth:
+  token_file: "/etc/clavitor/replication.key"
+"#;
+
+    fn seed_key_dir() -> tempfile::TempDir {
+        // The example's form: `clavitor-pop-v1-` and hex digits.
+        let key = format!("{KEY_PREFIX}{}\n", crate::crypto::hex(&[0xa1; 32]));
+        dir_with_key(0o600, &key)
+    }
+
+    fn in_dir(dir: &tempfile::TempDir, yaml: &str) -> String {
+        yaml.replace("/etc/clavitor/", &format!("{}/", dir.path().display()))
+    }
+
+    #[test]
+    fn seed_provisioning_examples_parse() {
+        let dir = seed_key_dir();
+        let calgary = try_parse(&dir, &in_dir(&dir, CALGARY)).unwrap();
+        assert_eq!(calgary.role, Role::Primary);
+        let backup = calgary.backup.as_ref().unwrap();
+        assert_eq!(
+            (backup.id.as_str(), backup.url.as_str()),
+            ("zurich-01", "https://zurich-01.clavitor.ai")
+        );
+        assert_eq!(calgary.backup_key, Key32::from_bytes([0xa1; 32]));
+        assert_eq!(calgary.region.as_deref(), Some("north-america"));
+
+        let zurich = try_parse(&dir, &in_dir(&dir, ZURICH)).unwrap();
+        assert_eq!(zurich.role, Role::Backup);
+        assert!(zurich.primary.is_none() && zurich.backup.is_none());
+        assert_eq!(zurich.key, calgary.key, "the same shared key");
+
+        // The failover example: before (backup naming its primary) and after.
+        let before = ZURICH.replace(
+            "role: \"backup\"\n",
+            "role: \"backup\"\nprimary_pop:\n  id: \"calgary-01\"\n  url: \"https://calgary-01.clavitor.ai\"\n",
+        );
+        let s = try_parse(&dir, &in_dir(&dir, &before)).unwrap();
+        assert_eq!(s.primary.unwrap().id, "calgary-01");
+        let after = ZURICH.replace(
+            "role: \"backup\"\n",
+            "role: \"primary\"\nbackup_pop:\n  id: \"calgary-01\"  # Old primary becomes backup\n  url: \"https://calgary-01.clavitor.ai\"\n",
+        );
+        let s = try_parse(&dir, &in_dir(&dir, &after)).unwrap();
+        assert_eq!(s.role, Role::Primary);
+        assert_eq!(s.backup.unwrap().id, "calgary-01");
+    }
+
+    #[test]
+    fn backup_pop_may_name_its_own_key_file() {
+        let dir = dir_with_key(0o600, KEY);
+        let other = dir.path().join("zurich.key");
+        std::fs::write(&other, format!("{}\n", crate::crypto::b64(&[9u8; 32]))).unwrap();
+        std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let s = try_parse(
+            &dir,
+            "pop_id: a\nrole: primary\nauth: {token_file: replication.key}\n\
+             backup_pop: {id: b, url: \"http://b\", auth_token_file: zurich.key}\n",
+        )
+        .unwrap();
+        assert_eq!(s.backup_key, Key32::from_bytes([9; 32]));
+        assert_ne!(s.key, s.backup_key);
+        std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let e = try_parse(
+            &dir,
+            "pop_id: a\nrole: primary\nauth: {token_file: replication.key}\n\
+             backup_pop: {id: b, url: \"http://b\", auth_token_file: zurich.key}\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("backup_pop.auth_token_file") && e.contains("chmod 600"),
+            "{e}"
+        );
     }
 }

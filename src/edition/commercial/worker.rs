@@ -262,7 +262,7 @@ fn send(s: &Settings, url: &str, records: &[Record]) -> Result<(), String> {
     let target = format!("{url}{APPLY_PATH}");
     let mut last = String::new();
     for _ in 0..2 {
-        let header = auth::fresh_header(&s.key, &s.pop_id, &body);
+        let header = auth::fresh_header(&s.backup_key, &s.pop_id, &body);
         let result = s
             .agent
             .post(&target)
