@@ -120,6 +120,18 @@ const STEPS: &[&str] = &[
               AND last_ts < NEW.ts - 3600000;
     END;
     "#,
+    // 5 (titles): who created each entry (SPEC section 5, v1.1): '' for the
+    // owner, the agent's 32-hex id otherwise. Entries created by an agent
+    // before this step are found through their `create` audit row (every
+    // create commits with one), so the owner sees them marked too.
+    r#"
+    ALTER TABLE entries ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+    UPDATE entries SET created_by = a.actor_id
+        FROM (SELECT vault_id, entry_id, actor_id FROM audit
+              WHERE actor_kind = 'agent' AND action = 'create' AND outcome = 'success'
+                AND entry_id IS NOT NULL) AS a
+        WHERE entries.vault_id = a.vault_id AND entries.entry_id = a.entry_id;
+    "#,
 ];
 
 /// Brings the schema to the newest version this binary knows.
