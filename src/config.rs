@@ -466,14 +466,20 @@ mod tests {
             "write limits default when the agents block omits them"
         );
         let c = Config::parse("agents: {write_limit_minute: 2, write_limit_hour: 7}\n").unwrap();
-        assert_eq!((c.agents.write_limit_minute, c.agents.write_limit_hour), (2, 7));
+        assert_eq!(
+            (c.agents.write_limit_minute, c.agents.write_limit_hour),
+            (2, 7)
+        );
         for bad in [
             "agents: {write_limit_minute: 0}\n",
             "agents: {write_limit_minute: 5, write_limit_hour: 4}\n",
             "agents: {write_limit_hour: 10001}\n",
         ] {
             let e = Config::parse(bad).unwrap_err();
-            assert!(e.contains("write_limit_minute") && e.contains("10000"), "{bad}: {e}");
+            assert!(
+                e.contains("write_limit_minute") && e.contains("10000"),
+                "{bad}: {e}"
+            );
         }
         assert_eq!(c.audit_sync, AuditSync::Full);
         let c = Config::parse("audit_sync: normal\n").unwrap();

@@ -217,7 +217,11 @@ pub fn write_check(
 }
 
 /// Records a violation; a second one inside the lockdown window locks the agent.
-fn record_violation(agent: &mut AgentRecord, now_ms: i64, lockdown_window: Duration) -> RateDecision {
+fn record_violation(
+    agent: &mut AgentRecord,
+    now_ms: i64,
+    lockdown_window: Duration,
+) -> RateDecision {
     let window = lockdown_window.as_millis() as i64;
     agent.violations.retain(|t| now_ms - t < window);
     agent.violations.push(now_ms);
@@ -304,7 +308,10 @@ mod tests {
             limit_minute: 2,
             limit_hour: 5,
         };
-        assert_eq!(write_check(&mut a, &counts(1, 4), 0, w), RateDecision::Allow);
+        assert_eq!(
+            write_check(&mut a, &counts(1, 4), 0, w),
+            RateDecision::Allow
+        );
         assert_eq!(
             write_check(&mut a, &counts(2, 2), 1_000, w),
             RateDecision::Violation
@@ -312,7 +319,10 @@ mod tests {
         assert_eq!(counts(2, 2).retry_after(), 60);
         assert_eq!(counts(0, 5).retry_after(), 3600);
         assert!(!a.locked);
-        assert_eq!(write_check(&mut a, &counts(0, 5), 2_000, w), RateDecision::Lock);
+        assert_eq!(
+            write_check(&mut a, &counts(0, 5), 2_000, w),
+            RateDecision::Lock
+        );
         assert!(a.locked);
     }
 

@@ -171,7 +171,15 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
                 auth::audit_alone(ctx, a.vault_id(), ev)?;
                 return Err(ApiError::access_denied());
             }
-            let row = seal_entry(&a.k1, a.vault_id(), id, valid, Creator::Agent(a.id), now, now);
+            let row = seal_entry(
+                &a.k1,
+                a.vault_id(),
+                id,
+                valid,
+                Creator::Agent(a.id),
+                now,
+                now,
+            );
             agent_create(ctx, a, &row)?;
         }
     }
@@ -421,13 +429,7 @@ pub fn lookup(ctx: &mut Ctx<'_>) -> Result<Reply> {
             let idx = title_index(&title_key(&owner.k1, &owner.id().hex()), &title);
             let mut rows = ctx.store.db().entries_by_title(owner.id(), &idx)?;
             if rows.len() > 1 {
-                let ev = owner_event(
-                    ctx,
-                    "read",
-                    None,
-                    Outcome::Failure,
-                    Some("ambiguous_title"),
-                );
+                let ev = owner_event(ctx, "read", None, Outcome::Failure, Some("ambiguous_title"));
                 auth::audit_alone(ctx, owner.id(), ev)?;
                 return Err(ambiguous(&rows));
             }

@@ -386,10 +386,12 @@ mod tests {
             .contains("502"));
         let ambiguous = CliError::from(api_error(
             409,
-            Some(&serde_json::json!({"error": {"code": "CV-4020", "message": "ambiguous", "candidates": [
-                {"entry_id": "aa", "type": "login", "scopes": ["0000"], "created_by": {"kind": "owner"}},
-                {"entry_id": "bb", "type": "login", "scopes": ["0001"], "created_by": {"kind": "agent", "agent_id": "cc"}},
-            ]}})),
+            Some(
+                &serde_json::json!({"error": {"code": "CV-4020", "message": "ambiguous", "candidates": [
+                    {"entry_id": "aa", "type": "login", "scopes": ["0000"], "created_by": {"kind": "owner"}},
+                    {"entry_id": "bb", "type": "login", "scopes": ["0001"], "created_by": {"kind": "agent", "agent_id": "cc"}},
+                ]}}),
+            ),
         ));
         assert_eq!(ambiguous.code(), 6);
         let m = ambiguous.message();
@@ -397,7 +399,13 @@ mod tests {
             m.contains("2 entries") && m.contains("aa") && m.contains("the owner"),
             "{m}"
         );
-        assert!(m.contains("bb") && m.contains("agent cc") && m.contains("0001"), "{m}");
-        assert!(m.contains("clavitor get aa") && m.contains("CV-4020"), "{m}");
+        assert!(
+            m.contains("bb") && m.contains("agent cc") && m.contains("0001"),
+            "{m}"
+        );
+        assert!(
+            m.contains("clavitor get aa") && m.contains("CV-4020"),
+            "{m}"
+        );
     }
 }

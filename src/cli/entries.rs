@@ -174,7 +174,12 @@ fn agent_names(session: &Session) -> HashMap<String, String> {
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|a| Some((a["agent_id"].as_str()?.to_string(), a["name"].as_str()?.to_string())))
+        .filter_map(|a| {
+            Some((
+                a["agent_id"].as_str()?.to_string(),
+                a["name"].as_str()?.to_string(),
+            ))
+        })
         .collect()
 }
 
