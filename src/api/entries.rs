@@ -487,7 +487,7 @@ fn ambiguous(rows: &[EntryRow]) -> ApiError {
             rows.len()
         ),
     );
-    e.extra = Some(("candidates", Value::Array(candidates)));
+    e.extra = Some(Box::new(("candidates", Value::Array(candidates))));
     e
 }
 

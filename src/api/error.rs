@@ -19,7 +19,8 @@ pub struct ApiError {
     pub allow: Option<&'static str>,
     /// One more member of the `error` object, e.g. `candidates` of an
     /// ambiguous title (ids and metadata only, never titles or values).
-    pub extra: Option<(&'static str, Value)>,
+    /// Boxed: errors travel in every `Result` and stay small that way.
+    pub extra: Option<Box<(&'static str, Value)>>,
 }
 
 impl ApiError {
@@ -54,7 +55,8 @@ impl ApiError {
 
     pub fn reply(&self) -> Reply {
         let mut error = json!({"code": self.code, "message": self.message});
-        if let Some((key, value)) = &self.extra {
+        if let Some(extra) = &self.extra {
+            let (key, value) = &**extra;
             error[*key] = value.clone();
         }
         let mut r = Reply::json(self.status, &json!({ "error": error }));
