@@ -465,6 +465,53 @@ mod tests {
         assert_eq!(s.db().vault_count().unwrap(), 0);
     }
 
+    /// `entries.created_by` (who created an entry) travels with the row and
+    /// lands on the backup; a malformed one is refused.
+    #[test]
+    fn entries_carry_their_creator() {
+        use crate::vault::{Creator, NewEntry};
+        let (_d, mut primary) = store();
+        apply(&mut primary, &[vault(1, 1)]).unwrap();
+        let vault_id = VaultId::parse("f73de89fb22ecd1310f333e6f4575bb7").unwrap();
+        let agent = EntryId::generate();
+        let entry = EntryId::generate();
+        primary
+            .write(|db| {
+                db.insert_entry(
+                    &vault_id,
+                    &NewEntry {
+                        entry_id: entry,
+                        entry_type: "login".into(),
+                        scopes: "0001".into(),
+                        title_idx: [7; 32],
+                        doc: "cv1.l1.x".into(),
+                        created_at: 1,
+                        updated_at: 1,
+                        created_by: Creator::Agent(agent),
+                    },
+                )
+            })
+            .unwrap();
+        let sent = collect(primary.raw(), 100, 1 << 20).unwrap();
+        let rec = sent
+            .iter()
+            .find_map(|r| match r {
+                Record::Entry(e) => Some(e.clone()),
+                _ => None,
+            })
+            .expect("the entry is dirty");
+        assert_eq!(rec.created_by, agent.hex());
+        let (_d2, mut backup) = store();
+        apply(&mut backup, &[vault(1, 1), Record::Entry(rec.clone())]).unwrap();
+        let row = backup.db().entry(&vault_id, &entry).unwrap().unwrap();
+        assert_eq!(row.created_by, Creator::Agent(agent));
+        let mut bad = rec;
+        bad.created_by = "not-an-id".into();
+        assert!(
+            matches!(apply(&mut backup, &[Record::Entry(bad)]), Err(ApplyError::Invalid(m)) if m.contains("created_by"))
+        );
+    }
+
     #[test]
     fn flags_clear_only_if_the_version_is_unchanged() {
         let (_d, mut s) = store();
