@@ -2210,7 +2210,7 @@ fn a_planted_look_alike_never_reaches_the_owner_or_another_agent_by_title() {
     ] {
         let got = clavitor(&server, None, args);
         assert!(
-            got.2.contains(&format!("agent {writer_id}")),
+            got.2.contains(&format!("agent \"writer\" ({writer_id})")),
             "{args:?}: {}",
             got.2
         );
@@ -2330,6 +2330,12 @@ fn a_planted_look_alike_never_reaches_the_owner_or_another_agent_by_title() {
             assert!(
                 !got.2.contains(&hidden),
                 "{who} {args:?}: an invisible entry listed: {}",
+                got.2
+            );
+            // An agent cannot list agents: the creator is named by id.
+            assert!(
+                got.2.contains(&format!("created by agent {writer_id}")),
+                "{who} {args:?}: {}",
                 got.2
             );
             assert_ambiguous(&format!("{who} {args:?}"), got, &[&deploy, &fake], &keys);

@@ -12,7 +12,9 @@ use std::path::Path;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use super::client::{encode_query, print_json, wipe_json, Client};
+use super::client::{
+    ambiguity, encode_query, print_json, wipe_json, Client, ClientError, AMBIGUOUS_TITLE,
+};
 use super::profile::{self, Session};
 use super::{CliError, CliResult, GetArgs, ListArgs, PutArgs, RmArgs, TotpArgs};
 use crate::crypto::seal::{self, field_aad, Tier};
@@ -255,7 +257,18 @@ pub fn fetch_decrypted(session: &Session, query: &str) -> Result<Value, CliError
     };
     let mut entry = client(session)?
         .get(&path, Some(&session.token))
-        .map_err(|e| match CliError::from(e) {
+        .map_err(|e| match e {
+            // The owner gets the agents named: a look-alike's creator at a glance.
+            ClientError::Api {
+                ref code,
+                ref candidates,
+                ..
+            } if code == AMBIGUOUS_TITLE => {
+                CliError::Ambiguous(ambiguity(candidates, Some(&agent_names(session))))
+            }
+            e => CliError::from(e),
+        })
+        .map_err(|e| match e {
             CliError::NotFound(_) => CliError::NotFound(format!(
                 "no entry matches {query:?} (exact title or entry id)"
             )),
