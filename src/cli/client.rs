@@ -107,11 +107,9 @@ pub(super) fn ambiguity(
             super::entries::creator_text(&c["created_by"], names)
         ));
     }
+    // No candidate is suggested: the example must not steer anyone to the look-alike.
     m.push_str(&format!(
-        "Use the entry id instead of the title, e.g. `clavitor get {}` [{AMBIGUOUS_TITLE}]",
-        candidates
-            .first()
-            .map_or("ENTRY_ID".to_string(), |c| text(c, "entry_id"))
+        "Check which one you mean and ask for it by its entry id: `clavitor get ENTRY_ID` [{AMBIGUOUS_TITLE}]"
     ));
     m
 }
