@@ -406,7 +406,7 @@ mod tests {
             "{m}"
         );
         assert!(
-            m.contains("clavitor get aa") && m.contains("CV-4020"),
+            m.contains("clavitor get ENTRY_ID") && !m.contains("get aa") && m.contains("CV-4020"),
             "{m}"
         );
     }
