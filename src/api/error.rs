@@ -2,7 +2,7 @@
 //! and a message that says what was wrong. Messages never carry keys,
 //! tokens, titles or values.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::http::Reply;
 use crate::vault::StoreError;
@@ -19,6 +19,10 @@ pub struct ApiError {
     pub allow: Option<&'static str>,
     /// Further headers, e.g. `X-Primary-Location` on a backup POP's 503.
     pub headers: Vec<(&'static str, String)>,
+    /// One more member of the `error` object, e.g. `candidates` of an
+    /// ambiguous title (ids and metadata only, never titles or values).
+    /// Boxed: errors travel in every `Result` and stay small that way.
+    pub extra: Option<Box<(&'static str, Value)>>,
 }
 
 impl ApiError {
@@ -30,6 +34,7 @@ impl ApiError {
             retry_after: None,
             allow: None,
             headers: Vec::new(),
+            extra: None,
         }
     }
 
@@ -58,10 +63,12 @@ impl ApiError {
     }
 
     pub fn reply(&self) -> Reply {
-        let mut r = Reply::json(
-            self.status,
-            &json!({"error": {"code": self.code, "message": self.message}}),
-        );
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(extra) = &self.extra {
+            let (key, value) = &**extra;
+            error[*key] = value.clone();
+        }
+        let mut r = Reply::json(self.status, &json!({ "error": error }));
         if let Some(s) = self.retry_after {
             r = r.with_header("Retry-After", s.to_string());
         }

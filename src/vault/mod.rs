@@ -23,7 +23,7 @@ use crate::ids::VaultId;
 use crate::metrics::{AuditTally, METRICS};
 pub use audit::{ActorKind, AuditEvent, AuditFilter, AuditRow, ChainBreak, Outcome};
 pub use committer::{Committer, Job};
-pub use entries::{EntryRow, NewEntry};
+pub use entries::{Creator, EntryRow, NewEntry};
 pub use vaults::{NewVault, UnlockMethodRow, VaultRow};
 
 /// A store operation that did not happen.
