@@ -117,10 +117,12 @@ impl Db<'_> {
 
     /// One entry, tombstones included (callers decide what a tombstone means).
     pub fn entry(&self, vault: &VaultId, id: &EntryId) -> Result<Option<EntryRow>, StoreError> {
+        // Cached: every read (and every agent's authentication) runs it.
         let sql = format!("SELECT {COLS} FROM entries WHERE vault_id = ?1 AND entry_id = ?2");
         Ok(self
             .conn
-            .query_row(&sql, params![vault.hex(), id.hex()], from_row)
+            .prepare_cached(&sql)?
+            .query_row(params![vault.hex(), id.hex()], from_row)
             .optional()?)
     }
 
@@ -178,7 +180,7 @@ impl Db<'_> {
             "SELECT {COLS} FROM entries WHERE vault_id = ?1 AND title_idx = ?2 AND deleted = 0
              AND type NOT IN ({SYSTEM}) ORDER BY updated_at DESC, entry_id"
         );
-        let mut stmt = self.conn.prepare(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![vault.hex(), &title_idx[..]], from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -143,6 +143,8 @@ impl Store {
         // microsecond waited tens of milliseconds (the p99 of two racing
         // readers was 314 ms). Ours retries within a fraction of a millisecond.
         conn.busy_handler(Some(retry_busy))?;
+        // Room for every statement a request runs (rusqlite keeps 16).
+        conn.set_prepared_statement_cache_capacity(64);
         let mut store = Store {
             conn,
             pop_id: "local".into(),

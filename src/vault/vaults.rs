@@ -99,10 +99,12 @@ impl Db<'_> {
 
     /// A vault by id.
     pub fn vault(&self, id: &VaultId) -> Result<Option<VaultRow>, StoreError> {
+        // Cached: every authenticated request runs it.
         let sql = format!("SELECT {VAULT_COLS} FROM vaults WHERE vault_id = ?1");
         Ok(self
             .conn
-            .query_row(&sql, [id.hex()], vault_from_row)
+            .prepare_cached(&sql)?
+            .query_row([id.hex()], vault_from_row)
             .optional()?)
     }
 
