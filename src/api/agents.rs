@@ -14,7 +14,7 @@ use crate::crypto::Key32;
 use crate::http::Reply;
 use crate::ids::{EntryId, ScopeId, VaultId};
 use crate::policy::{AgentRecord, Cidr};
-use crate::vault::{now_ms, Creator, Db, EntryRow, NewEntry, Outcome};
+use crate::vault::{now_ms, Creator, EntryRow, NewEntry, Outcome, Tx};
 
 const MAX_NAME: usize = 128;
 const MAX_IPS: usize = 64;
@@ -144,7 +144,7 @@ fn sealed_row(
 
 /// Re-seals an agent record in place (same transaction as the caller's audit row).
 pub fn save_record(
-    db: &Db<'_>,
+    db: &Tx<'_>,
     k1: &Key32,
     vault: &VaultId,
     row: &EntryRow,
@@ -231,8 +231,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let ev = owner_event(ctx, "agent_create", Some(id), Outcome::Success, None);
     ctx.store.write(|db| {
         db.insert_entry(owner.id(), &row)?;
-        db.audit(owner.id(), &ev)?;
-        Ok::<_, ApiError>(())
+        Ok::<_, ApiError>(db.audit(owner.id(), &ev)?.with(()))
     })?;
     let token = mint(&owner, ctx, &id, &record);
     let mut body = agent_json(&id, &record, 1);
@@ -273,8 +272,7 @@ fn modify(
         let (row, mut r) = load_agent(db, owner.id(), id, &owner.k1)?.ok_or_else(not_found)?;
         change(&mut r)?;
         save_record(db, &owner.k1, owner.id(), &row, &r)?;
-        db.audit(owner.id(), &ev)?;
-        Ok((r, row.version + 1))
+        Ok(db.audit(owner.id(), &ev)?.with((r, row.version + 1)))
     })
 }
 
@@ -323,8 +321,7 @@ pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     ctx.store.write(|db| {
         load_agent(db, owner.id(), &id, &owner.k1)?.ok_or_else(not_found)?;
         db.delete_entry(owner.id(), &id)?;
-        db.audit(owner.id(), &ev)?;
-        Ok::<_, ApiError>(())
+        Ok::<_, ApiError>(db.audit(owner.id(), &ev)?.with(()))
     })?;
     Ok(Reply::json(
         200,

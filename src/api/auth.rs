@@ -102,7 +102,7 @@ pub fn owner_event(
 /// Writes one audit row on its own; an error means the log is unavailable (503).
 pub fn audit_alone(ctx: &mut Ctx<'_>, vault: &VaultId, ev: AuditEvent) -> Result<()> {
     let vault = *vault;
-    ctx.audited(move |db| db.audit(&vault, &ev))
+    ctx.audited(move |tx| tx.audit(&vault, &ev))
         .map_err(|_| audit_unavailable())
 }
 

@@ -23,7 +23,7 @@ use crate::entry::{scopes_column, scopes_from_column, Document, EntryInput, Vali
 use crate::http::Reply;
 use crate::ids::{EntryId, VaultId};
 use crate::policy::{self, EntryMeta, RateDecision, WriteCounts};
-use crate::vault::{now_ms, Creator, Db, EntryRow, NewEntry, Outcome};
+use crate::vault::{now_ms, Audited, Creator, EntryRow, NewEntry, Outcome, Tx};
 
 const MAX_BATCH: usize = 1000;
 
@@ -146,8 +146,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
             let row = seal_entry(&o.k1, o.id(), id, valid, Creator::Owner, now, now);
             ctx.store.write(|db| {
                 db.insert_entry(o.id(), &row)?;
-                db.audit(o.id(), &event)?;
-                Ok::<_, ApiError>(())
+                Ok::<_, ApiError>(db.audit(o.id(), &event)?.with(()))
             })?;
         }
         Principal::Agent(a) => {
@@ -223,8 +222,7 @@ fn agent_create(ctx: &mut Ctx<'_>, agent: &Agent, row: &NewEntry) -> Result<()> 
             return Err(ApiError::access_denied());
         };
         if record.locked {
-            db.audit(&vault, &locked_ev)?;
-            return Ok(Some(auth::locked()));
+            return Ok(db.audit(&vault, &locked_ev)?.with(Some(auth::locked())));
         }
         let now = now_ms();
         let agent_hex = agent.id.hex();
@@ -237,8 +235,7 @@ fn agent_create(ctx: &mut Ctx<'_>, agent: &Agent, row: &NewEntry) -> Result<()> 
         match policy::write_check(&mut record, &counts, now, window) {
             RateDecision::Allow => {
                 db.insert_entry(&vault, row)?;
-                db.audit(&vault, &success)?;
-                Ok(None)
+                Ok(db.audit(&vault, &success)?.with(None))
             }
             decision => {
                 let locks = decision == RateDecision::Lock;
@@ -246,12 +243,11 @@ fn agent_create(ctx: &mut Ctx<'_>, agent: &Agent, row: &NewEntry) -> Result<()> 
                     limited.reason = Some("rate_limited_locked");
                 }
                 super::agents::save_record(db, &agent.k1, &vault, &record_row, &record)?;
-                db.audit(&vault, &limited)?;
-                Ok(Some(if locks {
+                Ok(db.audit(&vault, &limited)?.with(Some(if locks {
                     auth::locked()
                 } else {
                     write_limited(counts.retry_after())
-                }))
+                })))
             }
         }
     })?;
@@ -317,10 +313,12 @@ pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
         .collect();
     ctx.store.write(|db| {
         db.insert_entries(owner.id(), &rows)?;
+        let mut audited = None;
         for ev in &events {
-            db.audit(owner.id(), ev)?;
+            audited = Some(db.audit(owner.id(), ev)?);
         }
-        Ok::<_, ApiError>(())
+        // A batch holds 1 to MAX_BATCH entries (checked above), so one row at least.
+        audited.ok_or_else(ApiError::internal)
     })?;
     let created: Vec<Value> = rows
         .iter()
@@ -494,10 +492,7 @@ fn owner_read(ctx: &mut Ctx<'_>, owner: &Owner, row: EntryRow) -> Result<Reply> 
     let ev = owner_event(ctx, "read", Some(row.entry_id), Outcome::Success, None);
     let vault = *owner.id();
     let reply = entry_reply(&row, doc);
-    ctx.release_after_audit(move |db| {
-        db.audit(&vault, &ev)?;
-        Ok(reply)
-    })
+    ctx.release_after_audit(move |db| Ok(db.audit(&vault, &ev)?.with(reply)))
 }
 
 fn visible(agent: &Agent, row: &EntryRow) -> bool {
@@ -540,14 +535,16 @@ fn agent_read(
     }
     let reply = Reply::json(200, &body).with_header("ETag", format!("\"{}\"", row.version));
     let decide = rate_limited_read(ctx, agent, &row.entry_id);
-    ctx.release_after_audit(move |db| match decide(db)? {
-        RateDecision::Allow => Ok(reply),
-        RateDecision::Violation => {
-            let mut e = ApiError::new(429, "CV-4290", "rate limit: too many distinct credentials read; slow down (a second violation locks this agent)");
-            e.retry_after = Some(60);
-            Err(e)
-        }
-        RateDecision::Lock => Err(auth::locked()),
+    ctx.release_after_audit(move |tx| {
+        Ok(decide(tx)?.map(|decision| match decision {
+            RateDecision::Allow => reply,
+            RateDecision::Violation => {
+                let mut e = ApiError::new(429, "CV-4290", "rate limit: too many distinct credentials read; slow down (a second violation locks this agent)");
+                e.retry_after = Some(60);
+                e.reply()
+            }
+            RateDecision::Lock => auth::locked().reply(),
+        }))
     })
 }
 
@@ -560,7 +557,7 @@ fn rate_limited_read(
     ctx: &Ctx<'_>,
     agent: &Agent,
     entry: &EntryId,
-) -> impl FnOnce(&Db<'_>) -> Result<RateDecision> + Send + 'static {
+) -> impl FnOnce(&Tx<'_>) -> Result<Audited<RateDecision>> + Send + 'static {
     let vault = *agent.vault_id();
     let agent_id = agent.id;
     let k1 = agent.k1.clone();
@@ -596,8 +593,7 @@ fn rate_limited_read(
             }
         };
         if record.locked {
-            db.audit(&vault, &locked_ev)?;
-            return Ok(RateDecision::Lock);
+            return Ok(db.audit(&vault, &locked_ev)?.with(RateDecision::Lock));
         }
         let now = now_ms();
         let counts = db.distinct_reads(
@@ -608,15 +604,13 @@ fn rate_limited_read(
         )?;
         let decision = policy::rate_check(&mut record, &counts, now, window);
         if decision == RateDecision::Allow {
-            db.audit(&vault, &success)?;
-        } else {
-            if decision == RateDecision::Lock {
-                limited.reason = Some("rate_limited_locked");
-            }
-            super::agents::save_record(db, &k1, &vault, &row, &record)?;
-            db.audit(&vault, &limited)?;
+            return Ok(db.audit(&vault, &success)?.with(decision));
         }
-        Ok(decision)
+        if decision == RateDecision::Lock {
+            limited.reason = Some("rate_limited_locked");
+        }
+        super::agents::save_record(db, &k1, &vault, &row, &record)?;
+        Ok(db.audit(&vault, &limited)?.with(decision))
     }
 }
 
@@ -673,8 +667,7 @@ pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let ev = owner_event(ctx, "update", Some(id), Outcome::Success, None);
     let new_version = ctx.store.write(|db| {
         let v = db.replace_entry(owner.id(), &row, version)?;
-        db.audit(owner.id(), &ev)?;
-        Ok::<_, ApiError>(v)
+        Ok::<_, ApiError>(db.audit(owner.id(), &ev)?.with(v))
     })?;
     Ok(Reply::json(
         200,
@@ -699,8 +692,7 @@ pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let ev = owner_event(ctx, "delete", Some(id), Outcome::Success, None);
     let version = ctx.store.write(|db| {
         let v = db.delete_entry(owner.id(), &id)?;
-        db.audit(owner.id(), &ev)?;
-        Ok::<_, ApiError>(v)
+        Ok::<_, ApiError>(db.audit(owner.id(), &ev)?.with(v))
     })?;
     Ok(Reply::json(
         200,

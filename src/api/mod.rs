@@ -27,7 +27,7 @@ use crate::crypto::token::Keyring;
 use crate::crypto::Key32;
 use crate::edition::Edition;
 use crate::http::{self, Answer, Method, Reply, Req};
-use crate::vault::{Committer, Db, Store, StoreError};
+use crate::vault::{Audited, Committer, Store, StoreError, Tx};
 pub use error::ApiError;
 
 /// Shared state of a running server. Workers hold it through an `Arc`.
@@ -70,7 +70,7 @@ impl Ctx<'_> {
     /// placeholder the router discards.
     pub fn release_after_audit(
         &mut self,
-        work: impl FnOnce(&Db<'_>) -> Result<Reply> + Send + 'static,
+        work: impl FnOnce(&Tx<'_>) -> Result<Audited<Reply>> + Send + 'static,
     ) -> Result<Reply> {
         self.pending = Some(release::Pending {
             sync: self.config.audit_sync,
@@ -83,7 +83,7 @@ impl Ctx<'_> {
     /// audited refusals and changes whose outcome the handler needs.
     pub fn audited<T: Send + 'static>(
         &mut self,
-        f: impl FnOnce(&Db<'_>) -> std::result::Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&Tx<'_>) -> std::result::Result<Audited<T>, StoreError> + Send + 'static,
     ) -> std::result::Result<T, StoreError> {
         let sync = self.config.audit_sync;
         match self.app.committer.get() {

@@ -5,15 +5,17 @@
 //! free at once, and the committer sends the reply after the batch's fsync.
 
 use crate::http::{Reply, Responder};
-use crate::vault::{AuditSync, Db, Job, StoreError};
+use crate::vault::{AuditSync, Audited, Job, StoreError, Tx};
 
 use super::auth::audit_unavailable;
 use super::Result;
 
 /// Appends a request's audit rows and returns the reply to release — or the
-/// refusal to send instead (403, 423, 429: their rows commit too). An error
-/// of status 500 or above undoes the job's writes and answers 503.
-pub type Work = Box<dyn FnOnce(&Db<'_>) -> Result<Reply> + Send>;
+/// refusal to send instead (423, 429: error replies, audited like the
+/// rest). An `Err` answers without committing anything: below 500 it is
+/// sent as is (an agent that vanished meanwhile: 403); from 500 on it
+/// undoes the job's writes and answers 503.
+pub type Work = Box<dyn FnOnce(&Tx<'_>) -> Result<Audited<Reply>> + Send>;
 
 /// A reply waiting for its audit rows (see [`super::Ctx::release_after_audit`]).
 pub struct Pending {
@@ -26,13 +28,10 @@ impl Pending {
     /// committer: one commit for this request alone).
     pub(super) fn run_alone(self, store: &mut crate::vault::Store) -> Reply {
         let work = self.work;
-        let out = store.write_audited_read(self.sync, |db| match work(db) {
-            Err(e) if e.status >= 500 => Err(e),
-            other => Ok(other),
-        });
+        let out = store.write_audited_read(self.sync, |tx| work(tx));
         match out {
-            Ok(Ok(reply)) => reply,
-            Ok(Err(refusal)) => refusal.reply(),
+            Ok(reply) => reply,
+            Err(refusal) if refusal.status < 500 => refusal.reply(),
             Err(_) => audit_unavailable().reply(),
         }
     }
@@ -60,10 +59,10 @@ impl Job for Release {
         self.sync
     }
 
-    fn run(&mut self, db: &Db<'_>) -> std::result::Result<(), StoreError> {
+    fn run(&mut self, tx: &Tx<'_>) -> std::result::Result<(), StoreError> {
         let work = self.work.take().expect("a job runs once");
-        match work(db) {
-            Ok(reply) => self.reply = Some(reply),
+        match work(tx) {
+            Ok(reply) => self.reply = Some(reply.into_inner()),
             Err(e) if e.status >= 500 => return Err(StoreError::RolledBack),
             Err(refusal) => self.reply = Some(refusal.reply()),
         }

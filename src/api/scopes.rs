@@ -117,8 +117,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
             created_at: rfc3339(now),
         };
         db.insert_entry(owner.id(), &sealed(&owner, ev_id, &record, now))?;
-        db.audit(owner.id(), &ev)?;
-        Ok(record)
+        Ok(db.audit(owner.id(), &ev)?.with(record))
     })?;
     Ok(Reply::json(201, &scope_json(&record)))
 }
@@ -151,8 +150,7 @@ pub fn rename(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     );
     ctx.store.write(|db| {
         db.replace_entry(owner.id(), &new, row.version)?;
-        db.audit(owner.id(), &ev)?;
-        Ok::<_, ApiError>(())
+        Ok::<_, ApiError>(db.audit(owner.id(), &ev)?.with(()))
     })?;
     Ok(Reply::json(200, &scope_json(&record)))
 }
@@ -170,8 +168,7 @@ pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     );
     ctx.store.write(|db| {
         db.delete_entry(owner.id(), &row.entry_id)?;
-        db.audit(owner.id(), &ev)?;
-        Ok::<_, ApiError>(())
+        Ok::<_, ApiError>(db.audit(owner.id(), &ev)?.with(()))
     })?;
     Ok(Reply::json(
         200,

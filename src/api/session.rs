@@ -113,8 +113,7 @@ pub fn revoke_all(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let ev = owner_event(ctx, "revoke_all", None, Outcome::Success, None);
     let generation = ctx.store.write(|db| {
         let g = db.bump_session_generation(owner.id())?;
-        db.audit(owner.id(), &ev)?;
-        Ok::<_, ApiError>(g)
+        Ok::<_, ApiError>(db.audit(owner.id(), &ev)?.with(g))
     })?;
     log::info!("vault {}: all owner sessions revoked", owner.id());
     Ok(Reply::json(200, &json!({"session_generation": generation})))

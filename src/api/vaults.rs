@@ -238,8 +238,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
             }
             other => other.into(),
         })?;
-        db.audit(&vault_id, &ev)?;
-        Ok::<_, ApiError>(created)
+        Ok::<_, ApiError>(db.audit(&vault_id, &ev)?.with(created))
     })?;
     if let Some(used) = setup.take() {
         if let Err(e) = std::fs::remove_file(&used.file) {
@@ -358,8 +357,7 @@ pub fn put_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
     let ev = owner_event(ctx, "unlock_method_put", None, Outcome::Success, None);
     ctx.store.write(|db| {
         db.put_unlock_method(owner.id(), &row)?;
-        db.audit(owner.id(), &ev)?;
-        Ok::<_, ApiError>(())
+        Ok::<_, ApiError>(db.audit(owner.id(), &ev)?.with(()))
     })?;
     log::info!(
         "vault {}: unlock method of kind {} saved",
@@ -384,8 +382,7 @@ pub fn delete_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
                 }
                 other => other.into(),
             })?;
-        db.audit(owner.id(), &ev)?;
-        Ok::<_, ApiError>(())
+        Ok::<_, ApiError>(db.audit(owner.id(), &ev)?.with(()))
     })?;
     Ok(Reply::json(200, &json!({"method_id": id, "deleted": true})))
 }

@@ -9,7 +9,7 @@
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
-use super::{now_ms, Db, StoreError};
+use super::{now_ms, Audited, Db, StoreError, Tx};
 use crate::crypto::sha256;
 use crate::ids::{EntryId, VaultId};
 use crate::metrics::AuditTally;
@@ -150,13 +150,15 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
 
 const COLS: &str = "pop_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason, source_ip, prev_hash, hash";
 
-impl Db<'_> {
-    /// Appends one row to this POP's chain for `vault`. Call inside [`super::Store::write`].
-    pub fn audit(&self, vault: &VaultId, ev: &AuditEvent) -> Result<(), StoreError> {
+impl Tx<'_> {
+    /// Appends one row to this POP's chain for `vault`: the proof a
+    /// transaction needs to commit (see [`super::Tx`]).
+    pub fn audit(&self, vault: &VaultId, ev: &AuditEvent) -> Result<Audited<()>, StoreError> {
         self.append(vault, ev).map_err(|e| match e {
             StoreError::Sqlite(e) => StoreError::Audit(e),
             other => other,
-        })
+        })?;
+        Ok(Audited(()))
     }
 
     fn append(&self, vault: &VaultId, ev: &AuditEvent) -> Result<(), StoreError> {
@@ -202,17 +204,17 @@ impl Db<'_> {
         let agent_denial = (ev.actor_kind == ActorKind::Agent && ev.outcome == Outcome::Denied)
             .then(|| ev.reason.unwrap_or("other"));
         AuditTally::add(&self.tally, agent_denial);
-        if let Some(appended) = self.appended {
-            let row = AuditRow {
-                prev_hash: prev,
-                hash: hash.to_vec(),
-                ..row
-            };
-            appended.borrow_mut().push((*vault, row));
-        }
+        let row = AuditRow {
+            prev_hash: prev,
+            hash: hash.to_vec(),
+            ..row
+        };
+        self.appended.borrow_mut().push((*vault, row));
         Ok(())
     }
+}
 
+impl Db<'_> {
     /// Distinct entries an agent read successfully in the last minute and
     /// hour (`since` = their starts), and whether `entry` is among each
     /// (re-reading does not count twice). One query: this runs for every

@@ -24,7 +24,7 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::{AuditSync, Db, Store, StoreError};
+use super::{AuditSync, Audited, Store, StoreError, Tx};
 
 /// Most jobs in one transaction: bounds how long the write lock is held
 /// (owner changes on the workers' connections wait for it).
@@ -37,7 +37,7 @@ pub trait Job: Send {
     /// Runs inside the batch transaction, in a savepoint of its own: reads
     /// what it must decide on and appends its audit rows. An error undoes
     /// this job's writes and fails only this job.
-    fn run(&mut self, db: &Db<'_>) -> Result<(), StoreError>;
+    fn run(&mut self, tx: &Tx<'_>) -> Result<(), StoreError>;
     /// Called exactly once, after the batch: `durable` is true when `run`
     /// succeeded and the transaction committed. Only then may a secret go
     /// out; otherwise the job answers "audit unavailable".
@@ -88,7 +88,7 @@ impl Committer {
     pub fn run<T, F>(&self, sync: AuditSync, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Db<'_>) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<Audited<T>, StoreError> + Send + 'static,
     {
         let (done, wait) = crossbeam_channel::bounded(1);
         self.submit(Box::new(Blocking {
@@ -118,7 +118,7 @@ fn not_durable() -> StoreError {
     ))
 }
 
-type BlockingFn<T> = Box<dyn FnOnce(&Db<'_>) -> Result<T, StoreError> + Send>;
+type BlockingFn<T> = Box<dyn FnOnce(&Tx<'_>) -> Result<Audited<T>, StoreError> + Send>;
 
 /// The job behind [`Committer::run`].
 struct Blocking<T> {
@@ -133,10 +133,10 @@ impl<T: Send> Job for Blocking<T> {
         self.sync
     }
 
-    fn run(&mut self, db: &Db<'_>) -> Result<(), StoreError> {
+    fn run(&mut self, tx: &Tx<'_>) -> Result<(), StoreError> {
         let f = self.f.take().expect("a job runs once");
-        match f(db) {
-            Ok(v) => {
+        match f(tx) {
+            Ok(Audited(v)) => {
                 self.out = Some(Ok(v));
                 Ok(())
             }
@@ -200,17 +200,18 @@ fn commit_batch(store: &mut Store, mut jobs: Vec<Box<dyn Job>>) {
         AuditSync::Normal
     };
     let mut ran = vec![false; jobs.len()];
-    let committed = store.write_audited_read(sync, |db| {
+    let committed = store.write_audited_read(sync, |tx| {
         for (job, ok) in jobs.iter_mut().zip(ran.iter_mut()) {
             // A panicking job is a bug; it fails alone and the committer lives on.
-            *ok = catch_unwind(AssertUnwindSafe(|| db.savepoint(|db| job.run(db))))
+            *ok = catch_unwind(AssertUnwindSafe(|| tx.savepoint(|tx| job.run(tx))))
                 .unwrap_or_else(|_| {
                     log::error!("audit job panicked (this is a bug); its request gets 503");
                     Err(StoreError::RolledBack)
                 })
                 .is_ok();
         }
-        Ok::<_, StoreError>(())
+        // Each job audited its own request (`Job::run`); the batch adds none.
+        Ok::<_, StoreError>(Audited(()))
     });
     if let Err(e) = &committed {
         log::error!("audit batch of {} requests did not commit: {e}", jobs.len());

@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::{is_constraint, now_ms, Db, StoreError};
+use super::{is_constraint, now_ms, Db, StoreError, Tx};
 use crate::ids::{EntryId, IdError, VaultId};
 
 /// Who created an entry (SPEC section 5, v1.1): the owner, or an agent.
@@ -101,7 +101,7 @@ fn insert(tx: &Connection, pop_id: &str, vault: &VaultId, e: &NewEntry) -> Resul
     Ok(())
 }
 
-impl Db<'_> {
+impl Tx<'_> {
     /// Inserts one entry; its id must be new (tombstones included: ids are never reused).
     pub fn insert_entry(&self, vault: &VaultId, e: &NewEntry) -> Result<(), StoreError> {
         self.insert_entries(vault, std::slice::from_ref(e))
@@ -114,7 +114,9 @@ impl Db<'_> {
         }
         Ok(())
     }
+}
 
+impl Db<'_> {
     /// One entry, tombstones included (callers decide what a tombstone means).
     pub fn entry(&self, vault: &VaultId, id: &EntryId) -> Result<Option<EntryRow>, StoreError> {
         // Cached: every read (and every agent's authentication) runs it.
@@ -184,7 +186,9 @@ impl Db<'_> {
         let rows = stmt.query_map(params![vault.hex(), &title_idx[..]], from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
 
+impl Tx<'_> {
     /// Replaces a live entry if it is still at `if_version`; returns the new version.
     pub fn replace_entry(
         &self,

@@ -83,30 +83,100 @@ pub struct Store {
     appended: RefCell<Vec<(VaultId, AuditRow)>>,
 }
 
-/// Queries and statements on a connection or inside a transaction.
-///
-/// Reads run on [`Store::db`]; every change runs inside [`Store::write`],
-/// together with the audit rows that describe it, so a change and its
-/// audit trail commit or roll back as one.
+/// Read-only queries, on a connection in autocommit mode ([`Store::db`]) or
+/// inside a transaction (a [`Tx`] derefs to one).
 pub struct Db<'a> {
     conn: &'a Connection,
     pop_id: &'a str,
-    appended: Option<&'a RefCell<Vec<(VaultId, AuditRow)>>>,
+}
+
+/// A write transaction ([`Store::write`]): every query of [`Db`] plus the
+/// changes. Changes exist only here, so none can run outside a
+/// transaction, and a transaction commits only what its closure returns as
+/// [`Audited`], which only [`Tx::audit`] makes: no change commits without
+/// its audit row. (The replication of rows between POPs, `Store::write_raw`,
+/// is the one exception: it moves rows audited where they were made.)
+///
+/// A change goes through a transaction and returns its audit row's proof:
+///
+/// ```no_run
+/// # use clavitor::{ids::VaultId, vault::{AuditEvent, NewEntry, Store, StoreError}};
+/// # fn f(store: &mut Store, v: &VaultId, e: &NewEntry, ev: &AuditEvent) -> Result<(), StoreError> {
+/// store.write(|tx| {
+///     tx.insert_entry(v, e)?;
+///     Ok::<_, StoreError>(tx.audit(v, ev)?.with(()))
+/// })
+/// # }
+/// ```
+///
+/// A change on the read-only handle does not compile:
+///
+/// ```compile_fail
+/// # use clavitor::{ids::VaultId, vault::{NewEntry, Store, StoreError}};
+/// # fn f(store: &mut Store, v: &VaultId, e: &NewEntry) -> Result<(), StoreError> {
+/// store.db().insert_entry(v, e)
+/// # }
+/// ```
+///
+/// nor does a transaction that changes without auditing:
+///
+/// ```compile_fail
+/// # use clavitor::{ids::VaultId, vault::{NewEntry, Store, StoreError}};
+/// # fn f(store: &mut Store, v: &VaultId, e: &NewEntry) -> Result<(), StoreError> {
+/// store.write(|tx| tx.insert_entry(v, e))
+/// # }
+/// ```
+pub struct Tx<'a> {
+    db: Db<'a>,
+    /// Audit rows appended so far, for the commit hook.
+    appended: &'a RefCell<Vec<(VaultId, AuditRow)>>,
     /// Audit rows appended so far; counted into the metrics only once the
     /// transaction commits.
     tally: Cell<AuditTally>,
 }
 
-impl Db<'_> {
+impl<'a> std::ops::Deref for Tx<'a> {
+    type Target = Db<'a>;
+    fn deref(&self) -> &Db<'a> {
+        &self.db
+    }
+}
+
+/// A transaction's result, with the proof that the transaction appended its
+/// audit row(s): made only by [`Tx::audit`] (then [`Audited::with`]).
+#[must_use = "a change commits only together with its audit row: return this from the transaction"]
+pub struct Audited<T>(T);
+
+impl Audited<()> {
+    /// The transaction's result, now that its change is audited.
+    pub fn with<T>(self, value: T) -> Audited<T> {
+        Audited(value)
+    }
+}
+
+impl<T> Audited<T> {
+    /// Changes the result, keeping the proof.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Audited<U> {
+        Audited(f(self.0))
+    }
+
+    /// The result, once the transaction that audited it is over (group
+    /// commit hands it on only after the batch commits).
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl Tx<'_> {
     /// Runs `f` in a savepoint of the enclosing transaction: if it fails,
     /// whatever it wrote (and the audit rows it appended) is undone and the
     /// rest of the transaction goes on. Group commit runs each request's
     /// work this way, so one failing request cannot take its batch down.
     pub fn savepoint<T>(
         &self,
-        f: impl FnOnce(&Db<'_>) -> Result<T, StoreError>,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let appended = self.appended.map_or(0, |a| a.borrow().len());
+        let appended = self.appended.borrow().len();
         let tally = self.tally.get();
         self.conn.prepare_cached("SAVEPOINT job")?.execute([])?;
         match f(self) {
@@ -117,9 +187,7 @@ impl Db<'_> {
             Err(e) => {
                 self.conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
                 self.conn.prepare_cached("RELEASE job")?.execute([])?;
-                if let Some(a) = self.appended {
-                    a.borrow_mut().truncate(appended);
-                }
+                self.appended.borrow_mut().truncate(appended);
                 self.tally.set(tally);
                 Err(e)
             }
@@ -183,8 +251,6 @@ impl Store {
         Db {
             conn: &self.conn,
             pop_id: &self.pop_id,
-            appended: None,
-            tally: Cell::default(),
         }
     }
 
@@ -211,24 +277,27 @@ impl Store {
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction: the write lock is taken
-    /// up front, so concurrent writers queue (busy timeout) instead of
-    /// failing on a lock upgrade. Commits if `f` succeeds.
+    /// up front, so concurrent writers queue (busy handler) instead of
+    /// failing on a lock upgrade. Commits if `f` succeeds, which it can only
+    /// with its change audited (see [`Tx`]).
     pub fn write<T, E: From<StoreError>>(
         &mut self,
-        f: impl FnOnce(&Db<'_>) -> Result<T, E>,
+        f: impl FnOnce(&Tx<'_>) -> Result<Audited<T>, E>,
     ) -> Result<T, E> {
         self.appended.borrow_mut().clear();
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
-        let db = Db {
-            conn: &tx,
-            pop_id: &self.pop_id,
-            appended: Some(&self.appended),
+        let db = Tx {
+            db: Db {
+                conn: &tx,
+                pop_id: &self.pop_id,
+            },
+            appended: &self.appended,
             tally: Cell::default(),
         };
-        let out = f(&db)?;
+        let Audited(out) = f(&db)?;
         let tally = db.tally.get();
         tx.commit().map_err(StoreError::from)?;
         METRICS.audit_committed(tally);
@@ -244,7 +313,7 @@ impl Store {
     pub fn write_audited_read<T, E: From<StoreError>>(
         &mut self,
         sync: AuditSync,
-        f: impl FnOnce(&Db<'_>) -> Result<T, E>,
+        f: impl FnOnce(&Tx<'_>) -> Result<Audited<T>, E>,
     ) -> Result<T, E> {
         if sync == AuditSync::Full {
             return self.write(f);
@@ -352,17 +421,17 @@ mod tests {
         const FULL: i64 = 2;
         assert_eq!(synchronous(&store), FULL);
         let seen = store
-            .write_audited_read(AuditSync::Normal, |db| {
-                Ok::<_, StoreError>(
-                    db.conn
-                        .query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))?,
-                )
+            .write_audited_read(AuditSync::Normal, |tx| {
+                let level = tx
+                    .conn
+                    .query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))?;
+                Ok::<_, StoreError>(Audited(level))
             })
             .unwrap();
         assert_eq!(seen, 1, "NORMAL inside the relaxed transaction");
         assert_eq!(synchronous(&store), FULL);
         let failed = store.write_audited_read(AuditSync::Normal, |_| {
-            Err::<(), _>(StoreError::NotFound("entry"))
+            Err::<Audited<()>, _>(StoreError::NotFound("entry"))
         });
         assert!(matches!(failed, Err(StoreError::NotFound(_))));
         assert_eq!(synchronous(&store), FULL);

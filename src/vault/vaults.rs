@@ -2,7 +2,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{is_constraint, now_ms, Db, StoreError};
+use super::{is_constraint, now_ms, Db, StoreError, Tx};
 use crate::ids::VaultId;
 
 /// What the server keeps about a vault: verifiers, never keys.
@@ -59,7 +59,9 @@ impl Db<'_> {
             .conn
             .query_row("SELECT COUNT(*) FROM vaults", [], |r| r.get(0))?)
     }
+}
 
+impl Tx<'_> {
     /// Creates a vault and its unlock methods in one transaction.
     pub fn create_vault(&self, v: &NewVault) -> Result<i64, StoreError> {
         let now = now_ms();
@@ -96,7 +98,9 @@ impl Db<'_> {
         }
         Ok(now)
     }
+}
 
+impl Db<'_> {
     /// A vault by id.
     pub fn vault(&self, id: &VaultId) -> Result<Option<VaultRow>, StoreError> {
         // Cached: every authenticated request runs it.
@@ -116,7 +120,9 @@ impl Db<'_> {
             .query_row(&sql, [handle], vault_from_row)
             .optional()?)
     }
+}
 
+impl Tx<'_> {
     /// "Log out everywhere": every owner token issued so far stops working.
     pub fn bump_session_generation(&self, id: &VaultId) -> Result<u32, StoreError> {
         let n = self.conn.execute(
@@ -133,7 +139,9 @@ impl Db<'_> {
             |r| r.get(0),
         )?)
     }
+}
 
+impl Db<'_> {
     /// One live unlock method.
     pub fn unlock_method(
         &self,
@@ -185,7 +193,9 @@ impl Db<'_> {
             .optional()?;
         Ok(found.and_then(|(v, m)| VaultId::parse(&v).ok().map(|v| (v, m))))
     }
+}
 
+impl Tx<'_> {
     /// Adds or replaces an unlock method (a passphrase change replaces `passphrase`).
     pub fn put_unlock_method(&self, id: &VaultId, m: &UnlockMethodRow) -> Result<(), StoreError> {
         self.conn.execute(

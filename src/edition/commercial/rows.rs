@@ -489,6 +489,18 @@ mod tests {
                         updated_at: 1,
                         created_by: Creator::Agent(agent),
                     },
+                )?;
+                db.audit(
+                    &vault_id,
+                    &crate::vault::AuditEvent {
+                        actor_kind: crate::vault::ActorKind::Agent,
+                        actor_id: agent.hex(),
+                        action: "create",
+                        entry_id: Some(entry),
+                        outcome: crate::vault::Outcome::Success,
+                        reason: None,
+                        source_ip: "127.0.0.1".into(),
+                    },
                 )
             })
             .unwrap();
