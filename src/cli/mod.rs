@@ -11,8 +11,11 @@ mod client;
 mod entries;
 mod export;
 mod import;
+mod mask;
 mod profile;
+mod refcmds;
 mod scopes;
+mod secretref;
 mod server_cmds;
 mod upload;
 mod vaults;
@@ -114,6 +117,45 @@ pub enum Command {
     Scope(ScopeCommand),
     /// Show or verify the audit log (owner only)
     Audit(AuditArgs),
+    /// Print the value of one clavitor://ENTRY/FIELD reference
+    Read(ReadArgs),
+    /// Run a command with the references in its environment resolved
+    Run(RunArgs),
+    /// Fill {{ clavitor://ENTRY/FIELD }} placeholders of a template
+    Inject(InjectArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReadArgs {
+    /// clavitor://ENTRY/FIELD (ENTRY: entry id or exact title, percent-encoded; FIELD: field name, or totp for the current code)
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Print the value without a trailing newline
+    #[arg(short = 'n', long)]
+    pub no_newline: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Also load variables from this dotenv file (KEY=VALUE lines; values may hold references)
+    #[arg(long, value_name = "F")]
+    pub env_file: Vec<PathBuf>,
+    /// Do not mask resolved values in the command's output
+    #[arg(long)]
+    pub no_masking: bool,
+    /// The command and its arguments (after --)
+    #[arg(required = true, last = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct InjectArgs {
+    /// The template ("-" for standard input)
+    #[arg(short = 'i', long = "in-file", value_name = "TEMPLATE")]
+    pub input: PathBuf,
+    /// Write here (created 0600, replaced atomically) instead of standard output
+    #[arg(short = 'o', long = "out-file", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -462,6 +504,9 @@ fn run(cli: Cli) -> CliResult {
         Command::Agent(c) => agents::run(&c, json),
         Command::Scope(c) => scopes::run(&c, json),
         Command::Audit(a) => audit::run(&a, json),
+        Command::Read(a) => refcmds::read(&a, json, cred),
+        Command::Run(a) => refcmds::run(&a, cred),
+        Command::Inject(a) => refcmds::inject(&a, json, cred),
     }
 }
 
