@@ -12,11 +12,13 @@ mod entries;
 mod export;
 mod import;
 mod mask;
+mod mcp;
 mod profile;
 mod refcmds;
 mod scopes;
 mod secretref;
 mod server_cmds;
+mod skill;
 mod upload;
 mod vaults;
 
@@ -123,6 +125,27 @@ pub enum Command {
     Run(RunArgs),
     /// Fill {{ clavitor://ENTRY/FIELD }} placeholders of a template
     Inject(InjectArgs),
+    /// Serve the Model Context Protocol on stdio (tools that use secrets without revealing them)
+    Mcp,
+    /// Coding-agent skill files
+    #[command(subcommand)]
+    Skill(SkillCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SkillCommand {
+    /// Write the clavitor skill (SKILL.md) for coding agents
+    Install(SkillInstallArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SkillInstallArgs {
+    /// Skills folder to write clavitor/SKILL.md into [default: ~/.claude/skills]
+    #[arg(long, value_name = "D")]
+    pub dir: Option<PathBuf>,
+    /// Replace an existing SKILL.md
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -507,6 +530,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Read(a) => refcmds::read(&a, json, cred),
         Command::Run(a) => refcmds::run(&a, cred),
         Command::Inject(a) => refcmds::inject(&a, json, cred),
+        Command::Mcp => mcp::run(cred),
+        Command::Skill(SkillCommand::Install(a)) => skill::install(&a, json),
     }
 }
 

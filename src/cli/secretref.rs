@@ -350,9 +350,14 @@ impl OpenEntry {
     /// A field's value by name or label (or title/notes/url), or for
     /// `totp` the current one-time code.
     pub fn value(&self, field: &str) -> Result<Zeroizing<String>, CliError> {
-        if field != TOTP_FIELD {
-            return entries::pick(&self.doc, field);
+        if field == TOTP_FIELD {
+            return self.totp_now().map(|(code, _)| code);
         }
+        entries::pick(&self.doc, field)
+    }
+
+    /// The current one-time code and the seconds it stays valid.
+    pub fn totp_now(&self) -> Result<(Zeroizing<String>, u64), CliError> {
         let seed = entries::pick(&self.doc, TOTP_FIELD)?;
         let totp = Totp::parse(&seed)
             .map_err(|e| CliError::Failed(format!("the entry's totp field: {e}")))?;
@@ -360,7 +365,7 @@ impl OpenEntry {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .map_err(|_| CliError::Failed("the system clock is before 1970".into()))?;
-        Ok(Zeroizing::new(totp.code_at(now)))
+        Ok((Zeroizing::new(totp.code_at(now)), totp.seconds_remaining(now)))
     }
 }
 
@@ -386,11 +391,6 @@ impl Resolver {
     /// `$CLAVITOR_CREDENTIAL`, else the owner's login.
     pub fn from_cli(credential_file: Option<&Path>) -> Result<Resolver, CliError> {
         Ok(Resolver::new(profile::session(credential_file)?))
-    }
-
-    /// Whether this resolver acts as an agent (no K3).
-    pub fn is_agent(&self) -> bool {
-        self.session.k3.is_none()
     }
 
     /// Fetches and opens the entry a reference (or an MCP tool) names: one
