@@ -105,7 +105,9 @@ impl Document {
             || self.allowed_hosts.iter().any(|pattern| {
                 let p = bare_host(pattern);
                 match p.strip_prefix("*.") {
-                    Some(suffix) => want.len() > suffix.len() + 1 && want.ends_with(&format!(".{suffix}")),
+                    Some(suffix) => {
+                        want.len() > suffix.len() + 1 && want.ends_with(&format!(".{suffix}"))
+                    }
                     None => p == want,
                 }
             })
@@ -231,7 +233,11 @@ impl EntryInput {
         for (i, h) in self.allowed_hosts.iter().enumerate() {
             check_host_pattern(&format!("allowed_hosts[{i}]"), h)?;
         }
-        let allowed_hosts = self.allowed_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+        let allowed_hosts = self
+            .allowed_hosts
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect();
 
         let mut fields = Vec::with_capacity(self.fields.len());
         for (i, input) in self.fields.into_iter().enumerate() {
@@ -427,10 +433,23 @@ mod tests {
         .unwrap();
         let doc = valid.doc;
         assert_eq!(doc.allowed_hosts, ["uploads.example.net", "*.corp.example"]);
-        for ok in ["api.example.com", "API.example.com:443", "uploads.example.net", "a.corp.example", "x.y.corp.example"] {
+        for ok in [
+            "api.example.com",
+            "API.example.com:443",
+            "uploads.example.net",
+            "a.corp.example",
+            "x.y.corp.example",
+        ] {
             assert!(doc.allows_host(ok), "{ok}");
         }
-        for no in ["example.com", "evil.com", "corp.example", "api.example.com.evil.com", "", "xcorp.example"] {
+        for no in [
+            "example.com",
+            "evil.com",
+            "corp.example",
+            "api.example.com.evil.com",
+            "",
+            "xcorp.example",
+        ] {
             assert!(!doc.allows_host(no), "{no}");
         }
         assert!(!doc.agent_reveal);

@@ -338,7 +338,13 @@ fn owner_read(ctx: &mut Ctx<'_>, owner: &Owner, row: EntryRow) -> Result<Reply> 
     let doc = open_doc(&owner.k1, owner.id(), &row)?;
     let host = dest_host(ctx)?;
     if let Some(h) = host.as_deref().filter(|h| !doc.allows_host(h)) {
-        let mut ev = owner_event(ctx, "read", Some(row.entry_id), Outcome::Denied, Some("host_denied"));
+        let mut ev = owner_event(
+            ctx,
+            "read",
+            Some(row.entry_id),
+            Outcome::Denied,
+            Some("host_denied"),
+        );
         ev.host = Some(h.to_string());
         auth::audit_alone(ctx, owner.id(), ev)?;
         return Err(host_denied());

@@ -57,6 +57,8 @@ pub fn put(a: &PutArgs, json: bool, cred: Option<&Path>) -> CliResult {
         "folder": a.folder.as_deref().unwrap_or(""),
         "fields": fields,
         "scopes": a.scopes,
+        "agent_reveal": a.agent_reveal,
+        "allowed_hosts": a.allowed_hosts,
     });
     let answer = client(&session)?.post("/api/v1/entries", Some(&session.token), &body)?;
     let version = answer["version"].as_i64().unwrap_or(1);

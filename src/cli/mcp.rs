@@ -96,7 +96,10 @@ pub fn run(cred: Option<&Path>) -> CliResult {
             let _ = input.read_until(b'\n', &mut sink);
             Some(error_reply(
                 Value::Null,
-                rpc_err(INVALID_REQUEST, format!("message longer than {MAX_LINE} bytes")),
+                rpc_err(
+                    INVALID_REQUEST,
+                    format!("message longer than {MAX_LINE} bytes"),
+                ),
             ))
         } else {
             server.handle_line(&line)
@@ -136,22 +139,36 @@ impl Server {
             Err(e) => {
                 return Some(error_reply(
                     Value::Null,
-                    rpc_err(PARSE_ERROR, format!("not JSON: line {} column {}", e.line(), e.column())),
+                    rpc_err(
+                        PARSE_ERROR,
+                        format!("not JSON: line {} column {}", e.line(), e.column()),
+                    ),
                 ))
             }
         };
         let Some(obj) = msg.as_object() else {
             return Some(error_reply(
                 Value::Null,
-                rpc_err(INVALID_REQUEST, "expected one JSON-RPC object per line (no batches)"),
+                rpc_err(
+                    INVALID_REQUEST,
+                    "expected one JSON-RPC object per line (no batches)",
+                ),
             ));
         };
         let id = obj.get("id").cloned();
         let method = obj.get("method").and_then(Value::as_str);
         if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") || method.is_none() {
             // A response from the client (we send no requests) or garbage.
-            return id.filter(|_| method.is_none() && !obj.contains_key("result") && !obj.contains_key("error"))
-                .map(|id| error_reply(id, rpc_err(INVALID_REQUEST, "expected jsonrpc \"2.0\" and a method")));
+            return id
+                .filter(|_| {
+                    method.is_none() && !obj.contains_key("result") && !obj.contains_key("error")
+                })
+                .map(|id| {
+                    error_reply(
+                        id,
+                        rpc_err(INVALID_REQUEST, "expected jsonrpc \"2.0\" and a method"),
+                    )
+                });
         }
         let method = method.unwrap_or_default();
         let params = obj.get("params").cloned().unwrap_or(Value::Null);
@@ -199,7 +216,12 @@ impl Server {
         let args = match &params["arguments"] {
             Value::Null => &empty,
             Value::Object(m) => m,
-            _ => return Err(rpc_err(INVALID_PARAMS, "tools/call: arguments must be an object")),
+            _ => {
+                return Err(rpc_err(
+                    INVALID_PARAMS,
+                    "tools/call: arguments must be an object",
+                ))
+            }
         };
         let outcome = match name {
             "http_request" => self.http_request(args),
@@ -235,14 +257,20 @@ impl Server {
             .and_then(Value::as_str)
             .unwrap_or("GET")
             .to_ascii_uppercase();
-        if !matches!(method.as_str(), "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD") {
+        if !matches!(
+            method.as_str(),
+            "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD"
+        ) {
             return Err("method: expected GET, POST, PUT, PATCH, DELETE or HEAD".into());
         }
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err("url: expected an http:// or https:// URL".into());
         }
         if secretref::mentions(url) {
-            return Err("url: references are resolved only in headers and body (a URL ends up in logs)".into());
+            return Err(
+                "url: references are resolved only in headers and body (a URL ends up in logs)"
+                    .into(),
+            );
         }
         let host = url_host(url);
         if host.is_empty() {
@@ -250,7 +278,9 @@ impl Server {
         }
         let purpose = Purpose::SendTo(host);
         let mut secrets = Secrets::new();
-        let mut req = ureq::http::Request::builder().method(method.as_str()).uri(url);
+        let mut req = ureq::http::Request::builder()
+            .method(method.as_str())
+            .uri(url);
         if let Some(headers) = args.get("headers") {
             let headers = headers
                 .as_object()
@@ -275,7 +305,10 @@ impl Server {
             ),
             Some(_) => return Err("body: expected a string".into()),
         };
-        let body_bytes = body.as_ref().map(|b| b.as_bytes().to_vec()).unwrap_or_default();
+        let body_bytes = body
+            .as_ref()
+            .map(|b| b.as_bytes().to_vec())
+            .unwrap_or_default();
         let request = req
             .body(body_bytes)
             .map_err(|e| secrets.scrub_str(&format!("cannot build the request: {e}")))?;
@@ -495,7 +528,10 @@ mod tests {
         let e = requested_version(&json!({"_meta": {META_VERSION: "2099-01-01"}})).unwrap_err();
         assert_eq!(e.code, UNSUPPORTED_VERSION);
         assert_eq!(e.data.unwrap()["supported"][0], MODERN);
-        assert_eq!(initialize(&json!({"protocolVersion": MODERN}))["protocolVersion"], LEGACY);
+        assert_eq!(
+            initialize(&json!({"protocolVersion": MODERN}))["protocolVersion"],
+            LEGACY
+        );
     }
 
     #[test]
@@ -506,6 +542,9 @@ mod tests {
             .iter()
             .map(|t| t["name"].as_str().unwrap().to_string())
             .collect();
-        assert_eq!(names, ["http_request", "totp_code", "check_entry", "reveal_secret"]);
+        assert_eq!(
+            names,
+            ["http_request", "totp_code", "check_entry", "reveal_secret"]
+        );
     }
 }

@@ -286,6 +286,12 @@ pub struct PutArgs {
     /// A four-digit scope id (repeatable)
     #[arg(long = "scope", value_name = "S")]
     pub scopes: Vec<String>,
+    /// Let agents' raw-value tools (clavitor mcp reveal_secret) return this entry's values
+    #[arg(long)]
+    pub agent_reveal: bool,
+    /// A host references to this entry may be sent to, besides its URLs' hosts (repeatable; *.example.com for subdomains)
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Args, Debug)]

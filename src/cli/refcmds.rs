@@ -138,12 +138,9 @@ pub fn run(a: &RunArgs, cred: Option<&Path>) -> CliResult {
     // Registered before the child exists so that no signal is lost; the
     // handlers are reset to the default in the child by exec.
     let signals = forwarded_signals()?;
-    let mut child = cmd.spawn().map_err(|e| {
-        CliError::Failed(format!(
-            "cannot run {}: {e}",
-            program.to_string_lossy()
-        ))
-    })?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| CliError::Failed(format!("cannot run {}: {e}", program.to_string_lossy())))?;
     let pid = child.id() as libc::pid_t;
     let handle = signals.handle();
     std::thread::spawn(move || forward_signals(signals, pid));
@@ -153,11 +150,21 @@ pub fn run(a: &RunArgs, cred: Option<&Path>) -> CliResult {
     let mut pumps = 0;
     if let Some(out) = child.stdout.take() {
         pumps += 1;
-        spawn_pump(out, std::io::stdout(), Arc::clone(&secrets), done_tx.clone());
+        spawn_pump(
+            out,
+            std::io::stdout(),
+            Arc::clone(&secrets),
+            done_tx.clone(),
+        );
     }
     if let Some(err) = child.stderr.take() {
         pumps += 1;
-        spawn_pump(err, std::io::stderr(), Arc::clone(&secrets), done_tx.clone());
+        spawn_pump(
+            err,
+            std::io::stderr(),
+            Arc::clone(&secrets),
+            done_tx.clone(),
+        );
     }
     let status = child
         .wait()
@@ -291,9 +298,7 @@ fn read_input(path: &Path) -> Result<Zeroizing<String>, CliError> {
     let mut bytes = Zeroizing::new(Vec::new());
     let name = path.display().to_string();
     let res = if path.as_os_str() == "-" {
-        std::io::stdin()
-            .take(MAX_INPUT + 1)
-            .read_to_end(&mut bytes)
+        std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut bytes)
     } else {
         std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT + 1).read_to_end(&mut bytes))
     };
@@ -304,10 +309,7 @@ fn read_input(path: &Path) -> Result<Zeroizing<String>, CliError> {
         )));
     }
     let text = std::str::from_utf8(&bytes).map_err(|e| {
-        CliError::Failed(format!(
-            "{name}: not UTF-8 (at byte {})",
-            e.valid_up_to()
-        ))
+        CliError::Failed(format!("{name}: not UTF-8 (at byte {})", e.valid_up_to()))
     })?;
     Ok(Zeroizing::new(text.to_string()))
 }
@@ -319,9 +321,8 @@ pub(crate) fn read_dotenv(
     path: &PathBuf,
 ) -> Result<Vec<(usize, String, Zeroizing<String>)>, CliError> {
     let text = read_input(path)?;
-    parse_dotenv(&text).map_err(|(line, problem)| {
-        CliError::Usage(format!("{}:{line}: {problem}", path.display()))
-    })
+    parse_dotenv(&text)
+        .map_err(|(line, problem)| CliError::Usage(format!("{}:{line}: {problem}", path.display())))
 }
 
 fn parse_dotenv(text: &str) -> Result<Vec<(usize, String, Zeroizing<String>)>, (usize, String)> {
@@ -492,7 +493,8 @@ mod tests {
 
     #[test]
     fn template_placeholders_are_found() {
-        let t = "a: {{ clavitor://OpenAI/api_key }}\nb: {{other}}\nc: {{clavitor://x%20y/password}}";
+        let t =
+            "a: {{ clavitor://OpenAI/api_key }}\nb: {{other}}\nc: {{clavitor://x%20y/password}}";
         let p = placeholders(t).unwrap();
         assert_eq!(p.len(), 2);
         assert_eq!(p[0].reference.entry(), "OpenAI");

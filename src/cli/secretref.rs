@@ -178,9 +178,7 @@ impl Reference {
             .rsplit_once('/')
             .ok_or_else(|| malformed("expected clavitor://ENTRY/FIELD (no /FIELD)"))?;
         if entry.contains('/') {
-            return Err(malformed(
-                "a title holding / must be percent-encoded (%2F)",
-            ));
+            return Err(malformed("a title holding / must be percent-encoded (%2F)"));
         }
         Reference::build(s, entry, field)
     }
@@ -198,9 +196,8 @@ impl Reference {
                 "FIELD must be a field name (letters, digits, _), or totp",
             ));
         }
-        let decoded = percent_decode(entry).ok_or_else(|| {
-            malformed("ENTRY has a bad percent-encoding (expected %XX of UTF-8)")
-        })?;
+        let decoded = percent_decode(entry)
+            .ok_or_else(|| malformed("ENTRY has a bad percent-encoding (expected %XX of UTF-8)"))?;
         if decoded.trim().is_empty() {
             return Err(malformed("ENTRY must be an entry id or an exact title"));
         }
@@ -365,7 +362,10 @@ impl OpenEntry {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .map_err(|_| CliError::Failed("the system clock is before 1970".into()))?;
-        Ok((Zeroizing::new(totp.code_at(now)), totp.seconds_remaining(now)))
+        Ok((
+            Zeroizing::new(totp.code_at(now)),
+            totp.seconds_remaining(now),
+        ))
     }
 }
 
@@ -478,7 +478,8 @@ mod tests {
 
     #[test]
     fn embedded_references_are_found() {
-        let text = r#"{"auth":"Bearer clavitor://OpenAI/api_key","x":"clavitor://db%20prod/password."}"#;
+        let text =
+            r#"{"auth":"Bearer clavitor://OpenAI/api_key","x":"clavitor://db%20prod/password."}"#;
         let found = scan(text, Spaces::Encoded).unwrap();
         assert_eq!(found.len(), 2);
         assert_eq!(&text[found[0].range.clone()], "clavitor://OpenAI/api_key");

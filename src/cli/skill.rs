@@ -60,7 +60,14 @@ mod tests {
     #[test]
     fn the_skill_has_front_matter_and_teaches_the_commands() {
         assert!(SKILL.starts_with("---\nname: clavitor\ndescription: "));
-        for needle in ["clavitor run", "clavitor read", "clavitor totp", "clavitor inject", "one credential at a time", "Never print"] {
+        for needle in [
+            "clavitor run",
+            "clavitor read",
+            "clavitor totp",
+            "clavitor inject",
+            "one credential at a time",
+            "Never print",
+        ] {
             assert!(SKILL.contains(needle), "{needle}");
         }
     }
