@@ -701,3 +701,62 @@ fn mcp_conversation_brokers_requests_without_revealing_values() {
         "rows with a host keep the chain: {verify}"
     );
 }
+
+#[test]
+fn skill_install_writes_the_skill_once_and_replaces_it_only_when_forced() {
+    let server = TestServer::start();
+    let home = server.dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let home_s = home.display().to_string();
+    let r = run_env(&server, &["skill", "install"], &[("HOME", home_s.as_str())]);
+    let path = home.join(".claude/skills/clavitor/SKILL.md");
+    assert_eq!(
+        (r.code, r.out.trim()),
+        (0, path.display().to_string().as_str()),
+        "{}",
+        r.err
+    );
+    let skill = std::fs::read_to_string(&path).unwrap();
+    assert!(skill.starts_with("---\nname: clavitor\n"), "{skill}");
+    for needle in [
+        "clavitor run",
+        "clavitor read",
+        "clavitor totp",
+        "one credential at a time",
+    ] {
+        assert!(skill.contains(needle), "{needle}");
+    }
+    // Again: unchanged, fine. A file edited by the user is kept unless --force.
+    assert_eq!(
+        run_env(&server, &["skill", "install"], &[("HOME", home_s.as_str())]).code,
+        0
+    );
+    std::fs::write(&path, "mine").unwrap();
+    let r = run_env(&server, &["skill", "install"], &[("HOME", home_s.as_str())]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(r.err.contains("--force"), "{}", r.err);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
+    let dir = server.dir.path().join("proj-skills");
+    let dir_s = dir.display().to_string();
+    let r = run_env(
+        &server,
+        &["--json", "skill", "install", "--dir", &dir_s],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(
+        one_object(&r.out)["installed"],
+        dir.join("clavitor/SKILL.md").display().to_string()
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("clavitor/SKILL.md")).unwrap(),
+        skill
+    );
+    let r = run_env(
+        &server,
+        &["skill", "install", "--force"],
+        &[("HOME", home_s.as_str())],
+    );
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), skill);
+}
