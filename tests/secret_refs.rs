@@ -760,3 +760,53 @@ fn skill_install_writes_the_skill_once_and_replaces_it_only_when_forced() {
     assert_eq!(r.code, 0, "{}", r.err);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), skill);
 }
+
+/// Masked output is streamed: a possible start of a value is held only until
+/// more output or a short silence, never until the command ends.
+#[test]
+fn masked_output_streams_and_releases_a_held_prefix_after_a_short_silence() {
+    let server = TestServer::start();
+    init(&server);
+    put(
+        &server,
+        &[
+            "login",
+            "--title",
+            "Db",
+            "--field",
+            "password=pw-stream-0123456789",
+        ],
+    );
+    let mut child = Command::new(bin())
+        .args([
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "printf 'line one\\nready p'; sleep 4; echo lain; echo $X",
+        ])
+        .env("XDG_CONFIG_HOME", server.dir.path().join("xdg"))
+        .env("X", "clavitor://Db/password")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mut out = child.stdout.take().unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    // "ready p": the "p" could begin the value, so it waits for the silence.
+    while !got.ends_with(b"ready p") {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "{}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(3), "held for {waited:?}");
+    out.read_to_end(&mut got).unwrap();
+    assert_eq!(
+        String::from_utf8(got).unwrap(),
+        format!("line one\nready plain\n{MASK}\n")
+    );
+    assert!(child.wait().unwrap().success());
+}
