@@ -684,6 +684,40 @@ fn mcp_conversation_brokers_requests_without_revealing_values() {
             && e["entry_id"] == elsewhere.as_str()),
         "{events:?}"
     );
+    // A clavitor export keeps the options (and a re-import would restore them).
+    let export = one_object(&ok(&server, &["export", "--format", "json"]));
+    let item = |t: &str| {
+        export["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["title"] == t)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(item("Shareable")["agent_reveal"], true);
+    assert!(item("Echo API").get("agent_reveal").is_none());
+    put(
+        &server,
+        &[
+            "note",
+            "--title",
+            "Hosts",
+            "--allowed-host",
+            "API.example.com",
+            "--allowed-host",
+            "*.corp.example",
+        ],
+    );
+    let export = one_object(&ok(&server, &["export", "--format", "json"]));
+    let hosts = export["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == "Hosts")
+        .unwrap()["allowed_hosts"]
+        .clone();
+    assert_eq!(hosts, json!(["api.example.com", "*.corp.example"]));
     let table = ok(&server, &["audit", "--agent", &agent_id]);
     assert!(
         table.lines().next().unwrap().trim_end().ends_with("HOST"),
