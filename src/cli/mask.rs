@@ -45,6 +45,12 @@ impl Secrets {
     /// keys, which programs often print line by line).
     pub fn add(&mut self, value: &str) {
         self.add_one(value.as_bytes());
+        // As a JSON string would carry it (an API echoing it in a body).
+        let json = serde_json::to_string(value).expect("strings serialize");
+        let escaped = &json[1..json.len() - 1];
+        if escaped != value {
+            self.add_one(escaped.as_bytes());
+        }
         if value.contains('\n') {
             for line in value.lines() {
                 self.add_one(line.trim_end_matches('\r').as_bytes());
@@ -207,6 +213,15 @@ mod tests {
                 "cut at {cut}"
             );
         }
+    }
+
+    #[test]
+    fn json_escaped_forms_are_masked() {
+        let s = secrets(&["pa\"ss\\word"]);
+        assert_eq!(
+            s.scrub_str(r#"{"echo":"pa\"ss\\word"}"#),
+            format!(r#"{{"echo":"{MASK}"}}"#)
+        );
     }
 
     #[test]
