@@ -246,6 +246,31 @@ fn read_run_and_inject_resolve_as_an_audited_rate_limited_agent_read() {
     assert_eq!((r.code, r.out.as_str()), (3, ""), "{}", r.err);
     assert!(r.err.contains("environment variable X"), "{}", r.err);
     assert!(!marker.exists(), "the command must not run");
+    let bad_tpl = server.dir.path().join("bad.tpl");
+    std::fs::write(
+        &bad_tpl,
+        "a: {{ clavitor://Deploy%20key/password }}\nb: {{ clavitor://Personal/password }}\n",
+    )
+    .unwrap();
+    let bad_out = server.dir.path().join("bad.out");
+    let r = as_agent(
+        &server,
+        &cred,
+        &[
+            "inject",
+            "-i",
+            &bad_tpl.display().to_string(),
+            "-o",
+            &bad_out.display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!((r.code, r.out.as_str()), (3, ""), "{}", r.err);
+    assert!(r.err.contains("bad.tpl:2"), "{}", r.err);
+    assert!(
+        !bad_out.exists(),
+        "nothing is written when a reference fails"
+    );
     let r = as_agent(
         &server,
         &cred,
@@ -278,8 +303,9 @@ fn read_run_and_inject_resolve_as_an_audited_rate_limited_agent_read() {
         .filter(|e| e["outcome"] == "success" && e["entry_id"] == deploy.as_str())
         .count();
     // read ×2, run ×3 (two variables and the env file), --no-masking ×1,
-    // inject ×2, and the read that found no such field.
-    assert_eq!(success_on_deploy, 9, "{events:?}");
+    // inject ×2 (and ×1 in the refused template), and the read that found
+    // no such field.
+    assert_eq!(success_on_deploy, 10, "{events:?}");
     assert!(
         events.iter().any(|e| e["reason"] == "scope_denied"),
         "{events:?}"
