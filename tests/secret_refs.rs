@@ -870,3 +870,73 @@ fn masked_output_streams_and_releases_a_held_prefix_after_a_short_silence() {
     );
     assert!(child.wait().unwrap().success());
 }
+
+/// The server side of a destination host (`?host=`), for the owner: the
+/// entry's URLs' hosts and `allowed_hosts` decide; refusals are audited with
+/// the host; a malformed host is a 400 that does not echo it.
+#[test]
+fn entry_reads_for_a_destination_host_are_checked_and_audited() {
+    let server = TestServer::start();
+    let vault = TestVault::create(&server);
+    let (id, mut body) = vault.login_entry("Site", "u", "pw-site-value");
+    body["allowed_hosts"] = json!(["*.cdn.example"]);
+    assert_eq!(
+        vault
+            .call(&server, "POST", "/api/v1/entries", Some(&body))
+            .0,
+        201
+    );
+    for host in ["example.com", "EXAMPLE.com:443", "a.cdn.example"] {
+        let (st, v) = vault.call(
+            &server,
+            "GET",
+            &format!("/api/v1/entries/{id}?host={host}"),
+            None,
+        );
+        assert_eq!(st, 200, "{host}: {v}");
+        assert_eq!(v["allowed_hosts"], json!(["*.cdn.example"]));
+    }
+    let got = vault.call(
+        &server,
+        "GET",
+        "/api/v1/entries/lookup?title=site&host=evil.example",
+        None,
+    );
+    assert_error(&got, 403, "CV-2044");
+    let got = vault.call(
+        &server,
+        "GET",
+        &format!("/api/v1/entries/{id}?host=cdn.example"),
+        None,
+    );
+    assert_error(&got, 403, "CV-2044");
+    let got = vault.call(
+        &server,
+        "GET",
+        &format!("/api/v1/entries/{id}?host=a%2Fb%40secret-ish"),
+        None,
+    );
+    assert_error(&got, 400, "CV-1004");
+    assert!(!got.1.to_string().contains("secret-ish"), "{}", got.1);
+
+    let (_, audit) = vault.call(&server, "GET", "/api/v1/audit?action=read", None);
+    let events = audit["events"].as_array().unwrap();
+    let hosts = |outcome: &str| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e["outcome"] == outcome && e["entry_id"] == id.as_str())
+            .map(|e| e["host"].as_str().unwrap_or("-").to_string())
+            .collect()
+    };
+    assert_eq!(
+        hosts("success"),
+        ["a.cdn.example", "example.com", "example.com"]
+    );
+    assert_eq!(hosts("denied"), ["cdn.example", "evil.example"]);
+    assert!(events
+        .iter()
+        .filter(|e| e["outcome"] == "denied")
+        .all(|e| e["reason"] == "host_denied"));
+    let (_, v) = vault.call(&server, "GET", "/api/v1/audit/verify", None);
+    assert_eq!(v["ok"], true, "{v}");
+}
