@@ -77,6 +77,7 @@ pub fn agent_event(
         outcome,
         reason,
         source_ip: ctx.req.peer.to_string(),
+        host: None,
     }
 }
 
@@ -96,6 +97,7 @@ pub fn owner_event(
         outcome,
         reason,
         source_ip: ctx.req.peer.to_string(),
+        host: None,
     }
 }
 

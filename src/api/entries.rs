@@ -104,6 +104,8 @@ fn full_json(row: &EntryRow, doc: Document) -> Value {
         "created_at": doc.created_at,
         "updated_at": doc.updated_at,
         "created_by": creator_json(&row.created_by),
+        "agent_reveal": doc.agent_reveal,
+        "allowed_hosts": doc.allowed_hosts,
     })
 }
 
@@ -489,10 +491,54 @@ fn ambiguous(rows: &[EntryRow]) -> ApiError {
 
 fn owner_read(ctx: &mut Ctx<'_>, owner: &Owner, row: EntryRow) -> Result<Reply> {
     let doc = open_doc(&owner.k1, owner.id(), &row)?;
-    let ev = owner_event(ctx, "read", Some(row.entry_id), Outcome::Success, None);
+    let host = dest_host(ctx)?;
+    if let Some(h) = host.as_deref().filter(|h| !doc.allows_host(h)) {
+        let mut ev = owner_event(
+            ctx,
+            "read",
+            Some(row.entry_id),
+            Outcome::Denied,
+            Some("host_denied"),
+        );
+        ev.host = Some(h.to_string());
+        auth::audit_alone(ctx, owner.id(), ev)?;
+        return Err(host_denied());
+    }
+    let mut ev = owner_event(ctx, "read", Some(row.entry_id), Outcome::Success, None);
+    ev.host = host;
     let vault = *owner.id();
     let reply = entry_reply(&row, doc);
     ctx.release_after_audit(move |db| Ok(db.audit(&vault, &ev)?.with(reply)))
+}
+
+/// `?host=H` on an entry read (SPEC 13): the destination host the caller
+/// will send a resolved value to. The read is refused unless the entry
+/// allows that host, and the audit row records it.
+fn dest_host(ctx: &Ctx<'_>) -> Result<Option<String>> {
+    let Some(raw) = ctx.req.query("host") else {
+        return Ok(None);
+    };
+    let host = crate::entry::bare_host(raw);
+    let ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+    if !ok {
+        return Err(ApiError::bad_request(
+            "CV-1004",
+            "query parameter `host`: expected a host name or address, e.g. api.example.com",
+        ));
+    }
+    Ok(Some(host))
+}
+
+fn host_denied() -> ApiError {
+    ApiError::new(
+        403,
+        "CV-2044",
+        "destination host not allowed for this entry (its URLs' hosts and allowed_hosts decide)",
+    )
 }
 
 fn visible(agent: &Agent, row: &EntryRow) -> bool {
@@ -528,13 +574,27 @@ fn agent_read(
         return Err(ApiError::access_denied());
     };
     let doc = open_doc(&agent.k1, agent.vault_id(), &row)?;
+    let host = dest_host(ctx)?;
+    if let Some(h) = host.as_deref().filter(|h| !doc.allows_host(h)) {
+        let mut ev = agent_event(
+            ctx,
+            &agent.id,
+            "read",
+            Some(row.entry_id),
+            Outcome::Denied,
+            Some("host_denied"),
+        );
+        ev.host = Some(h.to_string());
+        auth::audit_alone(ctx, agent.vault_id(), ev)?;
+        return Err(host_denied());
+    }
     let mut body = full_json(&row, doc);
     if let Some(fields) = body["fields"].as_array_mut() {
         // Agents never receive L3, not even as ciphertext.
         fields.retain(|f| f["tier"] != Tier::L3.as_str());
     }
     let reply = Reply::json(200, &body).with_header("ETag", format!("\"{}\"", row.version));
-    let decide = rate_limited_read(ctx, agent, &row.entry_id);
+    let decide = rate_limited_read(ctx, agent, &row.entry_id, host);
     ctx.release_after_audit(move |tx| {
         Ok(decide(tx)?.map(|decision| match decision {
             RateDecision::Allow => reply,
@@ -557,13 +617,15 @@ fn rate_limited_read(
     ctx: &Ctx<'_>,
     agent: &Agent,
     entry: &EntryId,
+    host: Option<String>,
 ) -> impl FnOnce(&Tx<'_>) -> Result<Audited<RateDecision>> + Send + 'static {
     let vault = *agent.vault_id();
     let agent_id = agent.id;
     let k1 = agent.k1.clone();
     let entry = *entry;
     let window = ctx.config.agents.lockdown_window;
-    let success = agent_event(ctx, &agent.id, "read", Some(entry), Outcome::Success, None);
+    let mut success = agent_event(ctx, &agent.id, "read", Some(entry), Outcome::Success, None);
+    success.host.clone_from(&host);
     let mut limited = agent_event(
         ctx,
         &agent.id,
@@ -572,6 +634,7 @@ fn rate_limited_read(
         Outcome::Denied,
         Some("rate_limited"),
     );
+    limited.host.clone_from(&host);
     let locked_ev = agent_event(
         ctx,
         &agent.id,

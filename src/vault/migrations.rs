@@ -132,6 +132,11 @@ const STEPS: &[&str] = &[
                 AND entry_id IS NOT NULL) AS a
         WHERE entries.vault_id = a.vault_id AND entries.entry_id = a.entry_id;
     "#,
+    // 6 (integrations): the destination host a reference was resolved for
+    // (SPEC 13); NULL for every other row, which then hashes as before.
+    r#"
+    ALTER TABLE audit ADD COLUMN host TEXT;
+    "#,
 ];
 
 /// Brings the schema to the newest version this binary knows.

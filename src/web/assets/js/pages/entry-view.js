@@ -22,6 +22,8 @@ export async function entryViewPage(id) {
     entry.folder ? [h('dt', { text: 'Folder' }), h('dd', { text: entry.folder })] : null,
     h('dt', { text: 'Scopes' }), h('dd', { text: entry.scopes.length ? entry.scopes.map(scopeName).join(', ') : 'None (no agent can read it)' }),
     h('dt', { text: 'Created by' }), h('dd', { id: 'entry-created-by', text: creatorText(entry.created_by, names) }),
+    (entry.allowed_hosts || []).length ? [h('dt', { text: 'Allowed hosts' }), h('dd', { id: 'entry-allowed-hosts', text: entry.allowed_hosts.join(', ') })] : null,
+    entry.agent_reveal ? [h('dt', { text: 'Agents' }), h('dd', { id: 'entry-agent-reveal', text: 'Revealable to agents' })] : null,
     h('dt', { text: 'Updated' }), h('dd', { text: when(entry.updated_at) }));
   // An agent's entry may imitate one of the owner's (same title): say so plainly.
   const agentWarning = agentMade(entry)
