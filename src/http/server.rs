@@ -53,6 +53,8 @@ const REQUEST_HEADERS: &[&str] = &[
     "content-type",
     "x-clavitor-setup-token",
 ];
+/// Connections served at once (each holds one tiny_http thread).
+pub const MAX_CONNECTIONS: usize = 4096;
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// A started server: workers, reaper and the listening socket.
@@ -84,7 +86,12 @@ pub fn start<H: Handler>(
     let config = tiny_http::ServerConfig::new_http(local_addr)
         .map_err(|e| e.to_string())?
         // tiny_http's connection threads above this minimum exit after 5 s idle.
-        .set_min_threads(1);
+        .set_min_threads(1)
+        // One thread per open connection (vendor patch 11): past this many
+        // a new connection gets 503 CV-5036 and is closed. Above the
+        // commercial tarpit's 1000 held connections plus ordinary traffic;
+        // an idle connection costs about 20 KiB (`make bench`).
+        .set_max_threads(MAX_CONNECTIONS);
     let server =
         tiny_http::Server::from_listener(listener, tiny_http::ListenAddr::IP(local_addr), config)
             .map_err(|e| format!("starting HTTP server: {e}"))?;
