@@ -53,8 +53,6 @@ const REQUEST_HEADERS: &[&str] = &[
     "content-type",
     "x-clavitor-setup-token",
 ];
-/// Connections served at once (each holds one tiny_http thread).
-pub const MAX_CONNECTIONS: usize = 4096;
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// A started server: workers, reaper and the listening socket.
@@ -71,6 +69,7 @@ pub struct Running {
 pub fn start<H: Handler>(
     listener: TcpListener,
     workers: usize,
+    max_connections: usize,
     handler: Arc<H>,
 ) -> Result<Running, String> {
     let local_addr = listener
@@ -87,11 +86,11 @@ pub fn start<H: Handler>(
         .map_err(|e| e.to_string())?
         // tiny_http's connection threads above this minimum exit after 5 s idle.
         .set_min_threads(1)
-        // One thread per open connection (vendor patch 11): past this many
-        // a new connection gets 503 CV-5036 and is closed. Above the
-        // commercial tarpit's 1000 held connections plus ordinary traffic;
-        // an idle connection costs about 20 KiB (`make bench`).
-        .set_max_threads(MAX_CONNECTIONS);
+        // One thread per open connection (vendor patch 11): past
+        // `limits.max_connections` a new connection gets 503 CV-5036 and is
+        // closed. The default (4096) is above the commercial tarpit's 1000
+        // held connections plus ordinary traffic.
+        .set_max_threads(max_connections);
     let server =
         tiny_http::Server::from_listener(listener, tiny_http::ListenAddr::IP(local_addr), config)
             .map_err(|e| format!("starting HTTP server: {e}"))?;
