@@ -5,6 +5,7 @@ use serde_json::json;
 use super::auth::require_owner;
 use super::{ApiError, Ctx, Result};
 use crate::http::Reply;
+use crate::ids::VaultId;
 use crate::vault::AuditFilter;
 
 const DEFAULT_LIMIT: usize = 100;
@@ -19,6 +20,24 @@ fn time_param(name: &str, v: &str) -> Result<i64> {
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_millis() as i64)
         .ok_or_else(|| ApiError::bad_request("CV-1004", format!("{name}: expected RFC 3339 (2026-11-21T10:00:00Z) or milliseconds since the epoch")))
+}
+
+/// Appends the refusals tallied but not yet in the log as counted rows, so
+/// what the owner reads or verifies includes every refusal so far. If that
+/// write fails, the listing still shows everything committed; the tally is
+/// kept and appended later.
+fn flush_refusals(ctx: &mut Ctx<'_>, vault: &VaultId) {
+    let pending = ctx.store.db().audit_refusals_pending(vault);
+    if !matches!(pending, Ok(true)) {
+        return;
+    }
+    let sync = ctx.config.audit_sync;
+    if let Err(e) = ctx
+        .store
+        .write_audited_read(sync, |db| db.audit_flush_refusals(vault))
+    {
+        log::error!("appending tallied refusals to the audit log: {e}");
+    }
 }
 
 /// GET /api/v1/audit?actor=&entry=&action=&outcome=&since=&until=&limit=&before=
@@ -69,6 +88,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
         before,
         limit,
     };
+    flush_refusals(ctx, owner.id());
     let rows = ctx.store.db().audit_rows(owner.id(), &filter)?;
     let next = if rows.len() == limit {
         rows.last().map(|r| format!("{}.{}", r.ts, r.seq))
@@ -81,7 +101,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
             json!({
                 "pop_id": r.pop_id, "seq": r.seq, "time": super::rfc3339(r.ts), "actor_kind": r.actor_kind,
                 "actor_id": r.actor_id, "action": r.action, "entry_id": r.entry_id, "outcome": r.outcome,
-                "reason": r.reason, "source_ip": r.source_ip,
+                "reason": r.reason, "source_ip": r.source_ip, "count": r.count,
             })
         })
         .collect();
@@ -91,6 +111,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
 /// GET /api/v1/audit/verify — walks the hash chains and reports the first broken link.
 pub fn verify(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
+    flush_refusals(ctx, owner.id());
     let (checked, broken) = ctx.store.db().audit_verify(owner.id())?;
     Ok(Reply::json(
         200,

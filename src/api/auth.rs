@@ -105,6 +105,18 @@ pub fn audit_alone(ctx: &mut Ctx<'_>, vault: &VaultId, ev: AuditEvent) -> Result
         .map_err(|_| audit_unavailable())
 }
 
+/// Records a refusal on its own, repeats of the same refusal collapsed into
+/// counted rows (`Db::audit_refusal`); an error means the log is
+/// unavailable (503). Nothing is released on a refusal, so the collapse
+/// costs no fail-closed guarantee.
+pub fn audit_refused(ctx: &mut Ctx<'_>, vault: &VaultId, ev: AuditEvent) -> Result<()> {
+    ctx.store
+        .write_audited_read(ctx.config.audit_sync, |db| {
+            db.audit_refusal(vault, &ev).map_err(ApiError::from)
+        })
+        .map_err(|_| audit_unavailable())
+}
+
 /// Fail-closed answer: the audit row did not commit, so nothing is released.
 pub fn audit_unavailable() -> ApiError {
     ApiError::new(
@@ -183,7 +195,7 @@ pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
                         Outcome::Denied,
                         Some("token_invalid"),
                     );
-                    audit_alone(ctx, &vault_id, ev)?;
+                    audit_refused(ctx, &vault_id, ev)?;
                     Err(invalid())
                 }
             }
@@ -256,7 +268,7 @@ pub fn require_owner(ctx: &mut Ctx<'_>) -> Result<Owner> {
                 Outcome::Denied,
                 Some(reason),
             );
-            audit_alone(ctx, a.vault_id(), ev)?;
+            audit_refused(ctx, a.vault_id(), ev)?;
             Err(ApiError::access_denied())
         }
     }
@@ -273,7 +285,7 @@ pub fn gate(ctx: &mut Ctx<'_>, agent: &Agent, action: &'static str) -> Result<()
             Outcome::Denied,
             Some("ip_refused"),
         );
-        audit_alone(ctx, agent.vault_id(), ev)?;
+        audit_refused(ctx, agent.vault_id(), ev)?;
         return Err(ApiError::new(
             403,
             "CV-2043",
@@ -289,7 +301,7 @@ pub fn gate(ctx: &mut Ctx<'_>, agent: &Agent, action: &'static str) -> Result<()
             Outcome::Denied,
             Some("agent_locked"),
         );
-        audit_alone(ctx, agent.vault_id(), ev)?;
+        audit_refused(ctx, agent.vault_id(), ev)?;
         return Err(locked());
     }
     Ok(())

@@ -145,7 +145,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
                     Outcome::Denied,
                     Some("scope_denied"),
                 );
-                auth::audit_alone(ctx, a.vault_id(), ev)?;
+                auth::audit_refused(ctx, a.vault_id(), ev)?;
                 return Err(ApiError::access_denied());
             }
             (
@@ -269,6 +269,10 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
             "updated_at": doc.updated_at,
         }));
     }
+    // A listing shows every title, username and URL: audited like a read,
+    // and released only once its row committed.
+    let ev = owner_event(ctx, "list", None, Outcome::Success, None);
+    auth::audit_alone(ctx, owner.id(), ev)?;
     Ok(Reply::json(200, &json!({"entries": out})))
 }
 
@@ -368,7 +372,7 @@ fn agent_read(
             Outcome::Denied,
             Some("scope_denied"),
         );
-        auth::audit_alone(ctx, agent.vault_id(), ev)?;
+        auth::audit_refused(ctx, agent.vault_id(), ev)?;
         return Err(ApiError::access_denied());
     };
     let doc = open_doc(&agent.k1, agent.vault_id(), &row)?;
@@ -419,7 +423,7 @@ fn rate_limited_read(ctx: &mut Ctx<'_>, agent: &Agent, entry: &EntryId) -> Resul
             return Err(ApiError::access_denied());
         };
         if record.locked {
-            db.audit(&vault, &locked_ev)?;
+            db.audit_refusal(&vault, &locked_ev)?;
             return Ok(RateDecision::Lock);
         }
         let now = now_ms();

@@ -76,6 +76,9 @@ pub struct AuditRow {
     pub outcome: String,
     pub reason: Option<String>,
     pub source_ip: Option<String>,
+    /// How many requests this row stands for: 1, or more for repeated
+    /// refusals collapsed into one row ([`Db::audit_refusal`]).
+    pub count: i64,
     #[serde(skip)]
     pub prev_hash: Vec<u8>,
     #[serde(skip)]
@@ -107,8 +110,11 @@ pub struct ChainBreak {
 }
 
 /// The canonical bytes of a row: a JSON array, unambiguous whatever the fields contain.
+/// A `count` other than 1 is appended as a twelfth element (a number); rows
+/// with the default count hash exactly as before the column existed, so
+/// older chains keep verifying.
 fn canonical(pop: &str, vault: &str, r: &AuditRow) -> Vec<u8> {
-    serde_json::to_vec(&(
+    let mut v = serde_json::to_value((
         pop,
         vault,
         r.seq,
@@ -121,7 +127,65 @@ fn canonical(pop: &str, vault: &str, r: &AuditRow) -> Vec<u8> {
         &r.reason,
         &r.source_ip,
     ))
-    .expect("tuples of strings and integers serialize")
+    .expect("tuples of strings and integers serialize");
+    if r.count != 1 {
+        if let Some(a) = v.as_array_mut() {
+            a.push(r.count.into());
+        }
+    }
+    serde_json::to_vec(&v).expect("a JSON value serializes")
+}
+
+/// Repeated refusals of the same caller (same actor, action, reason and
+/// address) within this window become one counted row instead of one row
+/// each: the first refusal of a window is appended at once, the rest are
+/// tallied in `audit_refusals` and appended as one row carrying their
+/// count when the window is over or the log is read.
+pub const REFUSAL_WINDOW_MS: i64 = 60_000;
+
+fn audit_error(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Sqlite(e) => StoreError::Audit(e),
+        other => other,
+    }
+}
+
+/// What a row says about an event, owned (a refusal's tally is turned back
+/// into a row from its key).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct Fields {
+    actor_kind: String,
+    actor_id: String,
+    action: String,
+    entry_id: Option<String>,
+    outcome: String,
+    reason: Option<String>,
+    source_ip: String,
+}
+
+impl Fields {
+    fn of(ev: &AuditEvent) -> Fields {
+        Fields {
+            actor_kind: ev.actor_kind.as_str().into(),
+            actor_id: ev.actor_id.clone(),
+            action: ev.action.into(),
+            entry_id: ev.entry_id.map(|e| e.hex()),
+            outcome: ev.outcome.as_str().into(),
+            reason: ev.reason.map(str::to_string),
+            source_ip: ev.source_ip.clone(),
+        }
+    }
+
+    /// What identifies "the same refusal": everything a row says but its time.
+    fn key(&self) -> String {
+        serde_json::to_string(self).expect("strings serialize")
+    }
+
+    /// The reason counted in the metrics when this is an agent's refusal.
+    fn agent_denial(&self) -> Option<&str> {
+        (self.actor_kind == "agent" && self.outcome == "denied")
+            .then(|| self.reason.as_deref().unwrap_or("other"))
+    }
 }
 
 fn chain_hash(prev: &[u8], canonical: &[u8]) -> [u8; 32] {
@@ -145,21 +209,133 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
         source_ip: r.get(9)?,
         prev_hash: r.get(10)?,
         hash: r.get(11)?,
+        count: r.get(12)?,
     })
 }
 
-const COLS: &str = "pop_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason, source_ip, prev_hash, hash";
+const COLS: &str = "pop_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason, source_ip, prev_hash, hash, count";
 
 impl Db<'_> {
     /// Appends one row to this POP's chain for `vault`. Call inside [`super::Store::write`].
     pub fn audit(&self, vault: &VaultId, ev: &AuditEvent) -> Result<(), StoreError> {
-        self.append(vault, ev).map_err(|e| match e {
-            StoreError::Sqlite(e) => StoreError::Audit(e),
-            other => other,
-        })
+        self.append(vault, &Fields::of(ev), 1, now_ms(), true)
+            .map_err(audit_error)
     }
 
-    fn append(&self, vault: &VaultId, ev: &AuditEvent) -> Result<(), StoreError> {
+    /// Records a refusal, collapsing repeats (see [`REFUSAL_WINDOW_MS`]):
+    /// the first refusal of a caller in a window is a row of its own; the
+    /// following ones only count, and become one row with their exact
+    /// count when the window is over or the log is read
+    /// ([`Db::audit_flush_refusals`]). A flood of requests with a revoked
+    /// token thus costs a counter update each, not a chain row each.
+    pub fn audit_refusal(&self, vault: &VaultId, ev: &AuditEvent) -> Result<(), StoreError> {
+        self.refusal(vault, ev).map_err(audit_error)
+    }
+
+    fn refusal(&self, vault: &VaultId, ev: &AuditEvent) -> Result<(), StoreError> {
+        let fields = Fields::of(ev);
+        let key = fields.key();
+        let now = now_ms();
+        let open: Option<(i64, i64, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT window_start, pending, last_ts FROM audit_refusals
+                 WHERE pop_id = ?1 AND vault_id = ?2 AND key = ?3",
+            )?
+            .query_row(params![self.pop_id, vault.hex(), key], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        match open {
+            Some((start, _, _)) if (0..REFUSAL_WINDOW_MS).contains(&(now - start)) => {
+                self.conn
+                    .prepare_cached(
+                        "UPDATE audit_refusals SET pending = pending + 1, last_ts = max(last_ts, ?4)
+                         WHERE pop_id = ?1 AND vault_id = ?2 AND key = ?3",
+                    )?
+                    .execute(params![self.pop_id, vault.hex(), key, now])?;
+                if let Some(reason) = fields.agent_denial() {
+                    AuditTally::add_denial(&self.tally, reason);
+                }
+            }
+            other => {
+                if let Some((_, pending, last_ts)) = other.filter(|(_, p, _)| *p > 0) {
+                    self.append(vault, &fields, pending, last_ts, false)?;
+                }
+                self.append(vault, &fields, 1, now, true)?;
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO audit_refusals (pop_id, vault_id, key, window_start, pending, last_ts)
+                         VALUES (?1, ?2, ?3, ?4, 0, ?4)
+                         ON CONFLICT (pop_id, vault_id, key)
+                         DO UPDATE SET window_start = ?4, pending = 0, last_ts = ?4",
+                    )?
+                    .execute(params![self.pop_id, vault.hex(), key, now])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends the refusals tallied so far for `vault` as counted rows
+    /// (one per caller), so a listing or a verification sees every one.
+    /// Call inside [`super::Store::write`]; a no-op when nothing is tallied.
+    pub fn audit_flush_refusals(&self, vault: &VaultId) -> Result<(), StoreError> {
+        self.flush_refusals(vault).map_err(audit_error)
+    }
+
+    fn flush_refusals(&self, vault: &VaultId) -> Result<(), StoreError> {
+        let pending: Vec<(String, i64, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT key, pending, last_ts FROM audit_refusals
+                 WHERE pop_id = ?1 AND vault_id = ?2 AND pending > 0 ORDER BY last_ts",
+            )?
+            .query_map(params![self.pop_id, vault.hex()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        for (key, count, last_ts) in pending {
+            let Ok(fields) = serde_json::from_str::<Fields>(&key) else {
+                log::error!("audit_refusals holds an unreadable key; its tally is kept");
+                continue;
+            };
+            self.append(vault, &fields, count, last_ts, false)?;
+            self.conn
+                .prepare_cached(
+                    "UPDATE audit_refusals SET pending = 0 WHERE pop_id = ?1 AND vault_id = ?2 AND key = ?3",
+                )?
+                .execute(params![self.pop_id, vault.hex(), key])?;
+        }
+        // Windows that are over and hold nothing are forgotten.
+        self.conn
+            .prepare_cached(
+                "DELETE FROM audit_refusals WHERE pop_id = ?1 AND vault_id = ?2 AND pending = 0
+                 AND window_start < ?3",
+            )?
+            .execute(params![self.pop_id, vault.hex(), now_ms() - REFUSAL_WINDOW_MS])?;
+        Ok(())
+    }
+
+    /// Whether refusals are tallied for `vault` and not yet in the log (a cheap read).
+    pub fn audit_refusals_pending(&self, vault: &VaultId) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM audit_refusals WHERE pop_id = ?1 AND vault_id = ?2 AND pending > 0 LIMIT 1",
+            )?
+            .query_row(params![self.pop_id, vault.hex()], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn append(
+        &self,
+        vault: &VaultId,
+        ev: &Fields,
+        count: i64,
+        ts: i64,
+        count_denial: bool,
+    ) -> Result<(), StoreError> {
         // Both statements are cached: a batch import appends up to 1000 rows
         // per transaction, and re-preparing them dominated its CPU time.
         let last: Option<(i64, Vec<u8>)> = self
@@ -176,31 +352,31 @@ impl Db<'_> {
         let row = AuditRow {
             pop_id: self.pop_id.to_string(),
             seq,
-            ts: now_ms(),
-            actor_kind: ev.actor_kind.as_str().into(),
+            ts,
+            actor_kind: ev.actor_kind.clone(),
             actor_id: ev.actor_id.clone(),
-            action: ev.action.into(),
-            entry_id: ev.entry_id.map(|e| e.hex()),
-            outcome: ev.outcome.as_str().into(),
-            reason: ev.reason.map(str::to_string),
+            action: ev.action.clone(),
+            entry_id: ev.entry_id.clone(),
+            outcome: ev.outcome.clone(),
+            reason: ev.reason.clone(),
             source_ip: Some(ev.source_ip.clone()),
+            count,
             prev_hash: Vec::new(),
             hash: Vec::new(),
         };
         let hash = chain_hash(&prev, &canonical(self.pop_id, &vault.hex(), &row));
         self.conn.prepare_cached(
             "INSERT INTO audit (pop_id, vault_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason,
-                                source_ip, prev_hash, hash, dirty)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1)",
+                                source_ip, prev_hash, hash, dirty, count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14)",
         )?
         .execute(
             params![
                 row.pop_id, vault.hex(), row.seq, row.ts, row.actor_kind, row.actor_id, row.action, row.entry_id,
-                row.outcome, row.reason, row.source_ip, prev, &hash[..]
+                row.outcome, row.reason, row.source_ip, prev, &hash[..], row.count
             ],
         )?;
-        let agent_denial = (ev.actor_kind == ActorKind::Agent && ev.outcome == Outcome::Denied)
-            .then(|| ev.reason.unwrap_or("other"));
+        let agent_denial = ev.agent_denial().filter(|_| count_denial);
         AuditTally::add(&self.tally, agent_denial);
         if let Some(appended) = self.appended {
             let row = AuditRow {
@@ -317,5 +493,40 @@ impl Db<'_> {
             prev = Some((row.pop_id.clone(), row.seq, row.hash.clone()));
         }
         Ok((checked, None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(count: i64) -> AuditRow {
+        AuditRow {
+            pop_id: "local".into(),
+            seq: 7,
+            ts: 1_800_000_000_000,
+            actor_kind: "agent".into(),
+            actor_id: "ab".repeat(16),
+            action: "authenticate".into(),
+            entry_id: None,
+            outcome: "denied".into(),
+            reason: Some("token_invalid".into()),
+            source_ip: Some("127.0.0.1".into()),
+            count,
+            prev_hash: Vec::new(),
+            hash: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rows_with_the_default_count_hash_as_before_the_column() {
+        // The canonical form of a row written before `count` existed.
+        let before = format!(
+            r#"["local","v",7,1800000000000,"agent","{}","authenticate",null,"denied","token_invalid","127.0.0.1"]"#,
+            "ab".repeat(16)
+        );
+        assert_eq!(canonical("local", "v", &row(1)), before.as_bytes());
+        let counted = String::from_utf8(canonical("local", "v", &row(999))).unwrap();
+        assert_eq!(counted, format!("{},999]", before.trim_end_matches(']')));
     }
 }

@@ -62,6 +62,7 @@ pub fn line(vault: &VaultId, r: &AuditRow) -> String {
         "outcome": r.outcome,
         "reason": r.reason,
         "source_ip": r.source_ip,
+        "count": r.count,
         "hash": hex(&r.hash),
     })
     .to_string()
