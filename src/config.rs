@@ -251,11 +251,8 @@ impl Config {
         if self.limits.max_import_body < self.limits.max_body {
             return Err("limits.max_import_body must be at least limits.max_body".into());
         }
-        if self.agents.rate_limit_minute == 0
-            || self.agents.rate_limit_hour < self.agents.rate_limit_minute
-        {
-            return Err("agents: rate_limit_minute must be at least 1 and rate_limit_hour at least rate_limit_minute".into());
-        }
+        crate::policy::check_rate_limits(self.agents.rate_limit_minute, self.agents.rate_limit_hour)
+            .map_err(|e| format!("agents.{e}"))?;
         Ok(())
     }
 

@@ -5,6 +5,7 @@ use serde_json::json;
 use super::auth::require_owner;
 use super::{ApiError, Ctx, Result};
 use crate::http::Reply;
+use crate::crypto::hex;
 use crate::ids::VaultId;
 use crate::vault::AuditFilter;
 
@@ -111,10 +112,52 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
 /// GET /api/v1/audit/verify — walks the hash chains and reports the first broken link.
 pub fn verify(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
+    let anchors = anchors(ctx)?;
     flush_refusals(ctx, owner.id());
-    let (checked, broken) = ctx.store.db().audit_verify(owner.id())?;
+    let db = ctx.store.db();
+    let (checked, broken) = db.audit_verify(owner.id())?;
+    let heads: Vec<_> = db
+        .audit_heads(owner.id())?
+        .into_iter()
+        .map(|(pop, seq, hash)| json!({"pop_id": pop, "seq": seq, "hash": hex(&hash)}))
+        .collect();
+    let mut found = Vec::with_capacity(anchors.len());
+    for (pop, seq) in anchors {
+        let hash = db.audit_hash_at(owner.id(), &pop, seq)?;
+        found.push(json!({"pop_id": pop, "seq": seq, "hash": hash.map(|h| hex(&h))}));
+    }
     Ok(Reply::json(
         200,
-        &json!({"ok": broken.is_none(), "checked": checked, "first_break": broken}),
+        &json!({"ok": broken.is_none(), "checked": checked, "first_break": broken,
+                "heads": heads, "anchors": found}),
     ))
+}
+
+/// Most `anchor` parameters one verification answers (one per POP chain a
+/// client saw; a deployment has a handful).
+const MAX_ANCHORS: usize = 16;
+
+/// `anchor=<pop_id>:<seq>` parameters: rows a client verified before and
+/// whose hashes it wants back, to tell whether the chain still extends them
+/// (a chain cut short at its end verifies as intact on its own).
+fn anchors(ctx: &Ctx<'_>) -> Result<Vec<(String, i64)>> {
+    let bad = || {
+        ApiError::bad_request(
+            "CV-1004",
+            format!("anchor: expected <pop_id>:<seq> (seq a positive integer), at most {MAX_ANCHORS}"),
+        )
+    };
+    let mut out = Vec::new();
+    for (k, v) in &ctx.req.query {
+        if k != "anchor" {
+            continue;
+        }
+        let (pop, seq) = v.rsplit_once(':').ok_or_else(bad)?;
+        let seq: i64 = seq.parse().ok().filter(|n| *n >= 1).ok_or_else(bad)?;
+        if pop.is_empty() || pop.len() > 128 || out.len() == MAX_ANCHORS {
+            return Err(bad());
+        }
+        out.push((pop.to_string(), seq));
+    }
+    Ok(out)
 }

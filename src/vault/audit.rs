@@ -454,6 +454,35 @@ impl Db<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The newest row of each chain of `vault` (one per POP): `(pop_id, seq, hash)`.
+    pub fn audit_heads(&self, vault: &VaultId) -> Result<Vec<(String, i64, Vec<u8>)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.pop_id, a.seq, a.hash FROM audit a
+             JOIN (SELECT pop_id, MAX(seq) AS seq FROM audit WHERE vault_id = ?1 GROUP BY pop_id) m
+               ON a.pop_id = m.pop_id AND a.seq = m.seq
+             WHERE a.vault_id = ?1 ORDER BY a.pop_id",
+        )?;
+        let rows = stmt.query_map([vault.hex()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The hash of row `seq` of `pop`'s chain for `vault`, if that row exists.
+    pub fn audit_hash_at(
+        &self,
+        vault: &VaultId,
+        pop: &str,
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT hash FROM audit WHERE pop_id = ?1 AND vault_id = ?2 AND seq = ?3",
+                params![pop, vault.hex(), seq],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Walks every chain of `vault` (one per POP) and returns the first broken link, if any,
     /// with the number of rows checked.
     pub fn audit_verify(&self, vault: &VaultId) -> Result<(usize, Option<ChainBreak>), StoreError> {
