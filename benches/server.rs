@@ -543,7 +543,10 @@ fn hardening_rows() -> Vec<Row> {
     // 1000 requests with a rotated agent token.
     let fx = fixture(port);
     let (_, agents) = call(port, "GET", "/api/v1/agents", Some(&fx.owner_token), None);
-    let id = agents["agents"][0]["agent_id"].as_str().unwrap().to_string();
+    let id = agents["agents"][0]["agent_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (st, v) = call(
         port,
         "POST",
@@ -567,7 +570,13 @@ fn hardening_rows() -> Vec<Row> {
     let (rows_before, sum_before) = audit_rows(&fx);
     let flood = drive(
         port,
-        &request("GET", &format!("/api/v1/entries/{}", fx.entry), Some(&fx.agent_token), None, &[]),
+        &request(
+            "GET",
+            &format!("/api/v1/entries/{}", fx.entry),
+            Some(&fx.agent_token),
+            None,
+            &[],
+        ),
         4,
         30.0,
         1000,
@@ -576,8 +585,15 @@ fn hardening_rows() -> Vec<Row> {
     let added = rows_after - rows_before;
     let counted = sum_after - sum_before;
     rows.push(
-        Row::new("audit rows for 1000 rotated-token requests", added as f64, "rows")
-            .target("<= 5, counts exact", added <= 5 && counted == flood.requests),
+        Row::new(
+            "audit rows for 1000 rotated-token requests",
+            added as f64,
+            "rows",
+        )
+        .target(
+            "<= 5, counts exact",
+            added <= 5 && counted == flood.requests,
+        ),
     );
     rows.last_mut().unwrap().note = format!(
         "counts sum to {counted} of {} refused; {:.0} refusals/s",

@@ -251,8 +251,11 @@ impl Config {
         if self.limits.max_import_body < self.limits.max_body {
             return Err("limits.max_import_body must be at least limits.max_body".into());
         }
-        crate::policy::check_rate_limits(self.agents.rate_limit_minute, self.agents.rate_limit_hour)
-            .map_err(|e| format!("agents.{e}"))?;
+        crate::policy::check_rate_limits(
+            self.agents.rate_limit_minute,
+            self.agents.rate_limit_hour,
+        )
+        .map_err(|e| format!("agents.{e}"))?;
         Ok(())
     }
 

@@ -158,7 +158,8 @@ fn deleting_the_newest_audit_rows_fails_audit_verify_naming_the_last_verified_se
     }
     let first = cli_ok(&server, &["audit", "--verify"]);
     assert!(first.contains("intact"), "{first}");
-    let v: Value = serde_json::from_str(&cli_ok(&server, &["--json", "audit", "--verify"])).unwrap();
+    let v: Value =
+        serde_json::from_str(&cli_ok(&server, &["--json", "audit", "--verify"])).unwrap();
     assert_eq!(v["ok"], true, "{v}");
     let head = v["heads"][0]["seq"].as_i64().unwrap();
     assert!(head >= 4, "{v}");
@@ -179,18 +180,32 @@ fn deleting_the_newest_audit_rows_fails_audit_verify_naming_the_last_verified_se
     assert_eq!(removed, 3);
     drop(db);
     // The chain alone still verifies: that is why the client must remember.
-    let vault: Value =
-        serde_json::from_str(&std::fs::read_to_string(server.dir.path().join("xdg/clavitor/session.json")).unwrap())
-            .unwrap();
+    let vault: Value = serde_json::from_str(
+        &std::fs::read_to_string(server.dir.path().join("xdg/clavitor/session.json")).unwrap(),
+    )
+    .unwrap();
     let token = vault["token"].as_str().unwrap();
-    let (st, raw_verify) = call(&server.url, "GET", "/api/v1/audit/verify", Some(token), None);
-    assert_eq!((st, raw_verify["ok"].clone()), (200, json!(true)), "{raw_verify}");
+    let (st, raw_verify) = call(
+        &server.url,
+        "GET",
+        "/api/v1/audit/verify",
+        Some(token),
+        None,
+    );
+    assert_eq!(
+        (st, raw_verify["ok"].clone()),
+        (200, json!(true)),
+        "{raw_verify}"
+    );
 
     let out = server.cli(&["audit", "--verify"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "stderr: {err}");
     assert!(err.contains("TRUNCATED"), "{err}");
-    assert!(err.contains(&format!("seq {head}")), "names seq {head}: {err}");
+    assert!(
+        err.contains(&format!("seq {head}")),
+        "names seq {head}: {err}"
+    );
     // New rows reusing the removed seqs do not hide it.
     for i in 3..8 {
         cli_ok(&server, &["scope", "create", &format!("s{i}")]);
@@ -199,7 +214,10 @@ fn deleting_the_newest_audit_rows_fails_audit_verify_naming_the_last_verified_se
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "stderr: {err}");
     assert!(err.contains(&format!("seq {head}")), "{err}");
-    assert!(err.contains("REWRITTEN") || err.contains("TRUNCATED"), "{err}");
+    assert!(
+        err.contains("REWRITTEN") || err.contains("TRUNCATED"),
+        "{err}"
+    );
 }
 
 /// Item 7: owner-set rate limits have an upper bound, with a clear error.
@@ -207,10 +225,19 @@ fn deleting_the_newest_audit_rows_fails_audit_verify_naming_the_last_verified_se
 fn agent_rate_limits_have_an_upper_bound() {
     let server = TestServer::start();
     let vault = TestVault::create(&server);
-    let (st, b) = vault.call(&server, "POST", "/api/v1/scopes", Some(&json!({"name": "s"})));
+    let (st, b) = vault.call(
+        &server,
+        "POST",
+        "/api/v1/scopes",
+        Some(&json!({"name": "s"})),
+    );
     assert_eq!(st, 201, "{b}");
     let scope = b["scope_id"].as_str().unwrap().to_string();
-    for (minute, hour) in [(1001, 2000), (10, 10_001), (4_000_000_000u64, 4_000_000_000u64)] {
+    for (minute, hour) in [
+        (1001, 2000),
+        (10, 10_001),
+        (4_000_000_000u64, 4_000_000_000u64),
+    ] {
         let r = vault.call(
             &server,
             "POST",
@@ -220,7 +247,10 @@ fn agent_rate_limits_have_an_upper_bound() {
         assert_error(&r, 400, "CV-1004");
         let msg = r.1["error"]["message"].as_str().unwrap();
         assert!(msg.contains("rate_limit_"), "{msg}");
-        assert!(msg.contains("1000") || msg.contains("10000"), "names the bound: {msg}");
+        assert!(
+            msg.contains("1000") || msg.contains("10000"),
+            "names the bound: {msg}"
+        );
     }
     let (agent, _) = new_agent(
         &server,
@@ -245,13 +275,24 @@ fn the_cli_refuses_plain_http_to_another_machine() {
     let out = server.cli(&["login", "--server", remote, "--vault", &"ab".repeat(16)]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("plain http://") && err.contains("--insecure-http"), "{err}");
+    assert!(
+        err.contains("plain http://") && err.contains("--insecure-http"),
+        "{err}"
+    );
     // An agent credential naming such a server is refused the same way.
     cli_init(&server);
-    let scope: Value = serde_json::from_str(&cli_ok(&server, &["--json", "scope", "create", "s"])).unwrap();
+    let scope: Value =
+        serde_json::from_str(&cli_ok(&server, &["--json", "scope", "create", "s"])).unwrap();
     let agent: Value = serde_json::from_str(&cli_ok(
         &server,
-        &["--json", "agent", "create", "bot", "--scope", scope["scope_id"].as_str().unwrap()],
+        &[
+            "--json",
+            "agent",
+            "create",
+            "bot",
+            "--scope",
+            scope["scope_id"].as_str().unwrap(),
+        ],
     ))
     .unwrap();
     let cred = agent["credential"].as_str().unwrap();
@@ -263,7 +304,10 @@ fn the_cli_refuses_plain_http_to_another_machine() {
     let mut decoded = clavitor::crypto::token::ClientCredential::decode(cred).unwrap();
     decoded.server_url = remote.to_string();
     let elsewhere = decoded.encode().unwrap();
-    let out = server.cli_env(&["get", "nothing"], &[("CLAVITOR_CREDENTIAL", elsewhere.as_str())]);
+    let out = server.cli_env(
+        &["get", "nothing"],
+        &[("CLAVITOR_CREDENTIAL", elsewhere.as_str())],
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "agent credential: {err}");
     assert!(err.contains("--insecure-http"), "{err}");

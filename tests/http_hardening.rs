@@ -41,10 +41,7 @@ fn silent_chunked_and_expect_uploads_hold_no_worker() {
     let expect_chunked = "POST /api/v1/session HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n";
     let mut held = Vec::new();
     for i in 0..8 {
-        held.push(silent(
-            &url,
-            [chunked, expect, expect_chunked][i % 3],
-        ));
+        held.push(silent(&url, [chunked, expect, expect_chunked][i % 3]));
     }
     // Let the server take all eight in.
     std::thread::sleep(Duration::from_millis(300));
@@ -92,7 +89,10 @@ fn bad_or_repeated_content_length_is_one_400() {
     for (what, headers) in [
         ("unparsable", "Content-Length: abc\r\n".to_string()),
         ("signed", "Content-Length: +37\r\n".to_string()),
-        ("a list", format!("Content-Length: {0}, {0}\r\n", body.len())),
+        (
+            "a list",
+            format!("Content-Length: {0}, {0}\r\n", body.len()),
+        ),
         (
             "repeated, same value",
             format!("Content-Length: {0}\r\nContent-Length: {0}\r\n", body.len()),
@@ -146,7 +146,9 @@ fn rss_kib(pid: u32) -> u64 {
 }
 
 fn threads(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().count()
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .count()
 }
 
 #[test]
@@ -195,7 +197,9 @@ fn connections_past_the_cap_get_503() {
     let server = TestServer::start_with("limits: {max_connections: 16}\n");
     let url = server.url.clone();
     let addr = url.trim_start_matches("http://").to_string();
-    let held: Vec<TcpStream> = (0..16).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    let held: Vec<TcpStream> = (0..16)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
     std::thread::sleep(Duration::from_millis(300));
     let mut s = TcpStream::connect(&addr).unwrap();
     let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");

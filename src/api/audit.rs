@@ -4,8 +4,8 @@ use serde_json::json;
 
 use super::auth::require_owner;
 use super::{ApiError, Ctx, Result};
-use crate::http::Reply;
 use crate::crypto::hex;
+use crate::http::Reply;
 use crate::ids::VaultId;
 use crate::vault::AuditFilter;
 
@@ -144,7 +144,9 @@ fn anchors(ctx: &Ctx<'_>) -> Result<Vec<(String, i64)>> {
     let bad = || {
         ApiError::bad_request(
             "CV-1004",
-            format!("anchor: expected <pop_id>:<seq> (seq a positive integer), at most {MAX_ANCHORS}"),
+            format!(
+                "anchor: expected <pop_id>:<seq> (seq a positive integer), at most {MAX_ANCHORS}"
+            ),
         )
     };
     let mut out = Vec::new();

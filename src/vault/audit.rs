@@ -312,7 +312,11 @@ impl Db<'_> {
                 "DELETE FROM audit_refusals WHERE pop_id = ?1 AND vault_id = ?2 AND pending = 0
                  AND window_start < ?3",
             )?
-            .execute(params![self.pop_id, vault.hex(), now_ms() - REFUSAL_WINDOW_MS])?;
+            .execute(params![
+                self.pop_id,
+                vault.hex(),
+                now_ms() - REFUSAL_WINDOW_MS
+            ])?;
         Ok(())
     }
 
