@@ -156,7 +156,7 @@ fn anchors(ctx: &Ctx<'_>) -> Result<Vec<(String, i64)>> {
         }
         let (pop, seq) = v.rsplit_once(':').ok_or_else(bad)?;
         let seq: i64 = seq.parse().ok().filter(|n| *n >= 1).ok_or_else(bad)?;
-        if pop.is_empty() || pop.len() > 128 || out.len() == MAX_ANCHORS {
+        if pop.is_empty() || pop.chars().count() > 128 || out.len() == MAX_ANCHORS {
             return Err(bad());
         }
         out.push((pop.to_string(), seq));
