@@ -101,7 +101,8 @@ mod h {
                 r["outcome"].as_str().unwrap(),
                 r["reason"].as_str().unwrap_or("-")
             );
-            *m.entry(key).or_insert(0) += 1;
+            // A row stands for `count` requests (repeated refusals collapse, issue 12).
+            *m.entry(key).or_insert(0) += r["count"].as_u64().expect("count") as usize;
         }
         m
     }
