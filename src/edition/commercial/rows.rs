@@ -491,4 +491,49 @@ mod tests {
         assert_eq!(backlog(s.raw()).unwrap(), 1);
         assert!(!ensure_target(&mut s, "zurich-01").unwrap());
     }
+
+    #[test]
+    fn counted_audit_rows_replicate_with_their_count_and_keep_the_chain() {
+        use crate::ids::VaultId;
+        use crate::vault::{ActorKind, AuditEvent, AuditFilter, Outcome};
+        let (_d, mut primary) = store();
+        let vault = VaultId::from_bytes([7; 16]);
+        let ev = AuditEvent {
+            actor_kind: ActorKind::Agent,
+            actor_id: "ab".repeat(16),
+            action: "authenticate",
+            entry_id: None,
+            outcome: Outcome::Denied,
+            reason: Some("token_invalid"),
+            source_ip: "127.0.0.1".into(),
+        };
+        for _ in 0..5 {
+            primary.write(|db| db.audit_refusal(&vault, &ev)).unwrap();
+        }
+        primary.write(|db| db.audit_flush_refusals(&vault)).unwrap();
+        let sent = collect(primary.raw(), 100, 1 << 20).unwrap();
+        // Through the wire format, as a batch travels.
+        let wire = serde_json::to_string(&sent).unwrap();
+        let received: Vec<Record> = serde_json::from_str(&wire).unwrap();
+        let (_d2, mut backup) = store();
+        apply(&mut backup, &received).unwrap();
+        let rows = backup
+            .db()
+            .audit_rows(
+                &vault,
+                &AuditFilter {
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let counts: Vec<i64> = rows.iter().map(|r| r.count).collect();
+        assert_eq!(
+            counts,
+            [4, 1],
+            "newest first: the counted repeats, then the first"
+        );
+        let (checked, broken) = backup.db().audit_verify(&vault).unwrap();
+        assert_eq!((checked, broken), (2, None));
+    }
 }
