@@ -222,3 +222,44 @@ fn connections_past_the_cap_get_503() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Bodies above 1 MiB are read by a worker; only the owner may make one
+/// wait for such a body (the import routes are owner-only), so anonymous
+/// clients announcing large uploads and sending nothing hold no worker.
+#[test]
+fn anonymous_large_uploads_are_refused_before_a_worker_waits_for_them() {
+    let server = TestServer::start(); // workers: 2
+    let url = server.url.clone();
+    let mut held = Vec::new();
+    for i in 0..6 {
+        let path = ["/api/v1/entries/batch", "/api/v1/import/parse"][i % 2];
+        let head = if i % 3 == 2 {
+            format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n"
+            )
+        } else {
+            format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n")
+        };
+        let mut s = silent(&url, &head);
+        // Over 1 MiB arrives for the chunked ones, so the rest is left to a worker.
+        if i % 3 == 2 {
+            let _ = s.write_all(&vec![b'x'; (1 << 20) + 10]);
+        } else {
+            let _ = s.write_all(b"[{\"type\"");
+        }
+        held.push(s);
+    }
+    for mut s in held {
+        let answer = read_all(&mut s, Duration::from_secs(10));
+        assert!(
+            answer.starts_with("HTTP/1.1 401"),
+            "anonymous large upload: {}",
+            answer.chars().take(200).collect::<String>()
+        );
+        assert!(answer.contains("CV-2001"), "{answer}");
+    }
+    for _ in 0..3 {
+        let t = healthz_time(&url);
+        assert!(t < Duration::from_secs(1), "healthz took {t:?}");
+    }
+}
