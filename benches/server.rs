@@ -14,7 +14,9 @@
 //! Environment: BENCH_SECONDS (per load phase, default 3), BENCH_CONNECTIONS
 //! (default 8), BENCH_MAX_REQUESTS (per phase, default 300000),
 //! BENCH_WORKERS (server workers, default one per core, as `workers: 0`),
-//! BENCH_IDLE_SECONDS (idle wake-up window, default 60).
+//! BENCH_IDLE_SECONDS (idle wake-up window, default 60), BENCH_SECTION
+//! (`hardening`: only the issue-12 rows — silent uploads, idle connections,
+//! refusal floods).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -527,6 +529,161 @@ fn idle_measurement(workers: usize, window: Duration) -> Idle {
 }
 
 // ---------------------------------------------------------------------------
+// issue 12: silent uploads, idle connections, refusal floods
+
+/// Median and worst of `n` `/healthz` round trips, each on a new connection.
+fn healthz_latency(port: u16, n: usize) -> (Duration, Duration) {
+    let mut times: Vec<Duration> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            assert!(health(port), "healthz");
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    (times[n / 2], times[n - 1])
+}
+
+fn raise_nofile(want: u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid pointer to an rlimit struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < want {
+            lim.rlim_cur = want.min(lim.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Issue 12 items 3 and 6, measured on a two-worker server: `/healthz`
+/// while eight silent chunked / `Expect` uploads are open, the RSS cost of
+/// 2000 idle connections, and the audit rows a flood of requests with a
+/// rotated agent token adds.
+fn hardening_rows() -> Vec<Row> {
+    raise_nofile(8192);
+    let mut rows = Vec::new();
+    let server = clavitor_server(2, "limits: {idle_timeout_s: 120}\n");
+    let port = server.port;
+
+    let heads = [
+        "POST /api/v1/entries HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST /api/v1/entries HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\nExpect: 100-continue\r\n\r\n",
+    ];
+    let silent: Vec<TcpStream> = (0..8)
+        .map(|i| {
+            let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            c.write_all(heads[i % 2].as_bytes()).unwrap();
+            c
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (p50, worst) = healthz_latency(port, 50);
+    rows.push(
+        Row::new("healthz with 8 silent uploads (2 workers)", ms(p50), "ms")
+            .target("< 1000 ms (worst)", worst < Duration::from_secs(1)),
+    );
+    rows.last_mut().unwrap().note = format!("p50; worst of 50 {:.1} ms", ms(worst));
+    drop(silent);
+
+    std::thread::sleep(Duration::from_millis(300));
+    let before = rss_kb(server.pid());
+    let base = pops::thread_switches(server.pid()).len();
+    let idle: Vec<TcpStream> = (0..2000)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    // Until the server has a thread for each (bounded).
+    let until = Instant::now() + Duration::from_secs(30);
+    while pops::thread_switches(server.pid()).len() < base + idle.len() - 10
+        && Instant::now() < until
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let extra_mb = rss_kb(server.pid()).saturating_sub(before) as f64 / 1024.0;
+    let (p50, worst) = healthz_latency(port, 20);
+    rows.push(
+        Row::new("RSS added by 2000 idle connections", extra_mb, "MB")
+            .target("< 64 MB", extra_mb < 64.0),
+    );
+    rows.last_mut().unwrap().note = format!(
+        "{} open; {:.1} KiB each; healthz meanwhile p50 {:.1} ms, worst {:.1} ms",
+        idle.len(),
+        extra_mb * 1024.0 / idle.len().max(1) as f64,
+        ms(p50),
+        ms(worst)
+    );
+    drop(idle);
+
+    // 1000 requests with a rotated agent token.
+    let fx = fixture(port);
+    let (_, agents) = call(port, "GET", "/api/v1/agents", Some(&fx.owner_token), None);
+    let id = agents["agents"][0]["agent_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (st, v) = call(
+        port,
+        "POST",
+        &format!("/api/v1/agents/{id}/rotate"),
+        Some(&fx.owner_token),
+        None,
+    );
+    assert_eq!(st, 200, "rotate: {v}");
+    let audit_rows = |fx: &Fixture| {
+        let (_, v) = call(
+            port,
+            "GET",
+            "/api/v1/audit?limit=1000&outcome=denied",
+            Some(&fx.owner_token),
+            None,
+        );
+        let events = v["events"].as_array().cloned().unwrap_or_default();
+        let sum: u64 = events.iter().filter_map(|e| e["count"].as_u64()).sum();
+        (events.len(), sum)
+    };
+    let (rows_before, sum_before) = audit_rows(&fx);
+    let flood = drive(
+        port,
+        &request(
+            "GET",
+            &format!("/api/v1/entries/{}", fx.entry),
+            Some(&fx.agent_token),
+            None,
+            &[],
+        ),
+        4,
+        30.0,
+        1000,
+    );
+    let (rows_after, sum_after) = audit_rows(&fx);
+    let added = rows_after - rows_before;
+    let counted = sum_after - sum_before;
+    rows.push(
+        Row::new(
+            "audit rows for 1000 rotated-token requests",
+            added as f64,
+            "rows",
+        )
+        .target(
+            "<= 5, counts exact",
+            added <= 5 && counted == flood.requests,
+        ),
+    );
+    rows.last_mut().unwrap().note = format!(
+        "counts sum to {counted} of {} refused; {:.0} refusals/s",
+        flood.requests,
+        flood.rps()
+    );
+    rows
+}
+
+// ---------------------------------------------------------------------------
 // a vault to read from
 
 struct Fixture {
@@ -580,7 +737,7 @@ fn fixture(port: u16) -> Fixture {
         "PUT",
         &format!("/api/v1/agents/{id}"),
         Some(&owner),
-        Some(&json!({"rate_limit_minute": 1_000_000_000u32, "rate_limit_hour": 4_000_000_000u32})),
+        Some(&json!({"rate_limit_minute": 1000, "rate_limit_hour": 10_000})),
     );
     assert_eq!(st, 200, "agent limits: {v}");
     Fixture {
@@ -840,6 +997,10 @@ fn main() {
         eprintln!("benches/server.rs: not run under `cargo test`; use `make bench`");
         return;
     }
+    if std::env::var("BENCH_SECTION").as_deref() == Ok("hardening") {
+        print_table(&hardening_rows());
+        return;
+    }
     let s = Settings::from_env();
     let t0 = Instant::now();
     eprintln!(
@@ -1055,6 +1216,7 @@ fn main() {
             "n/a (benches/import_10k.rs not present yet)",
         )),
     }
+    rows.extend(hardening_rows());
     rows.extend(commercial_rows(&edition));
     for (name, l) in [
         ("ceiling", &ceiling),

@@ -129,6 +129,10 @@ pub struct Limits {
     /// Cap on the database file; 0 = none. Writes past it fail and change nothing.
     #[serde(deserialize_with = "de_size_or_zero")]
     pub max_db_size: u64,
+    /// Connections served at once (one thread each); past it a new
+    /// connection gets 503 CV-5036. Needs a restart.
+    #[serde(deserialize_with = "de_max_connections")]
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -138,6 +142,7 @@ impl Default for Limits {
             max_import_body: 64 << 20,
             idle_timeout_s: 30,
             max_db_size: 0,
+            max_connections: 4096,
         }
     }
 }
@@ -258,11 +263,11 @@ impl Config {
         if self.limits.max_import_body < self.limits.max_body {
             return Err("limits.max_import_body must be at least limits.max_body".into());
         }
-        if self.agents.rate_limit_minute == 0
-            || self.agents.rate_limit_hour < self.agents.rate_limit_minute
-        {
-            return Err("agents: rate_limit_minute must be at least 1 and rate_limit_hour at least rate_limit_minute".into());
-        }
+        crate::policy::check_rate_limits(
+            self.agents.rate_limit_minute,
+            self.agents.rate_limit_hour,
+        )
+        .map_err(|e| format!("agents.{e}"))?;
         let a = &self.agents;
         if a.write_limit_minute == 0
             || a.write_limit_hour < a.write_limit_minute
@@ -310,6 +315,9 @@ impl Config {
         if self.workers != other.workers {
             changed.push("workers");
         }
+        if self.limits.max_connections != other.limits.max_connections {
+            changed.push("limits.max_connections");
+        }
         if self.tls != other.tls {
             changed.push("tls");
         }
@@ -344,6 +352,16 @@ fn de_positive_secs<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
         )));
     }
     Ok(n)
+}
+
+fn de_max_connections<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let n = u64::deserialize(d)?;
+    if !(16..=65_536).contains(&n) {
+        return Err(de::Error::custom(format!(
+            "expected 16 to 65536 connections, got {n}"
+        )));
+    }
+    Ok(n as usize)
 }
 
 fn de_level<'de, D: Deserializer<'de>>(d: D) -> Result<log::LevelFilter, D::Error> {

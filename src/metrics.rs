@@ -120,6 +120,16 @@ impl AuditTally {
     }
 }
 
+impl AuditTally {
+    /// Notes an agent's refused request that was counted into an existing
+    /// refusal row instead of appending one (see `Db::audit_refusal`).
+    pub fn add_denial(cell: &Cell<AuditTally>, reason: &str) {
+        let mut t = cell.get();
+        t.denials[reason_slot(reason)] += 1;
+        cell.set(t);
+    }
+}
+
 fn reason_slot(reason: &str) -> usize {
     DENIAL_REASONS
         .iter()

@@ -13,6 +13,28 @@ use crate::entry::clip;
 use crate::fieldspec;
 use crate::ids::ScopeId;
 
+/// Highest per-minute limit an owner (or the config) may set: distinct
+/// credentials an agent may read in a minute. The limit exists to slow
+/// down a stolen agent token emptying a vault; past this it slows nothing.
+pub const MAX_RATE_LIMIT_MINUTE: u32 = 1000;
+/// Highest per-hour limit (distinct credentials read in an hour).
+pub const MAX_RATE_LIMIT_HOUR: u32 = 10_000;
+
+/// Checks a pair of rate limits; the message names what is allowed.
+pub fn check_rate_limits(minute: u32, hour: u32) -> Result<(), String> {
+    if minute == 0 || minute > MAX_RATE_LIMIT_MINUTE {
+        return Err(format!(
+            "rate_limit_minute: expected 1 to {MAX_RATE_LIMIT_MINUTE}, got {minute}"
+        ));
+    }
+    if hour < minute || hour > MAX_RATE_LIMIT_HOUR {
+        return Err(format!(
+            "rate_limit_hour: expected rate_limit_minute ({minute}) to {MAX_RATE_LIMIT_HOUR}, got {hour}"
+        ));
+    }
+    Ok(())
+}
+
 /// An agent record: the plaintext of an `agent` system entry (sealed with K1).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

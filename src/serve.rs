@@ -59,6 +59,7 @@ pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> Result<(), Stri
     let signals = Signals::new([SIGHUP, SIGTERM, SIGINT])
         .map_err(|e| format!("installing signal handlers: {e}"))?;
     let workers = config.worker_count();
+    let max_connections = config.limits.max_connections;
     let services = Services {
         db_path: config.db_path(),
     };
@@ -71,7 +72,7 @@ pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> Result<(), Stri
             .unwrap_or(0),
     );
     app.start_committer()?;
-    let running = http::start(listener, workers, app.clone())?;
+    let running = http::start(listener, workers, max_connections, app.clone())?;
     edition.start(&services)?;
     log::info!(
         "clavitor {} ({}) listening on http://{} with {workers} workers",

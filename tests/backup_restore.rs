@@ -72,6 +72,10 @@ fn a_fresh_server_serves_from_a_backup_taken_under_writes() {
     );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["integrity"], "ok", "{report}");
+    // Issue 12 item 7: the copy is readable by its owner only, whatever the umask.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "backup file mode {mode:o}");
     stop.store(true, Ordering::SeqCst);
     writer.join().unwrap();
 

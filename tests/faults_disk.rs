@@ -70,19 +70,54 @@ fn assert_serving_while_full(server: &TestServer, vault: &TestVault) {
         assert_full(&a, "write on a full disk");
     }
     assert_eq!(get(&format!("{}/healthz", server.url)).0, 200);
-    let (st, v) = vault.call(server, "GET", "/api/v1/entries", None);
-    assert_eq!(st, 200, "listing needs no write: {v}");
+    // The owner's listing is audited, fail-closed (issue 12 item 7): its
+    // small row may still fit in a page with room left (200), otherwise the
+    // listing releases nothing (503 CV-5031) — never a listing without a row.
+    let listing = vault.call(server, "GET", "/api/v1/entries", None);
+    if listing.0 != 200 {
+        assert_error(&listing, 503, "CV-5031");
+    }
+}
+
+/// The entry ids in the server's database file, read directly (read-only).
+fn ids_in_file(server: &TestServer) -> std::collections::BTreeSet<String> {
+    let cfg = std::fs::read_to_string(&server.config_path).unwrap();
+    let data = cfg
+        .lines()
+        .find_map(|l| l.strip_prefix("data_dir: "))
+        .expect("data_dir in the config");
+    let db = rusqlite::Connection::open_with_flags(
+        std::path::Path::new(data.trim()).join("clavitor.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut stmt = db
+        .prepare("SELECT entry_id FROM entries WHERE deleted = 0")
+        .unwrap();
+    let ids = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    ids
 }
 
 fn assert_all_present(server: &TestServer, vault: &TestVault, acked: &[String]) {
-    let (st, v) = vault.call(server, "GET", "/api/v1/entries", None);
-    assert_eq!(st, 200, "{v}");
-    let listed: std::collections::BTreeSet<&str> = v["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["entry_id"].as_str().unwrap())
-        .collect();
+    let listing = vault.call(server, "GET", "/api/v1/entries", None);
+    // The listing is audited, fail-closed (issue 12 item 7): on a full disk
+    // it may be refused for want of room for its row. The acknowledged
+    // entries must then still be in the database file.
+    let listed: std::collections::BTreeSet<String> = if listing.0 == 200 {
+        listing.1["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["entry_id"].as_str().unwrap().to_string())
+            .collect()
+    } else {
+        assert_error(&listing, 503, "CV-5031");
+        ids_in_file(server)
+    };
     let lost: Vec<_> = acked
         .iter()
         .filter(|id| !listed.contains(id.as_str()))

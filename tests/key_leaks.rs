@@ -642,6 +642,18 @@ fn no_response_header_or_log_line_carries_a_key_or_a_foreign_token() {
         .0,
         200
     );
+    // Issue 12: heads and anchors carry hashes of rows, never a key.
+    assert_eq!(
+        rec.call(
+            "audit verify with anchors",
+            "GET",
+            "/api/v1/audit/verify?anchor=local:1&anchor=local:999999",
+            Some(&t1),
+            None
+        )
+        .0,
+        200
+    );
     assert_eq!(
         rec.call(
             "unlock method",

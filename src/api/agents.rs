@@ -13,7 +13,7 @@ use crate::crypto::token::{self, PrincipalKind, TokenClaims};
 use crate::crypto::Key32;
 use crate::http::Reply;
 use crate::ids::{EntryId, ScopeId, VaultId};
-use crate::policy::{AgentRecord, Cidr};
+use crate::policy::{self, AgentRecord, Cidr};
 use crate::vault::{now_ms, Creator, EntryRow, NewEntry, Outcome, Tx};
 
 const MAX_NAME: usize = 128;
@@ -98,12 +98,7 @@ fn apply(record: &mut AgentRecord, input: AgentInput, known: &[String]) -> Resul
     if let Some(n) = input.rate_limit_hour {
         record.rate_limit_hour = n;
     }
-    if record.rate_limit_minute == 0 || record.rate_limit_hour < record.rate_limit_minute {
-        return Err(bad(
-            "rate_limit_minute must be at least 1 and rate_limit_hour at least rate_limit_minute"
-                .into(),
-        ));
-    }
+    policy::check_rate_limits(record.rate_limit_minute, record.rate_limit_hour).map_err(bad)?;
     if let Some(exp) = input.expires_at {
         if let Some(t) = &exp {
             humantime::parse_rfc3339_weak(t).map_err(|_| {

@@ -4,7 +4,9 @@ use serde_json::json;
 
 use super::auth::require_owner;
 use super::{ApiError, Ctx, Result};
+use crate::crypto::hex;
 use crate::http::Reply;
+use crate::ids::VaultId;
 use crate::vault::AuditFilter;
 
 const DEFAULT_LIMIT: usize = 100;
@@ -19,6 +21,24 @@ fn time_param(name: &str, v: &str) -> Result<i64> {
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_millis() as i64)
         .ok_or_else(|| ApiError::bad_request("CV-1004", format!("{name}: expected RFC 3339 (2026-11-21T10:00:00Z) or milliseconds since the epoch")))
+}
+
+/// Appends the refusals tallied but not yet in the log as counted rows, so
+/// what the owner reads or verifies includes every refusal so far. If that
+/// write fails, the listing still shows everything committed; the tally is
+/// kept and appended later.
+fn flush_refusals(ctx: &mut Ctx<'_>, vault: &VaultId) {
+    let pending = ctx.store.db().audit_refusals_pending(vault);
+    if !matches!(pending, Ok(true)) {
+        return;
+    }
+    let sync = ctx.config.audit_sync;
+    if let Err(e) = ctx
+        .store
+        .write_audited_read(sync, |db| db.audit_flush_refusals(vault))
+    {
+        log::error!("appending tallied refusals to the audit log: {e}");
+    }
 }
 
 /// GET /api/v1/audit?actor=&entry=&action=&outcome=&since=&until=&limit=&before=
@@ -69,6 +89,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
         before,
         limit,
     };
+    flush_refusals(ctx, owner.id());
     let rows = ctx.store.db().audit_rows(owner.id(), &filter)?;
     let next = if rows.len() == limit {
         rows.last().map(|r| format!("{}.{}", r.ts, r.seq))
@@ -81,7 +102,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
             json!({
                 "pop_id": r.pop_id, "seq": r.seq, "time": super::rfc3339(r.ts), "actor_kind": r.actor_kind,
                 "actor_id": r.actor_id, "action": r.action, "entry_id": r.entry_id, "outcome": r.outcome,
-                "reason": r.reason, "source_ip": r.source_ip, "host": r.host,
+                "reason": r.reason, "source_ip": r.source_ip, "host": r.host, "count": r.count,
             })
         })
         .collect();
@@ -91,9 +112,56 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
 /// GET /api/v1/audit/verify — walks the hash chains and reports the first broken link.
 pub fn verify(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
-    let (checked, broken) = ctx.store.db().audit_verify(owner.id())?;
+    let anchors = anchors(ctx)?;
+    flush_refusals(ctx, owner.id());
+    let db = ctx.store.db();
+    // Heads first: rows a writer appends meanwhile are then verified but
+    // never reported as a head that this walk did not cover.
+    let heads: Vec<_> = db
+        .audit_heads(owner.id())?
+        .into_iter()
+        .map(|(pop, seq, hash)| json!({"pop_id": pop, "seq": seq, "hash": hex(&hash)}))
+        .collect();
+    let (checked, broken) = db.audit_verify(owner.id())?;
+    let mut found = Vec::with_capacity(anchors.len());
+    for (pop, seq) in anchors {
+        let hash = db.audit_hash_at(owner.id(), &pop, seq)?;
+        found.push(json!({"pop_id": pop, "seq": seq, "hash": hash.map(|h| hex(&h))}));
+    }
     Ok(Reply::json(
         200,
-        &json!({"ok": broken.is_none(), "checked": checked, "first_break": broken}),
+        &json!({"ok": broken.is_none(), "checked": checked, "first_break": broken,
+                "heads": heads, "anchors": found}),
     ))
+}
+
+/// Most `anchor` parameters one verification answers (one per POP chain a
+/// client saw; a deployment has a handful).
+const MAX_ANCHORS: usize = 16;
+
+/// `anchor=<pop_id>:<seq>` parameters: rows a client verified before and
+/// whose hashes it wants back, to tell whether the chain still extends them
+/// (a chain cut short at its end verifies as intact on its own).
+fn anchors(ctx: &Ctx<'_>) -> Result<Vec<(String, i64)>> {
+    let bad = || {
+        ApiError::bad_request(
+            "CV-1004",
+            format!(
+                "anchor: expected <pop_id>:<seq> (seq a positive integer), at most {MAX_ANCHORS}"
+            ),
+        )
+    };
+    let mut out = Vec::new();
+    for (k, v) in &ctx.req.query {
+        if k != "anchor" {
+            continue;
+        }
+        let (pop, seq) = v.rsplit_once(':').ok_or_else(bad)?;
+        let seq: i64 = seq.parse().ok().filter(|n| *n >= 1).ok_or_else(bad)?;
+        if pop.is_empty() || pop.chars().count() > 128 || out.len() == MAX_ANCHORS {
+            return Err(bad());
+        }
+        out.push((pop.to_string(), seq));
+    }
+    Ok(out)
 }

@@ -108,6 +108,16 @@ pub fn audit_alone(ctx: &mut Ctx<'_>, vault: &VaultId, ev: AuditEvent) -> Result
         .map_err(|_| audit_unavailable())
 }
 
+/// Records a refusal on its own, repeats of the same refusal collapsed into
+/// counted rows (`Tx::audit_refusal`), in the next group commit; an error
+/// means the log is unavailable (503). Nothing is released on a refusal,
+/// so the collapse costs no fail-closed guarantee.
+pub fn audit_refused(ctx: &mut Ctx<'_>, vault: &VaultId, ev: AuditEvent) -> Result<()> {
+    let vault = *vault;
+    ctx.audited(move |tx| tx.audit_refusal(&vault, &ev))
+        .map_err(|_| audit_unavailable())
+}
+
 /// Fail-closed answer: the audit row did not commit, so nothing is released.
 pub fn audit_unavailable() -> ApiError {
     ApiError::new(
@@ -194,7 +204,7 @@ pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
                         Outcome::Denied,
                         Some("token_invalid"),
                     );
-                    audit_alone(ctx, &vault_id, ev)?;
+                    audit_refused(ctx, &vault_id, ev)?;
                     Err(invalid())
                 }
             }
@@ -267,7 +277,7 @@ pub fn require_owner(ctx: &mut Ctx<'_>) -> Result<Owner> {
                 Outcome::Denied,
                 Some(reason),
             );
-            audit_alone(ctx, a.vault_id(), ev)?;
+            audit_refused(ctx, a.vault_id(), ev)?;
             Err(ApiError::access_denied())
         }
     }
@@ -284,7 +294,7 @@ pub fn gate(ctx: &mut Ctx<'_>, agent: &Agent, action: &'static str) -> Result<()
             Outcome::Denied,
             Some("ip_refused"),
         );
-        audit_alone(ctx, agent.vault_id(), ev)?;
+        audit_refused(ctx, agent.vault_id(), ev)?;
         return Err(ApiError::new(
             403,
             "CV-2043",
@@ -300,7 +310,7 @@ pub fn gate(ctx: &mut Ctx<'_>, agent: &Agent, action: &'static str) -> Result<()
             Outcome::Denied,
             Some("agent_locked"),
         );
-        audit_alone(ctx, agent.vault_id(), ev)?;
+        audit_refused(ctx, agent.vault_id(), ev)?;
         return Err(locked());
     }
     Ok(())

@@ -167,7 +167,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
                     Outcome::Denied,
                     Some("scope_denied"),
                 );
-                auth::audit_alone(ctx, a.vault_id(), ev)?;
+                auth::audit_refused(ctx, a.vault_id(), ev)?;
                 return Err(ApiError::access_denied());
             }
             let row = seal_entry(
@@ -380,6 +380,10 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
             "created_by": creator_json(&row.created_by),
         }));
     }
+    // A listing shows every title, username and URL: audited like a read,
+    // and released only once its row committed.
+    let ev = owner_event(ctx, "list", None, Outcome::Success, None);
+    auth::audit_alone(ctx, owner.id(), ev)?;
     Ok(Reply::json(200, &json!({"entries": out})))
 }
 
@@ -570,7 +574,7 @@ fn agent_read(
             Outcome::Denied,
             Some("scope_denied"),
         );
-        auth::audit_alone(ctx, agent.vault_id(), ev)?;
+        auth::audit_refused(ctx, agent.vault_id(), ev)?;
         return Err(ApiError::access_denied());
     };
     let doc = open_doc(&agent.k1, agent.vault_id(), &row)?;
@@ -656,7 +660,9 @@ fn rate_limited_read(
             }
         };
         if record.locked {
-            return Ok(db.audit(&vault, &locked_ev)?.with(RateDecision::Lock));
+            return Ok(db
+                .audit_refusal(&vault, &locked_ev)?
+                .with(RateDecision::Lock));
         }
         let now = now_ms();
         let counts = db.distinct_reads(

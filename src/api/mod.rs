@@ -224,6 +224,26 @@ impl http::Handler for App {
         ApiError::new(status, code, message).reply()
     }
 
+    /// Bodies above 1 MiB go only to the owner's import routes (and to the
+    /// commercial replication route, authenticated by its own signature
+    /// over the body): the owner token is checked before a worker waits
+    /// for such a body, so an anonymous client cannot hold workers with
+    /// large uploads it never sends.
+    fn admit_unread_body(&self, req: &Req, store: &mut Store) -> Option<Reply> {
+        let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+        if matches!(segs.as_slice(), ["api", "v1", "replication", "apply"]) {
+            return None;
+        }
+        let mut ctx = Ctx {
+            app: self,
+            store,
+            req,
+            config: self.config(),
+            pending: None,
+        };
+        auth::require_owner(&mut ctx).err().map(|e| e.reply())
+    }
+
     fn stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
     }

@@ -26,7 +26,7 @@ pub fn run(a: &AuditArgs, json: bool) -> CliResult {
     let client = Client::new(&session.server)?;
     let token = Some(session.token.as_str());
     if a.verify {
-        return verify(&client, token, json);
+        return verify(&client, token, &session.vault_id, json);
     }
     if a.limit == 0 {
         return Err(CliError::Usage("--limit: expected at least 1".into()));
@@ -126,8 +126,8 @@ fn fetch(
 /// The readable listing.
 fn print_table(events: &[Value]) {
     println!(
-        "{:<24}  {:<38}  {:<16}  {:<32}  {:<8}  {:<16}  {:<15}  HOST",
-        "TIME", "ACTOR", "ACTION", "ENTRY", "OUTCOME", "REASON", "SOURCE"
+        "{:<24}  {:<38}  {:<16}  {:<32}  {:<8}  {:<16}  {:>5}  {:<15}  HOST",
+        "TIME", "ACTOR", "ACTION", "ENTRY", "OUTCOME", "REASON", "COUNT", "SOURCE"
     );
     for e in events {
         let s = |k: &str| clean(e[k].as_str().unwrap_or_default());
@@ -151,44 +151,137 @@ fn print_table(events: &[Value]) {
         } else {
             s("host")
         };
+        // Repeated refusals come as one row standing for `count` requests.
+        let count = e["count"].as_u64().unwrap_or(1);
         println!(
-            "{:<24}  {:<38}  {:<16}  {:<32}  {:<8}  {:<16}  {:<15}  {}",
+            "{:<24}  {:<38}  {:<16}  {:<32}  {:<8}  {:<16}  {:>5}  {:<15}  {}",
             s("time"),
             actor,
             s("action"),
             entry,
             s("outcome"),
             reason,
+            count,
             s("source_ip"),
             host
         );
     }
 }
 
-/// `--verify`: exit 0 when the chain is intact, exit 1 naming the first break.
-fn verify(client: &Client, token: Option<&str>, json: bool) -> CliResult {
-    let answer = client.get("/api/v1/audit/verify", token)?;
+/// `--verify`: exit 0 when the chain is intact and still extends every head
+/// this client verified before; exit 1 naming the first break, or the last
+/// verified seq the server's chain no longer reaches (rows removed from its
+/// end, which the chain alone cannot show).
+fn verify(client: &Client, token: Option<&str>, vault: &str, json: bool) -> CliResult {
+    let known = profile::audit_heads(client.server(), vault)?;
+    let mut path = "/api/v1/audit/verify".to_string();
+    for (i, h) in known.iter().enumerate() {
+        path.push(if i == 0 { '?' } else { '&' });
+        path.push_str(&format!(
+            "anchor={}",
+            encode_query(&format!("{}:{}", h.pop_id, h.seq))
+        ));
+    }
+    let answer = client.get(&path, token)?;
     let ok = answer["ok"].as_bool().ok_or_else(|| {
         CliError::Failed(
             "the server's verify answer has no `ok` (is this a clavitor server?)".into(),
         )
     })?;
     let checked = &answer["checked"];
+    if !ok {
+        if json {
+            print_json(&answer);
+        }
+        let b = &answer["first_break"];
+        return Err(CliError::Failed(format!(
+            "audit log BROKEN: first bad link at pop_id {} seq {}: {} ({checked} events checked)",
+            clean(b["pop_id"].as_str().unwrap_or("?")),
+            b["seq"],
+            clean(b["problem"].as_str().unwrap_or("no detail given")),
+        )));
+    }
+    if let Some(problem) = lost_heads(&known, &answer) {
+        if json {
+            print_json(&json!({"ok": false, "checked": checked, "truncated": problem}));
+        }
+        return Err(CliError::Failed(problem));
+    }
+    let heads = heads_of(&answer)?;
+    // Never move a head backwards: a chain this client saw longer stays the reference.
+    let mut next = known.clone();
+    for h in heads {
+        match next.iter_mut().find(|k| k.pop_id == h.pop_id) {
+            Some(k) if k.seq <= h.seq => *k = h,
+            Some(_) => {}
+            None => next.push(h),
+        }
+    }
+    profile::save_audit_heads(client.server(), vault, &next)?;
     if json {
-        print_json(&answer);
-    } else if ok {
-        println!("audit log intact: {checked} events checked");
+        print_json(&json!({"ok": true, "checked": checked, "first_break": null, "heads": next}));
+    } else {
+        let reach = next
+            .iter()
+            .map(|h| format!("{} seq {}", clean(&h.pop_id), h.seq))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!("audit log intact: {checked} events checked; verified up to {reach}");
     }
-    if ok {
-        return Ok(());
+    Ok(())
+}
+
+/// The first head verified earlier that the server's chain no longer
+/// holds (the row is gone, or its hash changed), as the message to print.
+fn lost_heads(known: &[profile::AuditHead], answer: &Value) -> Option<String> {
+    let anchors = answer["anchors"].as_array();
+    for k in known {
+        let found = anchors.and_then(|a| {
+            a.iter()
+                .find(|x| x["pop_id"] == k.pop_id.as_str() && x["seq"] == k.seq)
+        });
+        let pop = clean(&k.pop_id);
+        match found.map(|x| &x["hash"]) {
+            Some(Value::String(h)) if *h == k.hash => continue,
+            Some(Value::String(_)) => {
+                return Some(format!(
+                    "audit log REWRITTEN: row seq {} of pop_id {pop}, last verified by this client, \
+                     no longer has the hash it had; the log was replaced from there on",
+                    k.seq
+                ))
+            }
+            _ => {
+                return Some(format!(
+                    "audit log TRUNCATED: the server's chain for pop_id {pop} no longer reaches seq {}, \
+                     the last seq this client verified; rows were removed from its end",
+                    k.seq
+                ))
+            }
+        }
     }
-    let b = &answer["first_break"];
-    Err(CliError::Failed(format!(
-        "audit log BROKEN: first bad link at pop_id {} seq {}: {} ({checked} events checked)",
-        clean(b["pop_id"].as_str().unwrap_or("?")),
-        b["seq"],
-        clean(b["problem"].as_str().unwrap_or("no detail given")),
-    )))
+    None
+}
+
+/// The `heads` of a verify answer.
+fn heads_of(answer: &Value) -> Result<Vec<profile::AuditHead>, CliError> {
+    let bad = || {
+        CliError::Failed(
+            "the server's verify answer has no usable `heads` (a server older than this client?)"
+                .into(),
+        )
+    };
+    let heads = answer["heads"].as_array().ok_or_else(bad)?;
+    heads
+        .iter()
+        .map(|h| {
+            Some(profile::AuditHead {
+                pop_id: h["pop_id"].as_str()?.to_string(),
+                seq: h["seq"].as_i64()?,
+                hash: h["hash"].as_str()?.to_string(),
+            })
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(bad)
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 //! ever travels in the `Authorization` header, which neither ureq's errors nor
 //! ours print.
 
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -124,6 +126,7 @@ impl Client {
     /// A client for `server` (`http://` or `https://` URL; a trailing `/` is dropped).
     pub fn new(server: &str) -> Result<Client, CliError> {
         let server = normalize_server(server)?;
+        refuse_plain_http(&server, INSECURE_HTTP.load(Ordering::Relaxed))?;
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(TIMEOUT))
@@ -313,6 +316,45 @@ pub fn normalize_server(url: &str) -> Result<String, CliError> {
     }
 }
 
+/// `--insecure-http` (or `CLAVITOR_INSECURE_HTTP=1`) was given.
+static INSECURE_HTTP: AtomicBool = AtomicBool::new(false);
+
+/// Lets [`Client::new`] accept plain `http://` to another machine (set once
+/// from the command line before any client is made).
+pub fn allow_insecure_http(allow: bool) {
+    INSECURE_HTTP.store(allow, Ordering::Relaxed);
+}
+
+/// Every call of this client carries a credential: the owner's K_auth and
+/// K1 at login, then a session token; an agent's wire token (K1 inside,
+/// for the server) on each request. Over plain HTTP anyone on the path can
+/// replay a token until it expires or is rotated, so `http://` is accepted
+/// only to this machine (loopback: `localhost`, 127.0.0.0/8, `::1`), where
+/// nothing crosses a network, unless the user says the path is trusted.
+pub fn refuse_plain_http(server: &str, insecure_ok: bool) -> Result<(), CliError> {
+    let Some(rest) = server.strip_prefix("http://") else {
+        return Ok(()); // https://
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback || insecure_ok {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "refusing to send credentials over plain http:// to {:?}, which is not this machine: \
+         use https:// (a TLS proxy in front of clavitor), or pass --insecure-http \
+         (CLAVITOR_INSECURE_HTTP=1) if the network path is trusted",
+        host.chars().take(80).collect::<String>()
+    )))
+}
+
 /// Percent-encodes a query parameter value (everything but RFC 3986 unreserved characters).
 pub fn encode_query(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -346,6 +388,34 @@ pub fn print_json(v: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        for ok in [
+            "https://vault.example.com",
+            "https://10.0.0.5:1984",
+            "http://127.0.0.1:1984",
+            "http://127.8.9.10",
+            "http://localhost:1984",
+            "http://LOCALHOST",
+            "http://[::1]:1984",
+        ] {
+            assert!(refuse_plain_http(ok, false).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://vault.example.com",
+            "http://10.0.0.5:1984",
+            "http://[::2]:1984",
+            "http://localhost.evil.com",
+            "http://127.0.0.1.nip.io",
+            "http://127.0.0.1@evil.com",
+        ] {
+            let e = refuse_plain_http(bad, false).unwrap_err();
+            assert_eq!(e.code(), 2, "{bad}");
+            assert!(e.message().contains("--insecure-http"), "{bad}");
+            assert!(refuse_plain_http(bad, true).is_ok(), "{bad} with the flag");
+        }
+    }
 
     #[test]
     fn query_values_are_encoded() {

@@ -86,6 +86,11 @@ pub struct Cli {
     /// $CLAVITOR_CREDENTIAL or the owner's login)
     #[arg(long, global = true, value_name = "F")]
     pub credential_file: Option<PathBuf>,
+    /// Allow a plain http:// server URL naming another machine: owner and
+    /// agent credentials then cross the network unencrypted (also
+    /// CLAVITOR_INSECURE_HTTP=1). Loopback needs no flag
+    #[arg(long, global = true)]
+    pub insecure_http: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -515,6 +520,9 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> CliResult {
     let json = cli.json;
     let cred = cli.credential_file.as_deref();
+    client::allow_insecure_http(
+        cli.insecure_http || std::env::var("CLAVITOR_INSECURE_HTTP").is_ok_and(|v| v == "1"),
+    );
     if let Some(name) = owner_only(&cli.command) {
         profile::refuse_agent(cred, name)?;
     }

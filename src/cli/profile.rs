@@ -219,6 +219,52 @@ pub fn load_session() -> Result<Option<Session>, CliError> {
     }))
 }
 
+/// File of the audit chain heads this client verified, per server and vault.
+const AUDIT_HEADS_FILE: &str = "audit-heads.json";
+
+/// The newest row of one audit chain (one per POP) that `audit --verify`
+/// found intact: a later verification must find the same hash at this seq.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    pub pop_id: String,
+    pub seq: i64,
+    /// Hex SHA-256 of the row.
+    pub hash: String,
+}
+
+/// `{"<server> <vault_id>": [AuditHead…]}`.
+type AuditHeads = std::collections::BTreeMap<String, Vec<AuditHead>>;
+
+fn audit_heads_file() -> Result<AuditHeads, CliError> {
+    let dir = config_dir()?;
+    let Some(bytes) = read_private(&dir, AUDIT_HEADS_FILE)? else {
+        return Ok(AuditHeads::new());
+    };
+    serde_json::from_slice(&bytes).map_err(|e| {
+        CliError::Failed(format!(
+            "{}: unreadable ({e}); it holds the audit heads verified so far — \
+             move it aside only if you trust the server's log as it is now",
+            dir.join(AUDIT_HEADS_FILE).display()
+        ))
+    })
+}
+
+/// The heads last verified for `vault` on `server` (empty the first time).
+pub fn audit_heads(server: &str, vault: &str) -> Result<Vec<AuditHead>, CliError> {
+    Ok(audit_heads_file()?
+        .remove(&format!("{server} {vault}"))
+        .unwrap_or_default())
+}
+
+/// Records the heads just verified for `vault` on `server` (0600 file).
+pub fn save_audit_heads(server: &str, vault: &str, heads: &[AuditHead]) -> Result<(), CliError> {
+    let dir = ensure_dir()?;
+    let mut all = audit_heads_file()?;
+    all.insert(format!("{server} {vault}"), heads.to_vec());
+    let body = serde_json::to_vec_pretty(&all).expect("audit heads serialize");
+    write_private(&dir.join(AUDIT_HEADS_FILE), &body)
+}
+
 /// Deletes the session file; `false` if there was none.
 pub fn delete_session() -> Result<bool, CliError> {
     let path = config_dir()?.join(SESSION_FILE);

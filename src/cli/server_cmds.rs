@@ -1,5 +1,6 @@
 //! Commands run on the server machine: `check-config` and `backup`.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use serde_json::json;
@@ -44,16 +45,33 @@ pub fn backup(args: &BackupArgs, json: bool) -> CliResult {
             db.display()
         )));
     }
-    if args.output.exists() {
-        return Err(CliError::Failed(format!(
-            "{}: already exists; choose a new file",
-            args.output.display()
-        )));
+    // The copy holds every vault's ciphertext, verifiers and audit log:
+    // created 0600 (owner only) before SQLite writes a byte into it, and
+    // `create_new` refuses an existing file without a race.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&args.output)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => CliError::Failed(format!(
+                "{}: already exists; choose a new file",
+                args.output.display()
+            )),
+            _ => CliError::Failed(format!("{}: {e}", args.output.display())),
+        })?;
+    let copied = Store::open(&db)
+        .map_err(|e| CliError::Failed(format!("{}: {e}", db.display())))
+        .and_then(|store| {
+            store
+                .backup_to(&args.output)
+                .map_err(|e| CliError::Failed(format!("{}: {e}", args.output.display())))
+        });
+    if let Err(e) = copied {
+        // Leave no half-written copy behind.
+        let _ = std::fs::remove_file(&args.output);
+        return Err(e);
     }
-    let store = Store::open(&db).map_err(|e| CliError::Failed(format!("{}: {e}", db.display())))?;
-    store
-        .backup_to(&args.output)
-        .map_err(|e| CliError::Failed(format!("{}: {e}", args.output.display())))?;
     let check = Store::open(&args.output)
         .and_then(|s| s.integrity_check())
         .map_err(|e| CliError::Failed(format!("{}: {e}", args.output.display())))?;

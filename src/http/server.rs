@@ -29,6 +29,14 @@ pub trait Handler: Send + Sync + 'static {
     fn idle_timeout(&self) -> Duration;
     /// Called after each reply (metrics, access log).
     fn observe(&self, _req: &Req, _reply: &Reply, _elapsed: Duration) {}
+    /// Called before a worker reads a request body that tiny_http did not
+    /// read ahead (larger than [`PREREAD_LIMIT`]: only routes whose limit
+    /// is higher, such as imports). `Some(reply)` answers without reading
+    /// the body and closes the connection: a client that is not allowed to
+    /// send such a body cannot hold a worker waiting for it.
+    fn admit_unread_body(&self, _req: &Req, _local: &mut Self::Local) -> Option<Reply> {
+        None
+    }
     /// Lets the application answer this request by writing the raw stream
     /// itself instead of sending `reply` (the commercial tarpit). `None`:
     /// send `reply` as usual.
@@ -36,6 +44,11 @@ pub trait Handler: Send + Sync + 'static {
         None
     }
 }
+
+/// Bodies up to this size are read by tiny_http's connection thread before a
+/// worker sees the request (vendor patches 7 and 9); a larger one is read
+/// by the worker.
+pub const PREREAD_LIMIT: u64 = 1 << 20;
 
 /// Security headers on every response. The API serves JSON only; the web UI
 /// sets its own CSP and `Cache-Control`, which replace these defaults.
@@ -69,6 +82,7 @@ pub struct Running {
 pub fn start<H: Handler>(
     listener: TcpListener,
     workers: usize,
+    max_connections: usize,
     handler: Arc<H>,
 ) -> Result<Running, String> {
     let local_addr = listener
@@ -84,7 +98,12 @@ pub fn start<H: Handler>(
     let config = tiny_http::ServerConfig::new_http(local_addr)
         .map_err(|e| e.to_string())?
         // tiny_http's connection threads above this minimum exit after 5 s idle.
-        .set_min_threads(1);
+        .set_min_threads(1)
+        // One thread per open connection (vendor patch 11): past
+        // `limits.max_connections` a new connection gets 503 CV-5036 and is
+        // closed. The default (4096) is above the commercial tarpit's 1000
+        // held connections plus ordinary traffic.
+        .set_max_threads(max_connections);
     let server =
         tiny_http::Server::from_listener(listener, tiny_http::ListenAddr::IP(local_addr), config)
             .map_err(|e| format!("starting HTTP server: {e}"))?;
@@ -268,6 +287,16 @@ fn serve_one<H: Handler>(
             req.segments = segments;
             req.query = query;
             let limit = handler.body_limit(method, &req.segments);
+            if limit > PREREAD_LIMIT && body_may_be_unread(&rq) {
+                if let Some(reply) = handler.admit_unread_body(&req, local) {
+                    handler.observe(&req, &reply, started.elapsed());
+                    respond(rq, reply, true, method == Method::Head);
+                    if let Some(p) = peer_addr {
+                        reaper.finish(p);
+                    }
+                    return;
+                }
+            }
             let deadline = body_deadline(handler.idle_timeout(), rq.body_length());
             if let Some(p) = peer_addr {
                 reaper.body_deadline(p, started + deadline);
@@ -348,6 +377,16 @@ impl Sent {
                 reaper.finish(p);
             }
         }
+    }
+}
+
+/// Whether part of the body may still be on the wire: a declared length
+/// above [`PREREAD_LIMIT`], or a chunked body (only its first
+/// `PREREAD_LIMIT` bytes were read ahead).
+fn body_may_be_unread(rq: &tiny_http::Request) -> bool {
+    match rq.body_length() {
+        Some(n) => n as u64 > PREREAD_LIMIT,
+        None => rq.headers().get("Transfer-Encoding").is_some(),
     }
 }
 

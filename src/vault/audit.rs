@@ -79,6 +79,9 @@ pub struct AuditRow {
     pub outcome: String,
     pub reason: Option<String>,
     pub source_ip: Option<String>,
+    /// How many requests this row stands for: 1, or more for repeated
+    /// refusals collapsed into one row ([`Db::audit_refusal`]).
+    pub count: i64,
     /// Destination host of a resolution (SPEC 13); `None` otherwise.
     pub host: Option<String>,
     #[serde(skip)]
@@ -112,11 +115,12 @@ pub struct ChainBreak {
 }
 
 /// The canonical bytes of a row: a JSON array, unambiguous whatever the fields contain.
-/// A row with a destination host appends it as a 12th element; a row
-/// without one (the default) hashes exactly as before the column existed,
-/// so older chains keep verifying.
+/// A `count` other than 1 is appended (a number), then a destination host
+/// if the row has one (a string); rows with the default count and no host
+/// hash exactly as before those columns existed, so older chains keep
+/// verifying, and the types keep the two apart.
 fn canonical(pop: &str, vault: &str, r: &AuditRow) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec(&(
+    let mut v = serde_json::to_value((
         pop,
         vault,
         r.seq,
@@ -130,13 +134,70 @@ fn canonical(pop: &str, vault: &str, r: &AuditRow) -> Vec<u8> {
         &r.source_ip,
     ))
     .expect("tuples of strings and integers serialize");
-    if let Some(host) = r.host.as_deref().filter(|h| !h.is_empty()) {
-        bytes.pop(); // the closing `]`
-        bytes.push(b',');
-        bytes.extend(serde_json::to_vec(host).expect("strings serialize"));
-        bytes.push(b']');
+    if let Some(a) = v.as_array_mut() {
+        if r.count != 1 {
+            a.push(r.count.into());
+        }
+        if let Some(host) = r.host.as_deref().filter(|h| !h.is_empty()) {
+            a.push(host.into());
+        }
     }
-    bytes
+    serde_json::to_vec(&v).expect("a JSON value serializes")
+}
+
+/// Repeated refusals of the same caller (same actor, action, reason and
+/// address) within this window become one counted row instead of one row
+/// each: the first refusal of a window is appended at once, the rest are
+/// tallied in `audit_refusals` and appended as one row carrying their
+/// count when the window is over or the log is read.
+pub const REFUSAL_WINDOW_MS: i64 = 60_000;
+
+fn audit_error(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Sqlite(e) => StoreError::Audit(e),
+        other => other,
+    }
+}
+
+/// What a row says about an event, owned (a refusal's tally is turned back
+/// into a row from its key).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct Fields {
+    actor_kind: String,
+    actor_id: String,
+    action: String,
+    entry_id: Option<String>,
+    outcome: String,
+    reason: Option<String>,
+    source_ip: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    host: Option<String>,
+}
+
+impl Fields {
+    fn of(ev: &AuditEvent) -> Fields {
+        Fields {
+            actor_kind: ev.actor_kind.as_str().into(),
+            actor_id: ev.actor_id.clone(),
+            action: ev.action.into(),
+            entry_id: ev.entry_id.map(|e| e.hex()),
+            outcome: ev.outcome.as_str().into(),
+            reason: ev.reason.map(str::to_string),
+            source_ip: ev.source_ip.clone(),
+            host: ev.host.clone().filter(|h| !h.is_empty()),
+        }
+    }
+
+    /// What identifies "the same refusal": everything a row says but its time.
+    fn key(&self) -> String {
+        serde_json::to_string(self).expect("strings serialize")
+    }
+
+    /// The reason counted in the metrics when this is an agent's refusal.
+    fn agent_denial(&self) -> Option<&str> {
+        (self.actor_kind == "agent" && self.outcome == "denied")
+            .then(|| self.reason.as_deref().unwrap_or("other"))
+    }
 }
 
 fn chain_hash(prev: &[u8], canonical: &[u8]) -> [u8; 32] {
@@ -160,24 +221,150 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
         source_ip: r.get(9)?,
         prev_hash: r.get(10)?,
         hash: r.get(11)?,
-        host: r.get(12)?,
+        count: r.get(12)?,
+        host: r.get(13)?,
     })
 }
 
-const COLS: &str = "pop_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason, source_ip, prev_hash, hash, host";
+const COLS: &str = "pop_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason, source_ip, prev_hash, hash, count, host";
 
 impl Tx<'_> {
     /// Appends one row to this POP's chain for `vault`: the proof a
     /// transaction needs to commit (see [`super::Tx`]).
     pub fn audit(&self, vault: &VaultId, ev: &AuditEvent) -> Result<Audited<()>, StoreError> {
-        self.append(vault, ev).map_err(|e| match e {
-            StoreError::Sqlite(e) => StoreError::Audit(e),
-            other => other,
-        })?;
+        self.append(vault, &Fields::of(ev), 1, now_ms(), true)
+            .map_err(audit_error)?;
         Ok(Audited(()))
     }
 
-    fn append(&self, vault: &VaultId, ev: &AuditEvent) -> Result<(), StoreError> {
+    /// Records a refusal, collapsing repeats (see [`REFUSAL_WINDOW_MS`]):
+    /// the first refusal of a caller in a window is a row of its own; the
+    /// following ones only count, and become one row with their exact
+    /// count when the window is over or the log is read
+    /// ([`Db::audit_flush_refusals`]). A flood of requests with a revoked
+    /// token thus costs a counter update each, not a chain row each.
+    pub fn audit_refusal(
+        &self,
+        vault: &VaultId,
+        ev: &AuditEvent,
+    ) -> Result<Audited<()>, StoreError> {
+        self.refusal(vault, ev).map_err(audit_error)?;
+        Ok(Audited(()))
+    }
+
+    fn refusal(&self, vault: &VaultId, ev: &AuditEvent) -> Result<(), StoreError> {
+        let fields = Fields::of(ev);
+        let key = fields.key();
+        let now = now_ms();
+        let open: Option<(i64, i64, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT window_start, pending, last_ts FROM audit_refusals
+                 WHERE pop_id = ?1 AND vault_id = ?2 AND key = ?3",
+            )?
+            .query_row(params![self.pop_id, vault.hex(), key], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        match open {
+            Some((start, _, _)) if (0..REFUSAL_WINDOW_MS).contains(&(now - start)) => {
+                self.conn
+                    .prepare_cached(
+                        "UPDATE audit_refusals SET pending = pending + 1, last_ts = max(last_ts, ?4)
+                         WHERE pop_id = ?1 AND vault_id = ?2 AND key = ?3",
+                    )?
+                    .execute(params![self.pop_id, vault.hex(), key, now])?;
+                if let Some(reason) = fields.agent_denial() {
+                    AuditTally::add_denial(&self.tally, reason);
+                }
+            }
+            other => {
+                if let Some((_, pending, last_ts)) = other.filter(|(_, p, _)| *p > 0) {
+                    self.append(vault, &fields, pending, last_ts, false)?;
+                }
+                self.append(vault, &fields, 1, now, true)?;
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO audit_refusals (pop_id, vault_id, key, window_start, pending, last_ts)
+                         VALUES (?1, ?2, ?3, ?4, 0, ?4)
+                         ON CONFLICT (pop_id, vault_id, key)
+                         DO UPDATE SET window_start = ?4, pending = 0, last_ts = ?4",
+                    )?
+                    .execute(params![self.pop_id, vault.hex(), key, now])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends the refusals tallied so far for `vault` as counted rows
+    /// (one per caller), so a listing or a verification sees every one.
+    /// Call inside [`super::Store::write`]; a no-op when nothing is tallied.
+    pub fn audit_flush_refusals(&self, vault: &VaultId) -> Result<Audited<()>, StoreError> {
+        self.flush_refusals(vault).map_err(audit_error)?;
+        Ok(Audited(()))
+    }
+
+    fn flush_refusals(&self, vault: &VaultId) -> Result<(), StoreError> {
+        let pending: Vec<(String, i64, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT key, pending, last_ts FROM audit_refusals
+                 WHERE pop_id = ?1 AND vault_id = ?2 AND pending > 0 ORDER BY last_ts",
+            )?
+            .query_map(params![self.pop_id, vault.hex()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        for (key, count, last_ts) in pending {
+            let Ok(fields) = serde_json::from_str::<Fields>(&key) else {
+                log::error!("audit_refusals holds an unreadable key; its tally is kept");
+                continue;
+            };
+            self.append(vault, &fields, count, last_ts, false)?;
+            self.conn
+                .prepare_cached(
+                    "UPDATE audit_refusals SET pending = 0 WHERE pop_id = ?1 AND vault_id = ?2 AND key = ?3",
+                )?
+                .execute(params![self.pop_id, vault.hex(), key])?;
+        }
+        // Windows that are over and hold nothing are forgotten.
+        self.conn
+            .prepare_cached(
+                "DELETE FROM audit_refusals WHERE pop_id = ?1 AND vault_id = ?2 AND pending = 0
+                 AND window_start < ?3",
+            )?
+            .execute(params![
+                self.pop_id,
+                vault.hex(),
+                now_ms() - REFUSAL_WINDOW_MS
+            ])?;
+        Ok(())
+    }
+}
+
+impl Db<'_> {
+    /// Whether refusals are tallied for `vault` and not yet in the log (a cheap read).
+    pub fn audit_refusals_pending(&self, vault: &VaultId) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM audit_refusals WHERE pop_id = ?1 AND vault_id = ?2 AND pending > 0 LIMIT 1",
+            )?
+            .query_row(params![self.pop_id, vault.hex()], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+}
+
+impl Tx<'_> {
+    fn append(
+        &self,
+        vault: &VaultId,
+        ev: &Fields,
+        count: i64,
+        ts: i64,
+        count_denial: bool,
+    ) -> Result<(), StoreError> {
         // Both statements are cached: a batch import appends up to 1000 rows
         // per transaction, and re-preparing them dominated its CPU time.
         let last: Option<(i64, Vec<u8>)> = self
@@ -194,32 +381,32 @@ impl Tx<'_> {
         let row = AuditRow {
             pop_id: self.pop_id.to_string(),
             seq,
-            ts: now_ms(),
-            actor_kind: ev.actor_kind.as_str().into(),
+            ts,
+            actor_kind: ev.actor_kind.clone(),
             actor_id: ev.actor_id.clone(),
-            action: ev.action.into(),
-            entry_id: ev.entry_id.map(|e| e.hex()),
-            outcome: ev.outcome.as_str().into(),
-            reason: ev.reason.map(str::to_string),
+            action: ev.action.clone(),
+            entry_id: ev.entry_id.clone(),
+            outcome: ev.outcome.clone(),
+            reason: ev.reason.clone(),
             source_ip: Some(ev.source_ip.clone()),
-            host: ev.host.clone().filter(|h| !h.is_empty()),
+            count,
+            host: ev.host.clone(),
             prev_hash: Vec::new(),
             hash: Vec::new(),
         };
         let hash = chain_hash(&prev, &canonical(self.pop_id, &vault.hex(), &row));
         self.conn.prepare_cached(
             "INSERT INTO audit (pop_id, vault_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason,
-                                source_ip, prev_hash, hash, dirty, host)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14)",
+                                source_ip, prev_hash, hash, dirty, count, host)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?15)",
         )?
         .execute(
             params![
                 row.pop_id, vault.hex(), row.seq, row.ts, row.actor_kind, row.actor_id, row.action, row.entry_id,
-                row.outcome, row.reason, row.source_ip, prev, &hash[..], row.host
+                row.outcome, row.reason, row.source_ip, prev, &hash[..], row.count, row.host
             ],
         )?;
-        let agent_denial = (ev.actor_kind == ActorKind::Agent && ev.outcome == Outcome::Denied)
-            .then(|| ev.reason.unwrap_or("other"));
+        let agent_denial = ev.agent_denial().filter(|_| count_denial);
         AuditTally::add(&self.tally, agent_denial);
         let row = AuditRow {
             prev_hash: prev,
@@ -331,6 +518,35 @@ impl Db<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The newest row of each chain of `vault` (one per POP): `(pop_id, seq, hash)`.
+    pub fn audit_heads(&self, vault: &VaultId) -> Result<Vec<(String, i64, Vec<u8>)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.pop_id, a.seq, a.hash FROM audit a
+             JOIN (SELECT pop_id, MAX(seq) AS seq FROM audit WHERE vault_id = ?1 GROUP BY pop_id) m
+               ON a.pop_id = m.pop_id AND a.seq = m.seq
+             WHERE a.vault_id = ?1 ORDER BY a.pop_id",
+        )?;
+        let rows = stmt.query_map([vault.hex()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The hash of row `seq` of `pop`'s chain for `vault`, if that row exists.
+    pub fn audit_hash_at(
+        &self,
+        vault: &VaultId,
+        pop: &str,
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT hash FROM audit WHERE pop_id = ?1 AND vault_id = ?2 AND seq = ?3",
+                params![pop, vault.hex(), seq],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Walks every chain of `vault` (one per POP) and returns the first broken link, if any,
     /// with the number of rows checked.
     pub fn audit_verify(&self, vault: &VaultId) -> Result<(usize, Option<ChainBreak>), StoreError> {
@@ -374,6 +590,42 @@ impl Db<'_> {
 }
 
 #[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(count: i64) -> AuditRow {
+        AuditRow {
+            pop_id: "local".into(),
+            seq: 7,
+            ts: 1_800_000_000_000,
+            actor_kind: "agent".into(),
+            actor_id: "ab".repeat(16),
+            action: "authenticate".into(),
+            entry_id: None,
+            outcome: "denied".into(),
+            reason: Some("token_invalid".into()),
+            source_ip: Some("127.0.0.1".into()),
+            count,
+            host: None,
+            prev_hash: Vec::new(),
+            hash: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rows_with_the_default_count_hash_as_before_the_column() {
+        // The canonical form of a row written before `count` existed.
+        let before = format!(
+            r#"["local","v",7,1800000000000,"agent","{}","authenticate",null,"denied","token_invalid","127.0.0.1"]"#,
+            "ab".repeat(16)
+        );
+        assert_eq!(canonical("local", "v", &row(1)), before.as_bytes());
+        let counted = String::from_utf8(canonical("local", "v", &row(999))).unwrap();
+        assert_eq!(counted, format!("{},999]", before.trim_end_matches(']')));
+    }
+}
+
+#[cfg(test)]
 mod host_tests {
     use super::*;
 
@@ -389,6 +641,7 @@ mod host_tests {
             outcome: "success".into(),
             reason: None,
             source_ip: Some("127.0.0.1".into()),
+            count: 1,
             host: host.map(str::to_string),
             prev_hash: Vec::new(),
             hash: Vec::new(),

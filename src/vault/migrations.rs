@@ -137,6 +137,23 @@ const STEPS: &[&str] = &[
     r#"
     ALTER TABLE audit ADD COLUMN host TEXT;
     "#,
+    // 7 (harden): repeated refusals of the same caller collapse into counted
+    // rows. `audit.count` says how many requests a row stands for (1 for
+    // every row before this step, which therefore hash as before);
+    // `audit_refusals` tallies the refusals of the current window that are
+    // not yet a row (POP-local, never replicated).
+    r#"
+    ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE audit_refusals (
+        pop_id       TEXT NOT NULL,
+        vault_id     TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        window_start INTEGER NOT NULL,
+        pending      INTEGER NOT NULL,
+        last_ts      INTEGER NOT NULL,
+        PRIMARY KEY (pop_id, vault_id, key)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the schema to the newest version this binary knows.

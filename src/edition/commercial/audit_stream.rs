@@ -63,6 +63,7 @@ pub fn line(vault: &VaultId, r: &AuditRow) -> String {
         "reason": r.reason,
         "source_ip": r.source_ip,
         "host": r.host,
+        "count": r.count,
         "hash": hex(&r.hash),
     })
     .to_string()

@@ -47,7 +47,7 @@ pub fn collect(
         ),
         (
             "SELECT pop_id, vault_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason, source_ip,
-                    prev_hash, hash, host
+                    prev_hash, hash, count, host
              FROM audit WHERE dirty = 1 ORDER BY pop_id, vault_id, seq LIMIT ?1",
             audit_rec,
         ),
@@ -130,7 +130,8 @@ fn audit_rec(r: &Row<'_>) -> rusqlite::Result<Record> {
         source_ip: r.get(10)?,
         prev_hash: r.get(11)?,
         hash: r.get(12)?,
-        host: r.get(13)?,
+        count: r.get(13)?,
+        host: r.get(14)?,
     }))
 }
 
@@ -388,10 +389,10 @@ fn apply_entry(tx: &Connection, e: &EntryRec) -> Result<bool, ApplyError> {
 fn apply_audit(tx: &Connection, a: &AuditRec) -> Result<bool, ApplyError> {
     let n = tx.execute(
         "INSERT OR IGNORE INTO audit (pop_id, vault_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome,
-                                      reason, source_ip, prev_hash, hash, dirty, host)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0, ?14)",
+                                      reason, source_ip, prev_hash, hash, dirty, count, host)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0, ?14, ?15)",
         params![a.pop_id, a.vault_id, a.seq, a.ts, a.actor_kind, a.actor_id, a.action, a.entry_id, a.outcome,
-                a.reason, a.source_ip, a.prev_hash, a.hash, a.host],
+                a.reason, a.source_ip, a.prev_hash, a.hash, a.count, a.host],
     )?;
     Ok(n == 1)
 }
@@ -554,5 +555,50 @@ mod tests {
         );
         assert_eq!(backlog(s.raw()).unwrap(), 1);
         assert!(!ensure_target(&mut s, "zurich-01").unwrap());
+    }
+
+    #[test]
+    fn counted_audit_rows_replicate_with_their_count_and_keep_the_chain() {
+        use crate::ids::VaultId;
+        use crate::vault::{ActorKind, AuditEvent, AuditFilter, Outcome};
+        let (_d, mut primary) = store();
+        let vault = VaultId::from_bytes([7; 16]);
+        let ev = AuditEvent {
+            actor_kind: ActorKind::Agent,
+            actor_id: "ab".repeat(16),
+            action: "authenticate",
+            entry_id: None,
+            outcome: Outcome::Denied,
+            reason: Some("token_invalid"),
+            source_ip: "127.0.0.1".into(),
+        };
+        for _ in 0..5 {
+            primary.write(|db| db.audit_refusal(&vault, &ev)).unwrap();
+        }
+        primary.write(|db| db.audit_flush_refusals(&vault)).unwrap();
+        let sent = collect(primary.raw(), 100, 1 << 20).unwrap();
+        // Through the wire format, as a batch travels.
+        let wire = serde_json::to_string(&sent).unwrap();
+        let received: Vec<Record> = serde_json::from_str(&wire).unwrap();
+        let (_d2, mut backup) = store();
+        apply(&mut backup, &received).unwrap();
+        let rows = backup
+            .db()
+            .audit_rows(
+                &vault,
+                &AuditFilter {
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let counts: Vec<i64> = rows.iter().map(|r| r.count).collect();
+        assert_eq!(
+            counts,
+            [4, 1],
+            "newest first: the counted repeats, then the first"
+        );
+        let (checked, broken) = backup.db().audit_verify(&vault).unwrap();
+        assert_eq!((checked, broken), (2, None));
     }
 }

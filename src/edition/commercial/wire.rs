@@ -96,6 +96,18 @@ pub struct AuditRec {
     pub prev_hash: Vec<u8>,
     #[serde(with = "b64bytes")]
     pub hash: Vec<u8>,
+    /// Requests the row stands for (collapsed refusals). Left out at its
+    /// default, 1, so a POP of the previous release reads every other row.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+fn is_one(n: &i64) -> bool {
+    *n == 1
 }
 
 impl Record {

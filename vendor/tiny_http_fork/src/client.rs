@@ -359,6 +359,31 @@ fn bad_request_response() -> crate::Response<std::io::Cursor<Vec<u8>>>
     response
 }
 
+impl ClientConnection
+{
+    /// clavitor patch 11: answers a connection over the cap with 503 and
+    /// closes it (dropping the connection closes the socket). Called on the
+    /// accept thread: the answer is small and the socket's send buffer is
+    /// empty, so the write does not block.
+    pub(crate) fn refuse_busy(mut self)
+    {
+        const BODY: &str = "{\"error\":{\"code\":\"CV-5036\",\"message\":\"server busy: too many open connections; retry later\"}}";
+        let mut response = crate::Response::from_data(BODY).with_status_code(crate::StatusCode(503));
+        for (name, value) in [("Content-Type", "application/json"), ("Connection", "close"), ("Retry-After", "1")]
+        {
+            if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes())
+            {
+                response.add_header(h);
+            }
+        }
+        if let Some(mut writer) = self.sink.next()
+        {
+            response.raw_print(&mut writer, HTTPVersion(1, 1), None, false, None).ok();
+            std::io::Write::flush(&mut writer).ok();
+        }
+    }
+}
+
 impl Iterator for ClientConnection 
 {
     type Item = Result<Request, ReadError>;

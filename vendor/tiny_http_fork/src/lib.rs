@@ -198,6 +198,55 @@ impl SslContextWrap
     }
 }
 
+/// clavitor patch 11: Linux errno values for a full descriptor table or
+/// memory shortage at `accept` (this crate does not depend on libc).
+mod libc_codes
+{
+    pub const ENOMEM: i32 = 12;
+    pub const ENFILE: i32 = 23;
+    pub const EMFILE: i32 = 24;
+    pub const ENOBUFS: i32 = 105;
+}
+
+/// clavitor patch 11: counts connections being served (each holds a
+/// thread); past the cap a new connection is answered 503 and closed.
+#[derive(Debug, Clone)]
+pub struct ConnectionCap
+{
+    open: Arc<std::sync::atomic::AtomicUsize>,
+    max: usize,
+}
+
+/// One connection's place under the cap, given back on drop.
+#[derive(Debug)]
+pub struct ConnectionSlot(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for ConnectionSlot
+{
+    fn drop(&mut self)
+    {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+impl ConnectionCap
+{
+    fn new(max: usize) -> Self
+    {
+        ConnectionCap { open: Arc::new(std::sync::atomic::AtomicUsize::new(0)), max }
+    }
+
+    fn take(&self) -> Option<ConnectionSlot>
+    {
+        let taken = self.open.fetch_update(
+            std::sync::atomic::Ordering::AcqRel,
+            std::sync::atomic::Ordering::Acquire,
+            |n| (n < self.max).then_some(n + 1),
+        );
+        taken.ok().map(|_| ConnectionSlot(self.open.clone()))
+    }
+}
+
 /// The main class of this library.
 ///
 /// Destroying this object will immediately close the listening socket and the reading
@@ -399,13 +448,20 @@ impl Server
     fn new_client(
         new_client: Result<Option<ClientConnection>, IoError>,
         messages_injector: MessageQueueSender<Message>,
-        tasks_pool: &TaskPool
+        tasks_pool: &TaskPool,
+        connections: &ConnectionCap,
     ) -> io::Result<()>
     {
         match new_client 
         {
             Ok(Some(client)) =>
             {
+                // clavitor patch 11: one thread per connection, without a cap.
+                let Some(slot) = connections.take() else
+                {
+                    client.refuse_busy();
+                    return Ok(());
+                };
                 let mut client = Some(client);
 
                 tasks_pool
@@ -413,6 +469,7 @@ impl Server
                         Box::new(
                             move || 
                             {
+                                let _slot = &slot;
                                 if let Some(client) = client.take() 
                                 {
                                     // Synchronization is needed for HTTPS requests to avoid a deadlock
@@ -473,6 +530,14 @@ impl Server
 
                 return Ok(());
             },
+            // clavitor patch 11: out of descriptors or memory is passing
+            // (connections close); it ended the accept loop for good.
+            Err(ref e) if matches!(e.raw_os_error(), Some(code) if [libc_codes::EMFILE, libc_codes::ENFILE, libc_codes::ENOBUFS, libc_codes::ENOMEM].contains(&code)) =>
+            {
+                log::error!("Error accepting new client: {}; retrying", e);
+                thread::sleep(Duration::from_millis(50));
+                return Ok(());
+            },
             Err(e) => 
             {
                 let kind = e.kind();
@@ -512,6 +577,8 @@ impl Server
         
         // a tasks pool is used to dispatch the connections into threads
         let tasks_pool = util::TaskPool::new(config.min_threads, config.max_threads)?;
+        // clavitor patch 11: `max_threads` caps the connections being served.
+        let connections = ConnectionCap::new(config.max_threads.unwrap_or(usize::MAX));
 
         thread::spawn(
             move || 
@@ -525,7 +592,7 @@ impl Server
 
                     let messages_injector = message_injector.clone();
 
-                    if let Err(_) = Self::new_client(new_client, messages_injector, &tasks_pool)
+                    if let Err(_) = Self::new_client(new_client, messages_injector, &tasks_pool, &connections)
                     {
                         break;
                     }

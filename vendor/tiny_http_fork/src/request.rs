@@ -156,7 +156,7 @@ pub fn new_request<R, W>(
     headers: Headers,
     remote_addr: Option<SocketAddr>,
     mut source_data: R,
-    writer: W,
+    mut writer: W,
 ) -> Result<Request, RequestCreationError>
 where
     R: Read + Send + 'static,
@@ -165,10 +165,28 @@ where
     // finding the transfer-encoding header
     let transfer_encoding_opt = headers.get("Transfer-Encoding");
 
+    // clavitor patch 8: an unparsable or repeated Content-Length was read as
+    // "no body" (or the first value won), so the body became the next
+    // "request" and one request got two responses. RFC 9112 section 6.3:
+    // an invalid Content-Length is an unrecoverable framing error, 400.
     let content_length: Option<usize> = 
-        headers
-            .get("Content-Length")
-            .and_then(|h| FromStr::from_str(h.as_str()).ok());
+        {
+            let mut values = headers.0.iter().filter(|h| h.field.equiv("Content-Length"));
+            match (values.next(), values.next())
+            {
+                (None, _) => None,
+                (Some(h), None) =>
+                {
+                    let v = h.value.as_str();
+                    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit())
+                    {
+                        return Err(RequestCreationError::ProtocolViolation);
+                    }
+                    Some(FromStr::from_str(v).map_err(|_| RequestCreationError::ProtocolViolation)?)
+                },
+                (Some(_), Some(_)) => return Err(RequestCreationError::ProtocolViolation),
+            }
+        };
 
     // As it adviced in CVE-2026-66752: 
     // "Reject a request that carries both Transfer-Encoding and Content-Length, as RFC 9112
@@ -225,18 +243,25 @@ where
             {
                 Box::new(io::empty()) as Box<dyn Read + Send + 'static>
             } 
-            else if content_length <= PREREAD_LIMIT && expects_continue == false
+            else if content_length <= PREREAD_LIMIT
             {
+                // clavitor patch 9: a client that sent `Expect: 100-continue`
+                // waits for the interim answer before it sends the body. It was
+                // sent by the worker that took the request, which then waited
+                // for the body; eight silent clients held every worker. The
+                // interim answer is now sent here, on the connection's thread,
+                // and the body read here like any other.
+                if expects_continue
+                {
+                    send_continue(&mut writer)?;
+                }
                 // clavitor patch 7: bodies up to PREREAD_LIMIT are read here, on
                 // the connection's own thread, so a client trickling a body never
                 // holds a server worker. The buffer grows with what arrives (not
                 // with what was declared), so a large Content-Length costs nothing
                 // until the bytes are really sent.
-                let mut buffer = Vec::with_capacity(content_length.min(8192));
-                let got = (&mut source_data)
-                    .take(content_length as u64)
-                    .read_to_end(&mut buffer)
-                    .map_err(RequestCreationError::CreationIoError)?;
+                let buffer = preread(&mut source_data, content_length)?;
+                let got = buffer.len();
                 if got != content_length {
                     // the socket returned EOF, but we were before the expected content-length
                     // aborting
@@ -245,7 +270,7 @@ where
                     return Err(RequestCreationError::CreationIoError(err));
                 }
 
-                Box::new(Cursor::new(buffer)) as Box<dyn Read + Send + 'static>
+                Box::new(buffer) as Box<dyn Read + Send + 'static>
             } 
             else 
             {
@@ -296,7 +321,26 @@ where
                 return Err(RequestCreationError::ProtocolViolation);
             }
 
-            Box::new(FusedReader::new(Decoder::new(source_data))) as Box<dyn Read + Send + 'static>
+            // clavitor patch 9: a chunked body was read by the worker that took
+            // the request, so a client that sent the headers and then nothing
+            // held that worker until the idle timeout. Up to PREREAD_LIMIT
+            // decoded bytes are now read here, on the connection's thread;
+            // only a longer body (an import) reaches a worker unread, where
+            // clavitor bounds the wait (`http/reaper.rs`, `body_deadline`).
+            if expects_continue
+            {
+                send_continue(&mut writer)?;
+            }
+            let mut decoder = Decoder::new(source_data);
+            let head = preread(&mut decoder, PREREAD_LIMIT + 1)?;
+            if head.len() <= PREREAD_LIMIT
+            {
+                Box::new(head) as Box<dyn Read + Send + 'static>
+            }
+            else
+            {
+                Box::new(head.chain(FusedReader::new(decoder))) as Box<dyn Read + Send + 'static>
+            }
         } 
         else 
         {
@@ -318,10 +362,121 @@ where
             http_version: version,
             headers,
             body_length: content_length,
-            must_send_continue: expects_continue,
+            // clavitor patch 9: the interim answer was sent above for every
+            // body read here; only a large Content-Length body still needs it.
+            must_send_continue: expects_continue && content_length.is_some_and(|n| n > PREREAD_LIMIT),
             notify_when_responded: None,
         }
     );
+}
+
+/// clavitor patch 9: the interim `100 Continue`, written by the connection's
+/// thread before it reads the body the client holds back until it sees it.
+fn send_continue<W: Write>(writer: &mut W) -> Result<(), RequestCreationError>
+{
+    writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+    writer.flush()?;
+    Ok(())
+}
+
+/// clavitor patch 10: bytes of request bodies held by connection threads,
+/// all connections together. 200 clients each sending a 1 MiB body and
+/// then nothing took the server from 9 to 215 MiB; a body being read now
+/// reserves its bytes here as they arrive, and waits while the total is
+/// at the cap (the client is not read, so TCP pushes back on it).
+pub const PREREAD_BUDGET: usize = 64 << 20;
+/// Bytes reserved at a time.
+const PREREAD_STEP: usize = 64 << 10;
+
+static PREREAD_USED: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
+static PREREAD_FREED: std::sync::Condvar = std::sync::Condvar::new();
+
+/// Bytes of request bodies currently held by connection threads.
+pub fn preread_in_use() -> usize
+{
+    *PREREAD_USED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn reserve(n: usize)
+{
+    let mut used = PREREAD_USED.lock().unwrap_or_else(|e| e.into_inner());
+    while *used + n > PREREAD_BUDGET
+    {
+        used = PREREAD_FREED.wait(used).unwrap_or_else(|e| e.into_inner());
+    }
+    *used += n;
+}
+
+fn release(n: usize)
+{
+    if n == 0
+    {
+        return;
+    }
+    let mut used = PREREAD_USED.lock().unwrap_or_else(|e| e.into_inner());
+    *used = used.saturating_sub(n);
+    PREREAD_FREED.notify_all();
+}
+
+/// A request body read ahead by the connection's thread; its bytes count
+/// against [`PREREAD_BUDGET`] until it is dropped.
+struct Preread
+{
+    data: Cursor<Vec<u8>>,
+    reserved: usize,
+}
+
+impl Preread
+{
+    fn len(&self) -> usize
+    {
+        self.data.get_ref().len()
+    }
+}
+
+impl Read for Preread
+{
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>
+    {
+        self.data.read(buf)
+    }
+}
+
+impl Drop for Preread
+{
+    fn drop(&mut self)
+    {
+        release(self.reserved);
+    }
+}
+
+/// Reads up to `max` bytes, reserving budget as they arrive: the buffer
+/// grows with what the client really sends, not with what it declared.
+fn preread<R: Read>(source: &mut R, max: usize) -> Result<Preread, RequestCreationError>
+{
+    let mut out = Preread { data: Cursor::new(Vec::new()), reserved: 0 };
+    loop
+    {
+        let have = out.len();
+        if have >= max
+        {
+            return Ok(out);
+        }
+        let step = PREREAD_STEP.min(max - have);
+        reserve(step);
+        out.reserved += step;
+        let got = (&mut *source)
+            .take(step as u64)
+            .read_to_end(out.data.get_mut())
+            .map_err(RequestCreationError::CreationIoError)?;
+        if got < step
+        {
+            // End of the body (or of the stream); give back what was not used.
+            release(step - got);
+            out.reserved -= step - got;
+            return Ok(out);
+        }
+    }
 }
 
 impl Request {

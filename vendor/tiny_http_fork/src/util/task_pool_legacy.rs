@@ -101,7 +101,10 @@ impl TaskPool {
         let sharing = self.sharing.clone();
         let min_threads = self.min_threads;
 
-        thread::spawn(move || {
+        // clavitor patch 11: connection threads parse headers and copy
+        // bodies; 256 KiB of stack is ample, and thousands of connections
+        // then reserve a quarter of the address space the default 2 MiB would.
+        let spawned = thread::Builder::new().stack_size(256 << 10).spawn(move || {
             let sharing = sharing;
             let _active_guard = Registration::new(&sharing.active_tasks);
 
@@ -145,6 +148,10 @@ impl TaskPool {
                 task();
             }
         });
+        if let Err(_e) = spawned {
+            // No thread for this connection: it is dropped (closed).
+            crate::log::error!("spawning a connection thread: {}", _e);
+        }
     }
 }
 

@@ -4,9 +4,31 @@
 
 import { h, field, render, button, busy, status, alertError, empty, when } from '../dom.js';
 import { api } from '../api.js';
+import { vault, onChange } from '../session.js';
+
+/**
+ * Chain heads ({pop_id, seq, hash}) this tab verified, per vault id, for
+ * the unlocked session only: in memory, never in storage, forgotten on
+ * lock. A later verification must find the same hash at each of these
+ * seqs — rows removed from the end of a chain leave a chain that verifies
+ * on its own.
+ */
+const verifiedHeads = new Map();
+onChange((v) => { if (!v) verifiedHeads.clear(); });
+
+/** The first head verified before that the server's answer no longer holds, as a message; '' if none. */
+function lostHead(known, anchors) {
+  for (const k of known) {
+    const a = (anchors || []).find((x) => x.pop_id === k.pop_id && x.seq === k.seq);
+    if (a && a.hash === k.hash) continue;
+    if (a && a.hash) return `The audit log was rewritten: row ${k.seq} of ${k.pop_id}, verified earlier in this session, no longer has the same hash.`;
+    return `The audit log was cut short: the chain of ${k.pop_id} no longer reaches row ${k.seq}, the last one verified in this session. Rows were removed.`;
+  }
+  return '';
+}
 
 const ACTIONS = ['read', 'create', 'update', 'delete', 'session', 'vault_create', 'revoke_all', 'unlock_method_put', 'unlock_method_delete',
-  'agent_create', 'agent_update', 'agent_rotate', 'agent_unlock', 'agent_delete', 'scope_create', 'scope_update', 'scope_delete', 'authenticate', 'owner_route'];
+  'agent_create', 'agent_update', 'agent_rotate', 'agent_unlock', 'agent_delete', 'scope_create', 'scope_update', 'scope_delete', 'authenticate', 'owner_route', 'list'];
 
 /** RFC 3339 of a datetime-local value, or ''. */
 function rfc(v) { return v ? new Date(v).toISOString() : ''; }
@@ -55,7 +77,8 @@ export async function auditPage() {
       h('td', { 'data-label': 'Who', text: who(ev) }),
       h('td', { 'data-label': 'Action', text: ev.action.replace(/_/g, ' ') }),
       h('td', { 'data-label': 'Entry', text: what(ev.entry_id) }),
-      h('td', { 'data-label': 'Outcome' }, h('span', { class: `pill pill-${ev.outcome}`, text: ev.outcome })),
+      h('td', { 'data-label': 'Outcome' }, h('span', { class: `pill pill-${ev.outcome}`, text: ev.outcome }),
+        (ev.count || 1) > 1 ? h('span', { class: 'muted small audit-count', title: 'Repeated refusals counted in one row', text: ` ×${ev.count}` }) : null),
       h('td', { 'data-label': 'Reason', text: ev.reason || '' }),
       h('td', { 'data-label': 'Source' }, h('span', { class: 'mono small', text: ev.source_ip || '' })),
       // The host a clavitor:// reference was resolved for (brokered requests, the proxy).
@@ -76,9 +99,24 @@ export async function auditPage() {
   h('div', { class: 'actions' }, apply));
 
   const verify = button('Verify the chain', () => busy(verify, 'Verifying the hash chain…', async () => {
-    const r = await api('GET', '/audit/verify');
-    if (r.ok) status(`The audit chain is intact: ${r.checked} rows checked.`);
-    else alertError(`The audit chain is broken at ${r.first_break.pop_id} row ${r.first_break.seq}: ${r.first_break.problem}.`);
+    const vaultId = vault()?.vaultId;
+    const known = verifiedHeads.get(vaultId) || [];
+    const q = new URLSearchParams();
+    for (const k of known) q.append('anchor', `${k.pop_id}:${k.seq}`);
+    const r = await api('GET', `/audit/verify${known.length ? `?${q}` : ''}`);
+    if (!r.ok) {
+      alertError(`The audit chain is broken at ${r.first_break.pop_id} row ${r.first_break.seq}: ${r.first_break.problem}.`);
+      return;
+    }
+    const lost = lostHead(known, r.anchors);
+    if (lost) { alertError(lost); return; }
+    const next = [...known];
+    for (const h of r.heads || []) {
+      const i = next.findIndex((k) => k.pop_id === h.pop_id);
+      if (i < 0) next.push(h); else if (next[i].seq <= h.seq) next[i] = h;
+    }
+    verifiedHeads.set(vaultId, next);
+    status(`The audit chain is intact: ${r.checked} rows checked, up to row ${next.map((k) => k.seq).join(', ')}.`);
   }), 'btn', { id: 'audit-verify' });
 
   render('Audit log',
