@@ -120,6 +120,20 @@ const STEPS: &[&str] = &[
               AND last_ts < NEW.ts - 3600000;
     END;
     "#,
+    // (issue 12, unlock proofs) each unlock method keeps the verifier of its
+    // unlock proof, sealed at rest with a keyring key like `wrapped`;
+    // '' = a method created before v1.1, released by the legacy path
+    // until the owner's client adds its verifier. `unlock_decoys` tallies
+    // failed attempts on unknown vaults (256 rows at most): the write that
+    // makes a decoy cost what a real vault's audit row costs.
+    r#"
+    ALTER TABLE unlock_methods ADD COLUMN verifier TEXT NOT NULL DEFAULT '';
+    CREATE TABLE unlock_decoys (
+        bucket   INTEGER PRIMARY KEY,
+        attempts INTEGER NOT NULL,
+        last_ts  INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Brings the schema to the newest version this binary knows.

@@ -22,7 +22,7 @@ use crate::ids::VaultId;
 use crate::metrics::{AuditTally, METRICS};
 pub use audit::{ActorKind, AuditEvent, AuditFilter, AuditRow, ChainBreak, Outcome};
 pub use entries::{EntryRow, NewEntry};
-pub use vaults::{NewVault, UnlockMethodRow, VaultRow};
+pub use vaults::{NewVault, StoredUnlock, UnlockMethodRow, VaultRow};
 
 /// A store operation that did not happen.
 #[derive(Debug, Error)]
