@@ -926,16 +926,30 @@ fn every_owner_route_refuses_agent_tokens_and_changes_nothing() {
         None,
     );
     assert_eq!(st, 200, "{m}");
+    // The public step answers unknown methods with a decoy (issue 12), so
+    // the owner's DELETE tells whether `extra` exists: it does not, and the
+    // recovery method is still there (the last one cannot go: 409).
     assert_eq!(
         vault
             .call(
                 &server,
-                "GET",
+                "DELETE",
                 &format!("/api/v1/vaults/{v}/unlock/extra"),
                 None
             )
             .0,
         404
+    );
+    assert_eq!(
+        vault
+            .call(
+                &server,
+                "DELETE",
+                &format!("/api/v1/vaults/{v}/unlock/recovery"),
+                None
+            )
+            .0,
+        409
     );
     // And the agent itself still has exactly what it had.
     let mut a2 = Attacker::new(&server, &agent_id, &token);
