@@ -54,7 +54,10 @@ pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> Result<(), Stri
     let resealed = crate::api::reseal_at_rest(&mut store, &keyring)
         .map_err(|e| format!("{}: {e}", config.db_path().display()))?;
     if resealed > 0 {
-        log::info!("{resealed} unlock methods sealed at rest with token keyring key {}", keyring.current_id());
+        log::info!(
+            "{resealed} unlock methods sealed at rest with token keyring key {}",
+            keyring.current_id()
+        );
     }
     let decoy_key = server_secret(&store)?;
     let setup = setup_token(&config, &store)?;
@@ -69,6 +72,7 @@ pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> Result<(), Stri
     };
     edition.commit(staged);
     let app = Arc::new(App::new(config, keyring, decoy_key, setup, edition));
+    edition.use_keyring(app.keyring());
     crate::metrics::METRICS.set_started(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -164,6 +168,7 @@ fn reload(
             }
             logging::set_level(config.log.level);
             app.swap(config, keyring);
+            edition.use_keyring(app.keyring());
             edition.commit(staged);
             log::info!("configuration reloaded");
         }

@@ -762,7 +762,11 @@ fn register_same_vault(server: &TestServer, tv: &TestVault) {
     let code = random_bytes::<32>();
     let kek = recovery_kek(&code, &tv.vault_id);
     let wrapped = wrap_master(&kek, &tv.vault_id, "recovery", &tv.master);
-    let verifier = b64(&unlock_verifier(&unlock_proof(&kek, &tv.vault_id, "recovery")));
+    let verifier = b64(&unlock_verifier(&unlock_proof(
+        &kek,
+        &tv.vault_id,
+        "recovery",
+    )));
     let body = json!({
         "vault_id": tv.vault_id,
         "owner_verifier": b64(&owner_verifier(&tv.keys.auth)),

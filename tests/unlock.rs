@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 
 use clavitor::crypto::keys::{l1_check, owner_verifier};
 use clavitor::crypto::unlock::{
-    passphrase_kek, prf_kek, recovery_kek, unlock_proof, unlock_verifier,
-    unwrap_master, wrap_master,
+    passphrase_kek, prf_kek, recovery_kek, unlock_proof, unlock_verifier, unwrap_master,
+    wrap_master,
 };
 use clavitor::crypto::{b64, hex, random_bytes, Key32, MasterSecret, VaultKeys};
 use common::*;
@@ -206,25 +206,62 @@ fn public_unlock_routes_never_release_a_wrapped_master_and_decoys_look_real() {
         );
     }
     // The handle route names the vault and the passphrase parameters.
-    let found = request(url, "GET", "/api/v1/unlock?handle=alice%40example.com", None).1;
+    let found = request(
+        url,
+        "GET",
+        "/api/v1/unlock?handle=alice%40example.com",
+        None,
+    )
+    .1;
     assert_eq!(found["vault_id"], json!(real));
     assert_eq!(
         shape(&found),
-        ["kdf", "kdf.alg", "kdf.iterations", "kdf.salt", "kind", "vault_id"]
-            .map(String::from)
-            .into()
+        [
+            "kdf",
+            "kdf.alg",
+            "kdf.iterations",
+            "kdf.salt",
+            "kind",
+            "vault_id"
+        ]
+        .map(String::from)
+        .into()
     );
     // A decoy's follow-up answers agree with it, like a real vault's do.
-    let decoy = request(url, "GET", "/api/v1/unlock?handle=mallory%40example.com", None).1;
+    let decoy = request(
+        url,
+        "GET",
+        "/api/v1/unlock?handle=mallory%40example.com",
+        None,
+    )
+    .1;
     let dv = decoy["vault_id"].as_str().unwrap();
     assert_eq!(
-        request(url, "GET", &format!("/api/v1/vaults/{dv}/unlock/passphrase"), None).1["kdf"],
+        request(
+            url,
+            "GET",
+            &format!("/api/v1/vaults/{dv}/unlock/passphrase"),
+            None
+        )
+        .1["kdf"],
         decoy["kdf"]
     );
-    let pk = request(url, "GET", &format!("/api/v1/unlock/passkey/{unknown_cred}"), None).1;
+    let pk = request(
+        url,
+        "GET",
+        &format!("/api/v1/unlock/passkey/{unknown_cred}"),
+        None,
+    )
+    .1;
     let pv = pk["vault_id"].as_str().unwrap();
     assert_eq!(
-        request(url, "GET", &format!("/api/v1/vaults/{pv}/unlock/{unknown_cred}"), None).1,
+        request(
+            url,
+            "GET",
+            &format!("/api/v1/vaults/{pv}/unlock/{unknown_cred}"),
+            None
+        )
+        .1,
         json!({"kind": "passkey", "kdf": {"alg": "hkdf-sha256"}})
     );
 
@@ -304,7 +341,9 @@ fn a_matching_proof_opens_and_every_attempt_is_throttled_and_audited() {
         "POST",
         "/api/v1/session",
         None,
-        Some(&json!({"vault_id": fv.vault_id, "owner_auth": b64(fv.keys.auth.expose()), "l1": b64(fv.keys.l1.expose())})),
+        Some(
+            &json!({"vault_id": fv.vault_id, "owner_auth": b64(fv.keys.auth.expose()), "l1": b64(fv.keys.l1.expose())}),
+        ),
     );
     assert_error(&login, 429, "CV-2011");
     // An unknown vault is throttled the same way.
@@ -351,7 +390,11 @@ fn unlock_material_is_sealed_at_rest_with_the_keyring() {
     let data = server.data_dir();
     for (id, kek, wrapped) in &fv.methods {
         let verifier = unlock_verifier(&unlock_proof(kek, &fv.vault_id, id));
-        for needle in [wrapped.as_bytes(), &wrapped.as_bytes()[7..40], &verifier[..]] {
+        for needle in [
+            wrapped.as_bytes(),
+            &wrapped.as_bytes()[7..40],
+            &verifier[..],
+        ] {
             assert_eq!(any_file_contains(&data, needle), None, "{id} in the clear");
         }
     }
@@ -366,7 +409,10 @@ fn unlock_material_is_sealed_at_rest_with_the_keyring() {
         .collect();
     assert_eq!(rows.len(), 3);
     for (w, v) in rows {
-        assert!(w.starts_with("rest1.1.") && v.starts_with("rest1.1."), "{w} {v}");
+        assert!(
+            w.starts_with("rest1.1.") && v.starts_with("rest1.1."),
+            "{w} {v}"
+        );
     }
     // Without the keyring's key the stored rows do not open: a server with
     // another keyring refuses to start rather than lose the vault's unlock.
@@ -436,7 +482,10 @@ fn cli_unlocks_by_passphrase_and_recovery_code_through_the_proof() {
     ]);
     assert!(ok.status.success(), "{ok:?}");
     std::fs::write(&pass, "not the passphrase\n").unwrap();
-    for who in [["--handle", "dave@example.com"], ["--handle", "eve@example.com"]] {
+    for who in [
+        ["--handle", "dave@example.com"],
+        ["--handle", "eve@example.com"],
+    ] {
         let bad = login(&[who[0], who[1], "--passphrase-file", pass.to_str().unwrap()]);
         assert_eq!(bad.status.code(), Some(3), "{bad:?}");
         let err = String::from_utf8_lossy(&bad.stderr);
@@ -451,9 +500,11 @@ fn cli_unlocks_by_passphrase_and_recovery_code_through_the_proof() {
 /// method then stops.
 #[test]
 fn a_vault_from_the_previous_release_unlocks_and_is_upgraded() {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/legacy-v1.0");
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/legacy-v1.0");
     let fx: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture.join("fixture.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(fixture.join("fixture.json")).unwrap())
+            .unwrap();
     let server = TestServer::start_prepared("", |data| {
         for f in ["clavitor.db", "token.key"] {
             std::fs::copy(fixture.join(f), data.join(f)).unwrap();
@@ -482,7 +533,12 @@ fn a_vault_from_the_previous_release_unlocks_and_is_upgraded() {
         assert_eq!(v, "", "{m}");
     }
     // The public step is the new one; the legacy release needs no proof but says so.
-    let step = request(url, "GET", "/api/v1/unlock?handle=legacy%40example.com", None);
+    let step = request(
+        url,
+        "GET",
+        "/api/v1/unlock?handle=legacy%40example.com",
+        None,
+    );
     assert_eq!(step.1["vault_id"], json!(vault));
     assert!(!step.2.contains("cv1."));
     let any = open_body(&b64(&[7; 32]));
@@ -507,9 +563,17 @@ fn a_vault_from_the_previous_release_unlocks_and_is_upgraded() {
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("upgraded"));
     let (w, v) = stored("passphrase");
-    assert!(w.starts_with("rest1.") && v.starts_with("rest1."), "{w} {v}");
+    assert!(
+        w.starts_with("rest1.") && v.starts_with("rest1."),
+        "{w} {v}"
+    );
     // Its data is intact.
-    let got = server.cli(&["get", fx["entry_title"].as_str().unwrap(), "--field", "password"]);
+    let got = server.cli(&[
+        "get",
+        fx["entry_title"].as_str().unwrap(),
+        "--field",
+        "password",
+    ]);
     assert_eq!(
         String::from_utf8_lossy(&got.stdout).trim(),
         fx["entry_password"].as_str().unwrap(),

@@ -175,8 +175,14 @@ pub(super) fn open_wrapped(ring: &Keyring, vault: &VaultId, m: &UnlockMethodRow)
     if !rest::is_sealed_at_rest(&m.wrapped) {
         return Ok(m.wrapped.clone());
     }
-    let plain = rest::open_at_rest(ring, &vault.hex(), &m.method_id, Column::Wrapped, &m.wrapped)
-        .map_err(|e| rest_failure(vault, e))?;
+    let plain = rest::open_at_rest(
+        ring,
+        &vault.hex(),
+        &m.method_id,
+        Column::Wrapped,
+        &m.wrapped,
+    )
+    .map_err(|e| rest_failure(vault, e))?;
     String::from_utf8(plain.to_vec()).map_err(|_| rest_failure(vault, RestError::Malformed))
 }
 
@@ -222,7 +228,13 @@ pub fn open(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
         .map_err(|e| rest_failure(&vault, e))?;
     if !proof_matches(&proof, &verifier) {
         ctx.app.throttle.fail(&ip, &vault.hex());
-        let ev = owner_event(ctx, "unlock_open", None, Outcome::Denied, Some("wrong_proof"));
+        let ev = owner_event(
+            ctx,
+            "unlock_open",
+            None,
+            Outcome::Denied,
+            Some("wrong_proof"),
+        );
         audit_alone(ctx, &vault, ev)?;
         log::info!("failed unlock of vault {vault} from {ip}");
         return Err(super::session::wrong());
@@ -255,7 +267,10 @@ fn legacy_release(
     );
     audit_alone(ctx, vault, ev)?;
     log::warn!("vault {vault}: legacy unlock (method without a verifier) released to {ip}");
-    Ok(Reply::json(200, &json!({"wrapped": wrapped, "legacy": true})))
+    Ok(Reply::json(
+        200,
+        &json!({"wrapped": wrapped, "legacy": true}),
+    ))
 }
 
 /// Brings the stored unlock material under the keyring's current key:
@@ -266,13 +281,17 @@ fn legacy_release(
 ///
 /// Fails, changing nothing, if a row names a key id `ring` does not hold:
 /// the vault would no longer unlock, so the operator must put the key back.
-pub fn reseal_at_rest(store: &mut crate::vault::Store, ring: &Keyring) -> std::result::Result<usize, String> {
+pub fn reseal_at_rest(
+    store: &mut crate::vault::Store,
+    ring: &Keyring,
+) -> std::result::Result<usize, String> {
     let rows = store.db().stored_unlocks().map_err(|e| e.to_string())?;
     let current = ring.current_id();
     let mut fresh = Vec::new();
     for row in rows {
         let wrapped_ok = rest::rest_key_id(&row.wrapped) == Some(current);
-        let verifier_ok = row.verifier.is_empty() || rest::rest_key_id(&row.verifier) == Some(current);
+        let verifier_ok =
+            row.verifier.is_empty() || rest::rest_key_id(&row.verifier) == Some(current);
         if wrapped_ok && verifier_ok {
             continue;
         }
@@ -283,8 +302,14 @@ pub fn reseal_at_rest(store: &mut crate::vault::Store, ring: &Keyring) -> std::r
             )
         };
         let wrapped = if rest::is_sealed_at_rest(&row.wrapped) {
-            rest::open_at_rest(ring, &row.vault_id, &row.method_id, Column::Wrapped, &row.wrapped)
-                .map_err(|e| name("wrapped", e))?
+            rest::open_at_rest(
+                ring,
+                &row.vault_id,
+                &row.method_id,
+                Column::Wrapped,
+                &row.wrapped,
+            )
+            .map_err(|e| name("wrapped", e))?
         } else {
             zeroize::Zeroizing::new(row.wrapped.as_bytes().to_vec())
         };
@@ -292,14 +317,28 @@ pub fn reseal_at_rest(store: &mut crate::vault::Store, ring: &Keyring) -> std::r
             None
         } else {
             Some(
-                rest::open_at_rest(ring, &row.vault_id, &row.method_id, Column::Verifier, &row.verifier)
-                    .map_err(|e| name("verifier", e))?,
+                rest::open_at_rest(
+                    ring,
+                    &row.vault_id,
+                    &row.method_id,
+                    Column::Verifier,
+                    &row.verifier,
+                )
+                .map_err(|e| name("verifier", e))?,
             )
         };
         fresh.push(crate::vault::StoredUnlock {
-            wrapped: rest::seal_at_rest(ring, &row.vault_id, &row.method_id, Column::Wrapped, &wrapped),
+            wrapped: rest::seal_at_rest(
+                ring,
+                &row.vault_id,
+                &row.method_id,
+                Column::Wrapped,
+                &wrapped,
+            ),
             verifier: verifier
-                .map(|v| rest::seal_at_rest(ring, &row.vault_id, &row.method_id, Column::Verifier, &v))
+                .map(|v| {
+                    rest::seal_at_rest(ring, &row.vault_id, &row.method_id, Column::Verifier, &v)
+                })
                 .unwrap_or_default(),
             ..row
         });

@@ -9,8 +9,8 @@ use serde_json::json;
 use super::auth::{owner_event, require_owner};
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::config::Registration;
-use crate::crypto::seal::{sealed_tier, Tier};
 use crate::crypto::rest::{self, Column};
+use crate::crypto::seal::{sealed_tier, Tier};
 use crate::crypto::unlock::PASSPHRASE_MIN_ITERATIONS;
 use crate::crypto::{ct_eq, sha256, unb64, Keyring};
 use crate::http::Reply;
@@ -74,8 +74,20 @@ impl CheckedUnlock {
             method_id: self.method_id.clone(),
             kind: self.kind.as_str().to_string(),
             kdf: serde_json::to_string(&self.kdf).expect("kdf serializes"),
-            wrapped: rest::seal_at_rest(ring, &v, &self.method_id, Column::Wrapped, self.wrapped.as_bytes()),
-            verifier: rest::seal_at_rest(ring, &v, &self.method_id, Column::Verifier, &self.verifier),
+            wrapped: rest::seal_at_rest(
+                ring,
+                &v,
+                &self.method_id,
+                Column::Wrapped,
+                self.wrapped.as_bytes(),
+            ),
+            verifier: rest::seal_at_rest(
+                ring,
+                &v,
+                &self.method_id,
+                Column::Verifier,
+                &self.verifier,
+            ),
         }
     }
 }

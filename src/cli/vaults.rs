@@ -160,7 +160,10 @@ pub fn login(a: &LoginArgs, json: bool) -> CliResult {
     profile::save_session(&session)?;
     profile::remember_server(client.server())?;
     if opened["legacy"] == true {
-        add_verifier(&client, &session, method, &unlock, &kek, &master)?;
+        // Logged in either way; a backup POP, for one, refuses the write.
+        if let Err(e) = add_verifier(&client, &session, method, &unlock, &kek, &master) {
+            eprintln!("warning: {}", e.message());
+        }
     }
     if json {
         print_json(&json!({"vault_id": vault_id, "expires_at": session.expires_at}));

@@ -211,7 +211,13 @@ mod tests {
             b"cv1.l3.x"
         );
         assert_eq!(
-            open_in_transit(&transit_key(&[4; 32]), "v1", "recovery", Column::Wrapped, &s),
+            open_in_transit(
+                &transit_key(&[4; 32]),
+                "v1",
+                "recovery",
+                Column::Wrapped,
+                &s
+            ),
             Err(RestError::Decrypt)
         );
         assert!(open_at_rest(&Keyring::generate(), "v1", "recovery", Column::Wrapped, &s).is_err());

@@ -84,6 +84,11 @@ pub trait Edition: Sync + Send {
     /// After each committed write, with the audit rows it appended. Must not
     /// block (it runs on request threads).
     fn committed(&self, audit: &[(VaultId, AuditRow)]);
+
+    /// The token keyring in force, given at start-up and after each reload
+    /// that swapped it. Replication needs it: unlock material is sealed at
+    /// rest with a keyring key and re-sealed per POP (`crypto::rest`).
+    fn use_keyring(&self, _keyring: std::sync::Arc<crate::crypto::Keyring>) {}
 }
 
 /// The edition this binary was built as.

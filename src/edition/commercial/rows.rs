@@ -11,6 +11,8 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::wire::{AuditRec, EntryRec, Record, UnlockRec, VaultRec};
+use crate::crypto::rest::{self, Column};
+use crate::crypto::{Key32, Keyring};
 use crate::ids::{EntryId, VaultId};
 use crate::vault::{Store, StoreError};
 
@@ -36,7 +38,7 @@ pub fn collect(
             vault_rec,
         ),
         (
-            "SELECT vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, version, deleted
+            "SELECT vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, version, deleted, verifier
              FROM unlock_methods WHERE dirty = 1 LIMIT ?1",
             unlock_rec,
         ),
@@ -95,6 +97,7 @@ fn unlock_rec(r: &Row<'_>) -> rusqlite::Result<Record> {
         updated_at: r.get(6)?,
         version: r.get(7)?,
         deleted: r.get(8)?,
+        verifier: r.get(9)?,
     }))
 }
 
@@ -130,6 +133,70 @@ fn audit_rec(r: &Row<'_>) -> rusqlite::Result<Record> {
         prev_hash: r.get(11)?,
         hash: r.get(12)?,
     }))
+}
+
+/// Prepares collected rows for the wire: unlock material sealed at rest with
+/// this POP's keyring is opened and sealed for transit under `transit`
+/// (from the replication key), because the backup may hold another keyring.
+pub fn seal_for_transit(
+    records: &mut [Record],
+    ring: &Keyring,
+    transit: &Key32,
+) -> Result<(), String> {
+    for rec in records.iter_mut() {
+        let Record::Unlock(u) = rec else { continue };
+        for (column, value) in [
+            (Column::Wrapped, &mut u.wrapped),
+            (Column::Verifier, &mut u.verifier),
+        ] {
+            if value.is_empty() {
+                continue;
+            }
+            let plain = if rest::is_sealed_at_rest(value) {
+                rest::open_at_rest(ring, &u.vault_id, &u.method_id, column, value).map_err(|e| {
+                    format!("unlock method {} of vault {}: {e}", u.method_id, u.vault_id)
+                })?
+            } else {
+                zeroize::Zeroizing::new(value.as_bytes().to_vec())
+            };
+            *value = rest::seal_in_transit(transit, &u.vault_id, &u.method_id, column, &plain);
+        }
+    }
+    Ok(())
+}
+
+/// The receiving side of [`seal_for_transit`]: opens transit seals and
+/// seals unlock material at rest with this POP's own keyring. A plain
+/// `cv1.l3.` wrapped copy (a sender older than v1.1) is sealed as it is.
+pub fn seal_for_rest(
+    records: &mut [Record],
+    ring: &Keyring,
+    transit: &Key32,
+) -> Result<(), ApplyError> {
+    for (i, rec) in records.iter_mut().enumerate() {
+        let Record::Unlock(u) = rec else { continue };
+        for (column, value) in [
+            (Column::Wrapped, &mut u.wrapped),
+            (Column::Verifier, &mut u.verifier),
+        ] {
+            if value.is_empty() {
+                continue;
+            }
+            let plain = if column == Column::Wrapped && value.starts_with("cv1.l3.") {
+                zeroize::Zeroizing::new(value.as_bytes().to_vec())
+            } else {
+                rest::open_in_transit(transit, &u.vault_id, &u.method_id, column, value).map_err(
+                    |e| {
+                        ApplyError::Invalid(format!(
+                            "records[{i}]: unlock material does not open with the replication key: {e}"
+                        ))
+                    },
+                )?
+            };
+            *value = rest::seal_at_rest(ring, &u.vault_id, &u.method_id, column, &plain);
+        }
+    }
+    Ok(())
 }
 
 /// Clears the flags of rows the backup acknowledged, unless they changed since.
@@ -343,12 +410,13 @@ fn apply_unlock(tx: &Connection, u: &UnlockRec) -> Result<bool, ApplyError> {
         return Ok(false);
     }
     tx.execute(
-        "INSERT INTO unlock_methods (vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, version, deleted, dirty)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)
+        "INSERT INTO unlock_methods (vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, version, deleted, dirty, verifier)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10)
          ON CONFLICT (vault_id, method_id) DO UPDATE SET kind = excluded.kind, kdf = excluded.kdf,
-             wrapped = excluded.wrapped, created_at = excluded.created_at, updated_at = excluded.updated_at,
-             version = excluded.version, deleted = excluded.deleted, dirty = 0",
-        params![u.vault_id, u.method_id, u.kind, u.kdf, u.wrapped, u.created_at, u.updated_at, u.version, u.deleted],
+             wrapped = excluded.wrapped, verifier = excluded.verifier, created_at = excluded.created_at,
+             updated_at = excluded.updated_at, version = excluded.version, deleted = excluded.deleted, dirty = 0",
+        params![u.vault_id, u.method_id, u.kind, u.kdf, u.wrapped, u.created_at, u.updated_at, u.version, u.deleted,
+                u.verifier],
     )
     .map_err(|e| conflict_or(e, "unlock method (its vault missing?)"))?;
     Ok(true)

@@ -134,7 +134,11 @@ async function proveAndStart(vaultId, methodId, step, kek, handle, wrong) {
   let m;
   try { m = await c.unwrapMaster(kek, vaultId, methodId, opened.wrapped); } catch { throw new Error(wrong); }
   const v = await start(vaultId, m, handle);
-  if (opened.legacy === true) await putUnlockMethod(methodId, step.kind, step.kdf, kek);
+  if (opened.legacy === true) {
+    // Unlocked either way; if storing the verifier fails (a backup POP refuses
+    // writes), the next unlock tries again.
+    try { await putUnlockMethod(methodId, step.kind, step.kdf, kek); } catch { /* retried at the next unlock */ }
+  }
   return v;
 }
 
