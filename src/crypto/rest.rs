@@ -72,7 +72,7 @@ fn seal_with(prefix: &str, key_id: u8, key: &Key32, aad: &str, value: &[u8]) -> 
     format!("{prefix}{key_id}.{}", b64(&raw))
 }
 
-fn split<'a>(prefix: &str, stored: &'a str) -> Result<(u8, Vec<u8>), RestError> {
+fn split(prefix: &str, stored: &str) -> Result<(u8, Vec<u8>), RestError> {
     let rest = stored.strip_prefix(prefix).ok_or(RestError::Malformed)?;
     let (id, body) = rest.split_once('.').ok_or(RestError::Malformed)?;
     let id: u8 = id.parse().map_err(|_| RestError::Malformed)?;
