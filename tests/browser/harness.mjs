@@ -98,7 +98,14 @@ export async function openPage(browser, origin, viewport = DESKTOP) {
     if (u.startsWith('data:') || u.startsWith('blob:')) return;
     if (!allowed.has(new URL(u).origin)) foreign.push(u);
   });
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    // A wrong unlock proof is answered 401 by contract (SPEC section 3, v1.1),
+    // and Chromium logs every 4xx resource as an error: that one is expected.
+    const url = m.location()?.url || '';
+    if (/status of 401/.test(m.text()) && /\/api\/v1\/vaults\/[^/]+\/unlock\/[^/]+\/open$/.test(url)) return;
+    errors.push(`console: ${m.text()} (${url})`);
+  });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   return {
     context, page, foreign, errors,
