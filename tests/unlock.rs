@@ -299,6 +299,27 @@ fn public_unlock_routes_never_release_a_wrapped_master_and_decoys_look_real() {
     let (a, b) = (bad_login(&unknown_vault), bad_login(dv));
     assert_eq!((a.0, &a.2), (b.0, &b.2));
     assert_eq!(a.0, 401);
+    // The real vault's log has each of its four failed attempts, with why.
+    let token = fv.token(url);
+    let (st, v) = call(
+        url,
+        "GET",
+        "/api/v1/audit?action=unlock_open&limit=100",
+        Some(&token),
+        None,
+    );
+    assert_eq!(st, 200, "{v}");
+    let mut reasons: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap_or(""))
+        .collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        ["unknown_method", "wrong_proof", "wrong_proof", "wrong_proof"]
+    );
 }
 
 #[test]

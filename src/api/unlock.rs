@@ -211,13 +211,27 @@ pub fn open(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
         }
     };
     let ring = ctx.app.keyring();
+    // Both lookups run on every path, so the work does not depend on what exists.
+    let vault_exists = ctx.store.db().vault(&vault)?.is_some();
     let Some(m) = ctx.store.db().unlock_method(&vault, id)? else {
-        // A decoy: the same refusal, throttle and (fsynced) write as a wrong proof.
+        // A decoy: the same refusal, throttle and (fsynced) write as a wrong
+        // proof. An unknown method of a real vault is audited in that vault.
         ctx.app.throttle.fail(&ip, &vault.hex());
-        let bucket = decoy_bytes(ctx, "tally", &vault.hex())[0];
-        ctx.store
-            .write_audited_read(ctx.config.audit_sync, |db| db.note_decoy_attempt(bucket))
-            .map_err(|_| super::auth::audit_unavailable())?;
+        if vault_exists {
+            let ev = owner_event(
+                ctx,
+                "unlock_open",
+                None,
+                Outcome::Denied,
+                Some("unknown_method"),
+            );
+            audit_alone(ctx, &vault, ev)?;
+        } else {
+            let bucket = decoy_bytes(ctx, "tally", &vault.hex())[0];
+            ctx.store
+                .write_audited_read(ctx.config.audit_sync, |db| db.note_decoy_attempt(bucket))
+                .map_err(|_| super::auth::audit_unavailable())?;
+        }
         log::info!("failed unlock of vault {vault} from {ip}");
         return Err(super::session::wrong());
     };
