@@ -938,7 +938,7 @@ fn main() {
 
     if std::env::var("BENCH_ONLY").as_deref() == Ok("decoys") {
         // Only the issue-12 timing rows (quick check after a change).
-        let rows = decoy_rows(&decoy_timing(s.workers, 1000, 8));
+        let rows = decoy_rows(&decoy_timing(s.workers, 1000, 24));
         print_table(&rows);
         return;
     }
@@ -999,7 +999,7 @@ fn main() {
         let relaxed = clavitor_server(s.workers, "audit_sync: normal\n");
         entry_reads(relaxed.port, &fixture(relaxed.port), &s)
     };
-    let decoys = decoy_timing(s.workers, 2000, 12);
+    let decoys = decoy_timing(s.workers, 2000, 32);
     eprintln!("bench: loads done");
     // The loaded server, idle again.
     std::thread::sleep(Duration::from_secs(7));

@@ -318,7 +318,12 @@ fn public_unlock_routes_never_release_a_wrapped_master_and_decoys_look_real() {
     reasons.sort();
     assert_eq!(
         reasons,
-        ["unknown_method", "wrong_proof", "wrong_proof", "wrong_proof"]
+        [
+            "unknown_method",
+            "wrong_proof",
+            "wrong_proof",
+            "wrong_proof"
+        ]
     );
 }
 

@@ -83,7 +83,9 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
             // audit row, so timing does not tell them apart (issue 12).
             let bucket = crate::crypto::sha256(vault_id.bytes())[0];
             ctx.store
-                .write_audited_read(ctx.config.audit_sync, |db| db.note_decoy_attempt(bucket))
+                .write_audited_read(ctx.config.audit_sync, |db| {
+                    db.note_decoy_attempt(bucket, &ip)
+                })
                 .map_err(|_| super::auth::audit_unavailable())?;
         }
         return Err(wrong());

@@ -229,7 +229,9 @@ pub fn open(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
         } else {
             let bucket = decoy_bytes(ctx, "tally", &vault.hex())[0];
             ctx.store
-                .write_audited_read(ctx.config.audit_sync, |db| db.note_decoy_attempt(bucket))
+                .write_audited_read(ctx.config.audit_sync, |db| {
+                    db.note_decoy_attempt(bucket, &ip)
+                })
                 .map_err(|_| super::auth::audit_unavailable())?;
         }
         log::info!("failed unlock of vault {vault} from {ip}");

@@ -241,15 +241,28 @@ impl Db<'_> {
     }
 
     /// Counts a failed unlock or login against an unknown vault in one of
-    /// 256 tally rows: the decoy path's write, as costly as a real vault's
-    /// audit row (same transaction and fsync) so timing does not tell them
-    /// apart, and bounded whatever ids are tried.
-    pub fn note_decoy_attempt(&self, bucket: u8) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO unlock_decoys (bucket, attempts, last_ts) VALUES (?1, 1, ?2)
-             ON CONFLICT (bucket) DO UPDATE SET attempts = attempts + 1, last_ts = excluded.last_ts",
-            params![bucket, now_ms()],
-        )?;
+    /// 256 tally rows: the decoy path's write. It does what appending an
+    /// audit row does — read the previous hash, chain a new one, write a
+    /// row that three indexes follow — in the same kind of transaction, so
+    /// timing does not tell a real vault from an unknown one; and it stays
+    /// bounded whatever ids are tried.
+    pub fn note_decoy_attempt(&self, bucket: u8, source_ip: &str) -> Result<(), StoreError> {
+        let prev: Vec<u8> = self
+            .conn
+            .prepare_cached("SELECT hash FROM unlock_decoys WHERE bucket = ?1")?
+            .query_row([bucket], |r| r.get(0))
+            .optional()?
+            .unwrap_or_else(|| vec![0u8; 32]);
+        let ts = now_ms();
+        let row = serde_json::to_vec(&(bucket, ts, source_ip)).expect("a tuple serializes");
+        let hash = crate::crypto::sha256(&[prev.as_slice(), &row].concat());
+        self.conn
+            .prepare_cached(
+                "INSERT INTO unlock_decoys (bucket, attempts, last_ts, last_ip, hash) VALUES (?1, 1, ?2, ?3, ?4)
+                 ON CONFLICT (bucket) DO UPDATE SET attempts = attempts + 1, last_ts = excluded.last_ts,
+                     last_ip = excluded.last_ip, hash = excluded.hash",
+            )?
+            .execute(params![bucket, ts, source_ip, &hash[..]])?;
         Ok(())
     }
 
