@@ -171,7 +171,7 @@ fn rest_failure(vault: &VaultId, e: RestError) -> ApiError {
 
 /// Opens a stored wrapped copy: sealed at rest, or (a row not yet re-sealed
 /// since v1.1) the client's `cv1.l3.` text itself.
-pub(super) fn open_wrapped(ring: &Keyring, vault: &VaultId, m: &UnlockMethodRow) -> Result<String> {
+fn open_wrapped(ring: &Keyring, vault: &VaultId, m: &UnlockMethodRow) -> Result<String> {
     if !rest::is_sealed_at_rest(&m.wrapped) {
         return Ok(m.wrapped.clone());
     }
