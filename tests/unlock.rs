@@ -631,3 +631,65 @@ fn a_vault_from_the_previous_release_unlocks_and_is_upgraded() {
     let rec_open = format!("/api/v1/vaults/{vault}/unlock/recovery/open");
     assert_eq!(request(url, "POST", &rec_open, Some(&any)).0, 401);
 }
+
+/// Rotating the token keyring re-seals the stored unlock material under the
+/// new key at the reload, so the old key can then leave the keyring; a
+/// reload with a keyring that lost a key still in use is refused.
+#[test]
+fn keyring_rotation_reseals_unlock_material() {
+    let mut server = TestServer::start();
+    let (vault, code) = TestVault::register(&server.url);
+    let keyring = server.data_dir().join("token.key");
+    let original = std::fs::read_to_string(&keyring).unwrap();
+    let db = || rusqlite::Connection::open(server.data_dir().join("clavitor.db")).unwrap();
+    let stored = || -> String {
+        db().query_row("SELECT wrapped FROM unlock_methods", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert!(stored().starts_with("rest1.1."));
+    let opens = |url: &str| {
+        call(
+            url,
+            "POST",
+            &format!("/api/v1/vaults/{}/unlock/recovery/open", vault.vault_id),
+            None,
+            Some(&json!({"proof": vault.recovery_proof(&code)})),
+        )
+        .0
+    };
+
+    // A keyring without key 1 is refused at reload: the old one stays.
+    std::fs::write(&keyring, format!("2 {}\n", b64(&random_bytes::<32>()))).unwrap();
+    server.signal(1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !server.log().contains("reload failed") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(server.log().contains("key id 1"), "{}", server.log());
+    assert!(stored().starts_with("rest1.1."));
+    assert_eq!(opens(&server.url), 200);
+
+    // Key 2 added beside key 1: the reload re-seals under 2 ...
+    std::fs::write(
+        &keyring,
+        format!("{original}2 {}\n", b64(&random_bytes::<32>())),
+    )
+    .unwrap();
+    server.signal(1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !stored().starts_with("rest1.2.") && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(stored().starts_with("rest1.2."), "{}", server.log());
+    assert_eq!(opens(&server.url), 200);
+    // ... so key 1 can go: the server starts and the vault still unlocks.
+    let two: String = std::fs::read_to_string(&keyring)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("2 "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&keyring, two).unwrap();
+    server.restart();
+    assert_eq!(opens(&server.url), 200);
+}
