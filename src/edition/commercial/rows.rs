@@ -515,6 +515,67 @@ mod tests {
         assert_eq!(backlog(s.raw()).unwrap(), 0, "applied rows are not dirty");
     }
 
+    fn unlock(wrapped: String, verifier: String) -> Record {
+        Record::Unlock(UnlockRec {
+            vault_id: "f73de89fb22ecd1310f333e6f4575bb7".into(),
+            method_id: "recovery".into(),
+            kind: "recovery".into(),
+            kdf: "{\"alg\":\"hkdf-sha256\"}".into(),
+            wrapped,
+            verifier,
+            created_at: 1,
+            updated_at: 1,
+            version: 1,
+            deleted: false,
+        })
+    }
+
+    /// Unlock material crosses from one keyring to another: sealed at rest
+    /// with the sender's, in transit with the replication key, at rest with
+    /// the receiver's. A plain pre-v1.1 copy and empty values pass through.
+    #[test]
+    fn unlock_material_is_resealed_between_keyrings() {
+        let (v, m) = ("f73de89fb22ecd1310f333e6f4575bb7", "recovery");
+        let (sender, receiver) = (Keyring::generate(), Keyring::generate());
+        let transit = rest::transit_key(&[9; 32]);
+        let wrapped = "cv1.l3.AAAA";
+        let mut recs = vec![
+            unlock(
+                rest::seal_at_rest(&sender, v, m, Column::Wrapped, wrapped.as_bytes()),
+                rest::seal_at_rest(&sender, v, m, Column::Verifier, &[4; 32]),
+            ),
+            unlock(wrapped.into(), String::new()),
+        ];
+        seal_for_transit(&mut recs, &sender, &transit).unwrap();
+        let Record::Unlock(u) = &recs[0] else {
+            panic!()
+        };
+        assert!(u.wrapped.starts_with("rtx1.") && u.verifier.starts_with("rtx1."));
+        assert!(rest::open_at_rest(&sender, v, m, Column::Wrapped, &u.wrapped).is_err());
+        seal_for_rest(&mut recs, &receiver, &transit).unwrap();
+        for (i, r) in recs.iter().enumerate() {
+            let Record::Unlock(u) = r else { panic!() };
+            let w = rest::open_at_rest(&receiver, v, m, Column::Wrapped, &u.wrapped).unwrap();
+            assert_eq!(&w[..], wrapped.as_bytes(), "record {i}");
+        }
+        let Record::Unlock(u) = &recs[0] else {
+            panic!()
+        };
+        let ver = rest::open_at_rest(&receiver, v, m, Column::Verifier, &u.verifier).unwrap();
+        assert_eq!(&ver[..], &[4; 32]);
+        let Record::Unlock(u) = &recs[1] else {
+            panic!()
+        };
+        assert_eq!(u.verifier, "", "no verifier stays none");
+        // Sealed under another replication key: refused, nothing applied.
+        let mut foreign = vec![unlock(wrapped.into(), String::new())];
+        seal_for_transit(&mut foreign, &sender, &rest::transit_key(&[8; 32])).unwrap();
+        assert!(matches!(
+            seal_for_rest(&mut foreign, &receiver, &transit),
+            Err(ApplyError::Invalid(_))
+        ));
+    }
+
     #[test]
     fn a_bad_record_applies_nothing() {
         let (_d, mut s) = store();
