@@ -518,13 +518,16 @@ fn fixture(port: u16) -> Fixture {
 // decoys (issue 12, item 2): real and unknown handles and vault ids must not
 // be told apart by timing either.
 
-/// Median latencies (µs) of real vs unknown on the two routes an attacker
-/// would time: `GET /unlock?handle=` and a wrong proof to `POST …/open`.
+/// Median latencies (µs) of real vs unknown on the routes an attacker would
+/// time: `GET /unlock?handle=`, a wrong proof to `POST …/open`, and a failed
+/// `POST /session`.
 struct DecoyTiming {
     handle_real_us: f64,
     handle_unknown_us: f64,
     open_real_us: f64,
     open_unknown_us: f64,
+    session_real_us: f64,
+    session_unknown_us: f64,
     samples_handle: usize,
     samples_open: usize,
 }
@@ -609,24 +612,34 @@ fn decoy_timing(workers: usize, handle_samples: usize, open_rounds: usize) -> De
             }
         }
     }
-    for _ in 0..open_rounds {
+    // Each fresh server takes 18 failures (under the per-address limit of
+    // 20); the real ones spread over three vaults (under 5 each).
+    let mut failures = |session: bool, real_v: &mut Vec<f64>, unknown_v: &mut Vec<f64>| {
         let server = clavitor_server(workers, "");
         let real: Vec<String> = (0..3)
             .map(|i| vault_with_handle(server.port, &format!("o{i}-{}", hex(&random_bytes::<4>()))))
             .collect();
         let s = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
         let mut r = BufReader::new(s);
-        let wrong = json!({"proof": clavitor::crypto::b64(&random_bytes::<32>())});
+        let b64 = clavitor::crypto::b64;
+        let attempt = |v: &str| {
+            if session {
+                let body = json!({"vault_id": v, "owner_auth": b64(&random_bytes::<32>()), "l1": b64(&random_bytes::<32>())});
+                request("POST", "/api/v1/session", None, Some(&body), &[])
+            } else {
+                let body = json!({"proof": b64(&random_bytes::<32>())});
+                request(
+                    "POST",
+                    &format!("/api/v1/vaults/{v}/unlock/recovery/open"),
+                    None,
+                    Some(&body),
+                    &[],
+                )
+            }
+        };
         for i in 0..9 {
-            let path = |v: &str| format!("/api/v1/vaults/{v}/unlock/recovery/open");
-            let real_req = request("POST", &path(&real[i % 3]), None, Some(&wrong), &[]);
-            let unknown_req = request(
-                "POST",
-                &path(&hex(&random_bytes::<16>())),
-                None,
-                Some(&wrong),
-                &[],
-            );
+            let real_req = attempt(&real[i % 3]);
+            let unknown_req = attempt(&hex(&random_bytes::<16>()));
             let order: [(&[u8], bool); 2] = if i % 2 == 0 {
                 [(&real_req, true), (&unknown_req, false)]
             } else {
@@ -634,10 +647,20 @@ fn decoy_timing(workers: usize, handle_samples: usize, open_rounds: usize) -> De
             };
             for (req, is_real) in order {
                 let (st, us) = timed(&mut r, req, &mut line);
-                assert_eq!(st, 401, "a wrong proof must get 401 on both paths");
-                (if is_real { &mut or } else { &mut ou }).push(us);
+                assert_eq!(st, 401, "a failed attempt must get 401 on both paths");
+                (if is_real {
+                    &mut *real_v
+                } else {
+                    &mut *unknown_v
+                })
+                .push(us);
             }
         }
+    };
+    let (mut sr, mut su) = (Vec::new(), Vec::new());
+    for _ in 0..open_rounds {
+        failures(false, &mut or, &mut ou);
+        failures(true, &mut sr, &mut su);
     }
     DecoyTiming {
         samples_handle: hr.len(),
@@ -646,6 +669,8 @@ fn decoy_timing(workers: usize, handle_samples: usize, open_rounds: usize) -> De
         handle_unknown_us: median(&mut hu),
         open_real_us: median(&mut or),
         open_unknown_us: median(&mut ou),
+        session_real_us: median(&mut sr),
+        session_unknown_us: median(&mut su),
     }
 }
 
@@ -663,6 +688,12 @@ fn decoy_rows(d: &DecoyTiming) -> Vec<Row> {
             "unlock open (wrong proof): real / unknown median",
             d.open_real_us,
             d.open_unknown_us,
+            d.samples_open,
+        ),
+        (
+            "failed POST /session: real / unknown median",
+            d.session_real_us,
+            d.session_unknown_us,
             d.samples_open,
         ),
     ] {
