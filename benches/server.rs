@@ -11,6 +11,10 @@
 //! PASS/MISS per target (never failing the run on them) and writes
 //! `target/bench.json`.
 //!
+//! Issue 12: the median latency ratio real / unknown of the handle route and
+//! of a wrong proof to the open route (decoys must not be told apart by
+//! timing; target 0.8 .. 1.25). `BENCH_ONLY=decoys` runs only those rows.
+//!
 //! Environment: BENCH_SECONDS (per load phase, default 3), BENCH_CONNECTIONS
 //! (default 8), BENCH_MAX_REQUESTS (per phase, default 300000),
 //! BENCH_WORKERS (server workers, default one per core, as `workers: 0`),
@@ -748,6 +752,197 @@ fn fixture(port: u16) -> Fixture {
 }
 
 // ---------------------------------------------------------------------------
+// decoys (issue 12, item 2): real and unknown handles and vault ids must not
+// be told apart by timing either.
+
+/// Median latencies (µs) of real vs unknown on the routes an attacker would
+/// time: `GET /unlock?handle=`, a wrong proof to `POST …/open`, and a failed
+/// `POST /session`.
+struct DecoyTiming {
+    handle_real_us: f64,
+    handle_unknown_us: f64,
+    open_real_us: f64,
+    open_unknown_us: f64,
+    session_real_us: f64,
+    session_unknown_us: f64,
+    samples_handle: usize,
+    samples_open: usize,
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    v[v.len() / 2]
+}
+
+/// One request on the keep-alive connection `r`; returns (status, µs).
+fn timed(r: &mut BufReader<TcpStream>, req: &[u8], line: &mut String) -> (u16, f64) {
+    let t = Instant::now();
+    r.get_mut().write_all(req).expect("send");
+    let (st, _) = read_response(r, line).expect("response");
+    (st, t.elapsed().as_secs_f64() * 1e6)
+}
+
+/// Registers a vault with a handle (recovery method only, no PBKDF2).
+fn vault_with_handle(port: u16, handle: &str) -> String {
+    use clavitor::crypto::keys::{l1_check, owner_verifier};
+    use clavitor::crypto::unlock::{recovery_kek, unlock_proof, unlock_verifier, wrap_master};
+    let vault_id = hex(&random_bytes::<16>());
+    let m = clavitor::crypto::MasterSecret::generate();
+    let keys = m.derive(&vault_id);
+    let kek = recovery_kek(&random_bytes::<32>(), &vault_id);
+    let b64 = clavitor::crypto::b64;
+    let body = json!({"vault_id": vault_id, "handle": handle,
+        "owner_verifier": b64(&owner_verifier(&keys.auth)), "l1_check": b64(&l1_check(&keys.l1)),
+        "unlock": [{"method_id": "recovery", "kind": "recovery", "kdf": {"alg": "hkdf-sha256"},
+            "wrapped": wrap_master(&kek, &vault_id, "recovery", &m),
+            "verifier": b64(&unlock_verifier(&unlock_proof(&kek, &vault_id, "recovery")))}]});
+    let (st, v) = call(port, "POST", "/api/v1/vaults", None, Some(&body));
+    assert_eq!(st, 201, "vault: {v}");
+    vault_id
+}
+
+/// Real vs unknown, interleaved so drift hits both alike. The open route is
+/// throttled (20 failures per address, 5 per vault, per 15 minutes), so its
+/// samples come from several fresh servers, 9 real + 9 unknown each.
+fn decoy_timing(workers: usize, handle_samples: usize, open_rounds: usize) -> DecoyTiming {
+    let mut line = String::new();
+    let (mut hr, mut hu, mut or, mut ou) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    {
+        let server = clavitor_server(workers, "");
+        let real: Vec<String> = (0..8).map(|i| format!("owner{i}@example.com")).collect();
+        for h in &real {
+            vault_with_handle(server.port, h);
+        }
+        let s = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+        let mut r = BufReader::new(s);
+        for i in 0..handle_samples {
+            let real_req = request(
+                "GET",
+                &format!(
+                    "/api/v1/unlock?handle={}",
+                    real[i % real.len()].replace('@', "%40")
+                ),
+                None,
+                None,
+                &[],
+            );
+            let unknown = format!("nobody{}%40example.com", hex(&random_bytes::<4>()));
+            let unknown_req = request(
+                "GET",
+                &format!("/api/v1/unlock?handle={unknown}"),
+                None,
+                None,
+                &[],
+            );
+            // Alternate which goes first, so neither always follows the other.
+            let order: [(&[u8], bool); 2] = if i % 2 == 0 {
+                [(&real_req, true), (&unknown_req, false)]
+            } else {
+                [(&unknown_req, false), (&real_req, true)]
+            };
+            for (req, is_real) in order {
+                let (st, us) = timed(&mut r, req, &mut line);
+                assert_eq!(st, 200);
+                if i >= 20 {
+                    (if is_real { &mut hr } else { &mut hu }).push(us);
+                }
+            }
+        }
+    }
+    // Each fresh server takes 18 failures (under the per-address limit of
+    // 20); the real ones spread over three vaults (under 5 each).
+    let mut failures = |session: bool, real_v: &mut Vec<f64>, unknown_v: &mut Vec<f64>| {
+        let server = clavitor_server(workers, "");
+        let real: Vec<String> = (0..3)
+            .map(|i| vault_with_handle(server.port, &format!("o{i}-{}", hex(&random_bytes::<4>()))))
+            .collect();
+        let s = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+        let mut r = BufReader::new(s);
+        let b64 = clavitor::crypto::b64;
+        let attempt = |v: &str| {
+            if session {
+                let body = json!({"vault_id": v, "owner_auth": b64(&random_bytes::<32>()), "l1": b64(&random_bytes::<32>())});
+                request("POST", "/api/v1/session", None, Some(&body), &[])
+            } else {
+                let body = json!({"proof": b64(&random_bytes::<32>())});
+                request(
+                    "POST",
+                    &format!("/api/v1/vaults/{v}/unlock/recovery/open"),
+                    None,
+                    Some(&body),
+                    &[],
+                )
+            }
+        };
+        for i in 0..9 {
+            let real_req = attempt(&real[i % 3]);
+            let unknown_req = attempt(&hex(&random_bytes::<16>()));
+            let order: [(&[u8], bool); 2] = if i % 2 == 0 {
+                [(&real_req, true), (&unknown_req, false)]
+            } else {
+                [(&unknown_req, false), (&real_req, true)]
+            };
+            for (req, is_real) in order {
+                let (st, us) = timed(&mut r, req, &mut line);
+                assert_eq!(st, 401, "a failed attempt must get 401 on both paths");
+                (if is_real {
+                    &mut *real_v
+                } else {
+                    &mut *unknown_v
+                })
+                .push(us);
+            }
+        }
+    };
+    let (mut sr, mut su) = (Vec::new(), Vec::new());
+    for _ in 0..open_rounds {
+        failures(false, &mut or, &mut ou);
+        failures(true, &mut sr, &mut su);
+    }
+    DecoyTiming {
+        samples_handle: hr.len(),
+        samples_open: or.len(),
+        handle_real_us: median(&mut hr),
+        handle_unknown_us: median(&mut hu),
+        open_real_us: median(&mut or),
+        open_unknown_us: median(&mut ou),
+        session_real_us: median(&mut sr),
+        session_unknown_us: median(&mut su),
+    }
+}
+
+fn decoy_rows(d: &DecoyTiming) -> Vec<Row> {
+    let within = |r: f64| (0.8..=1.25).contains(&r);
+    let mut rows = Vec::new();
+    for (name, real, unknown, n) in [
+        (
+            "unlock by handle: real / unknown median",
+            d.handle_real_us,
+            d.handle_unknown_us,
+            d.samples_handle,
+        ),
+        (
+            "unlock open (wrong proof): real / unknown median",
+            d.open_real_us,
+            d.open_unknown_us,
+            d.samples_open,
+        ),
+        (
+            "failed POST /session: real / unknown median",
+            d.session_real_us,
+            d.session_unknown_us,
+            d.samples_open,
+        ),
+    ] {
+        let ratio = real / unknown;
+        let mut row = Row::new(name, ratio, "x").target("0.8 .. 1.25", within(ratio));
+        row.note = format!("{real:.0} / {unknown:.0} µs, {n} samples each");
+        rows.push(row);
+    }
+    rows
+}
+
+// ---------------------------------------------------------------------------
 // report
 
 struct Row {
@@ -1013,6 +1208,13 @@ fn main() {
         s.idle_seconds
     );
 
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("decoys") {
+        // Only the issue-12 timing rows (quick check after a change).
+        let rows = decoy_rows(&decoy_timing(s.workers, 1000, 24));
+        print_table(&rows);
+        return;
+    }
+
     // Idle footprint, on its own fresh server, in the background (its threads
     // are blocked, so the load next door does not wake them).
     let idle = {
@@ -1075,6 +1277,7 @@ fn main() {
         let relaxed = clavitor_server(s.workers, "audit_sync: normal\n");
         entry_reads(relaxed.port, &fixture(relaxed.port), &s)
     };
+    let decoys = decoy_timing(s.workers, 2000, 32);
     eprintln!("bench: loads done");
     // The loaded server, idle again.
     std::thread::sleep(Duration::from_secs(7));
@@ -1217,6 +1420,7 @@ fn main() {
         )),
     }
     rows.extend(hardening_rows());
+    rows.extend(decoy_rows(&decoys));
     rows.extend(commercial_rows(&edition));
     for (name, l) in [
         ("ceiling", &ceiling),

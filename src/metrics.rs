@@ -17,12 +17,13 @@ use std::time::Duration;
 
 /// Route patterns, the only values the `route` label takes. `api::metrics`
 /// maps a request path to one of them; anything else is `unmatched`.
-pub const ROUTES: [&str; 24] = [
+pub const ROUTES: [&str; 25] = [
     "/",
     "/healthz",
     "/metrics",
     "/api/v1/vaults",
     "/api/v1/vaults/{vault_id}/unlock/{method_id}",
+    "/api/v1/vaults/{vault_id}/unlock/{method_id}/open",
     "/api/v1/unlock",
     "/api/v1/unlock/passkey/{credential_id}",
     "/api/v1/session",

@@ -49,8 +49,16 @@ pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> Result<(), Stri
     raise_fd_limit();
     ensure_private_dir(&config.data_dir)?;
     let keyring = Keyring::load_or_create(&config.token_key_path()).map_err(|e| e.to_string())?;
-    let store = Store::open(&config.db_path())
+    let mut store = Store::open(&config.db_path())
         .map_err(|e| format!("{}: {e}", config.db_path().display()))?;
+    let resealed = crate::api::reseal_at_rest(&mut store, &keyring)
+        .map_err(|e| format!("{}: {e}", config.db_path().display()))?;
+    if resealed > 0 {
+        log::info!(
+            "{resealed} unlock methods sealed at rest with token keyring key {}",
+            keyring.current_id()
+        );
+    }
     let decoy_key = server_secret(&store)?;
     let setup = setup_token(&config, &store)?;
 
@@ -65,6 +73,7 @@ pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> Result<(), Stri
     };
     edition.commit(staged);
     let app = Arc::new(App::new(config, keyring, decoy_key, setup, edition));
+    edition.use_keyring(app.keyring());
     crate::metrics::METRICS.set_started(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -84,7 +93,7 @@ pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> Result<(), Stri
     let mut signals = signals;
     for signal in signals.forever() {
         match signal {
-            SIGHUP => reload(&app, path.as_deref(), edition, overrides),
+            SIGHUP => reload(&app, &mut store, path.as_deref(), edition, overrides),
             _ => break,
         }
     }
@@ -137,13 +146,23 @@ fn raise_fd_limit() {
 
 /// SIGHUP: re-read the configuration, the edition's files (replication.yaml)
 /// and the keyring; swap only if all are valid.
-fn reload(app: &App, path: Option<&Path>, edition: &dyn Edition, overrides: &Overrides) {
+fn reload(
+    app: &App,
+    store: &mut Store,
+    path: Option<&Path>,
+    edition: &dyn Edition,
+    overrides: &Overrides,
+) {
     let old = app.config();
     let fresh = Config::load(path)
         .map_err(|e| e.to_string())
         .and_then(|(c, _)| {
             let staged = edition.stage(&c, overrides)?;
             let ring = Keyring::load(&c.token_key_path()).map_err(|e| e.to_string())?;
+            // Unlock material at rest must open with the new keyring; this
+            // seals it under the new current key (and refuses a keyring
+            // that dropped a key still in use).
+            crate::api::reseal_at_rest(store, &ring)?;
             Ok((c, ring, staged))
         });
     match fresh {
@@ -153,6 +172,7 @@ fn reload(app: &App, path: Option<&Path>, edition: &dyn Edition, overrides: &Ove
             }
             logging::set_level(config.log.level);
             app.swap(config, keyring);
+            edition.use_keyring(app.keyring());
             edition.commit(staged);
             log::info!("configuration reloaded");
         }

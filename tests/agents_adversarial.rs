@@ -954,16 +954,30 @@ fn every_owner_route_refuses_agent_tokens_and_changes_nothing() {
         None,
     );
     assert_eq!(st, 200, "{m}");
+    // The public step answers unknown methods with a decoy (issue 12), so
+    // the owner's DELETE tells whether `extra` exists: it does not, and the
+    // recovery method is still there (the last one cannot go: 409).
     assert_eq!(
         vault
             .call(
                 &server,
-                "GET",
+                "DELETE",
                 &format!("/api/v1/vaults/{v}/unlock/extra"),
                 None
             )
             .0,
         404
+    );
+    assert_eq!(
+        vault
+            .call(
+                &server,
+                "DELETE",
+                &format!("/api/v1/vaults/{v}/unlock/recovery"),
+                None
+            )
+            .0,
+        409
     );
     // And the agent itself still has exactly what it had.
     let mut a2 = Attacker::new(&server, &agent_id, &token);
@@ -2629,7 +2643,12 @@ fn agent_creates_are_rate_limited_counted_exactly_and_a_second_violation_locks()
     // Repeated refusals (the locked agent's) may stand as one counted row.
     let rows = h::audit_rows(&server, &vault, &format!("&actor={id}&action=create"));
     let weight = |e: &Value| e["count"].as_u64().unwrap_or(1) as usize;
-    let reasons = |r: &str| rows.iter().filter(|e| e["reason"] == r).map(weight).sum::<usize>();
+    let reasons = |r: &str| {
+        rows.iter()
+            .filter(|e| e["reason"] == r)
+            .map(weight)
+            .sum::<usize>()
+    };
     assert_eq!(rows.iter().map(weight).sum::<usize>(), 12, "{rows:#?}");
     assert_eq!(
         (

@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use clavitor::crypto::keys::{l1_check, owner_verifier};
-use clavitor::crypto::unlock::{recovery_kek, wrap_master};
+use clavitor::crypto::unlock::{recovery_kek, unlock_proof, unlock_verifier, wrap_master};
 use clavitor::crypto::{b64, hex, random_bytes, unb64};
 
 /// A response: status, lower-cased headers, body as text and as JSON (Null if not JSON).
@@ -760,17 +760,19 @@ fn token_of_another_vault_does_not_reveal_or_touch_its_entries() {
 /// Registers a vault with `tv`'s keys on another server.
 fn register_same_vault(server: &TestServer, tv: &TestVault) {
     let code = random_bytes::<32>();
-    let wrapped = wrap_master(
-        &recovery_kek(&code, &tv.vault_id),
+    let kek = recovery_kek(&code, &tv.vault_id);
+    let wrapped = wrap_master(&kek, &tv.vault_id, "recovery", &tv.master);
+    let verifier = b64(&unlock_verifier(&unlock_proof(
+        &kek,
         &tv.vault_id,
         "recovery",
-        &tv.master,
-    );
+    )));
     let body = json!({
         "vault_id": tv.vault_id,
         "owner_verifier": b64(&owner_verifier(&tv.keys.auth)),
         "l1_check": b64(&l1_check(&tv.keys.l1)),
-        "unlock": [{"method_id": "recovery", "kind": "recovery", "kdf": {"alg": "hkdf-sha256"}, "wrapped": wrapped}],
+        "unlock": [{"method_id": "recovery", "kind": "recovery", "kdf": {"alg": "hkdf-sha256"},
+                    "wrapped": wrapped, "verifier": verifier}],
     });
     let (st, v) = call(&server.url, "POST", "/api/v1/vaults", None, Some(&body));
     assert_eq!(st, 201, "register on second server: {v}");

@@ -193,7 +193,8 @@ fn signed(keys: &Keys, pop: &str, ts: u64, body: &[u8]) -> String {
     format!("Clavitor-HMAC pop={pop},ts={ts},nonce={nonce},sig={sig}")
 }
 
-/// A batch creating one vault with one unlock method (readable by anyone via GET unlock).
+/// A batch creating one vault with one unlock method without a verifier (as
+/// a primary older than v1.1 sends it), so `open` releases it to anyone.
 fn vault_batch(vault_id: &str) -> Vec<u8> {
     let now = 1_767_225_600_000i64;
     serde_json::to_vec(&json!({"pop_id": "calgary-01", "records": [
@@ -220,13 +221,16 @@ fn post_apply(url: &str, auth: &str, body: &[u8]) -> (u16, Value) {
     (st, serde_json::from_slice(&b).unwrap_or(Value::Null))
 }
 
+/// Whether the method exists: the public step answers unknown ones with a
+/// decoy (issue 12), but `open` of a method without a verifier releases it
+/// (legacy, throttled) while a missing one gets 401.
 fn unlock_exists(url: &str, vault_id: &str) -> bool {
     call(
         url,
-        "GET",
-        &format!("/api/v1/vaults/{vault_id}/unlock/recovery"),
+        "POST",
+        &format!("/api/v1/vaults/{vault_id}/unlock/recovery/open"),
         None,
-        None,
+        Some(&json!({"proof": b64(&[0; 32])})),
     )
     .0 == 200
 }
@@ -370,4 +374,80 @@ fn failover_by_sighup_old_backup_takes_writes_and_replicates_to_its_new_backup()
         "CV-5030",
     );
     let _ = &mut primary;
+}
+
+/// Issue 12: unlock material is sealed at rest with each POP's own keyring.
+/// A backup with a keyring of its own receives it (sealed in transit under
+/// the replication key), stores it sealed with its keyring, and releases the
+/// wrapped copy only for a matching proof, like the primary.
+#[test]
+fn unlock_material_replicates_to_a_backup_with_its_own_keyring() {
+    let keys = Keys::new();
+    // Same replication key, a different token keyring for the backup.
+    let own = Keys::new();
+    std::fs::write(
+        &own.keyring,
+        format!("7 {}\n", b64(&clavitor::crypto::random_bytes::<32>())),
+    )
+    .unwrap();
+    let backup_keys = Keys {
+        dir: own.dir,
+        keyring: own.keyring,
+        replication_key: keys.replication_key.clone(),
+        key_bytes: keys.key_bytes,
+    };
+    let mut p = PopSpec::new("calgary-01", "primary", None);
+    let b = PopSpec::new("zurich-01", "backup", Some(("calgary-01", p.port)));
+    p.peer = Some(("zurich-01".into(), b.port));
+    let backup = Pop::start(b, &backup_keys, "");
+    let primary = Pop::start(p, &keys, "");
+
+    let (vault, code) = TestVault::register(primary.url());
+    let open = |url: &str, proof: &str| {
+        call(
+            url,
+            "POST",
+            &format!("/api/v1/vaults/{}/unlock/recovery/open", vault.vault_id),
+            None,
+            Some(&json!({ "proof": proof })),
+        )
+    };
+    let right = vault.recovery_proof(&code);
+    assert!(
+        wait_until(SYNC, || open(backup.url(), &right).0 == 200),
+        "unlock method never opened on the backup:\nprimary:\n{}\nbackup:\n{}",
+        primary.server.log(),
+        backup.server.log()
+    );
+    let (st, v) = open(backup.url(), &right);
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v.get("legacy"), None, "the verifier came along: {v}");
+    let kek = clavitor::crypto::unlock::recovery_kek(&code, &vault.vault_id);
+    let m = clavitor::crypto::unlock::unwrap_master(
+        &kek,
+        &vault.vault_id,
+        "recovery",
+        v["wrapped"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m, vault.master);
+    assert_eq!(open(backup.url(), &b64(&[5; 32])).0, 401);
+    // Stored under the backup's key id 7 there, the primary's key id 1 here.
+    let sealed = |pop: &Pop| -> (String, String) {
+        let db = rusqlite::Connection::open(pop.server.data_dir().join("clavitor.db")).unwrap();
+        db.query_row("SELECT wrapped, verifier FROM unlock_methods", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap()
+    };
+    let (w, v) = sealed(&backup);
+    assert!(
+        w.starts_with("rest1.7.") && v.starts_with("rest1.7."),
+        "{w} {v}"
+    );
+    let (w, v) = sealed(&primary);
+    assert!(
+        w.starts_with("rest1.1.") && v.starts_with("rest1.1."),
+        "{w} {v}"
+    );
 }

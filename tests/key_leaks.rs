@@ -232,9 +232,11 @@ fn assert_clean(rec: &Rec, keys: &[h::Secret], tokens: &[(String, h::Secret)], l
 #[test]
 fn no_response_header_or_log_line_carries_a_key_or_a_foreign_token() {
     let mut server = TestServer::start();
-    let vault = TestVault::create(&server);
+    let (mut vault, code) = TestVault::register(&server.url);
+    vault.login(&server);
     let v = vault.vault_id.clone();
     let k = &vault.keys;
+    let proof = vault.recovery_proof(&code);
     let mut rec = Rec::new(&server.url);
     let mut tokens: Vec<String> = vec![vault.token.clone()];
 
@@ -676,6 +678,41 @@ fn no_response_header_or_log_line_carries_a_key_or_a_foreign_token() {
         .0,
         200
     );
+    // The unlock proof (issue 12): right, wrong (a key as the proof), decoy.
+    let open = format!("/api/v1/vaults/{v}/unlock/recovery/open");
+    assert_eq!(
+        rec.call(
+            "unlock open",
+            "POST",
+            &open,
+            None,
+            Some(&json!({"proof": proof}))
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        rec.call(
+            "unlock open, K1 as proof",
+            "POST",
+            &open,
+            None,
+            Some(&json!({"proof": b64(k.l1.expose())}))
+        )
+        .0,
+        401
+    );
+    assert_eq!(
+        rec.call(
+            "unlock open, decoy",
+            "POST",
+            &format!("/api/v1/vaults/{}/unlock/recovery/open", "ab".repeat(16)),
+            None,
+            Some(&json!({"proof": proof}))
+        )
+        .0,
+        401
+    );
 
     // --- Agents: success and every kind of refusal.
     assert_eq!(
@@ -944,6 +981,10 @@ fn no_response_header_or_log_line_carries_a_key_or_a_foreign_token() {
     );
     let mut keys = h::vault_secrets(&vault);
     keys.extend(h::keyring_secrets(&server));
+    keys.push(h::key_secret(
+        "unlock proof",
+        &clavitor::crypto::unb64(&proof).unwrap(),
+    ));
     let mut token_secrets: Vec<(String, h::Secret)> = tokens
         .iter()
         .enumerate()

@@ -69,6 +69,9 @@ fn route_pattern(req: &Req, status: u16) -> &'static str {
         ["api", "v1", rest @ ..] => match rest {
             ["vaults"] => "/api/v1/vaults",
             ["vaults", _, "unlock", _] => "/api/v1/vaults/{vault_id}/unlock/{method_id}",
+            ["vaults", _, "unlock", _, "open"] => {
+                "/api/v1/vaults/{vault_id}/unlock/{method_id}/open"
+            }
             ["unlock"] => "/api/v1/unlock",
             ["unlock", "passkey", _] => "/api/v1/unlock/passkey/{credential_id}",
             ["session"] => "/api/v1/session",

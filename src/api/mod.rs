@@ -12,6 +12,7 @@ mod release;
 mod scopes;
 mod session;
 mod throttle;
+mod unlock;
 mod vaults;
 
 use std::path::PathBuf;
@@ -29,13 +30,15 @@ use crate::edition::Edition;
 use crate::http::{self, Answer, Method, Reply, Req};
 use crate::vault::{Audited, Committer, Store, StoreError, Tx};
 pub use error::ApiError;
+pub use unlock::reseal_at_rest;
 
 /// Shared state of a running server. Workers hold it through an `Arc`.
 pub struct App {
     config: RwLock<Arc<Config>>,
     keyring: RwLock<Arc<Keyring>>,
     throttle: throttle::Throttle,
-    /// Server secret for the deterministic decoys answered for unknown handles.
+    /// Server secret for the deterministic decoys answered for unknown
+    /// handles, vault ids, methods and passkey credentials.
     decoy_key: Key32,
     /// SHA-256 of the one-time setup token while no vault exists and registration is closed.
     setup: Mutex<Option<SetupToken>>,
@@ -287,6 +290,7 @@ pub fn routes() -> &'static [(&'static str, &'static str)] {
         ("GET", "/api/v1/vaults/{vault_id}/unlock/{method_id}"),
         ("POST", "/api/v1/vaults/{vault_id}/unlock/{method_id}"),
         ("DELETE", "/api/v1/vaults/{vault_id}/unlock/{method_id}"),
+        ("POST", "/api/v1/vaults/{vault_id}/unlock/{method_id}/open"),
         ("GET", "/api/v1/unlock"),
         ("GET", "/api/v1/unlock/passkey/{credential_id}"),
         ("POST", "/api/v1/session"),
@@ -339,11 +343,12 @@ fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
     use Method::*;
     match (m, rest) {
         (Post, ["vaults"]) => vaults::create(ctx),
-        (Get, ["vaults", v, "unlock", id]) => vaults::get_unlock(ctx, v, id),
+        (Get, ["vaults", v, "unlock", id]) => unlock::get_unlock(ctx, v, id),
+        (Post, ["vaults", v, "unlock", id, "open"]) => unlock::open(ctx, v, id),
         (Post, ["vaults", v, "unlock", id]) => vaults::put_unlock(ctx, v, id),
         (Delete, ["vaults", v, "unlock", id]) => vaults::delete_unlock(ctx, v, id),
-        (Get, ["unlock"]) => vaults::unlock_by_handle(ctx),
-        (Get, ["unlock", "passkey", cred]) => vaults::unlock_by_passkey(ctx, cred),
+        (Get, ["unlock"]) => unlock::by_handle(ctx),
+        (Get, ["unlock", "passkey", cred]) => unlock::by_passkey(ctx, cred),
         (Post, ["session"]) => session::create(ctx),
         (Post, ["session", "revoke-all"]) => session::revoke_all(ctx),
         (Get, ["entries"]) => entries::list(ctx),
@@ -373,6 +378,7 @@ fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
             Err(method_not_allowed("POST"))
         }
         (_, ["vaults", _, "unlock", _]) => Err(method_not_allowed("GET, POST, DELETE")),
+        (_, ["vaults", _, "unlock", _, "open"]) => Err(method_not_allowed("POST")),
         (_, ["unlock"] | ["unlock", "passkey", _]) => Err(method_not_allowed("GET")),
         (_, ["entries"]) => Err(method_not_allowed("GET, POST")),
         (_, ["entries", _]) => Err(method_not_allowed("GET, PUT, DELETE")),

@@ -36,7 +36,8 @@ fn key_field(name: &str, b64: &str) -> Result<Key32> {
     })
 }
 
-fn wrong() -> ApiError {
+/// The refusal of a wrong login or unlock proof, and of a decoy: one answer for all.
+pub(super) fn wrong() -> ApiError {
     ApiError::new(
         401,
         "CV-2010",
@@ -52,13 +53,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
         .map_err(|e| ApiError::bad_request("CV-1003", format!("vault_id: {e}")))?;
     let ip = ctx.req.peer.to_string();
     if let Some(wait) = ctx.app.throttle.blocked(&ip, &body.vault_id) {
-        let mut e = ApiError::new(
-            429,
-            "CV-2011",
-            format!("too many failed attempts; retry in {wait} s"),
-        );
-        e.retry_after = Some(wait);
-        return Err(e);
+        return Err(throttled(wait));
     }
     let k_auth = key_field("owner_auth", &body.owner_auth)?;
     let k1 = key_field("l1", &body.l1)?;
@@ -83,6 +78,14 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
                 Some("wrong_credentials"),
             );
             super::auth::audit_alone(ctx, &vault_id, ev)?;
+        } else {
+            // An unknown vault costs the same fsynced write as a real one's
+            // audit row, so timing does not tell them apart (issue 12).
+            let bucket = crate::crypto::sha256(vault_id.bytes())[0];
+            // The same group commit a real vault's audit row goes through.
+            let ip = ip.to_string();
+            ctx.audited(move |tx| tx.note_decoy_attempt(bucket, &ip))
+                .map_err(|_| super::auth::audit_unavailable())?;
         }
         return Err(wrong());
     };
@@ -105,6 +108,17 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
         201,
         &json!({"token": token, "expires_at": rfc3339(expires_at as i64 * 1000)}),
     ))
+}
+
+/// 429 for a throttled login or unlock attempt.
+pub(super) fn throttled(wait: u64) -> ApiError {
+    let mut e = ApiError::new(
+        429,
+        "CV-2011",
+        format!("too many failed attempts; retry in {wait} s"),
+    );
+    e.retry_after = Some(wait);
+    e
 }
 
 /// POST /api/v1/session/revoke-all

@@ -1,4 +1,7 @@
-//! Vault creation and unlock methods (wrapped copies of the master secret).
+//! Vault creation and the owner's management of unlock methods (wrapped
+//! copies of the master secret and the verifiers of their unlock proofs,
+//! sealed at rest with the POP keyring before they reach the store). The
+//! public unlock steps are in `unlock.rs`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -6,9 +9,10 @@ use serde_json::json;
 use super::auth::{owner_event, require_owner};
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::config::Registration;
+use crate::crypto::rest::{self, Column};
 use crate::crypto::seal::{sealed_tier, Tier};
 use crate::crypto::unlock::PASSPHRASE_MIN_ITERATIONS;
-use crate::crypto::{b64, ct_eq, hmac_sha256, sha256, unb64};
+use crate::crypto::{ct_eq, sha256, unb64, Keyring};
 use crate::http::Reply;
 use crate::ids::VaultId;
 use crate::vault::{NewVault, Outcome, UnlockMethodRow};
@@ -16,7 +20,7 @@ use crate::vault::{NewVault, Outcome, UnlockMethodRow};
 /// How the client derives the key-encryption key for an unlock method.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "alg", deny_unknown_fields)]
-pub enum Kdf {
+pub(super) enum Kdf {
     #[serde(rename = "pbkdf2-sha256")]
     Pbkdf2 { salt: String, iterations: u32 },
     #[serde(rename = "hkdf-sha256")]
@@ -25,14 +29,14 @@ pub enum Kdf {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum MethodKind {
+pub(super) enum MethodKind {
     Passphrase,
     Recovery,
     Passkey,
 }
 
 impl MethodKind {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             MethodKind::Passphrase => "passphrase",
             MethodKind::Recovery => "recovery",
@@ -49,6 +53,43 @@ struct UnlockInput {
     kind: MethodKind,
     kdf: Kdf,
     wrapped: String,
+    /// B64(SHA-256(unlock_proof)) (SPEC section 3, v1.1).
+    verifier: String,
+}
+
+/// An unlock method as the client sent it, checked; sealed at rest by [`CheckedUnlock::seal`].
+struct CheckedUnlock {
+    method_id: String,
+    kind: MethodKind,
+    kdf: Kdf,
+    wrapped: String,
+    verifier: Vec<u8>,
+}
+
+impl CheckedUnlock {
+    /// The row to store: `wrapped` and `verifier` sealed with the keyring.
+    fn seal(&self, ring: &Keyring, vault: &VaultId) -> UnlockMethodRow {
+        let v = vault.hex();
+        UnlockMethodRow {
+            method_id: self.method_id.clone(),
+            kind: self.kind.as_str().to_string(),
+            kdf: serde_json::to_string(&self.kdf).expect("kdf serializes"),
+            wrapped: rest::seal_at_rest(
+                ring,
+                &v,
+                &self.method_id,
+                Column::Wrapped,
+                self.wrapped.as_bytes(),
+            ),
+            verifier: rest::seal_at_rest(
+                ring,
+                &v,
+                &self.method_id,
+                Column::Verifier,
+                &self.verifier,
+            ),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -73,7 +114,7 @@ pub fn normalize_handle(h: &str) -> std::result::Result<String, String> {
     Ok(h)
 }
 
-fn bytes32(name: &str, b64s: &str) -> Result<Vec<u8>> {
+pub(super) fn bytes32(name: &str, b64s: &str) -> Result<Vec<u8>> {
     match unb64(b64s) {
         Ok(b) if b.len() == 32 => Ok(b),
         Ok(b) => Err(ApiError::bad_request(
@@ -88,7 +129,7 @@ fn bytes32(name: &str, b64s: &str) -> Result<Vec<u8>> {
 }
 
 /// Checks one unlock method; `at` names it in errors.
-fn check_unlock(input: UnlockInput, path_id: Option<&str>, at: &str) -> Result<UnlockMethodRow> {
+fn check_unlock(input: UnlockInput, path_id: Option<&str>, at: &str) -> Result<CheckedUnlock> {
     let bad = |m: String| ApiError::bad_request("CV-1004", format!("{at}: {m}"));
     let method_id = match (path_id, &input.method_id) {
         (Some(p), Some(b)) if p != b => {
@@ -159,11 +200,13 @@ fn check_unlock(input: UnlockInput, path_id: Option<&str>, at: &str) -> Result<U
                 .into(),
         ));
     }
-    Ok(UnlockMethodRow {
+    let verifier = bytes32(&format!("{at}: verifier"), &input.verifier)?;
+    Ok(CheckedUnlock {
         method_id,
-        kind: input.kind.as_str().to_string(),
-        kdf: serde_json::to_string(&input.kdf).expect("kdf serializes"),
+        kind: input.kind,
+        kdf: input.kdf,
         wrapped: input.wrapped,
+        verifier,
     })
 }
 
@@ -186,9 +229,10 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
             "unlock: expected 1 to 16 unlock methods",
         ));
     }
+    let ring = ctx.app.keyring();
     let mut unlock = Vec::with_capacity(body.unlock.len());
     for (i, u) in body.unlock.into_iter().enumerate() {
-        let row = check_unlock(u, None, &format!("unlock[{i}]"))?;
+        let row = check_unlock(u, None, &format!("unlock[{i}]"))?.seal(&ring, &vault_id);
         if unlock
             .iter()
             .any(|r: &UnlockMethodRow| r.method_id == row.method_id)
@@ -261,85 +305,6 @@ fn vault_param(v: &str) -> Result<VaultId> {
     VaultId::parse(v).map_err(|e| ApiError::bad_request("CV-1003", format!("vault id in URL: {e}")))
 }
 
-fn method_json(m: &UnlockMethodRow) -> serde_json::Value {
-    let kdf: serde_json::Value = serde_json::from_str(&m.kdf).unwrap_or(serde_json::Value::Null);
-    json!({"method_id": m.method_id, "kind": m.kind, "kdf": kdf, "wrapped": m.wrapped})
-}
-
-/// GET /api/v1/vaults/{vault}/unlock/{method_id}
-pub fn get_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
-    let vault = vault_param(v)?;
-    let m = ctx
-        .store
-        .db()
-        .unlock_method(&vault, id)?
-        .ok_or_else(|| ApiError::new(404, "CV-3005", "no such unlock method for that vault"))?;
-    Ok(Reply::json(200, &method_json(&m)))
-}
-
-/// GET /api/v1/unlock?handle=H — answers unknown handles with a stable decoy.
-pub fn unlock_by_handle(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let raw = ctx
-        .req
-        .query("handle")
-        .ok_or_else(|| ApiError::bad_request("CV-1004", "query parameter `handle` is required"))?;
-    let handle = normalize_handle(raw).map_err(|m| ApiError::bad_request("CV-1004", m))?;
-    let db = ctx.store.db();
-    let found = match db.vault_by_handle(&handle)? {
-        Some(v) => db
-            .unlock_method(&v.vault_id, "passphrase")?
-            .map(|m| (v.vault_id, m)),
-        None => None,
-    };
-    let (vault_id, m) = match found {
-        Some(f) => f,
-        None => decoy(ctx, &handle),
-    };
-    let mut body = method_json(&m);
-    body["vault_id"] = json!(vault_id.hex());
-    Ok(Reply::json(200, &body))
-}
-
-/// A deterministic, well-formed answer for a handle that does not exist, so
-/// handles cannot be enumerated. Derived from a server secret: the same
-/// handle always gets the same decoy.
-fn decoy(ctx: &Ctx<'_>, handle: &str) -> (VaultId, UnlockMethodRow) {
-    let key = ctx.app.decoy_key.expose();
-    let part =
-        |label: &str| hmac_sha256(key, format!("clavitor decoy|{label}|{handle}").as_bytes());
-    let mut id = [0u8; 16];
-    id.copy_from_slice(&part("vault")[..16]);
-    let mut wrapped = Vec::with_capacity(64);
-    wrapped.extend_from_slice(&part("wrapped-1"));
-    wrapped.extend_from_slice(&part("wrapped-2"));
-    wrapped.truncate(60);
-    let kdf = Kdf::Pbkdf2 {
-        salt: b64(&part("salt")[..16]),
-        iterations: PASSPHRASE_MIN_ITERATIONS,
-    };
-    (
-        VaultId::from_bytes(id),
-        UnlockMethodRow {
-            method_id: "passphrase".into(),
-            kind: "passphrase".into(),
-            kdf: serde_json::to_string(&kdf).expect("kdf serializes"),
-            wrapped: format!("cv1.l3.{}", b64(&wrapped)),
-        },
-    )
-}
-
-/// GET /api/v1/unlock/passkey/{credential_id}
-pub fn unlock_by_passkey(ctx: &mut Ctx<'_>, cred: &str) -> Result<Reply> {
-    let (vault_id, m) = ctx
-        .store
-        .db()
-        .unlock_method_any_vault(cred, "passkey")?
-        .ok_or_else(|| ApiError::new(404, "CV-3005", "no vault has that passkey"))?;
-    let mut body = method_json(&m);
-    body["vault_id"] = json!(vault_id.hex());
-    Ok(Reply::json(200, &body))
-}
-
 fn owner_of(ctx: &mut Ctx<'_>, v: &str) -> Result<super::auth::Owner> {
     let vault = vault_param(v)?;
     let owner = require_owner(ctx)?;
@@ -353,7 +318,7 @@ fn owner_of(ctx: &mut Ctx<'_>, v: &str) -> Result<super::auth::Owner> {
 pub fn put_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
     let owner = owner_of(ctx, v)?;
     let input: UnlockInput = parse_body(ctx.req)?;
-    let row = check_unlock(input, Some(id), "body")?;
+    let row = check_unlock(input, Some(id), "body")?.seal(&ctx.app.keyring(), owner.id());
     let ev = owner_event(ctx, "unlock_method_put", None, Outcome::Success, None);
     ctx.store.write(|db| {
         db.put_unlock_method(owner.id(), &row)?;

@@ -2,8 +2,10 @@
 //! this machine, and forgetting the session.
 //!
 //! The master secret M is made and unwrapped here, on the client; the server
-//! only ever sees SHA-256(K_auth), the K1 check, and M wrapped under a
-//! passphrase KEK and a recovery-code KEK.
+//! only ever sees SHA-256(K_auth), the K1 check, M wrapped under a
+//! passphrase KEK and a recovery-code KEK, and the verifiers of the unlock
+//! proofs. Logging in asks for the KDF parameters, derives the KEK, proves
+//! it (`.../open`) and only then receives the wrapped copy (SPEC section 3).
 
 use std::io::Read;
 use std::path::Path;
@@ -17,8 +19,8 @@ use super::{CliError, CliResult, InitArgs, LoginArgs, LogoutArgs};
 use crate::crypto::keys::{l1_check, owner_verifier};
 use crate::crypto::unlock::{
     check_passphrase_iterations, format_recovery_code, generate_recovery_code, parse_recovery_code,
-    passphrase_kek, recovery_kek, unwrap_master, wrap_master, METHOD_PASSPHRASE, METHOD_RECOVERY,
-    PASSPHRASE_MIN_ITERATIONS, PASSPHRASE_SALT_LEN,
+    passphrase_kek, recovery_kek, unlock_proof, unlock_verifier, unwrap_master, wrap_master,
+    METHOD_PASSPHRASE, METHOD_RECOVERY, PASSPHRASE_MIN_ITERATIONS, PASSPHRASE_SALT_LEN,
 };
 use crate::crypto::{b64, random_bytes, unb64, Key32, MasterSecret, VaultKeys};
 use crate::ids::VaultId;
@@ -62,9 +64,11 @@ pub fn init(a: &InitArgs, json: bool) -> CliResult {
         "unlock": [
             {"method_id": METHOD_PASSPHRASE, "kind": "passphrase",
              "kdf": {"alg": "pbkdf2-sha256", "salt": b64(&salt), "iterations": PASSPHRASE_MIN_ITERATIONS},
-             "wrapped": wrap_master(&pass_kek, &vault_id, METHOD_PASSPHRASE, &master)},
+             "wrapped": wrap_master(&pass_kek, &vault_id, METHOD_PASSPHRASE, &master),
+             "verifier": verifier_b64(&pass_kek, &vault_id, METHOD_PASSPHRASE)},
             {"method_id": METHOD_RECOVERY, "kind": "recovery", "kdf": {"alg": "hkdf-sha256"},
-             "wrapped": wrap_master(&rec_kek, &vault_id, METHOD_RECOVERY, &master)},
+             "wrapped": wrap_master(&rec_kek, &vault_id, METHOD_RECOVERY, &master),
+             "verifier": verifier_b64(&rec_kek, &vault_id, METHOD_RECOVERY)},
         ],
     });
     if let Some(h) = &a.handle {
@@ -111,6 +115,11 @@ fn create_error(e: ClientError, had_token: bool) -> CliError {
     }
 }
 
+/// B64(SHA-256(unlock_proof)) for a method: what the server keeps to check proofs.
+fn verifier_b64(kek: &Key32, vault_id: &str, method_id: &str) -> String {
+    b64(&unlock_verifier(&unlock_proof(kek, vault_id, method_id)))
+}
+
 /// `clavitor login`: unlock a vault with a passphrase or the recovery code.
 pub fn login(a: &LoginArgs, json: bool) -> CliResult {
     let server = profile::resolve_server(a.server.as_deref())?;
@@ -120,34 +129,28 @@ pub fn login(a: &LoginArgs, json: bool) -> CliResult {
     } else {
         METHOD_PASSPHRASE
     };
-    let (vault_id, unlock, wrong) = match (&a.vault, &a.handle) {
+    let (vault_id, unlock) = match (&a.vault, &a.handle) {
         (Some(v), _) => {
             let id = VaultId::parse(v)
                 .map_err(|e| CliError::Usage(format!("--vault: {e}")))?
                 .hex();
-            let unlock = client
-                .get(&format!("/api/v1/vaults/{id}/unlock/{method}"), None)
-                .map_err(|e| match e {
-                    ClientError::Api { status: 404, .. } => CliError::NotFound(format!(
-                        "no vault {id} with a {method} unlock method on {}",
-                        client.server()
-                    )),
-                    other => other.into(),
-                })?;
-            (
-                id,
-                unlock,
-                "wrong passphrase (or recovery code) for this vault",
-            )
+            let unlock = client.get(&format!("/api/v1/vaults/{id}/unlock/{method}"), None)?;
+            (id, unlock)
         }
         (None, Some(h)) => by_handle(&client, h, method)?,
         (None, None) => return Err(CliError::Usage("give --vault ID or --handle H".into())),
+    };
+    let wrong = if a.handle.is_some() {
+        "wrong passphrase (or recovery code) or unknown handle"
+    } else {
+        "wrong passphrase (or recovery code) for this vault, or no such vault"
     };
     let kek = match &a.recovery_file {
         Some(f) => recovery_kek_from_file(f, &vault_id)?,
         None => passphrase_kek_for(&unlock, a.passphrase_file.as_deref())?,
     };
-    let wrapped = unlock["wrapped"]
+    let opened = open_method(&client, &vault_id, method, &kek, wrong)?;
+    let wrapped = opened["wrapped"]
         .as_str()
         .ok_or_else(|| bad_answer("wrapped"))?;
     let master = unwrap_master(&kek, &vault_id, method, wrapped)
@@ -156,6 +159,12 @@ pub fn login(a: &LoginArgs, json: bool) -> CliResult {
     let session = open_session(&client, &vault_id, &keys)?;
     profile::save_session(&session)?;
     profile::remember_server(client.server())?;
+    if opened["legacy"] == true {
+        // Logged in either way; a backup POP, for one, refuses the write.
+        if let Err(e) = add_verifier(&client, &session, method, &unlock, &kek, &master) {
+            eprintln!("warning: {}", e.message());
+        }
+    }
     if json {
         print_json(&json!({"vault_id": vault_id, "expires_at": session.expires_at}));
     } else {
@@ -168,14 +177,66 @@ pub fn login(a: &LoginArgs, json: bool) -> CliResult {
     Ok(())
 }
 
-/// Looks a vault up by handle: `(vault_id, unlock method, wrong-secret message)`.
-/// Unknown handles get a decoy from the server, so they fail only at unwrap.
-fn by_handle(
+/// `POST .../unlock/{method}/open` with the unlock proof: the wrapped copy
+/// of M for a matching proof; a wrong one (or an unknown vault) is `wrong`.
+fn open_method(
     client: &Client,
-    handle: &str,
+    vault_id: &str,
     method: &str,
-) -> Result<(String, Value, &'static str), CliError> {
-    const WRONG: &str = "wrong passphrase (or recovery code) or unknown handle";
+    kek: &Key32,
+    wrong: &str,
+) -> Result<Value, CliError> {
+    let proof = unlock_proof(kek, vault_id, method);
+    let mut body = json!({"proof": b64(proof.expose())});
+    let answer = client.post(
+        &format!("/api/v1/vaults/{vault_id}/unlock/{method}/open"),
+        None,
+        &body,
+    );
+    wipe_json(&mut body);
+    match answer {
+        Ok(v) => Ok(v),
+        Err(ClientError::Api { status: 401, .. }) => Err(CliError::Denied(wrong.into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A vault created before v1.1 has no verifier for this method: now that the
+/// owner is logged in, store one (re-wrapping M under the same KEK and KDF
+/// parameters), which ends the legacy release of this method's wrapped copy.
+fn add_verifier(
+    client: &Client,
+    session: &Session,
+    method: &str,
+    unlock: &Value,
+    kek: &Key32,
+    master: &MasterSecret,
+) -> Result<(), CliError> {
+    let v = &session.vault_id;
+    let body = json!({
+        "kind": unlock["kind"], "kdf": unlock["kdf"],
+        "wrapped": wrap_master(kek, v, method, master),
+        "verifier": verifier_b64(kek, v, method),
+    });
+    client
+        .post(
+            &format!("/api/v1/vaults/{v}/unlock/{method}"),
+            Some(&session.token),
+            &body,
+        )
+        .map_err(|e| match CliError::from(e) {
+            CliError::Failed(m) | CliError::Denied(m) | CliError::NotFound(m) => CliError::Failed(
+                format!("logged in, but adding the unlock verifier this vault lacks failed: {m}"),
+            ),
+            other => other,
+        })?;
+    eprintln!("upgraded: the {method} unlock method now needs a proof (clavitor v1.1)");
+    Ok(())
+}
+
+/// Looks a vault up by handle: `(vault_id, public unlock step)`. Unknown
+/// handles get a decoy from the server, so they fail only at `open`.
+fn by_handle(client: &Client, handle: &str, method: &str) -> Result<(String, Value), CliError> {
     let found = client.get(
         &format!("/api/v1/unlock?handle={}", encode_query(handle)),
         None,
@@ -187,13 +248,10 @@ fn by_handle(
         .map_err(|_| bad_answer("vault_id"))?
         .hex();
     if method == METHOD_PASSPHRASE {
-        return Ok((id, found, WRONG));
+        return Ok((id, found));
     }
-    match client.get(&format!("/api/v1/vaults/{id}/unlock/{method}"), None) {
-        Ok(unlock) => Ok((id, unlock, WRONG)),
-        Err(ClientError::Api { status: 404, .. }) => Err(CliError::Denied(WRONG.into())),
-        Err(e) => Err(e.into()),
-    }
+    let unlock = client.get(&format!("/api/v1/vaults/{id}/unlock/{method}"), None)?;
+    Ok((id, unlock))
 }
 
 /// The passphrase KEK with the server's KDF parameters, refusing weak or absurd ones.

@@ -15,11 +15,13 @@
 //! * [`unlock`]: key-encryption keys for passphrase, recovery code and passkey,
 //!   and wrapping of the master secret.
 //! * [`keyring`]: the POP's token keyring file (`token_key_file`).
+//! * [`rest`]: unlock material sealed at rest with a keyring key, and in transit between POPs.
 //! * [`token`]: `cvt0.` wire tokens and `cvc1.` client credentials.
 //! * [`totp`]: RFC 6238 one-time codes for stored TOTP fields.
 
 pub mod keyring;
 pub mod keys;
+pub mod rest;
 pub mod seal;
 pub mod token;
 pub mod totp;

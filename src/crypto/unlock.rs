@@ -37,6 +37,9 @@ pub const LABEL_PRF_KEK: &str = "clavitor v1 prf-kek";
 /// The string hashed to make the WebAuthn PRF evaluation input.
 pub const PRF_EVAL_LABEL: &str = "clavitor v1 prf";
 
+/// HKDF info prefix of an unlock proof; the method id follows (SPEC section 3, v1.1).
+pub const LABEL_UNLOCK_PROOF: &str = "clavitor v1 unlock-proof|";
+
 /// Characters in a recovery code without separators: base32 of 32 bytes.
 const RECOVERY_CODE_CHARS: usize = 52;
 
@@ -90,6 +93,27 @@ pub fn prf_eval_input() -> [u8; 32] {
 /// `HKDF(prf_output, salt = vault_id, info "clavitor v1 prf-kek")`.
 pub fn prf_kek(prf_output: &[u8], vault_id: &str) -> Key32 {
     hkdf32(prf_output, vault_id, LABEL_PRF_KEK)
+}
+
+/// `unlock_proof = HKDF(KEK, salt = vault_id, info "clavitor v1 unlock-proof|" + method_id)`:
+/// what a client shows the server to get the wrapped copy of M (SPEC
+/// section 3, "Proving an unlock"). Only someone holding the KEK can make it.
+pub fn unlock_proof(kek: &Key32, vault_id: &str, method_id: &str) -> Key32 {
+    hkdf32(
+        kek.expose(),
+        vault_id,
+        &format!("{LABEL_UNLOCK_PROOF}{method_id}"),
+    )
+}
+
+/// `verifier = SHA-256(unlock_proof)`: what the server keeps to check a proof.
+pub fn unlock_verifier(proof: &Key32) -> [u8; 32] {
+    sha256(proof.expose())
+}
+
+/// Whether `proof` (as sent, any length) matches `verifier`, in constant time.
+pub fn proof_matches(proof: &[u8], verifier: &[u8]) -> bool {
+    super::ct_eq(&sha256(proof), verifier)
 }
 
 /// A fresh recovery code: 32 random bytes, to be shown once with
@@ -334,6 +358,28 @@ mod tests {
         // Salt = ASCII(vault_id) matches the vector (no salt does not).
         assert_eq!(hex(prf_kek(&prf, vectors::VAULT_ID).expose()), passkey::KEK);
         assert_ne!(hex(hkdf32(&prf, "", LABEL_PRF_KEK).expose()), passkey::KEK);
+    }
+
+    /// `unlock.proofs` of shared/test-vectors.json: one proof per method, from the
+    /// passphrase, recovery and passkey KEKs above.
+    #[test]
+    fn unlock_proof_vectors() {
+        let keks = [pv::KEK, rv::KEK, passkey::KEK];
+        assert_eq!(vectors::PROOFS.len(), keks.len());
+        for (p, kek) in vectors::PROOFS.iter().zip(keks) {
+            assert_eq!(format!("{LABEL_UNLOCK_PROOF}{}", p.method_id), p.info);
+            let kek = Key32::from_bytes(arr(kek));
+            let proof = unlock_proof(&kek, vectors::VAULT_ID, p.method_id);
+            assert_eq!(hex(proof.expose()), p.proof, "{}", p.method_id);
+            assert_eq!(hex(&unlock_verifier(&proof)), p.verifier, "{}", p.method_id);
+            let verifier = unhex(p.verifier).expect("hex");
+            assert!(proof_matches(proof.expose(), &verifier));
+            assert!(!proof_matches(&proof.expose()[..31], &verifier));
+            // A proof is bound to its vault and method.
+            assert_ne!(unlock_proof(&kek, "another-vault", p.method_id), proof);
+            assert_ne!(unlock_proof(&kek, vectors::VAULT_ID, "other"), proof);
+        }
+        assert_eq!(vectors::PROOFS[2].method_id, passkey::CREDENTIAL_ID);
     }
 
     #[test]

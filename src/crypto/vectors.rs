@@ -94,7 +94,38 @@ pub mod passkey {
         "3d47b83bb004fe7fab3ce273dd87b8b3c3ebe219a47761092722d0000dc8fde9";
     pub const PRF_OUTPUT: &str = "5ed95be90f5dbf2cb488c48e35753ce89b5e1e6f5e1b68caef8cc2d998247520";
     pub const KEK: &str = "eea2fade7546a7e5ff7c0c2b8a9bb7b88a3f793fc0b11c2629f650c1f23e1195";
+    pub const CREDENTIAL_ID: &str = "nMFr-YVKKjTb7wuyZm1fcg";
 }
+
+/// One known answer of `unlock.proofs` (SPEC section 3, "Proving an unlock").
+pub struct Proof {
+    pub method_id: &'static str,
+    pub info: &'static str,
+    pub proof: &'static str,
+    pub verifier: &'static str,
+}
+
+/// `unlock.proofs`: from the passphrase, recovery and passkey KEKs, in that order.
+pub const PROOFS: &[Proof] = &[
+    Proof {
+        method_id: "passphrase",
+        info: "clavitor v1 unlock-proof|passphrase",
+        proof: "1d07750edf016857ae7c051335a82134b6c91275fa19d02ba92d19bd1b9100e2",
+        verifier: "079f39466851572a89642c08d15af71355bc5ac3d2d8a769f042fe2b02f46845",
+    },
+    Proof {
+        method_id: "recovery",
+        info: "clavitor v1 unlock-proof|recovery",
+        proof: "d4768a02beeb1a74098720ec9f8c5fe67b63ea7f0d55a03265798212bd6caf2f",
+        verifier: "ee338891d6bf896f11ffa537d2f3da44573f6f99902cfc1c579b32921df42821",
+    },
+    Proof {
+        method_id: "nMFr-YVKKjTb7wuyZm1fcg",
+        info: "clavitor v1 unlock-proof|nMFr-YVKKjTb7wuyZm1fcg",
+        proof: "0b6d97f7bdf35abcab063962e887f0514444a86011bad1f32868d0a5f0f762a2",
+        verifier: "25d70f8666a76920304efb4961c96b5ed1a056435490500ac46a375d276b8b3c",
+    },
+];
 
 pub mod wire_token {
     pub const K_POP: &str = "ed1e3befbc9ae288a9645f61d54f81025a2803e962541ffca9720d8ca3dbdf82";
@@ -207,6 +238,7 @@ mod tests {
             ("/unlock/passkey/prf_eval_input", passkey::PRF_EVAL_INPUT),
             ("/unlock/passkey/prf_output", passkey::PRF_OUTPUT),
             ("/unlock/passkey/kek", passkey::KEK),
+            ("/unlock/passkey/credential_id_b64", passkey::CREDENTIAL_ID),
             ("/wire_token/K_pop", wire_token::K_POP),
             ("/wire_token/nonce", wire_token::NONCE),
             ("/wire_token/principal_id", wire_token::PRINCIPAL_ID),
@@ -255,6 +287,17 @@ mod tests {
         ];
         for (ptr, lit) in nums {
             assert_eq!(n(v, ptr), *lit, "{ptr}");
+        }
+        let proofs = v["unlock"]["proofs"]
+            .as_array()
+            .expect("unlock.proofs is an array");
+        assert_eq!(proofs.len(), PROOFS.len());
+        for (i, lit) in PROOFS.iter().enumerate() {
+            let p = |f: &str| format!("/unlock/proofs/{i}/{f}");
+            assert_eq!(s(v, &p("method_id")), lit.method_id);
+            assert_eq!(s(v, &p("info_ascii")), lit.info);
+            assert_eq!(s(v, &p("proof")), lit.proof);
+            assert_eq!(s(v, &p("verifier_sha256")), lit.verifier);
         }
         let sealed = v["sealed"].as_array().expect("sealed is an array");
         assert_eq!(sealed.len(), SEALED.len());

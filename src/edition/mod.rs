@@ -91,6 +91,11 @@ pub trait Edition: Sync + Send {
     fn refuse_agent(&self) -> Option<ApiError> {
         None
     }
+
+    /// The token keyring in force, given at start-up and after each reload
+    /// that swapped it. Replication needs it: unlock material is sealed at
+    /// rest with a keyring key and re-sealed per POP (`crypto::rest`).
+    fn use_keyring(&self, _keyring: std::sync::Arc<crate::crypto::Keyring>) {}
 }
 
 /// The edition this binary was built as.

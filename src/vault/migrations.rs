@@ -154,6 +154,27 @@ const STEPS: &[&str] = &[
         PRIMARY KEY (pop_id, vault_id, key)
     ) WITHOUT ROWID;
     "#,
+    // 8 (unlock proofs, issue 12): each unlock method keeps the verifier of its
+    // unlock proof, sealed at rest with a keyring key like `wrapped`;
+    // '' = a method created before v1.1, released by the legacy path
+    // until the owner's client adds its verifier. `unlock_decoys` tallies
+    // failed attempts on unknown vaults (256 rows at most): the write that
+    // makes a decoy cost what a real vault's audit row costs (a chained
+    // hash and three indexes, like the audit table, so a commit writes
+    // about as many pages).
+    r#"
+    ALTER TABLE unlock_methods ADD COLUMN verifier TEXT NOT NULL DEFAULT '';
+    CREATE TABLE unlock_decoys (
+        bucket   INTEGER PRIMARY KEY,
+        attempts INTEGER NOT NULL,
+        last_ts  INTEGER NOT NULL,
+        last_ip  TEXT NOT NULL,
+        hash     BLOB NOT NULL
+    );
+    CREATE INDEX unlock_decoys_by_time ON unlock_decoys (last_ts);
+    CREATE INDEX unlock_decoys_by_ip ON unlock_decoys (last_ip, last_ts);
+    CREATE INDEX unlock_decoys_by_hash ON unlock_decoys (hash);
+    "#,
 ];
 
 /// Brings the schema to the newest version this binary knows.

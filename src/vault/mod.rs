@@ -24,7 +24,7 @@ use crate::metrics::{AuditTally, METRICS};
 pub use audit::{ActorKind, AuditEvent, AuditFilter, AuditRow, ChainBreak, Outcome};
 pub use committer::{Committer, Job};
 pub use entries::{Creator, EntryRow, NewEntry};
-pub use vaults::{NewVault, UnlockMethodRow, VaultRow};
+pub use vaults::{NewVault, StoredUnlock, UnlockMethodRow, VaultRow};
 
 /// A store operation that did not happen.
 #[derive(Debug, Error)]

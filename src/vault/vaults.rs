@@ -2,7 +2,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{is_constraint, now_ms, Db, StoreError, Tx};
+use super::{is_constraint, now_ms, Audited, Db, StoreError, Tx};
 use crate::ids::VaultId;
 
 /// What the server keeps about a vault: verifiers, never keys.
@@ -23,7 +23,21 @@ pub struct UnlockMethodRow {
     pub kind: String,
     /// JSON text: the KDF parameters the client needs.
     pub kdf: String,
+    /// The wrapped copy of M, sealed at rest (`rest1.…`; a row written
+    /// before v1.1 holds the client's `cv1.l3.…` until start-up seals it).
     pub wrapped: String,
+    /// SHA-256 of the unlock proof, sealed at rest; "" for a method created
+    /// before v1.1 (no verifier yet).
+    pub verifier: String,
+}
+
+/// The stored unlock material of one method, for re-sealing at start-up.
+#[derive(Debug, Clone)]
+pub struct StoredUnlock {
+    pub vault_id: String,
+    pub method_id: String,
+    pub wrapped: String,
+    pub verifier: String,
 }
 
 /// A vault to create, with its first unlock methods.
@@ -90,9 +104,9 @@ impl Tx<'_> {
         }
         for m in &v.unlock {
             tx.execute(
-                "INSERT INTO unlock_methods (vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, dirty)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1)",
-                params![v.vault_id.hex(), m.method_id, m.kind, m.kdf, m.wrapped, now],
+                "INSERT INTO unlock_methods (vault_id, method_id, kind, kdf, wrapped, verifier, created_at, updated_at, dirty)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 1)",
+                params![v.vault_id.hex(), m.method_id, m.kind, m.kdf, m.wrapped, m.verifier, now],
             )
             .map_err(|e| if is_constraint(&e) { StoreError::Exists("unlock method") } else { e.into() })?;
         }
@@ -151,7 +165,7 @@ impl Db<'_> {
         Ok(self
             .conn
             .query_row(
-                "SELECT method_id, kind, kdf, wrapped FROM unlock_methods
+                "SELECT method_id, kind, kdf, wrapped, verifier FROM unlock_methods
                  WHERE vault_id = ?1 AND method_id = ?2 AND deleted = 0",
                 params![id.hex(), method_id],
                 |r| {
@@ -160,6 +174,7 @@ impl Db<'_> {
                         kind: r.get(1)?,
                         kdf: r.get(2)?,
                         wrapped: r.get(3)?,
+                        verifier: r.get(4)?,
                     })
                 },
             )
@@ -175,7 +190,7 @@ impl Db<'_> {
         let found: Option<(String, UnlockMethodRow)> = self
             .conn
             .query_row(
-                "SELECT vault_id, method_id, kind, kdf, wrapped FROM unlock_methods
+                "SELECT vault_id, method_id, kind, kdf, wrapped, verifier FROM unlock_methods
                  WHERE method_id = ?1 AND kind = ?2 AND deleted = 0 LIMIT 1",
                 params![method_id, kind],
                 |r| {
@@ -186,6 +201,7 @@ impl Db<'_> {
                             kind: r.get(2)?,
                             kdf: r.get(3)?,
                             wrapped: r.get(4)?,
+                            verifier: r.get(5)?,
                         },
                     ))
                 },
@@ -193,20 +209,79 @@ impl Db<'_> {
             .optional()?;
         Ok(found.and_then(|(v, m)| VaultId::parse(&v).ok().map(|v| (v, m))))
     }
+
+    /// Every live method's stored unlock material (start-up re-sealing).
+    pub fn stored_unlocks(&self) -> Result<Vec<StoredUnlock>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT vault_id, method_id, wrapped, verifier FROM unlock_methods WHERE deleted = 0",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(StoredUnlock {
+                vault_id: r.get(0)?,
+                method_id: r.get(1)?,
+                wrapped: r.get(2)?,
+                verifier: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
 }
 
 impl Tx<'_> {
     /// Adds or replaces an unlock method (a passphrase change replaces `passphrase`).
     pub fn put_unlock_method(&self, id: &VaultId, m: &UnlockMethodRow) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT INTO unlock_methods (vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, dirty)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1)
+            "INSERT INTO unlock_methods (vault_id, method_id, kind, kdf, wrapped, verifier, created_at, updated_at, dirty)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 1)
              ON CONFLICT (vault_id, method_id) DO UPDATE SET kind = excluded.kind, kdf = excluded.kdf,
-                 wrapped = excluded.wrapped, updated_at = excluded.updated_at, deleted = 0,
-                 version = version + 1, dirty = 1",
-            params![id.hex(), m.method_id, m.kind, m.kdf, m.wrapped, now_ms()],
+                 wrapped = excluded.wrapped, verifier = excluded.verifier, updated_at = excluded.updated_at,
+                 deleted = 0, version = version + 1, dirty = 1",
+            params![id.hex(), m.method_id, m.kind, m.kdf, m.wrapped, m.verifier, now_ms()],
         )?;
         Ok(())
+    }
+
+    /// Replaces the at-rest form of a method's material. Its version and
+    /// dirty flag stay: the values it stands for did not change, and at-rest
+    /// sealing is this POP's own business (replication re-seals anyway).
+    pub fn reseal_unlock(&self, u: &StoredUnlock) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE unlock_methods SET wrapped = ?3, verifier = ?4 WHERE vault_id = ?1 AND method_id = ?2",
+            params![u.vault_id, u.method_id, u.wrapped, u.verifier],
+        )?;
+        Ok(())
+    }
+
+    /// Counts a failed unlock or login against an unknown vault in one of
+    /// 256 tally rows: the decoy path's write. It does what appending an
+    /// audit row does — read the previous hash, chain a new one, write a
+    /// row that three indexes follow — in the same kind of transaction, so
+    /// timing does not tell a real vault from an unknown one; and it stays
+    /// bounded whatever ids are tried. An unknown vault has no audit chain:
+    /// this tally is where its attempts are recorded, so it is the
+    /// transaction's audit proof.
+    pub fn note_decoy_attempt(
+        &self,
+        bucket: u8,
+        source_ip: &str,
+    ) -> Result<Audited<()>, StoreError> {
+        let prev: Vec<u8> = self
+            .conn
+            .prepare_cached("SELECT hash FROM unlock_decoys WHERE bucket = ?1")?
+            .query_row([bucket], |r| r.get(0))
+            .optional()?
+            .unwrap_or_else(|| vec![0u8; 32]);
+        let ts = now_ms();
+        let row = serde_json::to_vec(&(bucket, ts, source_ip)).expect("a tuple serializes");
+        let hash = crate::crypto::sha256(&[prev.as_slice(), &row].concat());
+        self.conn
+            .prepare_cached(
+                "INSERT INTO unlock_decoys (bucket, attempts, last_ts, last_ip, hash) VALUES (?1, 1, ?2, ?3, ?4)
+                 ON CONFLICT (bucket) DO UPDATE SET attempts = attempts + 1, last_ts = excluded.last_ts,
+                     last_ip = excluded.last_ip, hash = excluded.hash",
+            )?
+            .execute(params![bucket, ts, source_ip, &hash[..]])?;
+        Ok(Audited(()))
     }
 
     /// Removes an unlock method, refusing to remove the last one.
@@ -218,7 +293,7 @@ impl Tx<'_> {
             |r| r.get(0),
         )?;
         let n = tx.execute(
-            "UPDATE unlock_methods SET deleted = 1, wrapped = '', version = version + 1, updated_at = ?3, dirty = 1
+            "UPDATE unlock_methods SET deleted = 1, wrapped = '', verifier = '', version = version + 1, updated_at = ?3, dirty = 1
              WHERE vault_id = ?1 AND method_id = ?2 AND deleted = 0",
             params![id.hex(), method_id, now_ms()],
         )?;

@@ -5,7 +5,7 @@
 // desktop and phone width, and the CLI.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -32,11 +32,20 @@ function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts `clavitor serve` (registration open unless `registration: 'closed'`);
+ * Starts `clavitor serve` (registration open unless `registration: 'closed'`;
+ * `dataFrom`: a directory whose clavitor.db and token.key seed the data directory);
  * resolves once /healthz answers (at most 20 s).
  */
-export async function startServer({ registration = 'open' } = {}) {
+export async function startServer({ registration = 'open', dataFrom = null } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'clavitor-browser-'));
+  if (dataFrom) {
+    // A prepared data directory (e.g. a fixture made by an older release), files 0600.
+    mkdirSync(join(dir, 'data'), { mode: 0o700 });
+    for (const f of ['clavitor.db', 'token.key']) {
+      copyFileSync(join(dataFrom, f), join(dir, 'data', f));
+      chmodSync(join(dir, 'data', f), 0o600);
+    }
+  }
   const port = await freePort();
   const config = join(dir, 'clavitor.yaml');
   writeFileSync(config, `listen: "127.0.0.1:${port}"\ndata_dir: ${join(dir, 'data')}\nworkers: 2\nregistration: ${registration}\nlog: {level: info}\n`);
@@ -89,7 +98,14 @@ export async function openPage(browser, origin, viewport = DESKTOP) {
     if (u.startsWith('data:') || u.startsWith('blob:')) return;
     if (!allowed.has(new URL(u).origin)) foreign.push(u);
   });
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    // A wrong unlock proof is answered 401 by contract (SPEC section 3, v1.1),
+    // and Chromium logs every 4xx resource as an error: that one is expected.
+    const url = m.location()?.url || '';
+    if (/status of 401/.test(m.text()) && /\/api\/v1\/vaults\/[^/]+\/unlock\/[^/]+\/open$/.test(url)) return;
+    errors.push(`console: ${m.text()} (${url})`);
+  });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   return {
     context, page, foreign, errors,

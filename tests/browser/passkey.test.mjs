@@ -51,11 +51,16 @@ test('register a PRF passkey, lock, unlock with it', { timeout: 180000 }, async 
   assert.equal(credentials[0].isResidentCredential, true);
   const credId = credentials[0].credentialId.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
-  // The server now answers the discoverable lookup for that credential.
+  // The server now answers the discoverable lookup for that credential:
+  // the vault and the KDF only; the wrapped M needs a proof (SPEC section 3, v1.1).
   const found = await (await fetch(`${server.url}/api/v1/unlock/passkey/${credId}`)).json();
   assert.equal(found.vault_id, vaultId);
-  assert.equal(found.kind, 'passkey');
-  assert.match(found.wrapped, /^cv1\.l3\./);
+  assert.deepEqual(found, { vault_id: vaultId, kind: 'passkey', kdf: { alg: 'hkdf-sha256' } });
+  const guess = await fetch(`${server.url}/api/v1/vaults/${vaultId}/unlock/${credId}/open`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ proof: 'A'.repeat(43) }),
+  });
+  assert.equal(guess.status, 401, 'a wrong proof gets no wrapped copy');
+  assert.doesNotMatch(await guess.text(), /cv1\./);
 
   // Lock, then unlock with the passkey alone (discoverable get(), no vault id typed).
   await page.click('#lock-button');

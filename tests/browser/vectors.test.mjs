@@ -2,7 +2,7 @@
 // Chromium's WebCrypto inside the served page) reproduces the known answers
 // of shared/test-vectors.json: HKDF keys, owner verifier, K1 check, title
 // index, the three sealed values, the passphrase/recovery/passkey KEKs and
-// wrapped masters, and the client credential. The project keeps a copy of
+// wrapped masters, the unlock proofs and verifiers, and the client credential. The project keeps a copy of
 // the vectors here; when ../shared/test-vectors.json exists (next to the
 // repository, or in $CLAVITOR_SHARED_DIR) it is checked too. Also RFC 6238's TOTP vectors.
 
@@ -77,7 +77,14 @@ function computeInBrowser(v) {
         prf_eval_input: c.hex(await c.prfEvalInput()),
         kek: c.hex(await c.prfKek(c.unhex(u.passkey.prf_output), v.vault_id)),
       },
+      proofs: [],
     };
+    // unlock.proofs: from the passphrase, recovery and passkey KEKs, in that order.
+    const keks = [passKek, recKek, await c.prfKek(c.unhex(u.passkey.prf_output), v.vault_id)];
+    for (const [i, p] of (u.proofs || []).entries()) {
+      const proof = await c.unlockProof(keks[i], v.vault_id, p.method_id);
+      out.unlock.proofs.push({ info: c.LABEL_UNLOCK_PROOF + p.method_id, proof: c.hex(proof), verifier: c.hex(await c.unlockVerifier(proof)) });
+    }
     const cc = v.client_credential;
     out.credential = c.encodeCredential(cc.server_url, cc.wire_token, v.vault_id, c.unhex(cc.K2));
     return out;
@@ -110,6 +117,13 @@ function check(v, got, source) {
   assert.equal(got.unlock.recovery.unwrapped, v.master_secret, `${source}: recovery unwrap`);
   assert.equal(got.unlock.passkey.prf_eval_input, u.passkey.prf_eval_input, `${source}: PRF eval input`);
   assert.equal(got.unlock.passkey.kek, u.passkey.kek, `${source}: PRF KEK`);
+  assert.ok(Array.isArray(u.proofs) && u.proofs.length === 3, `${source}: unlock.proofs has three vectors`);
+  assert.equal(u.proofs[2].method_id, u.passkey.credential_id_b64, `${source}: passkey proof uses the credential id`);
+  u.proofs.forEach((p, i) => {
+    assert.equal(got.unlock.proofs[i].info, p.info_ascii, `${source}: proof info ${p.method_id}`);
+    assert.equal(got.unlock.proofs[i].proof, p.proof, `${source}: unlock proof ${p.method_id}`);
+    assert.equal(got.unlock.proofs[i].verifier, p.verifier_sha256, `${source}: verifier ${p.method_id}`);
+  });
   assert.equal(got.credential, v.client_credential.credential, `${source}: client credential`);
 }
 

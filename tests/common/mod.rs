@@ -434,7 +434,7 @@ pub fn any_file_contains(dir: &Path, needle: &[u8]) -> Option<PathBuf> {
 
 use clavitor::crypto::keys::{l1_check, owner_verifier};
 use clavitor::crypto::seal::{self, Tier};
-use clavitor::crypto::unlock::{recovery_kek, wrap_master};
+use clavitor::crypto::unlock::{recovery_kek, unlock_proof, unlock_verifier, wrap_master};
 use clavitor::crypto::{b64, MasterSecret, VaultKeys};
 
 /// A vault made through the real API, with its keys kept client-side as an owner client would.
@@ -460,17 +460,15 @@ impl TestVault {
         let master = MasterSecret::generate();
         let keys = master.derive(&vault_id);
         let code = clavitor::crypto::random_bytes::<32>();
-        let wrapped = wrap_master(
-            &recovery_kek(&code, &vault_id),
-            &vault_id,
-            "recovery",
-            &master,
-        );
+        let kek = recovery_kek(&code, &vault_id);
+        let wrapped = wrap_master(&kek, &vault_id, "recovery", &master);
+        let verifier = b64(&unlock_verifier(&unlock_proof(&kek, &vault_id, "recovery")));
         let body = json!({
             "vault_id": vault_id,
             "owner_verifier": b64(&owner_verifier(&keys.auth)),
             "l1_check": b64(&l1_check(&keys.l1)),
-            "unlock": [{"method_id": "recovery", "kind": "recovery", "kdf": {"alg": "hkdf-sha256"}, "wrapped": wrapped}],
+            "unlock": [{"method_id": "recovery", "kind": "recovery", "kdf": {"alg": "hkdf-sha256"},
+                        "wrapped": wrapped, "verifier": verifier}],
         });
         let (st, v) = call(url, "POST", "/api/v1/vaults", None, Some(&body));
         assert_eq!(st, 201, "create vault: {v}");
@@ -481,6 +479,12 @@ impl TestVault {
             token: String::new(),
         };
         (tv, code)
+    }
+
+    /// The B64 unlock proof of the recovery method for `code`.
+    pub fn recovery_proof(&self, code: &[u8; 32]) -> String {
+        let kek = recovery_kek(code, &self.vault_id);
+        b64(unlock_proof(&kek, &self.vault_id, "recovery").expose())
     }
 
     /// The body of a valid session request.

@@ -9,6 +9,7 @@ use super::rows::{self, ApplyError};
 use super::settings::{Role, Settings};
 use super::wire::Batch;
 use crate::api::ApiError;
+use crate::crypto::Keyring;
 use crate::http::{Method, Reply, Req};
 use crate::vault::Store;
 
@@ -18,12 +19,16 @@ pub fn is_apply_route(req: &Req) -> bool {
 }
 
 /// A client request that would change data. On a backup these are refused;
-/// reads and logins (`POST /api/v1/session`, which changes no vault data;
-/// its audit row joins the backup's own chain) are served.
+/// reads and logins (`POST /api/v1/session` and the unlock proof
+/// `POST …/unlock/{method}/open`, which change no vault data; their audit
+/// rows join the backup's own chain) are served.
 pub fn is_client_write(req: &Req) -> bool {
     let path = req.path();
     let api = matches!(path.as_slice(), ["api", "v1", ..]);
-    let login = matches!(path.as_slice(), ["api", "v1", "session"]);
+    let login = matches!(
+        path.as_slice(),
+        ["api", "v1", "session"] | ["api", "v1", "vaults", _, "unlock", _, "open"]
+    );
     api && !login && matches!(req.method, Method::Post | Method::Put | Method::Delete)
 }
 
@@ -62,8 +67,14 @@ fn backup_unavailable(s: &Settings, what: &str) -> ApiError {
 }
 
 /// Handles an apply request.
-pub fn handle(req: &Req, store: &mut Store, s: &Settings, nonces: &NonceCache) -> Reply {
-    match apply(req, store, s, nonces) {
+pub fn handle(
+    req: &Req,
+    store: &mut Store,
+    s: &Settings,
+    ring: &Keyring,
+    nonces: &NonceCache,
+) -> Reply {
+    match apply(req, store, s, ring, nonces) {
         Ok(reply) => reply,
         Err(e) => e.reply(),
     }
@@ -73,6 +84,7 @@ fn apply(
     req: &Req,
     store: &mut Store,
     s: &Settings,
+    ring: &Keyring,
     nonces: &NonceCache,
 ) -> Result<Reply, ApiError> {
     if req.method != Method::Post {
@@ -113,7 +125,7 @@ fn apply(
         let (code, message) = auth::AuthError::UnknownPop.describe();
         return Err(ApiError::new(401, code, message));
     }
-    let batch: Batch =
+    let mut batch: Batch =
         serde_json::from_slice(&req.body).map_err(|e| crate::api::error::json_error(&e))?;
     if batch.pop_id != pop {
         return Err(ApiError::bad_request(
@@ -121,13 +133,17 @@ fn apply(
             "pop_id: does not match the signing POP",
         ));
     }
-    let done = rows::apply(store, &batch.records).map_err(|e| match e {
-        ApplyError::Invalid(m) => ApiError::bad_request("CV-1004", m),
-        ApplyError::Conflict(m) => {
-            ApiError::new(409, "CV-4011", format!("replication conflict: {m}"))
-        }
-        ApplyError::Store(e) => ApiError::from(e),
-    })?;
+    // Unlock material arrives sealed for transit; it is kept sealed with this POP's keyring.
+    let transit = crate::crypto::rest::transit_key(s.key.expose());
+    let done = rows::seal_for_rest(&mut batch.records, ring, &transit)
+        .and_then(|()| rows::apply(store, &batch.records))
+        .map_err(|e| match e {
+            ApplyError::Invalid(m) => ApiError::bad_request("CV-1004", m),
+            ApplyError::Conflict(m) => {
+                ApiError::new(409, "CV-4011", format!("replication conflict: {m}"))
+            }
+            ApplyError::Store(e) => ApiError::from(e),
+        })?;
     log::debug!(
         "replication apply: {} records from {pop}: {} applied, {} already here",
         batch.records.len(),

@@ -45,6 +45,8 @@ const BUILT_IN_TELEMETRY_HOST: Option<&str> = option_env!("CLAVITOR_TELEMETRY_HO
 /// State the background threads share with the edition.
 pub struct Shared {
     settings: RwLock<Option<Arc<Settings>>>,
+    /// The POP's token keyring (unlock material at rest is sealed with it).
+    keyring: RwLock<Option<Arc<crate::crypto::Keyring>>>,
     telemetry: Telemetry,
     alerts: alerts::Alerts,
     status: worker::Status,
@@ -54,6 +56,14 @@ impl Shared {
     /// The replication settings in force (`None` before the first commit).
     pub fn settings(&self) -> Option<Arc<Settings>> {
         self.settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The token keyring in force (`None` before `serve` handed it over).
+    pub fn keyring(&self) -> Option<Arc<crate::crypto::Keyring>> {
+        self.keyring
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
@@ -89,6 +99,7 @@ impl Commercial {
         Commercial {
             shared: Arc::new(Shared {
                 settings: RwLock::new(None),
+                keyring: RwLock::new(None),
                 telemetry: Telemetry::new("commercial"),
                 alerts: alerts::Alerts::default(),
                 status: worker::Status::default(),
@@ -303,10 +314,19 @@ impl Edition for Commercial {
         self.shared.alerts.flush_until(deadline);
     }
 
+    fn use_keyring(&self, keyring: Arc<crate::crypto::Keyring>) {
+        *self
+            .shared
+            .keyring
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(keyring);
+    }
+
     fn intercept(&self, req: &Req, store: &mut Store) -> Option<Reply> {
         let s = self.shared.settings()?;
         if apply::is_apply_route(req) {
-            return Some(apply::handle(req, store, &s, &self.nonces));
+            let ring = self.shared.keyring()?;
+            return Some(apply::handle(req, store, &s, &ring, &self.nonces));
         }
         if s.role == Role::Backup && apply::is_client_write(req) {
             return Some(apply::refuse_write(&s));

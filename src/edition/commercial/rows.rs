@@ -11,6 +11,8 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::wire::{AuditRec, EntryRec, Record, UnlockRec, VaultRec};
+use crate::crypto::rest::{self, Column};
+use crate::crypto::{Key32, Keyring};
 use crate::ids::{EntryId, VaultId};
 use crate::vault::{Store, StoreError};
 
@@ -36,7 +38,7 @@ pub fn collect(
             vault_rec,
         ),
         (
-            "SELECT vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, version, deleted
+            "SELECT vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, version, deleted, verifier
              FROM unlock_methods WHERE dirty = 1 LIMIT ?1",
             unlock_rec,
         ),
@@ -95,6 +97,7 @@ fn unlock_rec(r: &Row<'_>) -> rusqlite::Result<Record> {
         updated_at: r.get(6)?,
         version: r.get(7)?,
         deleted: r.get(8)?,
+        verifier: r.get(9)?,
     }))
 }
 
@@ -133,6 +136,70 @@ fn audit_rec(r: &Row<'_>) -> rusqlite::Result<Record> {
         count: r.get(13)?,
         host: r.get(14)?,
     }))
+}
+
+/// Prepares collected rows for the wire: unlock material sealed at rest with
+/// this POP's keyring is opened and sealed for transit under `transit`
+/// (from the replication key), because the backup may hold another keyring.
+pub fn seal_for_transit(
+    records: &mut [Record],
+    ring: &Keyring,
+    transit: &Key32,
+) -> Result<(), String> {
+    for rec in records.iter_mut() {
+        let Record::Unlock(u) = rec else { continue };
+        for (column, value) in [
+            (Column::Wrapped, &mut u.wrapped),
+            (Column::Verifier, &mut u.verifier),
+        ] {
+            if value.is_empty() {
+                continue;
+            }
+            let plain = if rest::is_sealed_at_rest(value) {
+                rest::open_at_rest(ring, &u.vault_id, &u.method_id, column, value).map_err(|e| {
+                    format!("unlock method {} of vault {}: {e}", u.method_id, u.vault_id)
+                })?
+            } else {
+                zeroize::Zeroizing::new(value.as_bytes().to_vec())
+            };
+            *value = rest::seal_in_transit(transit, &u.vault_id, &u.method_id, column, &plain);
+        }
+    }
+    Ok(())
+}
+
+/// The receiving side of [`seal_for_transit`]: opens transit seals and
+/// seals unlock material at rest with this POP's own keyring. A plain
+/// `cv1.l3.` wrapped copy (a sender older than v1.1) is sealed as it is.
+pub fn seal_for_rest(
+    records: &mut [Record],
+    ring: &Keyring,
+    transit: &Key32,
+) -> Result<(), ApplyError> {
+    for (i, rec) in records.iter_mut().enumerate() {
+        let Record::Unlock(u) = rec else { continue };
+        for (column, value) in [
+            (Column::Wrapped, &mut u.wrapped),
+            (Column::Verifier, &mut u.verifier),
+        ] {
+            if value.is_empty() {
+                continue;
+            }
+            let plain = if column == Column::Wrapped && value.starts_with("cv1.l3.") {
+                zeroize::Zeroizing::new(value.as_bytes().to_vec())
+            } else {
+                rest::open_in_transit(transit, &u.vault_id, &u.method_id, column, value).map_err(
+                    |e| {
+                        ApplyError::Invalid(format!(
+                            "records[{i}]: unlock material does not open with the replication key: {e}"
+                        ))
+                    },
+                )?
+            };
+            *value = rest::seal_at_rest(ring, &u.vault_id, &u.method_id, column, &plain);
+        }
+    }
+    Ok(())
 }
 
 /// Clears the flags of rows the backup acknowledged, unless they changed since.
@@ -350,12 +417,13 @@ fn apply_unlock(tx: &Connection, u: &UnlockRec) -> Result<bool, ApplyError> {
         return Ok(false);
     }
     tx.execute(
-        "INSERT INTO unlock_methods (vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, version, deleted, dirty)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)
+        "INSERT INTO unlock_methods (vault_id, method_id, kind, kdf, wrapped, created_at, updated_at, version, deleted, dirty, verifier)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10)
          ON CONFLICT (vault_id, method_id) DO UPDATE SET kind = excluded.kind, kdf = excluded.kdf,
-             wrapped = excluded.wrapped, created_at = excluded.created_at, updated_at = excluded.updated_at,
-             version = excluded.version, deleted = excluded.deleted, dirty = 0",
-        params![u.vault_id, u.method_id, u.kind, u.kdf, u.wrapped, u.created_at, u.updated_at, u.version, u.deleted],
+             wrapped = excluded.wrapped, verifier = excluded.verifier, created_at = excluded.created_at,
+             updated_at = excluded.updated_at, version = excluded.version, deleted = excluded.deleted, dirty = 0",
+        params![u.vault_id, u.method_id, u.kind, u.kdf, u.wrapped, u.created_at, u.updated_at, u.version, u.deleted,
+                u.verifier],
     )
     .map_err(|e| conflict_or(e, "unlock method (its vault missing?)"))?;
     Ok(true)
@@ -452,6 +520,67 @@ mod tests {
         apply(&mut s, &[vault(3, 30)]).unwrap();
         assert_eq!(generation(&s), 3);
         assert_eq!(backlog(s.raw()).unwrap(), 0, "applied rows are not dirty");
+    }
+
+    fn unlock(wrapped: String, verifier: String) -> Record {
+        Record::Unlock(UnlockRec {
+            vault_id: "f73de89fb22ecd1310f333e6f4575bb7".into(),
+            method_id: "recovery".into(),
+            kind: "recovery".into(),
+            kdf: "{\"alg\":\"hkdf-sha256\"}".into(),
+            wrapped,
+            verifier,
+            created_at: 1,
+            updated_at: 1,
+            version: 1,
+            deleted: false,
+        })
+    }
+
+    /// Unlock material crosses from one keyring to another: sealed at rest
+    /// with the sender's, in transit with the replication key, at rest with
+    /// the receiver's. A plain pre-v1.1 copy and empty values pass through.
+    #[test]
+    fn unlock_material_is_resealed_between_keyrings() {
+        let (v, m) = ("f73de89fb22ecd1310f333e6f4575bb7", "recovery");
+        let (sender, receiver) = (Keyring::generate(), Keyring::generate());
+        let transit = rest::transit_key(&[9; 32]);
+        let wrapped = "cv1.l3.AAAA";
+        let mut recs = vec![
+            unlock(
+                rest::seal_at_rest(&sender, v, m, Column::Wrapped, wrapped.as_bytes()),
+                rest::seal_at_rest(&sender, v, m, Column::Verifier, &[4; 32]),
+            ),
+            unlock(wrapped.into(), String::new()),
+        ];
+        seal_for_transit(&mut recs, &sender, &transit).unwrap();
+        let Record::Unlock(u) = &recs[0] else {
+            panic!()
+        };
+        assert!(u.wrapped.starts_with("rtx1.") && u.verifier.starts_with("rtx1."));
+        assert!(rest::open_at_rest(&sender, v, m, Column::Wrapped, &u.wrapped).is_err());
+        seal_for_rest(&mut recs, &receiver, &transit).unwrap();
+        for (i, r) in recs.iter().enumerate() {
+            let Record::Unlock(u) = r else { panic!() };
+            let w = rest::open_at_rest(&receiver, v, m, Column::Wrapped, &u.wrapped).unwrap();
+            assert_eq!(&w[..], wrapped.as_bytes(), "record {i}");
+        }
+        let Record::Unlock(u) = &recs[0] else {
+            panic!()
+        };
+        let ver = rest::open_at_rest(&receiver, v, m, Column::Verifier, &u.verifier).unwrap();
+        assert_eq!(&ver[..], &[4; 32]);
+        let Record::Unlock(u) = &recs[1] else {
+            panic!()
+        };
+        assert_eq!(u.verifier, "", "no verifier stays none");
+        // Sealed under another replication key: refused, nothing applied.
+        let mut foreign = vec![unlock(wrapped.into(), String::new())];
+        seal_for_transit(&mut foreign, &sender, &rest::transit_key(&[8; 32])).unwrap();
+        assert!(matches!(
+            seal_for_rest(&mut foreign, &receiver, &transit),
+            Err(ApplyError::Invalid(_))
+        ));
     }
 
     #[test]

@@ -45,7 +45,15 @@ pub struct UnlockRec {
     #[serde(rename = "method_kind")]
     pub kind: String,
     pub kdf: String,
+    /// In transit: `rtx1.…` (sealed under a key from the replication key;
+    /// the sender's keyring seal is removed, the receiver seals with its
+    /// own), `""` for a deleted method, or a plain `cv1.l3.` from a sender
+    /// older than v1.1.
     pub wrapped: String,
+    /// The unlock proof's verifier, sealed like `wrapped`; `""` when the
+    /// method has none yet (created before v1.1) or the sender predates it.
+    #[serde(default)]
+    pub verifier: String,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,

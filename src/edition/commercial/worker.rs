@@ -216,8 +216,19 @@ impl Worker {
             }
             let full = batch.len() >= s.tuning.batch_size
                 || batch.iter().map(Record::weight).sum::<usize>() >= MAX_BATCH_BYTES;
+            // Unlock material leaves sealed for transit, not with this POP's keyring.
+            let ring = self
+                .shared
+                .keyring()
+                .ok_or("the token keyring is not loaded yet")?;
+            let mut wire = batch.clone();
+            rows::seal_for_transit(
+                &mut wire,
+                &ring,
+                &crate::crypto::rest::transit_key(s.key.expose()),
+            )?;
             let t1 = Instant::now();
-            send(s, &backup.url, &batch)?;
+            send(s, &backup.url, &wire)?;
             let t2 = Instant::now();
             rows::clear(&mut self.store, &batch).map_err(|e| e.to_string())?;
             let status = &self.shared.status;

@@ -18,6 +18,7 @@ export const LABEL_RECOVERY_KEK = 'clavitor v1 recovery-kek';
 export const LABEL_PRF_KEK = 'clavitor v1 prf-kek';
 export const PRF_EVAL_LABEL = 'clavitor v1 prf';
 export const L1_CHECK_MESSAGE = 'clavitor v1 l1-check';
+export const LABEL_UNLOCK_PROOF = 'clavitor v1 unlock-proof|';
 /** The PBKDF2 floor of SPEC section 3 and the ceiling the CLI also enforces. */
 export const PASSPHRASE_MIN_ITERATIONS = 600000;
 export const PASSPHRASE_MAX_ITERATIONS = 10000000;
@@ -234,6 +235,15 @@ export function parseRecoveryCode(s) {
     throw new Error('the last character cannot end a recovery code; check it for a typo');
   }
 }
+
+/**
+ * unlock_proof = HKDF(KEK, salt vault_id, "clavitor v1 unlock-proof|" + method_id):
+ * what the client shows the server to receive the wrapped copy of M (SPEC section 3, v1.1).
+ */
+export function unlockProof(kek, vaultId, methodId) { return hkdf32(kek, vaultId, LABEL_UNLOCK_PROOF + methodId); }
+
+/** verifier = SHA-256(unlock_proof): what the server keeps to check proofs. */
+export function unlockVerifier(proof) { return sha256(proof); }
 
 /** Wraps M under an unlock KEK (tier label l3, unlock AAD). */
 export function wrapMaster(kek, vaultId, methodId, m, nonce) {

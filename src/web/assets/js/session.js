@@ -5,6 +5,12 @@
 // Also the vault-level flows that make or use M: create a vault, unlock
 // with a passphrase, a recovery code or a passkey's PRF output, open an
 // owner session, add unlock methods, log out everywhere.
+//
+// Unlocking (SPEC section 3, "Proving an unlock"): the public step gives
+// only the KDF parameters; the page derives the KEK, sends the unlock proof
+// to `.../open` and only then receives the wrapped copy of M. A vault made
+// before v1.1 answers `legacy: true`; once unlocked, the page stores the
+// missing verifier for the method it used.
 
 import * as c from './crypto.js';
 import { api, seg } from './api.js';
@@ -76,8 +82,8 @@ export async function createVault({ handle, passphrase, setupToken }) {
     owner_verifier: c.b64(await c.ownerVerifier(keys.auth)),
     l1_check: c.b64(await c.l1Check(keys.k1)),
     unlock: [
-      { method_id: 'passphrase', kind: 'passphrase', kdf: { alg: 'pbkdf2-sha256', salt: c.b64(salt), iterations: c.PASSPHRASE_MIN_ITERATIONS }, wrapped: await c.wrapMaster(passKek, vaultId, 'passphrase', m) },
-      { method_id: 'recovery', kind: 'recovery', kdf: { alg: 'hkdf-sha256' }, wrapped: await c.wrapMaster(recKek, vaultId, 'recovery', m) },
+      { method_id: 'passphrase', kind: 'passphrase', kdf: { alg: 'pbkdf2-sha256', salt: c.b64(salt), iterations: c.PASSPHRASE_MIN_ITERATIONS }, wrapped: await c.wrapMaster(passKek, vaultId, 'passphrase', m), verifier: await verifierB64(passKek, vaultId, 'passphrase') },
+      { method_id: 'recovery', kind: 'recovery', kdf: { alg: 'hkdf-sha256' }, wrapped: await c.wrapMaster(recKek, vaultId, 'recovery', m), verifier: await verifierB64(recKek, vaultId, 'recovery') },
     ],
   };
   if (handle) body.handle = handle;
@@ -90,62 +96,86 @@ export async function createVault({ handle, passphrase, setupToken }) {
   return { vaultId, recoveryCode: shown };
 }
 
-/** Finds the vault and the wrapped M for a vault id or handle and a method. */
+/** B64(SHA-256(unlock_proof)) of a method. */
+async function verifierB64(kek, vaultId, methodId) {
+  const proof = await c.unlockProof(kek, vaultId, methodId);
+  try { return c.b64(await c.unlockVerifier(proof)); } finally { c.wipe(proof); }
+}
+
+/** Finds the vault and the public unlock step (`{kind, kdf}`) for a vault id or handle and a method. */
 async function findMethod(who, method) {
   const id = who.trim();
   if (isVaultId(id)) {
     const vaultId = id.toLowerCase();
-    return { vaultId, handle: null, unlock: await api('GET', `/vaults/${vaultId}/unlock/${method}`, { auth: false }) };
+    return { vaultId, handle: null, step: await api('GET', `/vaults/${vaultId}/unlock/${method}`, { auth: false }) };
   }
   const found = await api('GET', `/unlock?handle=${encodeURIComponent(id)}`, { auth: false });
-  if (method === 'passphrase') return { vaultId: found.vault_id, handle: id.toLowerCase(), unlock: found };
-  const unlock = await api('GET', `/vaults/${seg(found.vault_id)}/unlock/${method}`, { auth: false });
-  return { vaultId: found.vault_id, handle: id.toLowerCase(), unlock };
+  if (method === 'passphrase') return { vaultId: found.vault_id, handle: id.toLowerCase(), step: found };
+  const step = await api('GET', `/vaults/${seg(found.vault_id)}/unlock/${method}`, { auth: false });
+  return { vaultId: found.vault_id, handle: id.toLowerCase(), step };
 }
 
 const WRONG = 'That passphrase or recovery code does not open this vault (or the handle is unknown).';
 
+/**
+ * Proves the KEK to the server, receives the wrapped M and unwraps it,
+ * then opens the session; a pre-v1.1 method gets its verifier added.
+ * `wrong` is the message for a refused proof or a copy that does not open.
+ */
+async function proveAndStart(vaultId, methodId, step, kek, handle, wrong) {
+  const proof = await c.unlockProof(kek, vaultId, methodId);
+  let opened;
+  try {
+    opened = await api('POST', `/vaults/${seg(vaultId)}/unlock/${seg(methodId)}/open`, { auth: false, body: { proof: c.b64(proof) } });
+  } catch (e) {
+    if (e.status === 401) throw new Error(wrong);
+    throw e;
+  } finally { c.wipe(proof); }
+  let m;
+  try { m = await c.unwrapMaster(kek, vaultId, methodId, opened.wrapped); } catch { throw new Error(wrong); }
+  const v = await start(vaultId, m, handle);
+  if (opened.legacy === true) {
+    // Unlocked either way; if storing the verifier fails (a backup POP refuses
+    // writes), the next unlock tries again.
+    try { await putUnlockMethod(methodId, step.kind, step.kdf, kek); } catch { /* retried at the next unlock */ }
+  }
+  return v;
+}
+
 /** Unlocks with a vault id or handle and the passphrase. */
 export async function unlockWithPassphrase(who, passphrase) {
-  const { vaultId, handle, unlock } = await findMethod(who, 'passphrase');
-  const kdf = unlock.kdf || {};
-  if (unlock.kind !== 'passphrase' || kdf.alg !== 'pbkdf2-sha256') throw new Error('The server sent unexpected unlock parameters.');
+  const { vaultId, handle, step } = await findMethod(who, 'passphrase');
+  const kdf = step.kdf || {};
+  if (step.kind !== 'passphrase' || kdf.alg !== 'pbkdf2-sha256') throw new Error('The server sent unexpected unlock parameters.');
   c.checkIterations(kdf.iterations);
   const kek = await c.passphraseKek(passphrase, c.unb64(kdf.salt), kdf.iterations);
-  let m;
-  try { m = await c.unwrapMaster(kek, vaultId, 'passphrase', unlock.wrapped); } catch { throw new Error(WRONG); } finally { c.wipe(kek); }
-  return start(vaultId, m, handle);
+  try { return await proveAndStart(vaultId, 'passphrase', step, kek, handle, WRONG); } finally { c.wipe(kek); }
 }
 
 /** Unlocks with a vault id or handle and the recovery code. */
 export async function unlockWithRecovery(who, codeText) {
   const code = c.parseRecoveryCode(codeText);
-  let found;
-  try { found = await findMethod(who, 'recovery'); } catch (e) {
-    if (e.status === 404) throw new Error(WRONG);
-    throw e;
-  }
+  const found = await findMethod(who, 'recovery');
   const kek = await c.recoveryKek(code, found.vaultId);
   c.wipe(code);
-  let m;
-  try { m = await c.unwrapMaster(kek, found.vaultId, 'recovery', found.unlock.wrapped); } catch { throw new Error(WRONG); } finally { c.wipe(kek); }
-  return start(found.vaultId, m, found.handle);
+  try { return await proveAndStart(found.vaultId, 'recovery', found.step, kek, found.handle, WRONG); } finally { c.wipe(kek); }
 }
 
 /** Unlocks with a passkey: its credential id and PRF output (see passkey.js). */
 export async function unlockWithPrf(credentialId, prfOutput) {
   const found = await api('GET', `/unlock/passkey/${seg(credentialId)}`, { auth: false });
   const kek = await c.prfKek(prfOutput, found.vault_id);
-  let m;
-  try { m = await c.unwrapMaster(kek, found.vault_id, credentialId, found.wrapped); } catch { throw new Error('This passkey does not open the vault it is registered for.'); } finally { c.wipe(kek); }
-  return start(found.vault_id, m, null);
+  try {
+    return await proveAndStart(found.vault_id, credentialId, found, kek, null, 'This passkey does not open a vault on this server.');
+  } finally { c.wipe(kek); }
 }
 
 /** Adds (or replaces) an unlock method wrapping the current M under `kek`. */
 export async function putUnlockMethod(methodId, kind, kdf, kek) {
   const v = current;
   const wrapped = await c.wrapMaster(kek, v.vaultId, methodId, v.m);
-  return api('POST', `/vaults/${v.vaultId}/unlock/${seg(methodId)}`, { body: { kind, kdf, wrapped } });
+  const verifier = await verifierB64(kek, v.vaultId, methodId);
+  return api('POST', `/vaults/${v.vaultId}/unlock/${seg(methodId)}`, { body: { kind, kdf, wrapped, verifier } });
 }
 
 /** Replaces the passphrase method. */

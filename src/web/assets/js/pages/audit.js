@@ -27,7 +27,7 @@ function lostHead(known, anchors) {
   return '';
 }
 
-const ACTIONS = ['read', 'create', 'update', 'delete', 'session', 'vault_create', 'revoke_all', 'unlock_method_put', 'unlock_method_delete',
+const ACTIONS = ['read', 'create', 'update', 'delete', 'session', 'vault_create', 'revoke_all', 'unlock_method_put', 'unlock_method_delete', 'unlock_open',
   'agent_create', 'agent_update', 'agent_rotate', 'agent_unlock', 'agent_delete', 'scope_create', 'scope_update', 'scope_delete', 'authenticate', 'owner_route', 'list'];
 
 /** RFC 3339 of a datetime-local value, or ''. */
