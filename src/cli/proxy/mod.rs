@@ -518,7 +518,15 @@ fn refusal(reference: &str, e: &ResolveError) -> Failure {
         ResolveError::Invalid(_) => "not a valid reference",
         ResolveError::Failed(_) => "the vault could not be asked",
     };
-    let mut f = answer(e.status(), format!("{reference}: {why}: {e}"));
+    // The error's message starts with the reference; `reference` names it
+    // when the message does not.
+    let detail = e.to_string();
+    let text = if detail.starts_with(reference) {
+        format!("{why}: {detail}")
+    } else {
+        format!("{why}: {reference}: {detail}")
+    };
+    let mut f = answer(e.status(), text);
     if let Failure::Answer(_, _, extra) = &mut f {
         extra.push(Header::new("X-Clavitor-Proxy-Error", "reference"));
     }
