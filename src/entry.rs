@@ -40,6 +40,14 @@ pub struct EntryInput {
     pub fields: Vec<FieldInput>,
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// The owner lets agents' raw-value tools (`clavitor mcp`'s
+    /// `reveal_secret`) return this entry's values (SPEC 13).
+    #[serde(default)]
+    pub agent_reveal: bool,
+    /// Hosts a reference to this entry may be sent to, besides the hosts
+    /// of its URLs (SPEC 13: brokered requests and the proxy).
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
 }
 
 /// A field as a client sends it; label, kind and tier default from FIELD_SPEC.
@@ -70,6 +78,84 @@ pub struct Document {
     pub fields: Vec<Field>,
     pub created_at: String,
     pub updated_at: String,
+    /// Entry document options (SPEC 13); absent in documents that predate
+    /// them, and left out when at their default so those stay byte-equal.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub agent_reveal: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_hosts: Vec<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Document {
+    /// Whether a reference to this entry may be resolved for a request to
+    /// `host`: one of its URLs' hosts, or one of its `allowed_hosts`
+    /// (`*.example.com` also matches any subdomain). Case-insensitive; a
+    /// port on either side is ignored.
+    pub fn allows_host(&self, host: &str) -> bool {
+        let want = bare_host(host);
+        if want.is_empty() {
+            return false;
+        }
+        let by_url = self.urls.iter().any(|u| url_host(u) == want);
+        by_url
+            || self.allowed_hosts.iter().any(|pattern| {
+                let p = bare_host(pattern);
+                match p.strip_prefix("*.") {
+                    Some(suffix) => {
+                        want.len() > suffix.len() + 1 && want.ends_with(&format!(".{suffix}"))
+                    }
+                    None => p == want,
+                }
+            })
+    }
+}
+
+/// The host of a URL (`https://user@Host:8443/path` → `host`), lower-case;
+/// a bare `host/path` counts too. Empty when there is none.
+pub fn url_host(url: &str) -> String {
+    let rest = url.trim();
+    let rest = rest.split_once("://").map_or(rest, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    bare_host(authority)
+}
+
+/// `Host:port` or `[v6]:port` → lower-case host without port or brackets.
+pub fn bare_host(h: &str) -> String {
+    let h = h.trim();
+    let h = if let Some(v6) = h.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else if h.matches(':').count() == 1 {
+        h.split(':').next().unwrap_or_default()
+    } else {
+        h
+    };
+    h.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// An `allowed_hosts` item: a host name or address, optionally `*.` in front.
+fn check_host_pattern(at: &str, p: &str) -> Result<(), EntryError> {
+    let body = p.strip_prefix("*.").unwrap_or(p);
+    let ok = !body.is_empty()
+        && p.len() <= 253
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    if ok {
+        Ok(())
+    } else {
+        Err(err(
+            at,
+            format!(
+                "expected a host name such as api.example.com or *.example.com, got {}",
+                clip(p)
+            ),
+        ))
+    }
 }
 
 /// One field of a stored document.
@@ -138,6 +224,20 @@ impl EntryInput {
             ));
         }
         let scopes = parse_scopes(&self.scopes)?;
+        if self.allowed_hosts.len() > MAX_URLS {
+            return Err(err(
+                "allowed_hosts",
+                format!("at most {MAX_URLS} hosts, got {}", self.allowed_hosts.len()),
+            ));
+        }
+        for (i, h) in self.allowed_hosts.iter().enumerate() {
+            check_host_pattern(&format!("allowed_hosts[{i}]"), h)?;
+        }
+        let allowed_hosts = self
+            .allowed_hosts
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect();
 
         let mut fields = Vec::with_capacity(self.fields.len());
         for (i, input) in self.fields.into_iter().enumerate() {
@@ -161,6 +261,8 @@ impl EntryInput {
             fields,
             created_at: created_at.to_string(),
             updated_at: now.to_string(),
+            agent_reveal: self.agent_reveal,
+            allowed_hosts,
         };
         Ok(ValidEntry { doc, scopes })
     }
@@ -319,6 +421,50 @@ mod tests {
 
     fn input(json: &str) -> EntryInput {
         serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn destination_hosts_come_from_urls_and_allowed_hosts() {
+        let valid = input(
+            r#"{"type":"note","title":"t","urls":["https://User@API.Example.com:8443/v1?x=1"],
+                "allowed_hosts":["uploads.example.net","*.Corp.example"]}"#,
+        )
+        .validate("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z")
+        .unwrap();
+        let doc = valid.doc;
+        assert_eq!(doc.allowed_hosts, ["uploads.example.net", "*.corp.example"]);
+        for ok in [
+            "api.example.com",
+            "API.example.com:443",
+            "uploads.example.net",
+            "a.corp.example",
+            "x.y.corp.example",
+        ] {
+            assert!(doc.allows_host(ok), "{ok}");
+        }
+        for no in [
+            "example.com",
+            "evil.com",
+            "corp.example",
+            "api.example.com.evil.com",
+            "",
+            "xcorp.example",
+        ] {
+            assert!(!doc.allows_host(no), "{no}");
+        }
+        assert!(!doc.agent_reveal);
+    }
+
+    #[test]
+    fn document_options_default_off_and_old_documents_stay_byte_equal() {
+        let old = r#"{"type":"note","title":"t","urls":[],"notes":"","folder":"","favorite":false,"tags":[],"fields":[],"created_at":"a","updated_at":"b"}"#;
+        let doc: Document = serde_json::from_str(old).unwrap();
+        assert!(!doc.agent_reveal && doc.allowed_hosts.is_empty());
+        assert_eq!(serde_json::to_string(&doc).unwrap(), old);
+        let bad = input(r#"{"type":"note","title":"t","allowed_hosts":["https://x/y"]}"#)
+            .validate("a", "b")
+            .unwrap_err();
+        assert_eq!(bad.at, "allowed_hosts[0]");
     }
 
     const SEALED_L2: &str = "cv1.l2.nFDDCh9eKfdQY3cqCQMBDSKPAavqevUXUBamzZ5CTi6QtC9fRZtv";

@@ -1235,3 +1235,261 @@ fn the_proxy_never_hands_a_resolved_value_back_or_logs_it() {
         problems.join("\n\n")
     );
 }
+
+/// SPEC 13: values resolved from `clavitor://` references by `read`, `run`,
+/// `inject` and `mcp` appear only where they were asked for (stdout of
+/// `read`, the child, the 0600 file, a revealable raw-value result) — never
+/// in the server log, a CLI error, masked child output, an MCP message or a
+/// file the CLI keeps; nor does the agent credential.
+#[test]
+fn resolved_references_never_reach_logs_errors_or_mcp_messages() {
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::{Command, Stdio};
+
+    let server = TestServer::start();
+    let dir = server.dir.path();
+    let pass = dir.join("pass.txt");
+    std::fs::write(&pass, "correct horse battery staple\n").unwrap();
+    std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let cli = |args: &[&str], env: &[(&str, &str)]| {
+        let o = server.cli_env(args, env);
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let pass_s = pass.display().to_string();
+    assert_eq!(
+        cli(
+            &[
+                "init",
+                "--server",
+                &server.url,
+                "--passphrase-file",
+                &pass_s
+            ],
+            &[]
+        )
+        .0,
+        0
+    );
+    let (_, out, _) = cli(&["--json", "scope", "create", "w"], &[]);
+    let scope = serde_json::from_str::<Value>(&out).unwrap()["scope_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hidden = "resolved-ab12cd34ef56gh78ij90";
+    let revealable = "revealable-zz98yy76xx54ww32";
+    let foreign = "foreign-host-key-1a2b3c4d5e6f";
+    for args in [
+        vec![
+            "put",
+            "api_key",
+            "--title",
+            "Svc",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--field",
+            &format!("key={hidden}"),
+            "--scope",
+            &scope,
+        ],
+        vec![
+            "put",
+            "api_key",
+            "--title",
+            "Far",
+            "--url",
+            "https://far.example",
+            "--field",
+            &format!("key={foreign}"),
+            "--scope",
+            &scope,
+        ],
+        vec![
+            "put",
+            "login",
+            "--title",
+            "Open",
+            "--field",
+            &format!("password={revealable}"),
+            "--agent-reveal",
+            "--scope",
+            &scope,
+        ],
+    ] {
+        assert_eq!(cli(&args, &[]).0, 0, "{args:?}");
+    }
+    let (_, out, _) = cli(
+        &[
+            "--json",
+            "agent",
+            "create",
+            "bot",
+            "--scope",
+            &scope,
+            "--rate-minute",
+            "20",
+            "--rate-hour",
+            "40",
+        ],
+        &[],
+    );
+    let cred = serde_json::from_str::<Value>(&out).unwrap()["credential"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let agent_env = [("CLAVITOR_CREDENTIAL", cred.as_str())];
+    let values = [hidden, revealable, foreign];
+    let secret = |name: &str, v: &str| h::Secret {
+        name: name.into(),
+        forms: vec![("value", v.to_string(), 12)],
+    };
+    let mut checks: Vec<h::Secret> = values.iter().map(|v| secret("resolved value", v)).collect();
+    checks.push(h::token_secret("agent credential", &cred));
+    let mut texts: Vec<(String, String)> = Vec::new();
+
+    // Successful read: the value on stdout only.
+    let (code, out, err) = cli(&["read", "clavitor://Svc/key"], &agent_env);
+    assert_eq!((code, out.trim()), (0, hidden));
+    texts.push(("read stderr".into(), err));
+    // Errors: unknown field, malformed, denied, a bad template, a bad env file.
+    let tpl = dir.join("t.tpl");
+    std::fs::write(
+        &tpl,
+        format!("{{{{ clavitor://Svc/key }}}} {{{{ clavitor://Svc/nope }}}} {hidden}"),
+    )
+    .unwrap();
+    let envf = dir.join("bad.env");
+    std::fs::write(&envf, format!("{hidden}\n")).unwrap();
+    let tpl_s = tpl.display().to_string();
+    let envf_s = envf.display().to_string();
+    for args in [
+        vec!["read", "clavitor://Svc/nope"],
+        vec!["read", "clavitor://Svc"],
+        vec!["read", "clavitor://NotMine/key"],
+        vec!["inject", "-i", &tpl_s],
+        vec!["run", "--env-file", &envf_s, "--", "true"],
+    ] {
+        let (code, out, err) = cli(&args, &agent_env);
+        assert_ne!(code, 0, "{args:?}");
+        texts.push((format!("{args:?} stdout"), out));
+        texts.push((format!("{args:?} stderr"), err));
+    }
+    // The owner gets an entry option wrong: the error does not echo it.
+    let bad_host = format!("https://{hidden}/");
+    let (code, out, err) = cli(
+        &["put", "login", "--title", "x", "--allowed-host", &bad_host],
+        &[],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("allowed_hosts[0]"), "{err}");
+    texts.push(("put --allowed-host stdout".into(), out));
+    texts.push(("put --allowed-host stderr".into(), err));
+    // run: masked output and stderr.
+    let (code, out, err) = cli(
+        &["run", "--", "sh", "-c", "echo $K; echo $K >&2"],
+        &[
+            ("CLAVITOR_CREDENTIAL", cred.as_str()),
+            ("K", "clavitor://Svc/key"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    texts.push(("run stdout".into(), out));
+    texts.push(("run stderr".into(), err));
+
+    // MCP: brokered requests to an allowed host (nothing listens: the error
+    // is scrubbed) and to a refused one; a raw value of a revealable entry.
+    let mut child = Command::new(bin())
+        .arg("mcp")
+        .env("XDG_CONFIG_HOME", dir.join("xdg"))
+        .env("CLAVITOR_CREDENTIAL", &cred)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        let call = |id: i64, name: &str, args: Value| json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": name, "arguments": args}});
+        for m in [
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}),
+            call(
+                2,
+                "http_request",
+                json!({"url": "http://127.0.0.1:9/x", "headers": {"X-Key": "clavitor://Svc/key"}, "body": "k=clavitor://Svc/key"}),
+            ),
+            call(
+                3,
+                "http_request",
+                json!({"url": "http://127.0.0.1:9/x", "headers": {"X-Key": "clavitor://Far/key"}}),
+            ),
+            call(
+                4,
+                "reveal_secret",
+                json!({"reference": "clavitor://Svc/key"}),
+            ),
+            call(
+                5,
+                "reveal_secret",
+                json!({"reference": "clavitor://Open/password"}),
+            ),
+            call(6, "check_entry", json!({"title": "Svc"})),
+            call(
+                7,
+                "http_request",
+                json!({"url": format!("http://127.0.0.1:9/{hidden}")}),
+            ),
+        ] {
+            writeln!(stdin, "{m}").unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut revealed = 0;
+    for line in stdout.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        if v["id"] == 5 {
+            // The one message allowed to carry a value: the owner's choice.
+            assert_eq!(v["result"]["structuredContent"]["value"], revealable, "{v}");
+            revealed += 1;
+            continue;
+        }
+        if v["id"] == 7 {
+            continue; // the model's own URL comes back in its error; it resolved nothing
+        }
+        texts.push((format!("mcp reply {}", v["id"]), line.to_string()));
+    }
+    assert_eq!(revealed, 1, "{stdout}");
+    texts.push((
+        "mcp stderr".into(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ));
+    texts.push(("server log".into(), server.log()));
+    // Files the CLI keeps (session, config) never hold a resolved value.
+    for f in files_under(&dir.join("xdg")) {
+        texts.push((
+            f.display().to_string(),
+            String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned(),
+        ));
+    }
+
+    // The check sees a value, or a 12-character piece of one, where it is.
+    assert!(h::found(&checks[0], &format!("x{}y", &hidden[3..15])).is_some());
+    let mut problems = Vec::new();
+    for (label, text) in &texts {
+        for s in &checks {
+            if let Some(f) = h::found(s, text) {
+                problems.push(format!("{label} contains {f}:\n{text}"));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} leak(s):\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+}

@@ -155,7 +155,11 @@ fn the_proxy_injects_keys_in_both_modes_and_scrubs_every_response() {
     for e in &reads {
         assert_eq!(e["actor_id"], vault.agent_id.as_str(), "{e}");
         assert_eq!(e["entry_id"], vault.entry_id.as_str(), "{e}");
+        assert_eq!(e["host"], "127.0.0.1", "{e}");
     }
+    // `clavitor audit` (the table) shows the destination host too.
+    let table = proxy_support::cli(&vault.server, &["audit", "--agent", &vault.agent_id]);
+    assert!(table.out.contains("127.0.0.1"), "{}", table.out);
     let log = proxy.log();
     assert!(!log.contains(KEY), "the proxy log holds the key:\n{log}");
     assert!(
@@ -184,12 +188,22 @@ fn a_reference_for_a_host_the_entry_does_not_allow_is_refused() {
         "the refusal names the reference: {}",
         r.out
     );
-    assert!(r.out.contains("does not allow"), "{}", r.out);
+    assert!(r.out.contains("localhost is not allowed"), "{}", r.out);
     assert!(!r.out.contains(KEY), "{}", r.out);
     assert!(
         http.seen.lock().unwrap().is_empty(),
         "nothing reached the host"
     );
+    // The vault refused it and audited the refusal with the host.
+    let refused: Vec<_> = vault
+        .audit()
+        .into_iter()
+        .filter(|e| e["action"] == "read" && e["outcome"] == "denied")
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0]["actor_id"], vault.agent_id.as_str());
+    assert_eq!(refused[0]["entry_id"], vault.entry_id.as_str());
+    assert_eq!(refused[0]["host"], "localhost");
 
     // An unknown entry is refused the same way, naming the reference (an
     // agent is not told whether an entry it may not see exists).

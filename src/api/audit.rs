@@ -81,7 +81,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
             json!({
                 "pop_id": r.pop_id, "seq": r.seq, "time": super::rfc3339(r.ts), "actor_kind": r.actor_kind,
                 "actor_id": r.actor_id, "action": r.action, "entry_id": r.entry_id, "outcome": r.outcome,
-                "reason": r.reason, "source_ip": r.source_ip,
+                "reason": r.reason, "source_ip": r.source_ip, "host": r.host,
             })
         })
         .collect();

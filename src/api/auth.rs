@@ -74,6 +74,7 @@ pub fn agent_event(
         outcome,
         reason,
         source_ip: ctx.req.peer.to_string(),
+        host: None,
     }
 }
 
@@ -93,6 +94,7 @@ pub fn owner_event(
         outcome,
         reason,
         source_ip: ctx.req.peer.to_string(),
+        host: None,
     }
 }
 

@@ -87,6 +87,8 @@ fn full_json(row: &EntryRow, doc: Document) -> Value {
         "fields": doc.fields,
         "created_at": doc.created_at,
         "updated_at": doc.updated_at,
+        "agent_reveal": doc.agent_reveal,
+        "allowed_hosts": doc.allowed_hosts,
     })
 }
 
@@ -334,9 +336,53 @@ pub fn lookup(ctx: &mut Ctx<'_>) -> Result<Reply> {
 
 fn owner_read(ctx: &mut Ctx<'_>, owner: &Owner, row: EntryRow) -> Result<Reply> {
     let doc = open_doc(&owner.k1, owner.id(), &row)?;
-    let ev = owner_event(ctx, "read", Some(row.entry_id), Outcome::Success, None);
+    let host = dest_host(ctx)?;
+    if let Some(h) = host.as_deref().filter(|h| !doc.allows_host(h)) {
+        let mut ev = owner_event(
+            ctx,
+            "read",
+            Some(row.entry_id),
+            Outcome::Denied,
+            Some("host_denied"),
+        );
+        ev.host = Some(h.to_string());
+        auth::audit_alone(ctx, owner.id(), ev)?;
+        return Err(host_denied());
+    }
+    let mut ev = owner_event(ctx, "read", Some(row.entry_id), Outcome::Success, None);
+    ev.host = host;
     auth::audit_alone(ctx, owner.id(), ev)?;
     Ok(entry_reply(&row, doc))
+}
+
+/// `?host=H` on an entry read (SPEC 13): the destination host the caller
+/// will send a resolved value to. The read is refused unless the entry
+/// allows that host, and the audit row records it.
+fn dest_host(ctx: &Ctx<'_>) -> Result<Option<String>> {
+    let Some(raw) = ctx.req.query("host") else {
+        return Ok(None);
+    };
+    let host = crate::entry::bare_host(raw);
+    let ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+    if !ok {
+        return Err(ApiError::bad_request(
+            "CV-1004",
+            "query parameter `host`: expected a host name or address, e.g. api.example.com",
+        ));
+    }
+    Ok(Some(host))
+}
+
+fn host_denied() -> ApiError {
+    ApiError::new(
+        403,
+        "CV-2044",
+        "destination host not allowed for this entry (its URLs' hosts and allowed_hosts decide)",
+    )
 }
 
 fn visible(agent: &Agent, row: &EntryRow) -> bool {
@@ -372,6 +418,19 @@ fn agent_read(
         return Err(ApiError::access_denied());
     };
     let doc = open_doc(&agent.k1, agent.vault_id(), &row)?;
+    if let Some(h) = dest_host(ctx)?.filter(|h| !doc.allows_host(h)) {
+        let mut ev = agent_event(
+            ctx,
+            &agent.id,
+            "read",
+            Some(row.entry_id),
+            Outcome::Denied,
+            Some("host_denied"),
+        );
+        ev.host = Some(h);
+        auth::audit_alone(ctx, agent.vault_id(), ev)?;
+        return Err(host_denied());
+    }
     let decision = rate_limited_read(ctx, agent, &row.entry_id)?;
     match decision {
         RateDecision::Allow => {}
@@ -397,7 +456,9 @@ fn agent_read(
 fn rate_limited_read(ctx: &mut Ctx<'_>, agent: &Agent, entry: &EntryId) -> Result<RateDecision> {
     let vault = *agent.vault_id();
     let window = ctx.config.agents.lockdown_window;
-    let success = agent_event(ctx, &agent.id, "read", Some(*entry), Outcome::Success, None);
+    let host = dest_host(ctx)?;
+    let mut success = agent_event(ctx, &agent.id, "read", Some(*entry), Outcome::Success, None);
+    success.host.clone_from(&host);
     let mut limited = agent_event(
         ctx,
         &agent.id,
@@ -406,6 +467,7 @@ fn rate_limited_read(ctx: &mut Ctx<'_>, agent: &Agent, entry: &EntryId) -> Resul
         Outcome::Denied,
         Some("rate_limited"),
     );
+    limited.host.clone_from(&host);
     let locked_ev = agent_event(
         ctx,
         &agent.id,

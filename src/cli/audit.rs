@@ -126,8 +126,8 @@ fn fetch(
 /// The readable listing.
 fn print_table(events: &[Value]) {
     println!(
-        "{:<24}  {:<38}  {:<16}  {:<32}  {:<8}  {:<16}  SOURCE",
-        "TIME", "ACTOR", "ACTION", "ENTRY", "OUTCOME", "REASON"
+        "{:<24}  {:<38}  {:<16}  {:<32}  {:<8}  {:<16}  {:<15}  HOST",
+        "TIME", "ACTOR", "ACTION", "ENTRY", "OUTCOME", "REASON", "SOURCE"
     );
     for e in events {
         let s = |k: &str| clean(e[k].as_str().unwrap_or_default());
@@ -145,15 +145,22 @@ fn print_table(events: &[Value]) {
         } else {
             s("reason")
         };
+        // The destination host a reference was resolved for (SPEC 13).
+        let host = if s("host").is_empty() {
+            "-".to_string()
+        } else {
+            s("host")
+        };
         println!(
-            "{:<24}  {:<38}  {:<16}  {:<32}  {:<8}  {:<16}  {}",
+            "{:<24}  {:<38}  {:<16}  {:<32}  {:<8}  {:<16}  {:<15}  {}",
             s("time"),
             actor,
             s("action"),
             entry,
             s("outcome"),
             reason,
-            s("source_ip")
+            s("source_ip"),
+            host
         );
     }
 }

@@ -57,6 +57,8 @@ pub fn put(a: &PutArgs, json: bool, cred: Option<&Path>) -> CliResult {
         "folder": a.folder.as_deref().unwrap_or(""),
         "fields": fields,
         "scopes": a.scopes,
+        "agent_reveal": a.agent_reveal,
+        "allowed_hosts": a.allowed_hosts,
     });
     let answer = client(&session)?.post("/api/v1/entries", Some(&session.token), &body)?;
     let version = answer["version"].as_i64().unwrap_or(1);
@@ -182,9 +184,27 @@ pub fn totp(a: &TotpArgs, json: bool, cred: Option<&Path>) -> CliResult {
 
 /// Fetches an entry by id or exact title and opens its L2/L3 values.
 pub fn fetch_decrypted(session: &Session, query: &str) -> Result<Value, CliError> {
+    fetch_decrypted_for(session, query, None)
+}
+
+/// [`fetch_decrypted`] for a value that will be sent to `host` (SPEC 13):
+/// the server refuses unless the entry allows that host, and audits it.
+pub fn fetch_decrypted_for(
+    session: &Session,
+    query: &str,
+    host: Option<&str>,
+) -> Result<Value, CliError> {
+    let host_param = |sep: char| {
+        host.map(|h| format!("{sep}host={}", encode_query(h)))
+            .unwrap_or_default()
+    };
     let path = match EntryId::parse(query) {
-        Ok(id) => format!("/api/v1/entries/{}", id.hex()),
-        Err(_) => format!("/api/v1/entries/lookup?title={}", encode_query(query)),
+        Ok(id) => format!("/api/v1/entries/{}{}", id.hex(), host_param('?')),
+        Err(_) => format!(
+            "/api/v1/entries/lookup?title={}{}",
+            encode_query(query),
+            host_param('&')
+        ),
     };
     let mut entry = client(session)?
         .get(&path, Some(&session.token))
@@ -237,7 +257,7 @@ fn field_value<'a>(entry: &'a Value, name: &str) -> Option<&'a str> {
 }
 
 /// `--field NAME`: a field by name or label, or title/notes/url/folder.
-fn pick(entry: &Value, name: &str) -> Result<Zeroizing<String>, CliError> {
+pub(super) fn pick(entry: &Value, name: &str) -> Result<Zeroizing<String>, CliError> {
     if let Some(v) = field_value(entry, name) {
         return Ok(Zeroizing::new(v.to_string()));
     }

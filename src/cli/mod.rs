@@ -11,10 +11,15 @@ mod client;
 mod entries;
 mod export;
 mod import;
+mod mask;
+mod mcp;
 mod profile;
 mod proxy;
+mod refcmds;
 mod scopes;
+mod secretref;
 mod server_cmds;
+mod skill;
 mod upload;
 mod vaults;
 
@@ -117,6 +122,66 @@ pub enum Command {
     Audit(AuditArgs),
     /// Run a local HTTP(S) proxy that puts clavitor:// references in request headers into requests for the hosts their entries allow
     Proxy(ProxyArgs),
+    /// Print the value of one clavitor://ENTRY/FIELD reference
+    Read(ReadArgs),
+    /// Run a command with the references in its environment resolved
+    Run(RunArgs),
+    /// Fill {{ clavitor://ENTRY/FIELD }} placeholders of a template
+    Inject(InjectArgs),
+    /// Serve the Model Context Protocol on stdio (tools that use secrets without revealing them)
+    Mcp,
+    /// Coding-agent skill files
+    #[command(subcommand)]
+    Skill(SkillCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SkillCommand {
+    /// Write the clavitor skill (SKILL.md) for coding agents
+    Install(SkillInstallArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SkillInstallArgs {
+    /// Skills folder to write clavitor/SKILL.md into [default: ~/.claude/skills]
+    #[arg(long, value_name = "D")]
+    pub dir: Option<PathBuf>,
+    /// Replace an existing SKILL.md
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReadArgs {
+    /// clavitor://ENTRY/FIELD (ENTRY: entry id or exact title, percent-encoded; FIELD: field name, or totp for the current code)
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Print the value without a trailing newline
+    #[arg(short = 'n', long)]
+    pub no_newline: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Also load variables from this dotenv file (KEY=VALUE lines; values may hold references)
+    #[arg(long, value_name = "F")]
+    pub env_file: Vec<PathBuf>,
+    /// Do not mask resolved values in the command's output
+    #[arg(long)]
+    pub no_masking: bool,
+    /// The command and its arguments (after --)
+    #[arg(required = true, last = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct InjectArgs {
+    /// The template ("-" for standard input)
+    #[arg(short = 'i', long = "in-file", value_name = "TEMPLATE")]
+    pub input: PathBuf,
+    /// Write here (created 0600, replaced atomically) instead of standard output
+    #[arg(short = 'o', long = "out-file", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -224,6 +289,12 @@ pub struct PutArgs {
     /// A four-digit scope id (repeatable)
     #[arg(long = "scope", value_name = "S")]
     pub scopes: Vec<String>,
+    /// Let agents' raw-value tools (clavitor mcp reveal_secret) return this entry's values
+    #[arg(long)]
+    pub agent_reveal: bool,
+    /// A host references to this entry may be sent to, besides its URLs' hosts (repeatable; *.example.com for subdomains)
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -488,6 +559,11 @@ fn run(cli: Cli) -> CliResult {
         Command::Scope(c) => scopes::run(&c, json),
         Command::Audit(a) => audit::run(&a, json),
         Command::Proxy(a) => proxy::run(&a, json, cred),
+        Command::Read(a) => refcmds::read(&a, json, cred),
+        Command::Run(a) => refcmds::run(&a, cred),
+        Command::Inject(a) => refcmds::inject(&a, json, cred),
+        Command::Mcp => mcp::run(cred),
+        Command::Skill(SkillCommand::Install(a)) => skill::install(&a, json),
     }
 }
 

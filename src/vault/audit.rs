@@ -61,6 +61,9 @@ pub struct AuditEvent {
     pub outcome: Outcome,
     pub reason: Option<&'static str>,
     pub source_ip: String,
+    /// The destination host a reference was resolved for (SPEC 13:
+    /// brokered requests, the proxy); `None` for every other access.
+    pub host: Option<String>,
 }
 
 /// A stored row, as the API returns it.
@@ -76,6 +79,8 @@ pub struct AuditRow {
     pub outcome: String,
     pub reason: Option<String>,
     pub source_ip: Option<String>,
+    /// Destination host of a resolution (SPEC 13); `None` otherwise.
+    pub host: Option<String>,
     #[serde(skip)]
     pub prev_hash: Vec<u8>,
     #[serde(skip)]
@@ -107,8 +112,11 @@ pub struct ChainBreak {
 }
 
 /// The canonical bytes of a row: a JSON array, unambiguous whatever the fields contain.
+/// A row with a destination host appends it as a 12th element; a row
+/// without one (the default) hashes exactly as before the column existed,
+/// so older chains keep verifying.
 fn canonical(pop: &str, vault: &str, r: &AuditRow) -> Vec<u8> {
-    serde_json::to_vec(&(
+    let mut bytes = serde_json::to_vec(&(
         pop,
         vault,
         r.seq,
@@ -121,7 +129,14 @@ fn canonical(pop: &str, vault: &str, r: &AuditRow) -> Vec<u8> {
         &r.reason,
         &r.source_ip,
     ))
-    .expect("tuples of strings and integers serialize")
+    .expect("tuples of strings and integers serialize");
+    if let Some(host) = r.host.as_deref().filter(|h| !h.is_empty()) {
+        bytes.pop(); // the closing `]`
+        bytes.push(b',');
+        bytes.extend(serde_json::to_vec(host).expect("strings serialize"));
+        bytes.push(b']');
+    }
+    bytes
 }
 
 fn chain_hash(prev: &[u8], canonical: &[u8]) -> [u8; 32] {
@@ -145,10 +160,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
         source_ip: r.get(9)?,
         prev_hash: r.get(10)?,
         hash: r.get(11)?,
+        host: r.get(12)?,
     })
 }
 
-const COLS: &str = "pop_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason, source_ip, prev_hash, hash";
+const COLS: &str = "pop_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason, source_ip, prev_hash, hash, host";
 
 impl Db<'_> {
     /// Appends one row to this POP's chain for `vault`. Call inside [`super::Store::write`].
@@ -184,19 +200,20 @@ impl Db<'_> {
             outcome: ev.outcome.as_str().into(),
             reason: ev.reason.map(str::to_string),
             source_ip: Some(ev.source_ip.clone()),
+            host: ev.host.clone().filter(|h| !h.is_empty()),
             prev_hash: Vec::new(),
             hash: Vec::new(),
         };
         let hash = chain_hash(&prev, &canonical(self.pop_id, &vault.hex(), &row));
         self.conn.prepare_cached(
             "INSERT INTO audit (pop_id, vault_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason,
-                                source_ip, prev_hash, hash, dirty)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1)",
+                                source_ip, prev_hash, hash, dirty, host)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14)",
         )?
         .execute(
             params![
                 row.pop_id, vault.hex(), row.seq, row.ts, row.actor_kind, row.actor_id, row.action, row.entry_id,
-                row.outcome, row.reason, row.source_ip, prev, &hash[..]
+                row.outcome, row.reason, row.source_ip, prev, &hash[..], row.host
             ],
         )?;
         let agent_denial = (ev.actor_kind == ActorKind::Agent && ev.outcome == Outcome::Denied)
@@ -317,5 +334,39 @@ impl Db<'_> {
             prev = Some((row.pop_id.clone(), row.seq, row.hash.clone()));
         }
         Ok((checked, None))
+    }
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::*;
+
+    fn row(host: Option<&str>) -> AuditRow {
+        AuditRow {
+            pop_id: "p".into(),
+            seq: 7,
+            ts: 1,
+            actor_kind: "agent".into(),
+            actor_id: "a".into(),
+            action: "read".into(),
+            entry_id: Some("e".into()),
+            outcome: "success".into(),
+            reason: None,
+            source_ip: Some("127.0.0.1".into()),
+            host: host.map(str::to_string),
+            prev_hash: Vec::new(),
+            hash: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rows_without_a_host_hash_as_before_the_column_existed() {
+        let old = br#"["p","v",7,1,"agent","a","read","e","success",null,"127.0.0.1"]"#;
+        assert_eq!(canonical("p", "v", &row(None)), old);
+        assert_eq!(canonical("p", "v", &row(Some(""))), old);
+        assert_eq!(
+            canonical("p", "v", &row(Some("api.example.com"))),
+            br#"["p","v",7,1,"agent","a","read","e","success",null,"127.0.0.1","api.example.com"]"#
+        );
     }
 }

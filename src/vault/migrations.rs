@@ -120,6 +120,11 @@ const STEPS: &[&str] = &[
               AND last_ts < NEW.ts - 3600000;
     END;
     "#,
+    // integrations: the destination host a reference was resolved for
+    // (SPEC 13); NULL for every other row, which then hashes as before.
+    r#"
+    ALTER TABLE audit ADD COLUMN host TEXT;
+    "#,
 ];
 
 /// Brings the schema to the newest version this binary knows.

@@ -12,9 +12,10 @@
 //! Every way in needs the per-proxy secret in `Proxy-Authorization`
 //! (Basic, any user name), or gets 407. In the exchange, `clavitor://`
 //! references in request headers are resolved for the destination host
-//! (`refs.rs`; the entry must allow that host), the request goes upstream
+//! (`refs.rs` over `cli/secretref.rs`, the one resolver: the server refuses
+//! unless the entry allows that host, and audits the host), the request goes upstream
 //! with verified TLS (`upstream.rs`), and the response comes back with
-//! every resolved value replaced by a mask (`scrub.rs`).
+//! every resolved value replaced by the mask of `cli/mask.rs` (streamed).
 //!
 //! Synchronous: one thread per client connection, at most
 //! `--max-connections` at once; one more is answered 503 and closed. Each
@@ -24,8 +25,6 @@
 
 mod ca;
 mod refs;
-mod resolver;
-mod scrub;
 mod upstream;
 mod wire;
 
@@ -40,9 +39,10 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::client::print_json;
-use super::{profile, CliError, CliResult, ProxyArgs, ProxyCommand};
-use refs::{Resolve, ResolveError};
-use scrub::Scrubber;
+use super::mask::{Secrets, StreamMasker};
+use super::secretref::{self, ResolveError};
+use super::{CliError, CliResult, ProxyArgs, ProxyCommand};
+use refs::Resolve;
 use upstream::{Connector, Scheme, Target};
 use wire::{Framing, Header, RequestHead, WireError};
 
@@ -125,7 +125,7 @@ fn serve(a: &ProxyArgs, json: bool, cred: Option<&Path>) -> CliResult {
         ));
     }
     let connector = Connector::new(a.upstream_ca.as_deref())?;
-    let session = profile::session(cred)?;
+    let resolver = secretref::Resolver::from_cli(cred)?;
     let ca = ca::LocalCa::load_or_create()?;
     let listener = TcpListener::bind(listen)
         .map_err(|e| CliError::Failed(format!("--listen {listen}: cannot listen: {e}")))?;
@@ -151,7 +151,7 @@ fn serve(a: &ProxyArgs, json: bool, cred: Option<&Path>) -> CliResult {
         secret,
         ca,
         connector,
-        resolver: Box::new(resolver::SessionResolver::new(session)),
+        resolver: Box::new(resolver),
     });
     accept_loop(&listener, &proxy, a.max_connections);
     Ok(())
@@ -475,8 +475,7 @@ fn forward<S: Read + Write>(
     // The upstream must answer uncompressed, or resolved values could not be scrubbed.
     headers.retain(|h| !h.is("accept-encoding") && !h.is("host"));
     let resolved = refs::resolve_headers(&mut headers, &target.host, proxy.resolver.as_ref())
-        .map_err(|r| refusal(&r.reference, &r.error))?;
-    let scrubber = Scrubber::new(resolved.needles);
+        .map_err(|e| refusal(&e))?;
     let mut out = vec![Header::new("Host", target.authority())];
     out.extend(headers);
     out.push(Header::new("Accept-Encoding", "identity"));
@@ -502,35 +501,32 @@ fn forward<S: Read + Write>(
             break r;
         }
     };
-    relay(client.get_mut(), &mut up, &head.method, response, scrubber)
-        .map(|status| (status, resolved.count))
+    relay(
+        client.get_mut(),
+        &mut up,
+        &head.method,
+        response,
+        &resolved.secrets,
+    )
+    .map(|status| (status, resolved.count))
 }
 
-/// The proxy's answer to a reference that did not resolve.
-fn refusal(reference: &str, e: &ResolveError) -> Failure {
-    let why = match e {
-        ResolveError::HostNotAllowed(_) => {
-            "refused: the entry does not allow this destination host"
-        }
-        ResolveError::Denied(_) => "refused by the vault",
-        ResolveError::NotFound(_) => "not found",
-        ResolveError::Limited(_) => "rate limited or locked by the vault",
-        ResolveError::Invalid(_) => "not a valid reference",
-        ResolveError::Failed(_) => "the vault could not be asked",
+/// The proxy's answer to a reference that did not resolve; the message
+/// names the reference and the reason, never a value.
+fn refusal(e: &ResolveError) -> Failure {
+    let status = refs::status(e);
+    let why = match status {
+        403 => "refused",
+        404 => "not found",
+        429 => "rate limited or locked",
+        400 => "not a valid reference",
+        _ => "the vault could not be asked",
     };
-    // The error's message starts with the reference; `reference` names it
-    // when the message does not.
-    let detail = e.to_string();
-    let text = if detail.starts_with(reference) {
-        format!("{why}: {detail}")
-    } else {
-        format!("{why}: {reference}: {detail}")
-    };
-    let mut f = answer(e.status(), text);
-    if let Failure::Answer(_, _, extra) = &mut f {
-        extra.push(Header::new("X-Clavitor-Proxy-Error", "reference"));
-    }
-    f
+    Failure::Answer(
+        status,
+        format!("clavitor proxy: {why}: {e}\n"),
+        vec![Header::new("X-Clavitor-Proxy-Error", "reference")],
+    )
 }
 
 fn wipe_headers(headers: &mut [Header]) {
@@ -546,12 +542,12 @@ fn relay<W: Write, R: BufRead>(
     up: &mut R,
     method: &str,
     r: wire::ResponseHead,
-    mut scrubber: Scrubber,
+    secrets: &Secrets,
 ) -> Result<u16, Failure> {
     let framing = wire::response_framing(method, &r).map_err(|e| answer(502, e.to_string()))?;
     let encoded = wire::header(&r.headers, "content-encoding")
         .is_some_and(|v| !v.is_empty() && !v.eq_ignore_ascii_case("identity"));
-    if encoded && !scrubber.is_empty() && framing != Framing::None {
+    if encoded && !secrets.is_empty() && framing != Framing::None {
         return Err(answer(
             502,
             "the upstream sent a compressed body although the proxy asked for none; \
@@ -561,7 +557,7 @@ fn relay<W: Write, R: BufRead>(
     let mut headers: Vec<Header> = wire::end_to_end(&r.headers)
         .into_iter()
         .map(|h| Header {
-            value: scrubber.scrub(&h.value),
+            value: secrets.scrub(&h.value),
             name: h.name,
         })
         .collect();
@@ -572,13 +568,13 @@ fn relay<W: Write, R: BufRead>(
         }
     }
     headers.push(Header::new("Connection", "close"));
-    let reason = String::from_utf8_lossy(&scrubber.scrub(r.reason.as_bytes())).into_owned();
+    let reason = secrets.scrub_str(&r.reason);
     let broken = |e: io::Error| Failure::Broken(format!("relaying the answer: {e}"));
     wire::write_head(client, &format!("HTTP/1.1 {} {reason}", r.status), &headers)
         .map_err(broken)?;
     let mut body = wire::BodyReader::new(up, framing);
+    let mut masker = StreamMasker::new(secrets);
     let mut buf = Zeroizing::new(vec![0u8; 16 * 1024]);
-    let mut out = Vec::with_capacity(17 * 1024);
     loop {
         let n = body
             .read(&mut buf)
@@ -586,13 +582,10 @@ fn relay<W: Write, R: BufRead>(
         if n == 0 {
             break;
         }
-        scrubber.feed(&buf[..n], &mut out);
-        client.write_all(&out).map_err(broken)?;
-        out.clear();
+        client.write_all(&masker.feed(&buf[..n])).map_err(broken)?;
     }
-    scrubber.finish(&mut out);
     client
-        .write_all(&out)
+        .write_all(&masker.finish())
         .and_then(|_| client.flush())
         .map_err(broken)?;
     Ok(r.status)

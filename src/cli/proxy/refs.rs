@@ -10,80 +10,39 @@ use std::collections::HashMap;
 use zeroize::Zeroizing;
 
 use super::wire::Header;
+use crate::cli::mask::Secrets;
+use crate::cli::secretref::{self, Purpose, Reference, ResolveError, Spaces};
 
-/// What every reference starts with.
-pub const SCHEME: &str = "clavitor://";
-
-/// Why a reference did not resolve. Messages name the reference and the
-/// reason, never a value.
-#[derive(Debug, thiserror::Error)]
-pub enum ResolveError {
-    /// The entry does not allow the destination host.
-    #[error("{0}")]
-    HostNotAllowed(String),
-    /// Scopes, agent lock-out, or a refused credential.
-    #[error("{0}")]
-    Denied(String),
-    #[error("{0}")]
-    NotFound(String),
-    /// Rate limited or the agent is locked.
-    #[error("{0}")]
-    Limited(String),
-    /// The reference is not well formed.
-    #[error("{0}")]
-    Invalid(String),
-    /// The vault server could not be asked.
-    #[error("{0}")]
-    Failed(String),
-}
-
-impl ResolveError {
-    /// The status the proxy answers the client with.
-    pub fn status(&self) -> u16 {
-        match self {
-            ResolveError::HostNotAllowed(_) | ResolveError::Denied(_) => 403,
-            ResolveError::NotFound(_) => 404,
-            ResolveError::Limited(_) => 429,
-            ResolveError::Invalid(_) => 400,
-            ResolveError::Failed(_) => 502,
-        }
-    }
-}
-
-/// Resolves one reference for one destination host.
+/// Resolves one reference for one destination host. The CLI's
+/// [`secretref::Resolver`] is the implementation; the trait lets the
+/// substitution below be tested without a vault.
 pub trait Resolve: Send + Sync {
-    fn resolve(&self, reference: &str, dest_host: &str) -> Result<Zeroizing<String>, ResolveError>;
+    fn resolve(&self, r: &Reference, dest_host: &str) -> Result<Zeroizing<String>, ResolveError>;
 }
 
-/// Byte ranges of the references in `s`: from `clavitor://` to the first
-/// whitespace, quote, comma, semicolon or angle bracket.
-pub fn find_refs(s: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(i) = s[from..].find(SCHEME) {
-        let start = from + i;
-        let end = s[start..]
-            .char_indices()
-            .skip(SCHEME.len())
-            .find(|(_, c)| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '<' | '>'))
-            .map_or(s.len(), |(j, _)| start + j);
-        out.push((start, end));
-        from = end;
+impl Resolve for secretref::Resolver {
+    fn resolve(&self, r: &Reference, dest_host: &str) -> Result<Zeroizing<String>, ResolveError> {
+        secretref::Resolver::resolve(self, r, &Purpose::SendTo(dest_host.to_string()))
     }
-    out
 }
 
-/// What resolving a request's headers produced: the values to scrub from
-/// the response (each value, and every encoded header that carries one).
+/// The status the proxy answers a client whose reference did not resolve.
+pub fn status(e: &ResolveError) -> u16 {
+    match e {
+        ResolveError::Malformed { .. } => 400,
+        ResolveError::Denied { .. } | ResolveError::HostRefused { .. } => 403,
+        ResolveError::NotFound { .. } => 404,
+        ResolveError::Limited { .. } => 429,
+        ResolveError::Failed { .. } => 502,
+    }
+}
+
+/// What resolving a request's headers produced: how many references, and
+/// the values to scrub from the response (each value, its JSON-escaped
+/// form, and every re-encoded Basic credential that carries one).
 pub struct Resolved {
     pub count: usize,
-    pub needles: Vec<Zeroizing<Vec<u8>>>,
-}
-
-/// A refused reference: which one, and why.
-pub struct Refusal {
-    pub reference: String,
-    pub error: ResolveError,
+    pub secrets: Secrets,
 }
 
 /// Replaces every reference in `headers` with its value for `host`.
@@ -93,9 +52,9 @@ pub fn resolve_headers(
     headers: &mut [Header],
     host: &str,
     resolver: &dyn Resolve,
-) -> Result<Resolved, Refusal> {
+) -> Result<Resolved, ResolveError> {
     let mut cache: HashMap<String, Zeroizing<String>> = HashMap::new();
-    let mut needles = Vec::new();
+    let mut secrets = Secrets::new();
     for h in headers.iter_mut() {
         let Ok(text) = std::str::from_utf8(&h.value) else {
             continue;
@@ -103,7 +62,7 @@ pub fn resolve_headers(
         if h.is("authorization") {
             if let Some(b64) = text.trim().strip_prefix("Basic ") {
                 if let Some(encoded) = basic(b64.trim(), host, resolver, &mut cache)? {
-                    needles.push(Zeroizing::new(encoded.as_bytes().to_vec()));
+                    secrets.add(&encoded);
                     h.value = format!("Basic {}", encoded.as_str()).into_bytes();
                     continue;
                 }
@@ -114,20 +73,14 @@ pub fn resolve_headers(
         }
     }
     let count = cache.len();
-    needles.extend(cache.into_values().flat_map(encodings));
-    Ok(Resolved { count, needles })
-}
-
-/// The forms a value takes in a response that echoes it: as is, and
-/// JSON-escaped when that differs.
-fn encodings(v: Zeroizing<String>) -> Vec<Zeroizing<Vec<u8>>> {
-    let mut out = vec![Zeroizing::new(v.as_bytes().to_vec())];
-    let json = Zeroizing::new(serde_json::to_string(v.as_str()).expect("strings serialize"));
-    let inner = &json[1..json.len() - 1];
-    if inner != v.as_str() {
-        out.push(Zeroizing::new(inner.as_bytes().to_vec()));
+    for value in cache.values() {
+        secrets.add(value);
+        // A JSON echo of the value escapes quotes, backslashes, controls.
+        let json =
+            Zeroizing::new(serde_json::to_string(value.as_str()).expect("strings serialize"));
+        secrets.add(&json[1..json.len() - 1]);
     }
-    out
+    Ok(Resolved { count, secrets })
 }
 
 /// `text` with its references resolved; `None` when it has none.
@@ -136,25 +89,23 @@ fn substitute(
     host: &str,
     resolver: &dyn Resolve,
     cache: &mut HashMap<String, Zeroizing<String>>,
-) -> Result<Option<Zeroizing<String>>, Refusal> {
-    let refs = find_refs(text);
-    if refs.is_empty() {
+) -> Result<Option<Zeroizing<String>>, ResolveError> {
+    if !secretref::mentions(text) {
         return Ok(None);
     }
+    // In headers a title with spaces is percent-encoded (SPEC 13).
+    let found = secretref::scan(text, Spaces::Encoded)?;
     let mut out = Zeroizing::new(String::with_capacity(text.len()));
     let mut at = 0;
-    for (start, end) in refs {
-        let reference = &text[start..end];
-        if !cache.contains_key(reference) {
-            let value = resolver.resolve(reference, host).map_err(|error| Refusal {
-                reference: reference.to_string(),
-                error,
-            })?;
-            cache.insert(reference.to_string(), value);
+    for f in found {
+        let key = f.reference.as_str().to_string();
+        if !cache.contains_key(&key) {
+            let value = resolver.resolve(&f.reference, host)?;
+            cache.insert(key.clone(), value);
         }
-        out.push_str(&text[at..start]);
-        out.push_str(&cache[reference]);
-        at = end;
+        out.push_str(&text[at..f.range.start]);
+        out.push_str(&cache[&key]);
+        at = f.range.end;
     }
     out.push_str(&text[at..]);
     Ok(Some(out))
@@ -166,7 +117,7 @@ fn basic(
     host: &str,
     resolver: &dyn Resolve,
     cache: &mut HashMap<String, Zeroizing<String>>,
-) -> Result<Option<Zeroizing<String>>, Refusal> {
+) -> Result<Option<Zeroizing<String>>, ResolveError> {
     let Ok(raw) = data_encoding::BASE64.decode(b64.as_bytes()) else {
         return Ok(None);
     };
@@ -183,33 +134,24 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
-    /// Resolves `clavitor://e/f` to `v-e-f` for host `ok.test` and records calls.
+    /// Resolves `clavitor://e/f` to `value-e-f` for host `ok.test` and records calls.
     struct Fake(Mutex<Vec<String>>);
 
     impl Resolve for Fake {
-        fn resolve(&self, r: &str, host: &str) -> Result<Zeroizing<String>, ResolveError> {
-            self.0.lock().unwrap().push(r.to_string());
+        fn resolve(&self, r: &Reference, host: &str) -> Result<Zeroizing<String>, ResolveError> {
+            self.0.lock().unwrap().push(r.as_str().to_string());
             if host != "ok.test" {
-                return Err(ResolveError::HostNotAllowed(format!("{r}: not for {host}")));
+                return Err(ResolveError::HostRefused {
+                    reference: r.as_str().to_string(),
+                    host: host.to_string(),
+                });
             }
-            let rest = r.strip_prefix(SCHEME).unwrap();
-            Ok(Zeroizing::new(format!("v-{}", rest.replace('/', "-"))))
+            Ok(Zeroizing::new(format!("value-{}-{}", r.entry(), r.field())))
         }
     }
 
-    #[test]
-    fn references_end_at_delimiters() {
-        let s = "Bearer clavitor://a/b, x=\"clavitor://Title%20x/api_key\";clavitor://c/d";
-        let found: Vec<&str> = find_refs(s).iter().map(|&(a, b)| &s[a..b]).collect();
-        assert_eq!(
-            found,
-            [
-                "clavitor://a/b",
-                "clavitor://Title%20x/api_key",
-                "clavitor://c/d"
-            ]
-        );
-        assert!(find_refs("no reference").is_empty());
+    fn value_of(hs: &[Header], i: usize) -> String {
+        String::from_utf8(hs[i].value.clone()).unwrap()
     }
 
     #[test]
@@ -218,11 +160,11 @@ mod tests {
         let basic = data_encoding::BASE64.encode(b"user:clavitor://e/p");
         let mut hs = vec![
             Header::new("Authorization", format!("Basic {basic}")),
-            Header::new("X-Key", "clavitor://e/p and clavitor://e/k"),
+            Header::new("X-Key", "clavitor://e/p, clavitor://My%20key/k"),
             Header::new("Accept", "*/*"),
         ];
         let r = resolve_headers(&mut hs, "ok.test", &fake)
-            .map_err(|r| r.reference)
+            .map_err(|e| e.to_string())
             .unwrap();
         assert_eq!(r.count, 2);
         assert_eq!(
@@ -230,20 +172,34 @@ mod tests {
             2,
             "clavitor://e/p resolved once"
         );
-        assert_eq!(hs[1].value, b"v-e-p and v-e-k");
-        let expect = data_encoding::BASE64.encode(b"user:v-e-p");
-        assert_eq!(hs[0].value, format!("Basic {expect}").into_bytes());
-        assert!(r.needles.iter().any(|n| n[..] == *expect.as_bytes()));
-        assert!(r.needles.iter().any(|n| &n[..] == b"v-e-k"));
+        assert_eq!(value_of(&hs, 1), "value-e-p, value-My key-k");
+        let expect = data_encoding::BASE64.encode(b"user:value-e-p");
+        assert_eq!(value_of(&hs, 0), format!("Basic {expect}"));
+        let echoed = format!("{expect} value-e-p value-My key-k");
+        assert!(
+            !r.secrets.scrub_str(&echoed).contains("value-"),
+            "all masked"
+        );
+        assert!(
+            !r.secrets.scrub_str(&echoed).contains(&expect),
+            "Basic masked"
+        );
     }
 
     #[test]
-    fn a_refused_reference_names_itself() {
+    fn a_refused_or_malformed_reference_names_itself_and_substitutes_nothing() {
         let fake = Fake(Mutex::new(Vec::new()));
         let mut hs = vec![Header::new("X-Key", "clavitor://e/p")];
-        let refusal = resolve_headers(&mut hs, "evil.test", &fake).err().unwrap();
-        assert_eq!(refusal.reference, "clavitor://e/p");
-        assert_eq!(refusal.error.status(), 403);
-        assert_eq!(hs[0].value, b"clavitor://e/p", "nothing substituted");
+        let e = resolve_headers(&mut hs, "evil.test", &fake).err().unwrap();
+        assert!(e.to_string().starts_with("clavitor://e/p"), "{e}");
+        assert_eq!(status(&e), 403);
+        assert_eq!(value_of(&hs, 0), "clavitor://e/p", "nothing substituted");
+        let mut hs = vec![Header::new("X-Key", "Bearer clavitor://no-field")];
+        let e = resolve_headers(&mut hs, "ok.test", &fake).err().unwrap();
+        assert_eq!(status(&e), 400, "{e}");
+        assert!(
+            fake.0.lock().unwrap().len() == 1,
+            "a malformed reference is never resolved"
+        );
     }
 }

@@ -62,6 +62,7 @@ pub fn line(vault: &VaultId, r: &AuditRow) -> String {
         "outcome": r.outcome,
         "reason": r.reason,
         "source_ip": r.source_ip,
+        "host": r.host,
         "hash": hex(&r.hash),
     })
     .to_string()

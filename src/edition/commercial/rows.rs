@@ -47,7 +47,7 @@ pub fn collect(
         ),
         (
             "SELECT pop_id, vault_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason, source_ip,
-                    prev_hash, hash
+                    prev_hash, hash, host
              FROM audit WHERE dirty = 1 ORDER BY pop_id, vault_id, seq LIMIT ?1",
             audit_rec,
         ),
@@ -129,6 +129,7 @@ fn audit_rec(r: &Row<'_>) -> rusqlite::Result<Record> {
         source_ip: r.get(10)?,
         prev_hash: r.get(11)?,
         hash: r.get(12)?,
+        host: r.get(13)?,
     }))
 }
 
@@ -382,10 +383,10 @@ fn apply_entry(tx: &Connection, e: &EntryRec) -> Result<bool, ApplyError> {
 fn apply_audit(tx: &Connection, a: &AuditRec) -> Result<bool, ApplyError> {
     let n = tx.execute(
         "INSERT OR IGNORE INTO audit (pop_id, vault_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome,
-                                      reason, source_ip, prev_hash, hash, dirty)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0)",
+                                      reason, source_ip, prev_hash, hash, dirty, host)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0, ?14)",
         params![a.pop_id, a.vault_id, a.seq, a.ts, a.actor_kind, a.actor_id, a.action, a.entry_id, a.outcome,
-                a.reason, a.source_ip, a.prev_hash, a.hash],
+                a.reason, a.source_ip, a.prev_hash, a.hash, a.host],
     )?;
     Ok(n == 1)
 }

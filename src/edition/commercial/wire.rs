@@ -84,6 +84,10 @@ pub struct AuditRec {
     pub outcome: String,
     pub reason: Option<String>,
     pub source_ip: Option<String>,
+    /// Destination host of a reference resolution (SPEC 13); absent from
+    /// senders that predate the column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     #[serde(with = "b64bytes")]
     pub prev_hash: Vec<u8>,
     #[serde(with = "b64bytes")]

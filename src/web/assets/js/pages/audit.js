@@ -29,7 +29,7 @@ export async function auditPage() {
   const tbody = h('tbody', { id: 'audit-rows' });
   const table = h('table', { class: 'table', id: 'audit-table' },
     h('caption', { class: 'sr-only', text: 'Audit events, newest first' }),
-    h('thead', {}, h('tr', {}, ['Time', 'Who', 'Action', 'Entry', 'Outcome', 'Reason', 'Source'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('thead', {}, h('tr', {}, ['Time', 'Who', 'Action', 'Entry', 'Outcome', 'Reason', 'Source', 'Destination'].map((t) => h('th', { scope: 'col', text: t })))),
     tbody);
   const pageInfo = h('p', { class: 'muted', id: 'audit-page', 'aria-live': 'polite' });
   const newer = button('← Newer', () => { cursors.pop(); load(); }, 'btn btn-small', { id: 'audit-newer' });
@@ -57,8 +57,10 @@ export async function auditPage() {
       h('td', { 'data-label': 'Entry', text: what(ev.entry_id) }),
       h('td', { 'data-label': 'Outcome' }, h('span', { class: `pill pill-${ev.outcome}`, text: ev.outcome })),
       h('td', { 'data-label': 'Reason', text: ev.reason || '' }),
-      h('td', { 'data-label': 'Source' }, h('span', { class: 'mono small', text: ev.source_ip || '' })))));
-    if (!events.length) tbody.append(h('tr', {}, h('td', { colspan: '7' }, empty('No events match.'))));
+      h('td', { 'data-label': 'Source' }, h('span', { class: 'mono small', text: ev.source_ip || '' })),
+      // The host a clavitor:// reference was resolved for (brokered requests, the proxy).
+      h('td', { 'data-label': 'Destination', class: 'audit-host' }, h('span', { class: 'mono small', text: ev.host || '' })))));
+    if (!events.length) tbody.append(h('tr', {}, h('td', { colspan: '8' }, empty('No events match.'))));
     newer.disabled = cursors.length <= 1;
     older.disabled = !next;
     pageInfo.textContent = `Page ${cursors.length}: ${events.length} ${events.length === 1 ? 'event' : 'events'}${next ? '' : ' (oldest reached)'}.`;

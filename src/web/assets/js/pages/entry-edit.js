@@ -32,6 +32,11 @@ export async function entryEditPage(id) {
   const folder = h('input', { id: 'entry-folder', value: entry?.folder || '', autocomplete: 'off' });
   const favorite = checkbox('Favourite', { id: 'entry-favorite', checked: !!entry?.favorite });
   const notes = h('textarea', { id: 'entry-notes', rows: '4', value: entry?.notes || '' });
+  // Agent integrations (SPEC 13): raw values for agents' reveal tools, and
+  // hosts a clavitor:// reference may be sent to besides the URLs' hosts.
+  const agentReveal = checkbox('Revealable to agents: their raw-value tool (clavitor mcp reveal_secret) may return this entry’s values',
+    { id: 'entry-agent-reveal', checked: !!entry?.agent_reveal });
+  const allowedHosts = h('textarea', { id: 'entry-allowed-hosts', rows: '2', value: (entry?.allowed_hosts || []).join('\n'), autocomplete: 'off', spellcheck: 'false' });
   const typeFields = h('div', { class: 'stack', id: 'type-fields' });
   const customs = h('div', { class: 'stack', id: 'custom-fields' });
 
@@ -117,6 +122,8 @@ export async function entryEditPage(id) {
         tags: entry?.tags || [],
         fields: await sealFields(entryId, type, plainFields),
         scopes: scopeBoxes.map((b) => b.querySelector('input')).filter((i) => i.checked).map((i) => i.value),
+        agent_reveal: agentReveal.querySelector('input').checked,
+        allowed_hosts: allowedHosts.value.split('\n').map((u) => u.trim()).filter(Boolean),
       };
       if (entry) {
         try {
@@ -142,6 +149,9 @@ export async function entryEditPage(id) {
   field('Notes', notes),
   h('fieldset', { class: 'scopes' }, h('legend', { text: 'Scopes (which agents may read it)' }), scopeBoxes,
     scopes.scopes.length ? null : h('p', { class: 'hint' }, 'No scopes yet. ', h('a', { href: '#/scopes', text: 'Create one' }), ' to share entries with agents.')),
+  h('fieldset', { class: 'stack', id: 'agent-use' }, h('legend', { text: 'Agent integrations' }),
+    field('Allowed destination hosts', allowedHosts, 'One per line, e.g. api.example.com or *.example.com. Agents’ brokered requests and the proxy send this entry’s values only to these hosts and to the hosts of its web addresses.'),
+    agentReveal),
   h('div', { class: 'actions' }, save, h('a', { class: 'btn btn-link', href: entry ? `#/entries/${entry.entry_id}` : '#/entries', text: 'Cancel' })));
 
   render(entry ? `Edit ${entry.title}` : 'New entry', h('div', { class: 'card' }, form));

@@ -20,6 +20,8 @@ export async function entryViewPage(id) {
     h('dt', { text: 'Type' }), h('dd', { text: typeLabel(entry.type) }),
     entry.folder ? [h('dt', { text: 'Folder' }), h('dd', { text: entry.folder })] : null,
     h('dt', { text: 'Scopes' }), h('dd', { text: entry.scopes.length ? entry.scopes.map(scopeName).join(', ') : 'None (no agent can read it)' }),
+    (entry.allowed_hosts || []).length ? [h('dt', { text: 'Allowed hosts' }), h('dd', { id: 'entry-allowed-hosts', text: entry.allowed_hosts.join(', ') })] : null,
+    entry.agent_reveal ? [h('dt', { text: 'Agents' }), h('dd', { id: 'entry-agent-reveal', text: 'Revealable to agents' })] : null,
     h('dt', { text: 'Updated' }), h('dd', { text: when(entry.updated_at) }));
 
   const urls = (entry.urls || []).length
