@@ -364,3 +364,33 @@ fn the_proxy_listens_on_loopback_only() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("loopback only"));
 }
+
+#[test]
+fn the_ready_line_on_stdout_is_the_proxy_setting_with_its_secret() {
+    use std::io::BufRead;
+    let vault = Vault::new();
+    let port = free_port();
+    let mut child = std::process::Command::new(bin())
+        .args(["proxy", "--listen", &format!("127.0.0.1:{port}")])
+        .env("XDG_CONFIG_HOME", vault.server.dir.path().join("agent-xdg"))
+        .env("CLAVITOR_CREDENTIAL", &vault.credential)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let prefix = "HTTPS_PROXY=http://x:";
+    let suffix = format!("@127.0.0.1:{port}\n");
+    assert!(
+        line.starts_with(prefix) && line.ends_with(&suffix),
+        "{line:?}"
+    );
+    let secret = &line[prefix.len()..line.len() - suffix.len()];
+    assert_eq!(secret.len(), 32, "{line:?}");
+    assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()), "{line:?}");
+}

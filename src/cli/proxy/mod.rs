@@ -479,7 +479,11 @@ fn forward<S: Read + Write>(
     let mut out = vec![Header::new("Host", target.authority())];
     out.extend(headers);
     out.push(Header::new("Accept-Encoding", "identity"));
-    if framing != Framing::None || !body.is_empty() {
+    // A body, or an empty one the client announced (POST with
+    // Content-Length: 0 must not arrive without a length: some servers answer 411).
+    let announced = wire::header(&head.headers, "content-length").is_some()
+        || matches!(head.method.as_str(), "POST" | "PUT" | "PATCH");
+    if framing != Framing::None || announced {
         out.push(Header::new("Content-Length", body.len().to_string()));
     }
     out.push(Header::new("Connection", "close"));

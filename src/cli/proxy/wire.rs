@@ -267,7 +267,15 @@ impl<R: BufRead> Read for BodyReader<'_, R> {
         loop {
             match self.state {
                 State::Done => return Ok(0),
-                State::UntilClose => return self.inner.read(buf),
+                State::UntilClose => {
+                    return match self.inner.read(buf) {
+                        // A body delimited by the end of the connection has no
+                        // length to fall short of: a TLS peer that closes
+                        // without close_notify has still sent all of it.
+                        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                        other => other,
+                    };
+                }
                 State::Length(0) => self.state = State::Done,
                 State::Length(n) => {
                     let k = read_some(self.inner, buf, n)?;
