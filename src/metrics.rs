@@ -66,7 +66,7 @@ const BUCKETS_US: [u64; 12] = [
 const BUCKET_SLOTS: usize = BUCKETS_US.len() + 1;
 
 /// Reasons an audited agent refusal carries (`audit.reason`); anything else counts as `other`.
-pub const DENIAL_REASONS: [&str; 8] = [
+pub const DENIAL_REASONS: [&str; 9] = [
     "token_invalid",
     "owner_only",
     "ip_refused",
@@ -74,6 +74,8 @@ pub const DENIAL_REASONS: [&str; 8] = [
     "scope_denied",
     "rate_limited",
     "rate_limited_locked",
+    // A reference resolution for a destination host the entry does not allow (SPEC 13).
+    "host_denied",
     "other",
 ];
 

@@ -58,6 +58,7 @@ check_entry to learn whether a title exists and which fields it has. Never ask f
 reveal_secret works only for entries the owner made revealable.";
 
 /// An error answer to a request.
+#[derive(Debug)]
 struct RpcError {
     code: i64,
     message: String,
