@@ -79,6 +79,20 @@ fn the_proxy_injects_keys_in_both_modes_and_scrubs_every_response() {
     ]);
     assert_injected_and_scrubbed("CONNECT https", &r, &https, n);
 
+    // The printed setting works as is for a client that reads the
+    // environment: HTTPS_PROXY from the start-up line, the CA from `proxy ca`.
+    let n = https.seen.lock().unwrap().len();
+    let setting = proxy.https_proxy.clone();
+    let r = curl_env(
+        &[
+            "-H",
+            &auth_header,
+            &format!("https://127.0.0.1:{}/env", https.port),
+        ],
+        &[("HTTPS_PROXY", &setting), ("CURL_CA_BUNDLE", &ca)],
+    );
+    assert_injected_and_scrubbed("CONNECT from the environment", &r, &https, n);
+
     // The same through a chunked upstream answer (values split over chunks).
     let n = https.seen.lock().unwrap().len();
     let r = curl(&[

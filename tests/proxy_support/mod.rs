@@ -240,6 +240,8 @@ pub struct Proxy {
     child: Child,
     pub port: u16,
     pub secret: String,
+    /// The `https_proxy` setting the proxy printed.
+    pub https_proxy: String,
     pub ca_cert: PathBuf,
     pub log: PathBuf,
     pub stdout: String,
@@ -285,6 +287,7 @@ impl Proxy {
             child,
             port,
             secret,
+            https_proxy: url.to_string(),
             ca_cert: PathBuf::from(v["ca_cert"].as_str().unwrap()),
             log,
             stdout: line,
@@ -318,8 +321,14 @@ impl Drop for Proxy {
 
 /// Runs curl (no proxy settings from the environment), with a time limit.
 pub fn curl(args: &[&str]) -> Run {
-    let o = Command::new("curl")
-        .args(["-sS", "--max-time", "30", "-D", "-"])
+    curl_env(args, &[])
+}
+
+/// [`curl`] with these environment variables set (after the proxy
+/// variables of the test's own environment are removed).
+pub fn curl_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "--max-time", "30", "-D", "-"])
         .args(args)
         .env_remove("HTTPS_PROXY")
         .env_remove("https_proxy")
@@ -328,8 +337,12 @@ pub fn curl(args: &[&str]) -> Run {
         .env_remove("NO_PROXY")
         .env_remove("no_proxy")
         .env_remove("ALL_PROXY")
-        .output()
-        .expect("run curl");
+        .env_remove("CURL_CA_BUNDLE")
+        .env_remove("SSL_CERT_FILE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let o = cmd.output().expect("run curl");
     Run {
         code: o.status.code().unwrap_or(-1),
         out: String::from_utf8_lossy(&o.stdout).into_owned(),
