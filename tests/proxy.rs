@@ -408,3 +408,34 @@ fn the_ready_line_on_stdout_is_the_proxy_setting_with_its_secret() {
     assert_eq!(secret.len(), 32, "{line:?}");
     assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()), "{line:?}");
 }
+
+#[test]
+fn a_plain_http_request_sent_with_the_connect_is_not_lost() {
+    let vault = Vault::new();
+    let http = echo_http();
+    let proxy = Proxy::start(&vault, &[]);
+    // CONNECT and the request inside it in one write, before the 200.
+    let mut s = TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let both = format!(
+        "CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nProxy-Authorization: {auth}\r\n\r\n\
+         GET /early HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Api-Key: {REF}\r\n\r\n",
+        port = http.port,
+        auth = proxy.auth()
+    );
+    s.write_all(both.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 200 Connection established\r\n\r\nHTTP/1.1 200 OK"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains(&format!("\"x-api-key\":\"{MASK}\"")),
+        "{answer}"
+    );
+    assert!(!answer.contains(KEY), "{answer}");
+    let seen = http.seen.lock().unwrap();
+    assert!(seen[0].starts_with("GET /early HTTP/1.1"), "{seen:?}");
+    assert!(seen[0].contains(&format!("X-Api-Key: {KEY}")), "{seen:?}");
+}

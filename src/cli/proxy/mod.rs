@@ -204,17 +204,27 @@ fn refuse_busy(mut tcp: TcpStream, max: usize) {
     let _ = send_error(&mut tcp, 503, &msg, &[Header::new("Retry-After", "1")]);
 }
 
-/// A client connection: its stream, buffered for reading, writable through
-/// `get_mut`.
-struct Client(BufReader<TcpStream>);
+/// A client stream, buffered for reading and written straight through: the
+/// request head, body and a tunnel's TLS records are all read through the
+/// one buffer, so no byte a client sent early is lost between them.
+struct Duplex<S: Read + Write>(BufReader<S>);
 
-impl Read for Client {
+impl<S: Read + Write> Read for Duplex<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.read(buf)
     }
 }
 
-impl Write for Client {
+impl<S: Read + Write> BufRead for Duplex<S> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.0.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.0.consume(n)
+    }
+}
+
+impl<S: Read + Write> Write for Duplex<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.get_mut().write(buf)
     }
@@ -227,23 +237,18 @@ fn connection(proxy: &Proxy, tcp: TcpStream) {
     let _ = tcp.set_read_timeout(Some(CLIENT_TIMEOUT));
     let _ = tcp.set_write_timeout(Some(CLIENT_TIMEOUT));
     let _ = tcp.set_nodelay(true);
-    let mut client = BufReader::new(Client(BufReader::new(tcp)));
+    let mut client = Duplex(BufReader::new(tcp));
     let head = match wire::read_request(&mut client) {
         Ok(Some(h)) => h,
         Ok(None) => return,
         Err(e) => {
-            let _ = send_error(
-                client.get_mut(),
-                400,
-                &format!("clavitor proxy: {e}\n"),
-                &[],
-            );
+            let _ = send_error(&mut client, 400, &format!("clavitor proxy: {e}\n"), &[]);
             return;
         }
     };
     if !authorized(proxy, &head.headers) {
         let _ = send_error(
-            client.get_mut(),
+            &mut client,
             407,
             "clavitor proxy: proxy authentication required: send the proxy's secret as \
              Proxy-Authorization: Basic (e.g. HTTPS_PROXY=http://x:SECRET@HOST:PORT)\n",
@@ -255,19 +260,13 @@ fn connection(proxy: &Proxy, tcp: TcpStream) {
         return;
     }
     if head.method.eq_ignore_ascii_case("CONNECT") {
-        let client = client.into_inner();
         tunnel(proxy, client, &head.target);
         return;
     }
     match route(&head.target) {
         Ok((target, path)) => exchange(proxy, &mut client, head, &target, &path),
         Err(msg) => {
-            let _ = send_error(
-                client.get_mut(),
-                400,
-                &format!("clavitor proxy: {msg}\n"),
-                &[],
-            );
+            let _ = send_error(&mut client, 400, &format!("clavitor proxy: {msg}\n"), &[]);
         }
     }
 }
@@ -320,7 +319,7 @@ fn route(target: &str) -> Result<(Target, String), String> {
 
 /// `CONNECT authority`: answer 200, then terminate TLS (or read plain HTTP
 /// when the client does not start a TLS handshake) and run one exchange.
-fn tunnel(proxy: &Proxy, mut client: Client, authority: &str) {
+fn tunnel(proxy: &Proxy, mut client: Duplex<TcpStream>, authority: &str) {
     let plain = match Target::parse(Scheme::Https, authority) {
         Ok(t) => t,
         Err(msg) => {
@@ -341,7 +340,7 @@ fn tunnel(proxy: &Proxy, mut client: Client, authority: &str) {
         return;
     }
     // A TLS record starts with 0x16 (handshake); anything else is plain HTTP.
-    let first = match client.0.fill_buf() {
+    let first = match client.fill_buf() {
         Ok(b) if !b.is_empty() => b[0],
         _ => return,
     };
@@ -350,8 +349,7 @@ fn tunnel(proxy: &Proxy, mut client: Client, authority: &str) {
             scheme: Scheme::Http,
             ..plain
         };
-        let mut reader = BufReader::new(client);
-        inner_exchange(proxy, &mut reader, &target);
+        inner_exchange(proxy, &mut client, &target);
         return;
     }
     let config = match proxy.ca.server_config(&plain.host) {
@@ -368,15 +366,15 @@ fn tunnel(proxy: &Proxy, mut client: Client, authority: &str) {
             return;
         }
     };
-    let mut reader = BufReader::new(rustls::StreamOwned::new(conn, client));
-    inner_exchange(proxy, &mut reader, &plain);
-    let tls = reader.get_mut();
+    let mut tls = Duplex(BufReader::new(rustls::StreamOwned::new(conn, client)));
+    inner_exchange(proxy, &mut tls, &plain);
+    let tls = tls.0.get_mut();
     tls.conn.send_close_notify();
     let _ = tls.flush();
 }
 
 /// Reads the request inside a tunnel and runs the exchange to `target`.
-fn inner_exchange<S: Read + Write>(proxy: &Proxy, reader: &mut BufReader<S>, target: &Target) {
+fn inner_exchange<C: BufRead + Write>(proxy: &Proxy, reader: &mut C, target: &Target) {
     match wire::read_request(reader) {
         Ok(Some(head)) => {
             let path = match head.target.split_once("://") {
@@ -393,12 +391,7 @@ fn inner_exchange<S: Read + Write>(proxy: &Proxy, reader: &mut BufReader<S>, tar
             eprintln!("clavitor proxy: CONNECT {}: the client refused the proxy's certificate ({e}); it must trust the proxy CA (`clavitor proxy ca`)", target.authority());
         }
         Err(e) => {
-            let _ = send_error(
-                reader.get_mut(),
-                400,
-                &format!("clavitor proxy: {e}\n"),
-                &[],
-            );
+            let _ = send_error(reader, 400, &format!("clavitor proxy: {e}\n"), &[]);
         }
     }
 }
@@ -409,9 +402,9 @@ fn is_tls_alert(e: &io::Error) -> bool {
 
 /// One request: resolve references for `target`, forward, relay the
 /// scrubbed response.
-fn exchange<S: Read + Write>(
+fn exchange<C: BufRead + Write>(
     proxy: &Proxy,
-    client: &mut BufReader<S>,
+    client: &mut C,
     head: RequestHead,
     target: &Target,
     path: &str,
@@ -432,7 +425,7 @@ fn exchange<S: Read + Write>(
                 "clavitor proxy: {label} -> {status} from the proxy: {}",
                 msg.trim_end()
             );
-            let _ = send_error(client.get_mut(), status, &msg, &extra);
+            let _ = send_error(client, status, &msg, &extra);
         }
         Err(Failure::Broken(e)) => eprintln!("clavitor proxy: {label}: {e}"),
     }
@@ -453,9 +446,9 @@ fn answer(status: u16, msg: impl Into<String>) -> Failure {
     )
 }
 
-fn forward<S: Read + Write>(
+fn forward<C: BufRead + Write>(
     proxy: &Proxy,
-    client: &mut BufReader<S>,
+    client: &mut C,
     head: RequestHead,
     target: &Target,
     path: &str,
@@ -465,7 +458,7 @@ fn forward<S: Read + Write>(
         && wire::header(&head.headers, "expect")
             .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
     {
-        let _ = client.get_mut().write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+        let _ = client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
     }
     let body = Zeroizing::new(wire::read_body(client, framing).map_err(|e| match e {
         WireError::BodyTooLarge => answer(413, e.to_string()),
@@ -505,14 +498,8 @@ fn forward<S: Read + Write>(
             break r;
         }
     };
-    relay(
-        client.get_mut(),
-        &mut up,
-        &head.method,
-        response,
-        &resolved.secrets,
-    )
-    .map(|status| (status, resolved.count))
+    relay(client, &mut up, &head.method, response, &resolved.secrets)
+        .map(|status| (status, resolved.count))
 }
 
 /// The proxy's answer to a reference that did not resolve; the message
