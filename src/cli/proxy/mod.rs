@@ -467,8 +467,15 @@ fn forward<C: BufRead + Write>(
     let mut headers = wire::end_to_end(&head.headers);
     // The upstream must answer uncompressed, or resolved values could not be scrubbed.
     headers.retain(|h| !h.is("accept-encoding") && !h.is("host"));
-    let resolved = refs::resolve_headers(&mut headers, &target.host, proxy.resolver.as_ref())
-        .map_err(|e| refusal(&e))?;
+    let resolved = match refs::resolve_headers(&mut headers, &target.host, proxy.resolver.as_ref())
+    {
+        Ok(r) => r,
+        Err(e) => {
+            // Headers resolved before the refused one hold values.
+            wipe_headers(&mut headers);
+            return Err(refusal(&e));
+        }
+    };
     let mut out = vec![Header::new("Host", target.authority())];
     out.extend(headers);
     out.push(Header::new("Accept-Encoding", "identity"));
