@@ -76,7 +76,11 @@ fn ca_params(key: &KeyPair) -> CertificateParams {
 impl LocalCa {
     /// Loads the CA from the config directory, creating it on first use.
     pub fn load_or_create() -> Result<LocalCa, CliError> {
-        let dir = profile::ensure_dir()?;
+        Self::load_or_create_in(&profile::ensure_dir()?)
+    }
+
+    /// [`LocalCa::load_or_create`] in `dir` (which exists, 0700).
+    fn load_or_create_in(dir: &Path) -> Result<LocalCa, CliError> {
         let key_path = dir.join(CA_KEY_FILE);
         let cert_path = dir.join(CA_CERT_FILE);
         let key = match std::fs::read_to_string(&key_path) {
@@ -192,5 +196,65 @@ fn read_cert(path: &Path) -> Result<Option<CertificateDer<'static>>, CliError> {
             .ok_or_else(|| failed(path, "no certificate", "the file is empty")),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(failed(path, "cannot read", e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::pki_types::ServerName;
+
+    /// A TLS handshake in memory: a client trusting only `ca` connects to
+    /// `name` and is answered with `server`'s configuration.
+    fn handshake(ca: &LocalCa, server: Arc<ServerConfig>, name: &str) -> Result<(), rustls::Error> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.ca_der.clone()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let client_cfg = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = ServerName::try_from(name.to_string()).unwrap();
+        let mut client = rustls::ClientConnection::new(Arc::new(client_cfg), name).unwrap();
+        let mut server = rustls::ServerConnection::new(server).unwrap();
+        for _ in 0..10 {
+            let mut buf = Vec::new();
+            client.write_tls(&mut buf).unwrap();
+            server.read_tls(&mut &buf[..]).unwrap();
+            server.process_new_packets()?;
+            let mut buf = Vec::new();
+            server.write_tls(&mut buf).unwrap();
+            client.read_tls(&mut &buf[..]).unwrap();
+            client.process_new_packets()?;
+            if !client.is_handshaking() && !server.is_handshaking() {
+                return Ok(());
+            }
+        }
+        panic!("the handshake did not finish");
+    }
+
+    #[test]
+    fn leaves_chain_to_the_ca_and_the_ca_survives_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = LocalCa::load_or_create_in(dir.path()).unwrap();
+        let cfg = ca.server_config("API.Example.com").unwrap();
+        handshake(&ca, cfg.clone(), "api.example.com").unwrap();
+        assert!(
+            Arc::ptr_eq(&cfg, &ca.server_config("api.example.com").unwrap()),
+            "cached"
+        );
+        handshake(&ca, ca.server_config("::1").unwrap(), "::1").unwrap();
+        // A leaf names only its host.
+        assert!(handshake(&ca, cfg, "other.example.com").is_err());
+        // The key is 0600; a reload signs with the same identity.
+        let mode = std::fs::metadata(dir.path().join(CA_KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let again = LocalCa::load_or_create_in(dir.path()).unwrap();
+        assert_eq!(again.ca_der, ca.ca_der);
+        handshake(&ca, again.server_config("x.test").unwrap(), "x.test").unwrap();
     }
 }
