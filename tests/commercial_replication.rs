@@ -32,6 +32,7 @@ fn backup_serves_reads_with_primary_tokens_and_refuses_writes() {
     let sid = scope["scope_id"].as_str().unwrap().to_string();
     let (id, mut body) = vault.login_entry("Deploy", "deployer", "pw-deploy");
     body["scopes"] = json!([sid]);
+    body["allowed_hosts"] = json!(["api.example.com"]);
     assert_eq!(
         vault
             .call(&primary.server, "POST", "/api/v1/entries", Some(&body))
@@ -119,6 +120,25 @@ fn backup_serves_reads_with_primary_tokens_and_refuses_writes() {
         Some(&vault.session_body()),
     );
     assert_eq!(st, 201, "{v}");
+    // A resolution for a destination host (SPEC 13) on the primary: its
+    // audit row reaches the backup with the host, and the chain verifies.
+    let (st, v) = call(
+        primary.url(),
+        "GET",
+        &format!("/api/v1/entries/{id}?host=api.example.com"),
+        Some(&agent_token),
+        None,
+    );
+    assert_eq!(st, 200, "{v}");
+    assert!(
+        wait_until(SYNC, || {
+            let (_, a) = vault.call(&backup.server, "GET", "/api/v1/audit?action=read", None);
+            a["events"]
+                .as_array()
+                .is_some_and(|evs| evs.iter().any(|e| e["host"] == "api.example.com"))
+        }),
+        "the audit row with its host never reached the backup"
+    );
     // Both POPs' audit chains verify on the backup.
     let (st, v) = vault.call(&backup.server, "GET", "/api/v1/audit/verify", None);
     assert_eq!((st, v["ok"].clone()), (200, json!(true)), "{v}");

@@ -246,6 +246,31 @@ fn read_run_and_inject_resolve_as_an_audited_rate_limited_agent_read() {
     assert_eq!((r.code, r.out.as_str()), (3, ""), "{}", r.err);
     assert!(r.err.contains("environment variable X"), "{}", r.err);
     assert!(!marker.exists(), "the command must not run");
+    let bad_tpl = server.dir.path().join("bad.tpl");
+    std::fs::write(
+        &bad_tpl,
+        "a: {{ clavitor://Deploy%20key/password }}\nb: {{ clavitor://Personal/password }}\n",
+    )
+    .unwrap();
+    let bad_out = server.dir.path().join("bad.out");
+    let r = as_agent(
+        &server,
+        &cred,
+        &[
+            "inject",
+            "-i",
+            &bad_tpl.display().to_string(),
+            "-o",
+            &bad_out.display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!((r.code, r.out.as_str()), (3, ""), "{}", r.err);
+    assert!(r.err.contains("bad.tpl:2"), "{}", r.err);
+    assert!(
+        !bad_out.exists(),
+        "nothing is written when a reference fails"
+    );
     let r = as_agent(
         &server,
         &cred,
@@ -278,8 +303,9 @@ fn read_run_and_inject_resolve_as_an_audited_rate_limited_agent_read() {
         .filter(|e| e["outcome"] == "success" && e["entry_id"] == deploy.as_str())
         .count();
     // read ×2, run ×3 (two variables and the env file), --no-masking ×1,
-    // inject ×2, and the read that found no such field.
-    assert_eq!(success_on_deploy, 9, "{events:?}");
+    // inject ×2 (and ×1 in the refused template), and the read that found
+    // no such field.
+    assert_eq!(success_on_deploy, 10, "{events:?}");
     assert!(
         events.iter().any(|e| e["reason"] == "scope_denied"),
         "{events:?}"
@@ -684,6 +710,40 @@ fn mcp_conversation_brokers_requests_without_revealing_values() {
             && e["entry_id"] == elsewhere.as_str()),
         "{events:?}"
     );
+    // A clavitor export keeps the options (and a re-import would restore them).
+    let export = one_object(&ok(&server, &["export", "--format", "json"]));
+    let item = |t: &str| {
+        export["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["title"] == t)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(item("Shareable")["agent_reveal"], true);
+    assert!(item("Echo API").get("agent_reveal").is_none());
+    put(
+        &server,
+        &[
+            "note",
+            "--title",
+            "Hosts",
+            "--allowed-host",
+            "API.example.com",
+            "--allowed-host",
+            "*.corp.example",
+        ],
+    );
+    let export = one_object(&ok(&server, &["export", "--format", "json"]));
+    let hosts = export["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == "Hosts")
+        .unwrap()["allowed_hosts"]
+        .clone();
+    assert_eq!(hosts, json!(["api.example.com", "*.corp.example"]));
     let table = ok(&server, &["audit", "--agent", &agent_id]);
     assert!(
         table.lines().next().unwrap().trim_end().ends_with("HOST"),
@@ -700,4 +760,183 @@ fn mcp_conversation_brokers_requests_without_revealing_values() {
         verify["ok"], true,
         "rows with a host keep the chain: {verify}"
     );
+}
+
+#[test]
+fn skill_install_writes_the_skill_once_and_replaces_it_only_when_forced() {
+    let server = TestServer::start();
+    let home = server.dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let home_s = home.display().to_string();
+    let r = run_env(&server, &["skill", "install"], &[("HOME", home_s.as_str())]);
+    let path = home.join(".claude/skills/clavitor/SKILL.md");
+    assert_eq!(
+        (r.code, r.out.trim()),
+        (0, path.display().to_string().as_str()),
+        "{}",
+        r.err
+    );
+    let skill = std::fs::read_to_string(&path).unwrap();
+    assert!(skill.starts_with("---\nname: clavitor\n"), "{skill}");
+    for needle in [
+        "clavitor run",
+        "clavitor read",
+        "clavitor totp",
+        "one credential at a time",
+    ] {
+        assert!(skill.contains(needle), "{needle}");
+    }
+    // Again: unchanged, fine. A file edited by the user is kept unless --force.
+    assert_eq!(
+        run_env(&server, &["skill", "install"], &[("HOME", home_s.as_str())]).code,
+        0
+    );
+    std::fs::write(&path, "mine").unwrap();
+    let r = run_env(&server, &["skill", "install"], &[("HOME", home_s.as_str())]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(r.err.contains("--force"), "{}", r.err);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
+    let dir = server.dir.path().join("proj-skills");
+    let dir_s = dir.display().to_string();
+    let r = run_env(
+        &server,
+        &["--json", "skill", "install", "--dir", &dir_s],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(
+        one_object(&r.out)["installed"],
+        dir.join("clavitor/SKILL.md").display().to_string()
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("clavitor/SKILL.md")).unwrap(),
+        skill
+    );
+    let r = run_env(
+        &server,
+        &["skill", "install", "--force"],
+        &[("HOME", home_s.as_str())],
+    );
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), skill);
+}
+
+/// Masked output is streamed: a possible start of a value is held only until
+/// more output or a short silence, never until the command ends.
+#[test]
+fn masked_output_streams_and_releases_a_held_prefix_after_a_short_silence() {
+    let server = TestServer::start();
+    init(&server);
+    put(
+        &server,
+        &[
+            "login",
+            "--title",
+            "Db",
+            "--field",
+            "password=pw-stream-0123456789",
+        ],
+    );
+    let mut child = Command::new(bin())
+        .args([
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "printf 'line one\\nready p'; sleep 4; echo lain; echo $X",
+        ])
+        .env("XDG_CONFIG_HOME", server.dir.path().join("xdg"))
+        .env("X", "clavitor://Db/password")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mut out = child.stdout.take().unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    // "ready p": the "p" could begin the value, so it waits for the silence.
+    while !got.ends_with(b"ready p") {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "{}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(3), "held for {waited:?}");
+    out.read_to_end(&mut got).unwrap();
+    assert_eq!(
+        String::from_utf8(got).unwrap(),
+        format!("line one\nready plain\n{MASK}\n")
+    );
+    assert!(child.wait().unwrap().success());
+}
+
+/// The server side of a destination host (`?host=`), for the owner: the
+/// entry's URLs' hosts and `allowed_hosts` decide; refusals are audited with
+/// the host; a malformed host is a 400 that does not echo it.
+#[test]
+fn entry_reads_for_a_destination_host_are_checked_and_audited() {
+    let server = TestServer::start();
+    let vault = TestVault::create(&server);
+    let (id, mut body) = vault.login_entry("Site", "u", "pw-site-value");
+    body["allowed_hosts"] = json!(["*.cdn.example"]);
+    assert_eq!(
+        vault
+            .call(&server, "POST", "/api/v1/entries", Some(&body))
+            .0,
+        201
+    );
+    for host in ["example.com", "EXAMPLE.com:443", "a.cdn.example"] {
+        let (st, v) = vault.call(
+            &server,
+            "GET",
+            &format!("/api/v1/entries/{id}?host={host}"),
+            None,
+        );
+        assert_eq!(st, 200, "{host}: {v}");
+        assert_eq!(v["allowed_hosts"], json!(["*.cdn.example"]));
+    }
+    let got = vault.call(
+        &server,
+        "GET",
+        "/api/v1/entries/lookup?title=site&host=evil.example",
+        None,
+    );
+    assert_error(&got, 403, "CV-2044");
+    let got = vault.call(
+        &server,
+        "GET",
+        &format!("/api/v1/entries/{id}?host=cdn.example"),
+        None,
+    );
+    assert_error(&got, 403, "CV-2044");
+    let got = vault.call(
+        &server,
+        "GET",
+        &format!("/api/v1/entries/{id}?host=a%2Fb%40secret-ish"),
+        None,
+    );
+    assert_error(&got, 400, "CV-1004");
+    assert!(!got.1.to_string().contains("secret-ish"), "{}", got.1);
+
+    let (_, audit) = vault.call(&server, "GET", "/api/v1/audit?action=read", None);
+    let events = audit["events"].as_array().unwrap();
+    let hosts = |outcome: &str| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e["outcome"] == outcome && e["entry_id"] == id.as_str())
+            .map(|e| e["host"].as_str().unwrap_or("-").to_string())
+            .collect()
+    };
+    assert_eq!(
+        hosts("success"),
+        ["a.cdn.example", "example.com", "example.com"]
+    );
+    assert_eq!(hosts("denied"), ["cdn.example", "evil.example"]);
+    assert!(events
+        .iter()
+        .filter(|e| e["outcome"] == "denied")
+        .all(|e| e["reason"] == "host_denied"));
+    let (_, v) = vault.call(&server, "GET", "/api/v1/audit/verify", None);
+    assert_eq!(v["ok"], true, "{v}");
 }

@@ -20,9 +20,20 @@ pub const MIN_MASKED: usize = 4;
 
 /// The resolved values to mask, longest first (so a value containing
 /// another is masked whole).
-#[derive(Default)]
 pub struct Secrets {
     values: Vec<Zeroizing<Vec<u8>>>,
+    /// Bytes some value starts with: the scan skips every other byte
+    /// without comparing (plain text goes through at copy speed).
+    first: [bool; 256],
+}
+
+impl Default for Secrets {
+    fn default() -> Secrets {
+        Secrets {
+            values: Vec::new(),
+            first: [false; 256],
+        }
+    }
 }
 
 impl Secrets {
@@ -34,6 +45,12 @@ impl Secrets {
     /// keys, which programs often print line by line).
     pub fn add(&mut self, value: &str) {
         self.add_one(value.as_bytes());
+        // As a JSON string would carry it (an API echoing it in a body).
+        let json = serde_json::to_string(value).expect("strings serialize");
+        let escaped = &json[1..json.len() - 1];
+        if escaped != value {
+            self.add_one(escaped.as_bytes());
+        }
         if value.contains('\n') {
             for line in value.lines() {
                 self.add_one(line.trim_end_matches('\r').as_bytes());
@@ -47,6 +64,7 @@ impl Secrets {
         }
         self.values.push(Zeroizing::new(v.to_vec()));
         self.values.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self.first[usize::from(v[0])] = true;
     }
 
     pub fn is_empty(&self) -> bool {
@@ -105,6 +123,15 @@ impl<'a> StreamMasker<'a> {
         let mut out = Vec::with_capacity(buf.len());
         let mut i = 0;
         while i < buf.len() {
+            let next = buf[i..]
+                .iter()
+                .position(|b| self.secrets.first[usize::from(*b)])
+                .map_or(buf.len(), |p| i + p);
+            out.extend_from_slice(&buf[i..next]);
+            i = next;
+            if i == buf.len() {
+                break;
+            }
             if let Some(n) = self.secrets.match_at(&buf[i..]) {
                 out.extend_from_slice(MASK.as_bytes());
                 i += n;
@@ -186,6 +213,15 @@ mod tests {
                 "cut at {cut}"
             );
         }
+    }
+
+    #[test]
+    fn json_escaped_forms_are_masked() {
+        let s = secrets(&["pa\"ss\\word"]);
+        assert_eq!(
+            s.scrub_str(r#"{"echo":"pa\"ss\\word"}"#),
+            format!(r#"{{"echo":"{MASK}"}}"#)
+        );
     }
 
     #[test]

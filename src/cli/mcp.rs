@@ -287,6 +287,11 @@ impl Server {
                 .as_object()
                 .ok_or("headers: expected an object of name: value strings")?;
             for (name, value) in headers {
+                // The Host header must name the URL's host, the one the
+                // entries were checked against.
+                if name.eq_ignore_ascii_case("host") {
+                    return Err("headers.Host: not allowed (the URL names the host)".into());
+                }
                 let value = value
                     .as_str()
                     .ok_or_else(|| format!("headers.{}: expected a string", clip(name)))?;

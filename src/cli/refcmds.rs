@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::os::unix::io::AsRawFd;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -317,15 +317,16 @@ fn read_input(path: &Path) -> Result<Zeroizing<String>, CliError> {
 /// A dotenv file: `KEY=VALUE` lines, `export ` allowed in front, `#`
 /// comments, values bare, 'single-quoted' (literal) or "double-quoted"
 /// (with \n, \t, \", \\ escapes). Returns (line, key, value).
-pub(crate) fn read_dotenv(
-    path: &PathBuf,
-) -> Result<Vec<(usize, String, Zeroizing<String>)>, CliError> {
+pub(crate) fn read_dotenv(path: &Path) -> Result<Vec<DotenvVar>, CliError> {
     let text = read_input(path)?;
     parse_dotenv(&text)
         .map_err(|(line, problem)| CliError::Usage(format!("{}:{line}: {problem}", path.display())))
 }
 
-fn parse_dotenv(text: &str) -> Result<Vec<(usize, String, Zeroizing<String>)>, (usize, String)> {
+/// One dotenv variable: (line, key, value).
+pub(crate) type DotenvVar = (usize, String, Zeroizing<String>);
+
+fn parse_dotenv(text: &str) -> Result<Vec<DotenvVar>, (usize, String)> {
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line_no = i + 1;

@@ -494,6 +494,54 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_text_never_panics_and_found_ranges_are_references() {
+        let pieces = [
+            "clavitor://",
+            "/",
+            "%",
+            "%2",
+            "%2F",
+            "%C3",
+            "é",
+            "€",
+            " ",
+            "\n",
+            "a",
+            "Z",
+            "_",
+            "9",
+            "{{",
+            "}}",
+            "\"",
+            "'",
+            "#",
+            "=",
+            "totp",
+            "clavitor:/",
+            "\u{0}",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(state % 12) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            let _ = Reference::parse(&text);
+            for spaces in [Spaces::Allowed, Spaces::Encoded] {
+                if let Ok(found) = scan(&text, spaces) {
+                    for f in found {
+                        assert!(text[f.range.clone()].starts_with(SCHEME), "{text:?}");
+                        assert_eq!(f.reference.as_str(), &text[f.range]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn resolver_is_shareable_across_threads() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Resolver>();

@@ -218,6 +218,8 @@ pub fn entry_json(
         "favorite": item.favorite,
         "fields": fields,
         "scopes": scopes,
+        "agent_reveal": item.agent_reveal,
+        "allowed_hosts": item.allowed_hosts,
     }))
 }
 
@@ -267,6 +269,15 @@ pub fn item_from_entry(e: &Value) -> Item {
         created_at: e["created_at"].as_str().map(str::to_string),
         updated_at: e["updated_at"].as_str().map(str::to_string),
         source: "clavitor".into(),
+        agent_reveal: e["agent_reveal"].as_bool().unwrap_or(false),
+        allowed_hosts: e["allowed_hosts"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|h| h.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
         ..Default::default()
     };
     let def = fieldspec::entry_type(&item.item_type);

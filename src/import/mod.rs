@@ -119,6 +119,12 @@ pub struct Item {
     pub updated_at: Option<String>,
     /// The importer that produced it (e.g. "bitwarden-json").
     pub source: String,
+    /// Entry document options (SPEC 13), kept by a clavitor export and
+    /// re-import; other managers have no such thing.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub agent_reveal: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub allowed_hosts: Vec<String>,
 }
 
 /// An export file to parse.
