@@ -74,11 +74,8 @@ pub fn resolve_headers(
     }
     let count = cache.len();
     for value in cache.values() {
+        // Also its JSON-escaped form (`Secrets::add`).
         secrets.add(value);
-        // A JSON echo of the value escapes quotes, backslashes, controls.
-        let json =
-            Zeroizing::new(serde_json::to_string(value.as_str()).expect("strings serialize"));
-        secrets.add(&json[1..json.len() - 1]);
     }
     Ok(Resolved { count, secrets })
 }
