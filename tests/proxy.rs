@@ -439,3 +439,29 @@ fn a_plain_http_request_sent_with_the_connect_is_not_lost() {
     assert!(seen[0].starts_with("GET /early HTTP/1.1"), "{seen:?}");
     assert!(seen[0].contains(&format!("X-Api-Key: {KEY}")), "{seen:?}");
 }
+
+#[test]
+fn an_upstream_certificate_nobody_vouches_for_is_refused() {
+    let vault = Vault::new();
+    let (https, _upstream_ca) = echo_https(vault.server.dir.path());
+    // No --upstream-ca: the test CA is not among the trusted roots.
+    let proxy = Proxy::start(&vault, &[]);
+    let r = curl(&[
+        "-H",
+        &format!("Proxy-Authorization: {}", proxy.auth()),
+        "-H",
+        &format!("Authorization: Bearer {REF}"),
+        &format!("{}/https/127.0.0.1:{}/", proxy.url(), https.port),
+    ]);
+    assert_eq!(last_status(&r.out), 502, "{}", r.out);
+    assert!(
+        r.out.to_ascii_lowercase().contains("certificate"),
+        "{}",
+        r.out
+    );
+    assert!(!r.out.contains(KEY), "{}", r.out);
+    assert!(
+        https.seen.lock().unwrap().is_empty(),
+        "no request reached it"
+    );
+}
