@@ -91,10 +91,11 @@ check-shared:
 	else echo "!!! ../shared not found: tests that re-check shared vectors and fixtures print SKIPPED !!!"; fi
 
 # Debian packages the Rust tests call: the Prometheus reference parser
-# (tests/metrics.rs) and man (tests/man_pages.rs).
+# (tests/metrics.rs), man (tests/man_pages.rs) and curl (the client of
+# tests/proxy.rs).
 test-deps:
 	@sh packaging/apt-install.sh python3-prometheus-client:/usr/lib/python3/dist-packages/prometheus_client \
-		man-db:/usr/bin/man groff-base:/usr/bin/groff
+		man-db:/usr/bin/man groff-base:/usr/bin/groff curl:/usr/bin/curl
 
 # Builds both packages and checks them (lintian, rpmlint, install, upgrade,
 # remove, purge, reproducibility); see tests/packaging.sh.

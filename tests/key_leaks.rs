@@ -5,6 +5,7 @@
 //! the one that response just minted.
 
 mod common;
+mod proxy_support;
 use common::*;
 #[cfg(feature = "commercial")]
 mod pops;
@@ -1253,6 +1254,192 @@ fn a_backups_refusals_and_replication_key_errors_carry_no_secret() {
             );
         }
     }
+}
+
+/// `clavitor proxy`: a value it resolved reaches the upstream and nothing
+/// else — not the client's response (body, headers, status line), not a
+/// refusal, not the proxy's log, not the server's log; its own secret and
+/// the agent's credential never appear in a response or a log either.
+#[test]
+fn the_proxy_never_hands_a_resolved_value_back_or_logs_it() {
+    use proxy_support::*;
+    let vault = Vault::new();
+    let (https, upstream_ca) = echo_https(vault.server.dir.path());
+    let http = echo_http();
+    let proxy = Proxy::start(&vault, &["--upstream-ca", upstream_ca.to_str().unwrap()]);
+    let user = format!("x:{}", proxy.secret);
+    let pa = format!("Proxy-Authorization: {}", proxy.auth());
+    let ca = proxy.ca_cert.to_str().unwrap().to_string();
+    let auth = format!("Authorization: Bearer {REF}");
+    let basic = format!(
+        "Authorization: Basic {}",
+        data_encoding::BASE64.encode(format!("{REF}:").as_bytes())
+    );
+    let https_url = format!("https://127.0.0.1:{}/echo", https.port);
+    let base = |scheme: &str, host: &str, port: u16, path: &str| {
+        format!("{}/{scheme}/{host}:{port}{path}", proxy.url())
+    };
+    let runs: Vec<(&str, Vec<String>)> = vec![
+        (
+            "CONNECT",
+            vec![
+                "--proxy".into(),
+                proxy.url(),
+                "--proxy-user".into(),
+                user.clone(),
+                "--cacert".into(),
+                ca.clone(),
+                "-H".into(),
+                auth.clone(),
+                https_url.clone(),
+            ],
+        ),
+        (
+            "CONNECT chunked",
+            vec![
+                "--proxy".into(),
+                proxy.url(),
+                "--proxy-user".into(),
+                user.clone(),
+                "--cacert".into(),
+                ca.clone(),
+                "-H".into(),
+                auth.clone(),
+                format!("https://127.0.0.1:{}/chunked", https.port),
+            ],
+        ),
+        (
+            "CONNECT HEAD",
+            vec![
+                "-I".into(),
+                "--proxy".into(),
+                proxy.url(),
+                "--proxy-user".into(),
+                user.clone(),
+                "--cacert".into(),
+                ca.clone(),
+                "-H".into(),
+                auth.clone(),
+                https_url.clone(),
+            ],
+        ),
+        (
+            "base-URL https",
+            vec![
+                "-H".into(),
+                pa.clone(),
+                "-H".into(),
+                auth.clone(),
+                base("https", "127.0.0.1", https.port, "/echo"),
+            ],
+        ),
+        (
+            "base-URL http, Basic",
+            vec![
+                "-H".into(),
+                pa.clone(),
+                "-H".into(),
+                basic.clone(),
+                base("http", "127.0.0.1", http.port, "/echo"),
+            ],
+        ),
+        (
+            "value in a custom header",
+            vec![
+                "-H".into(),
+                pa.clone(),
+                "-H".into(),
+                format!("X-Api-Key: {REF}"),
+                base("http", "127.0.0.1", http.port, "/echo"),
+            ],
+        ),
+        (
+            "host not allowed",
+            vec![
+                "-H".into(),
+                pa.clone(),
+                "-H".into(),
+                auth.clone(),
+                base("http", "localhost", http.port, "/"),
+            ],
+        ),
+        (
+            "unreachable upstream",
+            vec![
+                "-H".into(),
+                pa.clone(),
+                "-H".into(),
+                auth.clone(),
+                base("http", "127.0.0.1", free_port(), "/"),
+            ],
+        ),
+        (
+            "no proxy secret",
+            vec![
+                "-H".into(),
+                auth.clone(),
+                base("http", "127.0.0.1", http.port, "/"),
+            ],
+        ),
+        (
+            "bad reference",
+            vec![
+                "-H".into(),
+                pa.clone(),
+                "-H".into(),
+                "X-K: clavitor://%zz/key".into(),
+                base("http", "127.0.0.1", http.port, "/"),
+            ],
+        ),
+    ];
+    let mut problems = Vec::new();
+    let credential_secrets = [
+        h::token_secret("agent credential", &vault.credential),
+        h::token_secret("proxy secret", &proxy.secret),
+    ];
+    for (label, args) in &runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = curl(&args);
+        let seen = format!("{}{}", r.out, r.err);
+        if seen.contains(KEY) {
+            problems.push(format!("{label}: the client saw the value:\n{seen}"));
+        }
+        for s in &credential_secrets {
+            if let Some(f) = h::found(s, &seen) {
+                problems.push(format!("{label}: the client saw {f}:\n{seen}"));
+            }
+        }
+    }
+    // The value did reach the upstreams (the checks above are not vacuous).
+    let upstream_heads = format!(
+        "{:?}{:?}",
+        https.seen.lock().unwrap(),
+        http.seen.lock().unwrap()
+    );
+    assert!(
+        upstream_heads.contains(&format!("Bearer {KEY}")),
+        "{upstream_heads}"
+    );
+    assert!(
+        upstream_heads.contains(&format!("X-Api-Key: {KEY}")),
+        "{upstream_heads}"
+    );
+    for (name, log) in [("proxy", proxy.log()), ("server", vault.server.log())] {
+        if log.contains(KEY) {
+            problems.push(format!("the {name} log holds the value:\n{log}"));
+        }
+        for s in &credential_secrets {
+            if let Some(f) = h::found(s, &log) {
+                problems.push(format!("the {name} log holds {f}"));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} leak(s):\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
 }
 
 /// SPEC 13: values resolved from `clavitor://` references by `read`, `run`,

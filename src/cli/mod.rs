@@ -15,6 +15,7 @@ mod import;
 mod mask;
 mod mcp;
 mod profile;
+mod proxy;
 mod refcmds;
 mod scopes;
 mod secretref;
@@ -131,6 +132,8 @@ pub enum Command {
     Scope(ScopeCommand),
     /// Show or verify the audit log (owner only)
     Audit(AuditArgs),
+    /// Run a local HTTP(S) proxy that puts clavitor:// references in request headers into requests for the hosts their entries allow
+    Proxy(ProxyArgs),
     /// Print the value of one clavitor://ENTRY/FIELD reference
     Read(ReadArgs),
     /// Run a command with the references in its environment resolved
@@ -498,6 +501,28 @@ pub struct AuditArgs {
     pub verify: bool,
 }
 
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ProxyArgs {
+    #[command(subcommand)]
+    pub command: Option<ProxyCommand>,
+    /// Address to listen on (loopback only)
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:1983")]
+    pub listen: String,
+    /// Also trust the CA certificate(s) in this PEM file for upstream TLS (private upstreams, tests)
+    #[arg(long, value_name = "FILE")]
+    pub upstream_ca: Option<PathBuf>,
+    /// Most client connections served at once; one more is answered 503
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_connections: usize,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProxyCommand {
+    /// Print the proxy CA certificate's path (created if needed) and the environment variables clients read
+    Ca,
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -548,6 +573,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Agent(c) => agents::run(&c, json),
         Command::Scope(c) => scopes::run(&c, json),
         Command::Audit(a) => audit::run(&a, json),
+        Command::Proxy(a) => proxy::run(&a, json, cred),
         Command::Read(a) => refcmds::read(&a, json, cred),
         Command::Run(a) => refcmds::run(&a, cred),
         Command::Inject(a) => refcmds::inject(&a, json, cred),

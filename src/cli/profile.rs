@@ -93,7 +93,7 @@ pub fn config_dir() -> Result<PathBuf, CliError> {
 }
 
 /// Creates the config directory (0700), tightening it if it already exists.
-fn ensure_dir() -> Result<PathBuf, CliError> {
+pub(crate) fn ensure_dir() -> Result<PathBuf, CliError> {
     let dir = config_dir()?;
     DirBuilder::new()
         .recursive(true)
