@@ -65,7 +65,18 @@ pub struct Ctx<'a> {
     pending: Option<release::Pending>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// A request's context, with the configuration in force now.
+    fn new(app: &'a App, store: &'a mut Store, req: &'a Req) -> Ctx<'a> {
+        Ctx {
+            app,
+            store,
+            req,
+            config: app.config(),
+            pending: None,
+        }
+    }
+
     /// Releases `reply`-producing `work` through group commit: `work` runs
     /// on the committer inside a batch transaction (appending the request's
     /// audit rows, and deciding what goes out), and its reply is sent only
@@ -200,13 +211,7 @@ impl http::Handler for App {
         if let Some(reply) = self.edition.intercept(req, store) {
             return Answer::Now(reply);
         }
-        let mut ctx = Ctx {
-            app: self,
-            store,
-            req,
-            config: self.config(),
-            pending: None,
-        };
+        let mut ctx = Ctx::new(self, store, req);
         let routed = route(&mut ctx);
         match (routed, ctx.pending.take()) {
             (Err(e), _) => Answer::Now(e.reply()),
@@ -237,13 +242,7 @@ impl http::Handler for App {
         if matches!(segs.as_slice(), ["api", "v1", "replication", "apply"]) {
             return None;
         }
-        let mut ctx = Ctx {
-            app: self,
-            store,
-            req,
-            config: self.config(),
-            pending: None,
-        };
+        let mut ctx = Ctx::new(self, store, req);
         auth::require_owner(&mut ctx).err().map(|e| e.reply())
     }
 

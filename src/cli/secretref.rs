@@ -202,7 +202,7 @@ impl Reference {
                 "FIELD must be a field name (letters, digits, _), or totp",
             ));
         }
-        let decoded = percent_decode(entry)
+        let decoded = crate::http::percent_decode(entry)
             .ok_or_else(|| malformed("ENTRY has a bad percent-encoding (expected %XX of UTF-8)"))?;
         if decoded.trim().is_empty() {
             return Err(malformed("ENTRY must be an entry id or an exact title"));
@@ -298,24 +298,6 @@ fn shorten(s: &str) -> String {
     } else {
         format!("{}…", s.chars().take(200).collect::<String>())
     }
-}
-
-/// `%XX` → byte; the result must be UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// An entry fetched and opened for a caller; its decrypted values are wiped
