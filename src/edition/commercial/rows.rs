@@ -631,6 +631,7 @@ mod tests {
                         outcome: crate::vault::Outcome::Success,
                         reason: None,
                         source_ip: "127.0.0.1".into(),
+                        host: None,
                     },
                 )
             })
@@ -700,6 +701,7 @@ mod tests {
             outcome: Outcome::Denied,
             reason: Some("token_invalid"),
             source_ip: "127.0.0.1".into(),
+            host: None,
         };
         for _ in 0..5 {
             primary.write(|db| db.audit_refusal(&vault, &ev)).unwrap();
