@@ -1,8 +1,9 @@
 //! Entry routes. The server seals and opens the whole document with K1
 //! from the caller's token; L2/L3 values inside stay client-sealed.
-//! Agents reach only `get`, `lookup` and (with `can_write`) `create`, each
-//! through `policy::agent_can_access` / `agent_can_write_into`, and every
-//! read is audited before anything is released.
+//! Agents reach only `get`, `lookup` and (with `can_write`) `create` and
+//! `replace` of entries they created, each through `policy::agent_can_access`
+//! / `agent_can_write_into`, and every read is audited before anything is
+//! released.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -475,9 +476,10 @@ fn if_match(ctx: &Ctx<'_>) -> Result<i64> {
         })
 }
 
-/// PUT /api/v1/entries/{id} with If-Match — owner only.
+/// PUT /api/v1/entries/{id} with If-Match — the owner; an agent with
+/// `can_write` for an entry it created, kept within its own scopes.
 pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+    let principal = auth::authenticate(ctx)?;
     let id = entry_param(id)?;
     let version = if_match(ctx)?;
     let input: EntryInput = parse_body(ctx.req)?;
@@ -487,6 +489,19 @@ pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
             "entry_id: does not match the URL",
         ));
     }
+    match principal {
+        Principal::Owner(owner) => owner_replace(ctx, &owner, id, version, input),
+        Principal::Agent(agent) => agent_replace(ctx, &agent, id, version, input),
+    }
+}
+
+fn owner_replace(
+    ctx: &mut Ctx<'_>,
+    owner: &Owner,
+    id: EntryId,
+    version: i64,
+    input: EntryInput,
+) -> Result<Reply> {
     let current = ctx
         .store
         .db()
@@ -498,9 +513,90 @@ pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let valid = validate(input, "", &created, &rfc3339(now))?;
     let row = seal_entry(&owner.k1, owner.id(), id, valid, current.created_at, now);
     let ev = owner_event(ctx, "update", Some(id), Outcome::Success, None);
+    save_replacement(ctx, owner.id(), row, version, ev, now)
+}
+
+/// An agent's edit. Every refusal — no such entry, not visible, not its
+/// own, no `can_write`, a scope outside its own, an L3 field — is the same
+/// audited 403, so an agent learns nothing about entries it cannot edit.
+/// L3 fields never reach an agent, so the entry's current L3 fields are
+/// carried over unchanged.
+fn agent_replace(
+    ctx: &mut Ctx<'_>,
+    agent: &Agent,
+    id: EntryId,
+    version: i64,
+    input: EntryInput,
+) -> Result<Reply> {
+    auth::gate(ctx, agent, "update")?;
+    let current = ctx
+        .store
+        .db()
+        .entry(agent.vault_id(), &id)?
+        .filter(|r| visible(agent, r) && created_by_agent(r, &agent.id));
+    let now = now_ms();
+    let checked = match current {
+        Some(current) => {
+            let doc = open_doc(&agent.k1, agent.vault_id(), &current)?;
+            let valid = validate(input, "", &doc.created_at, &rfc3339(now))?;
+            let scopes: Vec<String> = valid.scopes.iter().map(|s| s.to_string()).collect();
+            let l3 = valid.doc.fields.iter().any(|f| f.tier == Tier::L3.as_str());
+            (!l3 && policy::agent_can_write_into(&agent.record, &scopes))
+                .then_some((current, doc, valid))
+        }
+        None => None,
+    };
+    let Some((current, doc, mut valid)) = checked else {
+        let ev = agent_event(
+            ctx,
+            &agent.id,
+            "update",
+            Some(id),
+            Outcome::Denied,
+            Some("scope_denied"),
+        );
+        auth::audit_alone(ctx, agent.vault_id(), ev)?;
+        return Err(ApiError::access_denied());
+    };
+    valid.doc.fields.extend(
+        doc.fields
+            .into_iter()
+            .filter(|f| f.tier == Tier::L3.as_str()),
+    );
+    let row = seal_entry(
+        &agent.k1,
+        agent.vault_id(),
+        id,
+        valid,
+        current.created_at,
+        now,
+    );
+    let ev = agent_event(ctx, &agent.id, "update", Some(id), Outcome::Success, None);
+    save_replacement(ctx, agent.vault_id(), row, version, ev, now)
+}
+
+/// True if this agent created the entry (the owner's entries and other
+/// agents' are never an agent's to change).
+fn created_by_agent(row: &EntryRow, agent: &EntryId) -> bool {
+    // Until the entry creator is recorded (branch `titles`), no entry
+    // counts as an agent's: agents edit nothing.
+    let _ = (row, agent);
+    false
+}
+
+/// Writes a replacement under If-Match with its audit row; 409 on a stale version.
+fn save_replacement(
+    ctx: &mut Ctx<'_>,
+    vault: &VaultId,
+    row: NewEntry,
+    version: i64,
+    ev: crate::vault::AuditEvent,
+    now: i64,
+) -> Result<Reply> {
+    let id = row.entry_id;
     let new_version = ctx.store.write(|db| {
-        let v = db.replace_entry(owner.id(), &row, version)?;
-        db.audit(owner.id(), &ev)?;
+        let v = db.replace_entry(vault, &row, version)?;
+        db.audit(vault, &ev)?;
         Ok::<_, ApiError>(v)
     })?;
     Ok(Reply::json(

@@ -8,6 +8,7 @@
 mod agents;
 mod audit;
 mod client;
+mod edit;
 mod entries;
 mod export;
 mod import;
@@ -15,6 +16,7 @@ mod profile;
 mod scopes;
 mod server_cmds;
 mod upload;
+mod values;
 mod vaults;
 
 use std::path::PathBuf;
@@ -96,6 +98,10 @@ pub enum Command {
     Get(GetArgs),
     /// Create an entry
     Put(PutArgs),
+    /// Change an entry in place (same id; refused if it changed meanwhile)
+    Edit(EditArgs),
+    /// Print a new random password or passphrase
+    Generate(GenerateArgs),
     /// Print the current one-time code of an entry
     Totp(TotpArgs),
     /// List entries (owner only)
@@ -215,12 +221,61 @@ pub struct PutArgs {
     /// Folder path, with / between levels
     #[arg(long, value_name = "F")]
     pub folder: Option<String>,
-    /// A field as name=value (repeatable); tiers come from FIELD_SPEC
-    #[arg(long = "field", value_name = "NAME=VALUE")]
+    /// A field (repeatable): name=VALUE, name=- (stdin), name=@FILE, name (prompt without echo) or name=:generate; tiers come from FIELD_SPEC
+    #[arg(long = "field", value_name = "NAME[=VALUE]")]
     pub fields: Vec<String>,
     /// A four-digit scope id (repeatable)
     #[arg(long = "scope", value_name = "S")]
     pub scopes: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    /// Entry id, or exact title
+    pub query: String,
+    /// New title
+    #[arg(long, value_name = "T")]
+    pub title: Option<String>,
+    /// Replace the URLs with these (repeatable)
+    #[arg(long = "url", value_name = "U")]
+    pub urls: Vec<String>,
+    /// Remove every URL
+    #[arg(long, conflicts_with = "urls")]
+    pub no_url: bool,
+    /// New notes
+    #[arg(long, value_name = "N")]
+    pub notes: Option<String>,
+    /// New folder path, with / between levels
+    #[arg(long, value_name = "F")]
+    pub folder: Option<String>,
+    /// Set a field (repeatable): name=VALUE, name=- (stdin), name=@FILE, name (prompt without echo) or name=:generate
+    #[arg(long = "field", value_name = "NAME[=VALUE]")]
+    pub fields: Vec<String>,
+    /// Remove a field (repeatable)
+    #[arg(long = "remove-field", value_name = "NAME")]
+    pub remove_fields: Vec<String>,
+    /// Replace the scopes with these four-digit ids (repeatable)
+    #[arg(long = "scope", value_name = "S")]
+    pub scopes: Vec<String>,
+    /// Change only if the entry is still at this version (as `get --json` shows); default: the version just read
+    #[arg(long, value_name = "VERSION")]
+    pub if_match: Option<i64>,
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Number of characters [default: 20; 8 to 256]
+    #[arg(long, value_name = "N", conflicts_with = "words")]
+    pub length: Option<usize>,
+    /// A passphrase of N words from the embedded EFF short word list instead (3 to 64; 6 give about 62 bits)
+    #[arg(long, value_name = "N")]
+    pub words: Option<usize>,
+    /// Include symbols (the default)
+    #[arg(long, overrides_with = "no_symbols", conflicts_with = "words")]
+    pub symbols: bool,
+    /// Letters and digits only
+    #[arg(long, overrides_with = "symbols", conflicts_with = "words")]
+    pub no_symbols: bool,
 }
 
 #[derive(Args, Debug)]
@@ -454,6 +509,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Logout(a) => vaults::logout(&a, json),
         Command::Get(a) => entries::get(&a, json, cred),
         Command::Put(a) => entries::put(&a, json, cred),
+        Command::Edit(a) => edit::run(&a, json, cred),
+        Command::Generate(a) => entries::generate(&a, json),
         Command::Totp(a) => entries::totp(&a, json, cred),
         Command::List(a) => entries::list(&a, json),
         Command::Rm(a) => entries::rm(&a, json),

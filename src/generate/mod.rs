@@ -112,7 +112,11 @@ impl Recipe {
                         .filter(|i| mask & (1 << i) != 0)
                         .map(|i| sizes[i])
                         .sum();
-                    let sign = if mask.count_ones() % 2 == 0 { 1.0 } else { -1.0 };
+                    let sign = if mask.count_ones() % 2 == 0 {
+                        1.0
+                    } else {
+                        -1.0
+                    };
                     fraction += sign * (1.0 - left_out as f64 / n as f64).powi(length as i32);
                 }
                 length as f64 * (n as f64).log2() + fraction.log2()
@@ -301,7 +305,10 @@ mod tests {
         for _ in 0..60_000 {
             counts[uniform_below(3) as usize] += 1;
         }
-        assert!(counts.iter().all(|c| (19_000..21_000).contains(c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|c| (19_000..21_000).contains(c)),
+            "{counts:?}"
+        );
         assert_eq!(uniform_below(1), 0);
     }
 }
