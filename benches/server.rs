@@ -500,7 +500,7 @@ fn fixture(port: u16) -> Fixture {
         "PUT",
         &format!("/api/v1/agents/{id}"),
         Some(&owner),
-        Some(&json!({"rate_limit_minute": 1_000_000_000u32, "rate_limit_hour": 4_000_000_000u32})),
+        Some(&json!({"rate_limit_minute": 1_000, "rate_limit_hour": 10_000})),
     );
     assert_eq!(st, 200, "agent limits: {v}");
     Fixture {

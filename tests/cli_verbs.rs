@@ -516,3 +516,103 @@ fn generate_gives_new_values_of_the_asked_length_and_alphabet() {
         2
     );
 }
+
+fn audit_count(server: &TestServer, action: &str) -> usize {
+    one_object(&ok(server, &["--json", "audit", "--action", action]))["events"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn agent_edit_takes_effect_on_the_next_request_with_the_same_credential() {
+    let server = TestServer::start();
+    init(&server);
+    let a = scope_create(&server, "a");
+    let b = scope_create(&server, "b");
+    for (title, scope) in [("In A", &a), ("In B", &b), ("Also A", &a)] {
+        ok(
+            &server,
+            &[
+                "put",
+                "login",
+                "--title",
+                title,
+                "--field",
+                "password=:generate",
+                "--scope",
+                scope,
+            ],
+        );
+    }
+    let soon = std::time::SystemTime::now() + Duration::from_secs(2);
+    let soon = humantime::format_rfc3339_seconds(soon).to_string();
+    let (id, cred) = agent_create(&server, "bot", &["--scope", &a, "--expires", &soon]);
+    let read = |title: &str| as_agent(&server, &cred, &["get", title, "--field", "password"]).code;
+    assert_eq!((read("In A"), read("In B")), (0, 3));
+
+    // Scopes.
+    ok(&server, &["agent", "edit", &id, "--scope", &b]);
+    assert_eq!((read("In B"), read("In A")), (0, 3));
+    // All access.
+    ok(&server, &["agent", "edit", &id, "--all-access", "true"]);
+    assert_eq!(read("In A"), 0);
+    // Expiry: it passes, then the owner removes it; the same credential works again.
+    std::thread::sleep(Duration::from_millis(2200));
+    assert_eq!(read("In A"), 3, "expired");
+    ok(&server, &["agent", "update", &id, "--no-expiry"]);
+    assert_eq!(
+        read("In A"),
+        0,
+        "the expiry lives in the record, not the credential"
+    );
+    // Allowlist.
+    ok(&server, &["agent", "edit", &id, "--ip", "192.0.2.0/24"]);
+    assert_eq!(read("In A"), 3);
+    ok(&server, &["agent", "edit", &id, "--any-ip"]);
+    assert_eq!(read("In A"), 0);
+    // Write permission.
+    let put = |title: &str| {
+        as_agent(
+            &server,
+            &cred,
+            &["put", "note", "--title", title, "--scope", &a],
+        )
+        .code
+    };
+    assert_eq!(put("bot note 1"), 3);
+    ok(&server, &["agent", "edit", &id, "--can-write", "true"]);
+    assert_eq!(put("bot note 2"), 0);
+    // Limits: one distinct credential per minute.
+    ok(
+        &server,
+        &[
+            "agent",
+            "edit",
+            &id,
+            "--rate-minute",
+            "1",
+            "--rate-hour",
+            "1",
+        ],
+    );
+    assert_eq!(
+        read("Also A"),
+        5,
+        "a new credential over the limit is refused"
+    );
+
+    // Widening beyond the bounds is refused and changes nothing.
+    let before = one_object(&ok(&server, &["--json", "agent", "show", &id]));
+    for args in [["--rate-minute", "1001"], ["--rate-hour", "10001"]] {
+        let mut full = vec!["agent", "edit", &id];
+        full.extend_from_slice(&args);
+        let r = run_env(&server, &full, &[]);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.err);
+        assert!(r.err.contains("at most"), "{}", r.err);
+    }
+    let after = one_object(&ok(&server, &["--json", "agent", "show", &id]));
+    assert_eq!(before, after);
+    // Every change is audited: scope, all-access, no-expiry, ip, any-ip, can-write, limits.
+    assert_eq!(audit_count(&server, "agent_update"), 7);
+}

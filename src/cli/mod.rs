@@ -339,8 +339,9 @@ pub enum AgentCommand {
     List,
     /// Show one agent
     Show(AgentIdArg),
-    /// Change an agent's grants and limits
-    Update(AgentUpdateArgs),
+    /// Change an agent's scopes, access, allowlist, limits or expiry; its credential keeps working
+    #[command(visible_alias = "update")]
+    Edit(AgentUpdateArgs),
     /// Issue a new credential; the old one stops working
     Rotate(AgentIdArg),
     /// Clear a lockdown after rate-limit violations
@@ -379,16 +380,16 @@ pub struct AgentCreateArgs {
     pub expires: Option<String>,
 }
 
-/// Settings shared by `agent create` and `agent update`.
+/// Settings shared by `agent create` and `agent edit`.
 #[derive(Args, Debug)]
 pub struct AgentLimitArgs {
     /// Only from this network, IPv4 or IPv6 CIDR (repeatable; default: any address)
     #[arg(long = "ip", value_name = "CIDR")]
     pub ips: Vec<String>,
-    /// Distinct credentials per minute [server default: 3]
+    /// Distinct credentials per minute, at most 1000 [server default: 3]
     #[arg(long, value_name = "N")]
     pub rate_minute: Option<u32>,
-    /// Distinct credentials per hour [server default: 10]
+    /// Distinct credentials per hour, at most 10000 [server default: 10]
     #[arg(long, value_name = "N")]
     pub rate_hour: Option<u32>,
 }
