@@ -1410,7 +1410,7 @@ fn expired_rotated_and_deleted_agent_tokens_are_refused_and_audited() {
         );
     };
 
-    // Expired by the token's own expiry (minted with expires_at in the past).
+    // Expired from the start (created with expires_at in the past; the record decides).
     let (id, token) = new_agent(
         &server,
         &vault,
