@@ -481,6 +481,17 @@ fn if_match(ctx: &Ctx<'_>) -> Result<i64> {
 pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let principal = auth::authenticate(ctx)?;
     let id = entry_param(id)?;
+    match principal {
+        Principal::Owner(owner) => {
+            let (version, input) = replacement(ctx, &id)?;
+            owner_replace(ctx, &owner, id, version, input)
+        }
+        Principal::Agent(agent) => agent_replace(ctx, &agent, id),
+    }
+}
+
+/// The If-Match version and the body of a replace, checked against the URL's id.
+fn replacement(ctx: &Ctx<'_>, id: &EntryId) -> Result<(i64, EntryInput)> {
     let version = if_match(ctx)?;
     let input: EntryInput = parse_body(ctx.req)?;
     if input.entry_id.as_deref().is_some_and(|b| b != id.hex()) {
@@ -489,10 +500,7 @@ pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
             "entry_id: does not match the URL",
         ));
     }
-    match principal {
-        Principal::Owner(owner) => owner_replace(ctx, &owner, id, version, input),
-        Principal::Agent(agent) => agent_replace(ctx, &agent, id, version, input),
-    }
+    Ok((version, input))
 }
 
 fn owner_replace(
@@ -516,48 +524,30 @@ fn owner_replace(
     save_replacement(ctx, owner.id(), row, version, ev, now)
 }
 
-/// An agent's edit. Every refusal — no such entry, not visible, not its
-/// own, no `can_write`, a scope outside its own, an L3 field — is the same
-/// audited 403, so an agent learns nothing about entries it cannot edit.
-/// L3 fields never reach an agent, so the entry's current L3 fields are
-/// carried over unchanged.
-fn agent_replace(
-    ctx: &mut Ctx<'_>,
-    agent: &Agent,
-    id: EntryId,
-    version: i64,
-    input: EntryInput,
-) -> Result<Reply> {
+/// An agent's edit. The entry must be one the agent can see and created,
+/// and the agent must have `can_write`, before the request itself is even
+/// read; then the new scopes must be its own and no field L3. Every refusal
+/// is the same audited 403, so an agent learns nothing about entries it
+/// cannot edit. L3 fields never reach an agent, so the entry's current L3
+/// fields are carried over unchanged.
+fn agent_replace(ctx: &mut Ctx<'_>, agent: &Agent, id: EntryId) -> Result<Reply> {
     auth::gate(ctx, agent, "update")?;
-    let current = ctx
-        .store
-        .db()
-        .entry(agent.vault_id(), &id)?
-        .filter(|r| visible(agent, r) && created_by_agent(r, &agent.id));
+    let current =
+        ctx.store.db().entry(agent.vault_id(), &id)?.filter(|r| {
+            agent.record.can_write && visible(agent, r) && created_by_agent(r, &agent.id)
+        });
+    let Some(current) = current else {
+        return Err(refuse_update(ctx, agent, id)?);
+    };
+    let (version, input) = replacement(ctx, &id)?;
+    let doc = open_doc(&agent.k1, agent.vault_id(), &current)?;
     let now = now_ms();
-    let checked = match current {
-        Some(current) => {
-            let doc = open_doc(&agent.k1, agent.vault_id(), &current)?;
-            let valid = validate(input, "", &doc.created_at, &rfc3339(now))?;
-            let scopes: Vec<String> = valid.scopes.iter().map(|s| s.to_string()).collect();
-            let l3 = valid.doc.fields.iter().any(|f| f.tier == Tier::L3.as_str());
-            (!l3 && policy::agent_can_write_into(&agent.record, &scopes))
-                .then_some((current, doc, valid))
-        }
-        None => None,
-    };
-    let Some((current, doc, mut valid)) = checked else {
-        let ev = agent_event(
-            ctx,
-            &agent.id,
-            "update",
-            Some(id),
-            Outcome::Denied,
-            Some("scope_denied"),
-        );
-        auth::audit_alone(ctx, agent.vault_id(), ev)?;
-        return Err(ApiError::access_denied());
-    };
+    let mut valid = validate(input, "", &doc.created_at, &rfc3339(now))?;
+    let scopes: Vec<String> = valid.scopes.iter().map(|s| s.to_string()).collect();
+    let l3 = valid.doc.fields.iter().any(|f| f.tier == Tier::L3.as_str());
+    if l3 || !policy::agent_can_write_into(&agent.record, &scopes) {
+        return Err(refuse_update(ctx, agent, id)?);
+    }
     valid.doc.fields.extend(
         doc.fields
             .into_iter()
@@ -573,6 +563,20 @@ fn agent_replace(
     );
     let ev = agent_event(ctx, &agent.id, "update", Some(id), Outcome::Success, None);
     save_replacement(ctx, agent.vault_id(), row, version, ev, now)
+}
+
+/// Audits a refused agent edit; the 403 to answer with (or the audit failure).
+fn refuse_update(ctx: &mut Ctx<'_>, agent: &Agent, id: EntryId) -> Result<ApiError> {
+    let ev = agent_event(
+        ctx,
+        &agent.id,
+        "update",
+        Some(id),
+        Outcome::Denied,
+        Some("scope_denied"),
+    );
+    auth::audit_alone(ctx, agent.vault_id(), ev)?;
+    Ok(ApiError::access_denied())
 }
 
 /// True if this agent created the entry (the owner's entries and other
