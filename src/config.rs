@@ -149,7 +149,17 @@ pub struct AgentLimits {
     pub rate_limit_hour: u32,
     #[serde(deserialize_with = "de_duration")]
     pub lockdown_window: Duration,
+    /// Entries one agent (with `can_write`) may create per sliding minute and
+    /// hour, for every agent of this server. Exceeding it is a violation like
+    /// a read over the limit: 429, and a second one within
+    /// `lockdown_window` locks the agent.
+    pub write_limit_minute: u32,
+    pub write_limit_hour: u32,
 }
+
+/// The largest `write_limit_hour`: the check counts the agent's creates of
+/// the last hour, so the limit also bounds what one check reads.
+pub const MAX_WRITE_LIMIT_HOUR: u32 = 10_000;
 
 impl Default for AgentLimits {
     fn default() -> Self {
@@ -157,6 +167,8 @@ impl Default for AgentLimits {
             rate_limit_minute: 3,
             rate_limit_hour: 10,
             lockdown_window: Duration::from_secs(2 * 3600),
+            write_limit_minute: 10,
+            write_limit_hour: 60,
         }
     }
 }
@@ -250,6 +262,16 @@ impl Config {
             || self.agents.rate_limit_hour < self.agents.rate_limit_minute
         {
             return Err("agents: rate_limit_minute must be at least 1 and rate_limit_hour at least rate_limit_minute".into());
+        }
+        let a = &self.agents;
+        if a.write_limit_minute == 0
+            || a.write_limit_hour < a.write_limit_minute
+            || a.write_limit_hour > MAX_WRITE_LIMIT_HOUR
+        {
+            return Err(format!(
+                "agents: write_limit_minute must be at least 1 and write_limit_hour from write_limit_minute to {MAX_WRITE_LIMIT_HOUR} (got {} and {})",
+                a.write_limit_minute, a.write_limit_hour
+            ));
         }
         Ok(())
     }
@@ -438,6 +460,27 @@ mod tests {
         assert_eq!(c.limits.max_body, 2 << 20);
         assert_eq!(c.log.level, log::LevelFilter::Debug);
         assert_eq!(c.agents.lockdown_window, Duration::from_secs(1800));
+        assert_eq!(
+            (c.agents.write_limit_minute, c.agents.write_limit_hour),
+            (10, 60),
+            "write limits default when the agents block omits them"
+        );
+        let c = Config::parse("agents: {write_limit_minute: 2, write_limit_hour: 7}\n").unwrap();
+        assert_eq!(
+            (c.agents.write_limit_minute, c.agents.write_limit_hour),
+            (2, 7)
+        );
+        for bad in [
+            "agents: {write_limit_minute: 0}\n",
+            "agents: {write_limit_minute: 5, write_limit_hour: 4}\n",
+            "agents: {write_limit_hour: 10001}\n",
+        ] {
+            let e = Config::parse(bad).unwrap_err();
+            assert!(
+                e.contains("write_limit_minute") && e.contains("10000"),
+                "{bad}: {e}"
+            );
+        }
         assert_eq!(c.audit_sync, AuditSync::Full);
         let c = Config::parse("audit_sync: normal\n").unwrap();
         assert_eq!(c.audit_sync, AuditSync::Normal);

@@ -179,6 +179,49 @@ pub fn rate_check(
     if !(over_minute || over_hour) {
         return RateDecision::Allow;
     }
+    record_violation(agent, now_ms, lockdown_window)
+}
+
+/// Entries an agent created in the last minute and hour, and the limits on them.
+pub struct WriteCounts {
+    pub minute: u32,
+    pub hour: u32,
+    pub limit_minute: u32,
+    pub limit_hour: u32,
+}
+
+impl WriteCounts {
+    /// Seconds until one more create fits: a minute, or an hour when the hourly limit is reached.
+    pub fn retry_after(&self) -> u64 {
+        if self.hour >= self.limit_hour {
+            3600
+        } else {
+            60
+        }
+    }
+}
+
+/// Decides one more create by an agent (agent writes count against a limit
+/// too, so a can-write agent cannot flood the vault with look-alikes). Over
+/// the limit is a violation exactly like a read over the limit.
+pub fn write_check(
+    agent: &mut AgentRecord,
+    counts: &WriteCounts,
+    now_ms: i64,
+    lockdown_window: Duration,
+) -> RateDecision {
+    if counts.minute < counts.limit_minute && counts.hour < counts.limit_hour {
+        return RateDecision::Allow;
+    }
+    record_violation(agent, now_ms, lockdown_window)
+}
+
+/// Records a violation; a second one inside the lockdown window locks the agent.
+fn record_violation(
+    agent: &mut AgentRecord,
+    now_ms: i64,
+    lockdown_window: Duration,
+) -> RateDecision {
     let window = lockdown_window.as_millis() as i64;
     agent.violations.retain(|t| now_ms - t < window);
     agent.violations.push(now_ms);
@@ -253,6 +296,34 @@ mod tests {
         assert!(!agent_can_write_into(&a, &s(&["0001", "0002"])));
         assert!(!agent_can_write_into(&a, &s(&[])));
         assert!(!agent_can_write_into(&a, &s(&["0000"])));
+    }
+
+    #[test]
+    fn writes_over_the_limit_are_violations_that_lock() {
+        let mut a = agent(&[]);
+        let w = Duration::from_secs(7200);
+        let counts = |minute, hour| WriteCounts {
+            minute,
+            hour,
+            limit_minute: 2,
+            limit_hour: 5,
+        };
+        assert_eq!(
+            write_check(&mut a, &counts(1, 4), 0, w),
+            RateDecision::Allow
+        );
+        assert_eq!(
+            write_check(&mut a, &counts(2, 2), 1_000, w),
+            RateDecision::Violation
+        );
+        assert_eq!(counts(2, 2).retry_after(), 60);
+        assert_eq!(counts(0, 5).retry_after(), 3600);
+        assert!(!a.locked);
+        assert_eq!(
+            write_check(&mut a, &counts(0, 5), 2_000, w),
+            RateDecision::Lock
+        );
+        assert!(a.locked);
     }
 
     #[test]

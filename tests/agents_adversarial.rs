@@ -307,7 +307,7 @@ mod h {
     static ATTEMPTS: AtomicUsize = AtomicUsize::new(0);
     static FINISHED: AtomicUsize = AtomicUsize::new(0);
     /// The number of tests below that call [`finish`]; keep it in step.
-    pub const SUITE_TESTS: usize = 11;
+    pub const SUITE_TESTS: usize = 13;
 
     /// Records a test's attempts; the last test of the suite prints and checks the total.
     pub fn finish(test: &str, attempts: usize) {
@@ -702,20 +702,31 @@ fn title_lookup_never_finds_entries_outside_the_agents_view() {
     total += a.attempts;
 
     let mut a = Attacker::new(&server, &all_id, &all_token);
-    let r = a.allowed(
+    // Two Twins are visible to an all-access agent: no silent pick, and the
+    // candidates are exactly those two (newest first), never the 0000 one.
+    let r = a.refused(
         "GET",
         &lookup("Twin"),
         None,
-        200,
-        Some(success("read", e(&twin_other))),
-        true,
+        409,
+        "CV-4020",
+        Some(h::row("read", "failure", Some("ambiguous_title"), None)),
     );
+    let candidates: Vec<Value> = r.json()["error"]["candidates"].as_array().unwrap().clone();
+    let ids: Vec<&str> = candidates
+        .iter()
+        .map(|c| c["entry_id"].as_str().unwrap())
+        .collect();
     assert_eq!(
-        r.json()["entry_id"],
-        json!(twin_other),
-        "newest Twin visible to an all-access agent, never the 0000 one"
+        ids,
+        [twin_other.as_str(), twin_scoped.as_str()],
+        "{}",
+        r.text()
     );
-    assert_ne!(r.json()["entry_id"], json!(twin_owner));
+    assert!(!r.text().contains(&twin_owner), "{}", r.text());
+    assert_eq!(candidates[0]["scopes"], json!([s2]));
+    assert_eq!(candidates[0]["created_by"], json!({"kind": "owner"}));
+    assert!(!r.text().contains("Twin") && !r.text().contains("password of"));
     let missing = a.refused(
         "GET",
         &lookup("Never Existed 7f3a"),
@@ -2058,4 +2069,550 @@ fn agents_cannot_reach_another_vault_at_all() {
     h::assert_chain_ok(&server, &mine);
     h::assert_chain_ok(&server, &theirs);
     h::finish("cross-vault", a.attempts);
+}
+
+// --- Look-alikes (issue 12 item 4; SPEC sections 5 and 7, v1.1) ----------
+
+/// The CLI against `server`, as the owner (its saved login) or, with a
+/// credential, as an agent; returns (exit code, stdout, stderr).
+fn clavitor(server: &TestServer, credential: Option<&str>, args: &[&str]) -> (i32, String, String) {
+    let env: Vec<(&str, &str)> = credential
+        .map(|c| vec![("CLAVITOR_CREDENTIAL", c)])
+        .unwrap_or_default();
+    let o = server.cli_env(args, &env);
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Like [`clavitor`], asserting exit 0; returns stdout.
+fn clavitor_ok(server: &TestServer, credential: Option<&str>, args: &[&str]) -> String {
+    let (code, out, err) = clavitor(server, credential, args);
+    assert_eq!(code, 0, "clavitor {args:?}: {err}");
+    out
+}
+
+/// A vault made and logged in with `clavitor init` (a passphrase file).
+fn cli_vault(server: &TestServer) {
+    let pass = server.dir.path().join("pass.txt");
+    std::fs::write(&pass, "correct horse battery staple\n").unwrap();
+    std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    clavitor_ok(
+        server,
+        None,
+        &[
+            "init",
+            "--server",
+            &server.url,
+            "--passphrase-file",
+            pass.to_str().unwrap(),
+        ],
+    );
+}
+
+/// An ambiguous title as the CLI reports it: exit 6, nothing on stdout, and
+/// every expected candidate id on stderr (with "agent <writer>" for plants).
+fn assert_ambiguous(what: &str, got: (i32, String, String), ids: &[&str], secrets: &[&str]) {
+    let (code, out, err) = got;
+    assert_eq!(code, 6, "{what}: exit code (ambiguous); stderr: {err}");
+    assert_eq!(out, "", "{what}: nothing on stdout");
+    for id in ids {
+        assert!(err.contains(id), "{what}: candidate {id} in {err}");
+    }
+    assert!(
+        err.contains("CV-4020") && err.contains("entry id"),
+        "{what}: {err}"
+    );
+    for s in secrets {
+        assert!(
+            !err.contains(s),
+            "{what}: a value leaked into the message: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_planted_look_alike_never_reaches_the_owner_or_another_agent_by_title() {
+    let server = adversarial_server();
+    cli_vault(&server);
+    let mut total = 0;
+    let scope = |name: &str| -> String {
+        let v: Value = serde_json::from_str(&clavitor_ok(
+            &server,
+            None,
+            &["--json", "scope", "create", name],
+        ))
+        .unwrap();
+        v["scope_id"].as_str().unwrap().to_string()
+    };
+    let shared = scope("shared");
+    let agent = |name: &str, extra: &[&str]| -> (String, String) {
+        let mut args = vec!["--json", "agent", "create", name, "--scope", &shared];
+        args.extend_from_slice(extra);
+        let v: Value = serde_json::from_str(&clavitor_ok(&server, None, &args)).unwrap();
+        (
+            v["agent_id"].as_str().unwrap().to_string(),
+            v["credential"].as_str().unwrap().to_string(),
+        )
+    };
+    let (writer_id, writer) = agent("writer", &["--can-write"]);
+    let (_, reader) = agent("reader", &[]);
+    let put =
+        |cred: Option<&str>, args: &[&str]| clavitor_ok(&server, cred, args).trim().to_string();
+
+    // The owner's entry, readable by no agent.
+    let owner_entry = put(
+        None,
+        &[
+            "put",
+            "login",
+            "--title",
+            "OwnerOnly",
+            "--field",
+            "password=owner-secret-1",
+            "--field",
+            "totp=JBSWY3DPEHPK3PXP",
+            "--scope",
+            "0000",
+        ],
+    );
+    // The attack: the writer plants a look-alike with its own password and TOTP secret.
+    let planted = put(
+        Some(&writer),
+        &[
+            "put",
+            "login",
+            "--title",
+            "OwnerOnly",
+            "--field",
+            "password=planted-secret-2",
+            "--field",
+            "totp=GEZDGNBVGY3TQOJQ",
+            "--scope",
+            &shared,
+        ],
+    );
+    let secrets = [
+        "owner-secret-1",
+        "planted-secret-2",
+        "JBSWY3DPEHPK3PXP",
+        "GEZDGNBVGY3TQOJQ",
+    ];
+
+    // The owner's lookups by title refuse to pick, and name the agent's entry as the agent's.
+    for args in [
+        &["get", "OwnerOnly", "--field", "password"][..],
+        &["get", "OwnerOnly"],
+        &["--json", "get", "OwnerOnly"],
+        &["get", "  ownerONLY "],
+        &["totp", "OwnerOnly"],
+        &["--json", "totp", "OwnerOnly"],
+    ] {
+        let got = clavitor(&server, None, args);
+        assert!(
+            got.2.contains(&format!("agent {writer_id}")),
+            "{args:?}: {}",
+            got.2
+        );
+        assert!(got.2.contains("the owner"), "{args:?}: {}", got.2);
+        assert_ambiguous(
+            &format!("owner {args:?}"),
+            got,
+            &[&owner_entry, &planted],
+            &secrets,
+        );
+        total += 1;
+    }
+    // By id, each is itself; the owner is told which one an agent wrote.
+    assert_eq!(
+        clavitor_ok(&server, None, &["get", &owner_entry, "--field", "password"]),
+        "owner-secret-1\n"
+    );
+    let (code, out, err) = clavitor(&server, None, &["get", &planted, "--field", "password"]);
+    assert_eq!((code, out.as_str()), (0, "planted-secret-2\n"), "{err}");
+    assert!(
+        err.contains(&format!("created by agent \"writer\" ({writer_id})")),
+        "{err}"
+    );
+    let shown = clavitor_ok(&server, None, &["get", &planted]);
+    assert!(
+        shown.contains(&format!("Created by: agent \"writer\" ({writer_id})")),
+        "{shown}"
+    );
+    assert!(!clavitor_ok(&server, None, &["get", &owner_entry]).contains("Created by"));
+    assert_eq!(
+        clavitor_ok(&server, None, &["totp", &owner_entry])
+            .trim()
+            .len(),
+        6
+    );
+
+    // `list` and `list --json` mark the agent's entry.
+    let table = clavitor_ok(&server, None, &["list"]);
+    let line = |id: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        table.lines().next().unwrap().contains("CREATED BY"),
+        "{table}"
+    );
+    assert!(
+        line(&planted).contains(&format!("agent \"writer\" ({writer_id})")),
+        "{table}"
+    );
+    assert!(line(&owner_entry).contains(" owner "), "{table}");
+    let listed: Value =
+        serde_json::from_str(&clavitor_ok(&server, None, &["--json", "list"])).unwrap();
+    let by: std::collections::HashMap<&str, &Value> = listed["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["entry_id"].as_str().unwrap(), &e["created_by"]))
+        .collect();
+    assert_eq!(
+        by[planted.as_str()],
+        &json!({"kind": "agent", "agent_id": writer_id})
+    );
+    assert_eq!(by[owner_entry.as_str()], &json!({"kind": "owner"}));
+
+    // Agent lookups: the owner shares a "Deploy" key with both agents; the writer plants another.
+    let deploy = put(
+        None,
+        &[
+            "put",
+            "api_key",
+            "--title",
+            "Deploy",
+            "--field",
+            "key=owner-key-3",
+            "--scope",
+            &shared,
+        ],
+    );
+    let fake = put(
+        Some(&writer),
+        &[
+            "put",
+            "api_key",
+            "--title",
+            "Deploy",
+            "--field",
+            "key=planted-key-4",
+            "--scope",
+            &shared,
+        ],
+    );
+    // A third "Deploy" that no agent may see must not appear among an agent's candidates.
+    let hidden = put(
+        None,
+        &[
+            "put",
+            "api_key",
+            "--title",
+            "Deploy",
+            "--field",
+            "key=hidden-key-5",
+            "--scope",
+            "0000",
+        ],
+    );
+    let keys = ["owner-key-3", "planted-key-4", "hidden-key-5"];
+    for (who, cred) in [("reader", &reader), ("writer", &writer)] {
+        for args in [
+            &["get", "Deploy", "--field", "key"][..],
+            &["--json", "get", "Deploy"],
+        ] {
+            let got = clavitor(&server, Some(cred), args);
+            assert!(
+                !got.2.contains(&hidden),
+                "{who} {args:?}: an invisible entry listed: {}",
+                got.2
+            );
+            assert_ambiguous(&format!("{who} {args:?}"), got, &[&deploy, &fake], &keys);
+            total += 1;
+        }
+    }
+    let got = clavitor(&server, None, &["get", "Deploy"]);
+    assert_ambiguous("owner get Deploy", got, &[&deploy, &fake, &hidden], &keys);
+    assert_eq!(
+        clavitor_ok(&server, Some(&reader), &["get", &deploy, "--field", "key"]),
+        "owner-key-3\n"
+    );
+    // The reader sees one OwnerOnly only (the owner's is 0000): that one, marked as the writer's.
+    let only: Value = serde_json::from_str(&clavitor_ok(
+        &server,
+        Some(&reader),
+        &["--json", "get", "OwnerOnly"],
+    ))
+    .unwrap();
+    assert_eq!(only["entry_id"], json!(planted));
+    assert_eq!(
+        only["created_by"],
+        json!({"kind": "agent", "agent_id": writer_id})
+    );
+
+    // Every refusal is in the audit log: a failed read without an entry id.
+    let audit: Value = serde_json::from_str(&clavitor_ok(
+        &server,
+        None,
+        &["--json", "audit", "--limit", "500"],
+    ))
+    .unwrap();
+    let ambiguous: Vec<&Value> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["reason"] == "ambiguous_title")
+        .collect();
+    assert_eq!(ambiguous.len(), 6 + 4 + 1, "{ambiguous:#?}");
+    for e in &ambiguous {
+        assert_eq!(
+            (e["action"].as_str(), e["outcome"].as_str()),
+            (Some("read"), Some("failure")),
+            "{e}"
+        );
+        assert!(e["entry_id"].is_null(), "{e}");
+    }
+    assert_eq!(
+        ambiguous
+            .iter()
+            .filter(|e| e["actor_kind"] == "agent")
+            .count(),
+        4,
+        "{ambiguous:#?}"
+    );
+    assert_eq!(
+        clavitor(&server, None, &["audit", "--verify"]).0,
+        0,
+        "the chain holds"
+    );
+    h::finish("look-alikes", total);
+}
+
+#[test]
+fn entries_carry_their_creator_and_owner_lookups_refuse_to_pick() {
+    let server = adversarial_server();
+    let vault = TestVault::create(&server);
+    let s1 = h::new_scope(&server, &vault, "granted");
+    let (writer_id, writer_token) = new_agent(
+        &server,
+        &vault,
+        json!({"name": "writer", "scopes": [s1], "can_write": true}),
+    );
+    let mine = h::new_entry(&server, &vault, "Bank", &[&s1]);
+    let (planted, body) = {
+        let (id, mut b) = vault.login_entry("bank ", "u", "planted");
+        b["scopes"] = json!([s1]);
+        (id, b)
+    };
+    let r = h::send(
+        &server.url,
+        "POST",
+        "/api/v1/entries",
+        Some(&writer_token),
+        Some(&body),
+        &[],
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let agent_made = json!({"kind": "agent", "agent_id": writer_id});
+    let owner_made = json!({"kind": "owner"});
+
+    // Full entries and summaries carry `created_by`.
+    let (_, full) = vault.call(&server, "GET", &get_entry(&planted), None);
+    assert_eq!(full["created_by"], agent_made);
+    assert_eq!(
+        vault.call(&server, "GET", &get_entry(&mine), None).1["created_by"],
+        owner_made
+    );
+    let (_, list) = vault.call(&server, "GET", "/api/v1/entries", None);
+    for e in list["entries"].as_array().unwrap() {
+        let want = if e["entry_id"] == json!(planted) {
+            &agent_made
+        } else {
+            &owner_made
+        };
+        assert_eq!(&e["created_by"], want, "{e}");
+    }
+    // The owner editing the agent's entry does not make it the owner's.
+    let mut edited = body.clone();
+    edited["notes"] = json!("checked by the owner");
+    let r = h::send(
+        &server.url,
+        "PUT",
+        &get_entry(&planted),
+        Some(&vault.token),
+        Some(&edited),
+        &[("If-Match", "\"1\"")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        vault.call(&server, "GET", &get_entry(&planted), None).1["created_by"],
+        agent_made
+    );
+
+    // The owner's lookup: 409 with both candidates (newest first), never a pick; audited.
+    let (st, b) = vault.call(&server, "GET", &lookup("Bank"), None);
+    assert_error(&(st, b.clone()), 409, "CV-4020");
+    let c = b["error"]["candidates"].as_array().unwrap();
+    assert_eq!(c.len(), 2, "{b}");
+    assert_eq!(c[0]["entry_id"], json!(planted), "newest first: {b}");
+    assert_eq!(c[0]["created_by"], agent_made);
+    assert_eq!(
+        (c[1]["entry_id"].clone(), c[1]["type"].clone()),
+        (json!(mine), json!("login"))
+    );
+    assert_eq!(c[1]["scopes"], json!([s1]));
+    assert!(
+        c[1]["updated_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{b}"
+    );
+    let text = b.to_string();
+    assert!(
+        !text.contains("Bank") && !text.contains("bank") && !text.contains("cv1."),
+        "{text}"
+    );
+    let owner_rows = h::audit_rows(&server, &vault, "&action=read");
+    let last = owner_rows.last().unwrap();
+    assert_eq!(
+        (
+            &last["actor_kind"],
+            &last["outcome"],
+            &last["reason"],
+            &last["entry_id"]
+        ),
+        (
+            &json!("owner"),
+            &json!("failure"),
+            &json!("ambiguous_title"),
+            &Value::Null
+        )
+    );
+    // Once the look-alike is gone, the title is unique again and resolves.
+    assert_eq!(
+        vault.call(&server, "DELETE", &get_entry(&planted), None).0,
+        200
+    );
+    let (st, b) = vault.call(&server, "GET", &lookup("Bank"), None);
+    assert_eq!((st, b["entry_id"].clone()), (200, json!(mine)), "{b}");
+    h::assert_chain_ok(&server, &vault);
+}
+
+#[test]
+fn agent_creates_are_rate_limited_counted_exactly_and_a_second_violation_locks() {
+    let server = TestServer::start_with(
+        "agents: {rate_limit_minute: 1000, rate_limit_hour: 10000, lockdown_window: 2h, write_limit_minute: 5, write_limit_hour: 8}\n",
+    );
+    let vault = TestVault::create(&server);
+    let s1 = h::new_scope(&server, &vault, "granted");
+    let (id, token) = new_agent(
+        &server,
+        &vault,
+        json!({"name": "flooder", "scopes": [s1], "can_write": true}),
+    );
+    let body = |i: usize| {
+        let (id, mut b) = vault.login_entry(&format!("Flood {i}"), "u", "p");
+        b["scopes"] = json!([s1]);
+        (id, b)
+    };
+    // Twelve parallel creates against a limit of five a minute: exactly five
+    // land, one is the first violation (429), the rest meet the lock (423).
+    let bodies: Vec<(String, Value)> = (0..12).map(body).collect();
+    let results: Vec<(String, h::Resp)> = std::thread::scope(|sc| {
+        let handles: Vec<_> = bodies
+            .iter()
+            .map(|(eid, b)| {
+                let (url, token) = (server.url.clone(), token.clone());
+                sc.spawn(move || {
+                    (
+                        eid.clone(),
+                        h::send(&url, "POST", "/api/v1/entries", Some(&token), Some(b), &[]),
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let count = |st: u16| results.iter().filter(|(_, r)| r.status == st).count();
+    assert_eq!(
+        (count(201), count(429), count(423)),
+        (5, 1, 6),
+        "{:?}",
+        results
+            .iter()
+            .map(|(_, r)| (r.status, r.code()))
+            .collect::<Vec<_>>()
+    );
+    let limited = results.iter().find(|(_, r)| r.status == 429).unwrap();
+    assert_eq!(limited.1.code(), "CV-4291");
+    assert!(
+        limited
+            .1
+            .headers
+            .iter()
+            .any(|(k, v)| k == "retry-after" && v == "60"),
+        "{:?}",
+        limited.1.headers
+    );
+    let (_, list) = vault.call(&server, "GET", "/api/v1/entries", None);
+    let stored: Vec<&str> = list["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["entry_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(stored.len(), 5, "only the accepted creates exist");
+    for (eid, r) in &results {
+        assert_eq!(
+            stored.contains(&eid.as_str()),
+            r.status == 201,
+            "{eid}: {}",
+            r.status
+        );
+    }
+    // Every attempt is audited with its reason; the lock is persisted in the agent record.
+    let rows = h::audit_rows(&server, &vault, &format!("&actor={id}&action=create"));
+    let reasons = |r: &str| rows.iter().filter(|e| e["reason"] == r).count();
+    assert_eq!(rows.len(), 12, "{rows:#?}");
+    assert_eq!(
+        (
+            rows.iter().filter(|e| e["outcome"] == "success").count(),
+            reasons("rate_limited"),
+            reasons("rate_limited_locked") + reasons("agent_locked")
+        ),
+        (5, 1, 6),
+        "{rows:#?}"
+    );
+    let (_, agent) = vault.call(&server, "GET", &format!("/api/v1/agents/{id}"), None);
+    assert_eq!(agent["locked"], json!(true), "{agent}");
+    let mut a = Attacker::new(&server, &id, &token);
+    a.expected = rows
+        .iter()
+        .map(|e| {
+            h::row(
+                "create",
+                e["outcome"].as_str().unwrap(),
+                e["reason"].as_str(),
+                e["entry_id"].as_str(),
+            )
+        })
+        .collect();
+    let (eid, b) = body(99);
+    a.refused(
+        "POST",
+        "/api/v1/entries",
+        Some(&b),
+        423,
+        "CV-4230",
+        Some(denied("create", "agent_locked", None)),
+    );
+    assert_eq!(vault.call(&server, "GET", &get_entry(&eid), None).0, 404);
+    h::finish("write limits", results.len() + a.attempts);
 }

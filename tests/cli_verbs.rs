@@ -616,3 +616,116 @@ fn agent_edit_takes_effect_on_the_next_request_with_the_same_credential() {
     // Every change is audited: scope, all-access, no-expiry, ip, any-ip, can-write, limits.
     assert_eq!(audit_count(&server, "agent_update"), 7);
 }
+
+#[test]
+fn an_agent_with_can_write_edits_only_entries_it_created_within_its_scopes() {
+    let server = TestServer::start();
+    init(&server);
+    let a = scope_create(&server, "a");
+    let b = scope_create(&server, "b");
+    let dir = server.dir.path();
+    ok(
+        &server,
+        &[
+            "put",
+            "login",
+            "--title",
+            "Owner Entry",
+            "--field",
+            "password=:generate",
+            "--scope",
+            &a,
+        ],
+    );
+    let owner_pw = get_field(&server, "Owner Entry", "password");
+    let (bot_id, bot) = agent_create(&server, "bot", &["--scope", &a, "--can-write"]);
+    let (_, other) = agent_create(&server, "other", &["--scope", &a, "--can-write"]);
+    let f1 = write_file(dir, "pw1", "bot-pw-1\n");
+    let r = as_agent(
+        &server,
+        &bot,
+        &[
+            "put",
+            "login",
+            "--title",
+            "Bot Entry",
+            "--field",
+            &format!("password=@{f1}"),
+            "--scope",
+            &a,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.err);
+    let id = r.out.trim().to_string();
+
+    // Its own entry: the change lands, same id, still recorded as the bot's.
+    let f2 = write_file(dir, "pw2", "bot-pw-2\n");
+    let r = as_agent(
+        &server,
+        &bot,
+        &[
+            "edit",
+            "Bot Entry",
+            "--field",
+            &format!("password=@{f2}"),
+            "--url",
+            "https://bot.example",
+        ],
+    );
+    assert_eq!((r.code, r.out.trim()), (0, id.as_str()), "{}", r.err);
+    let e = one_object(&ok(&server, &["--json", "get", &id]));
+    assert_eq!(e["version"], 2);
+    assert_eq!(e["urls"], json!(["https://bot.example"]));
+    assert_eq!(
+        e["created_by"],
+        json!({"kind": "agent", "agent_id": bot_id})
+    );
+    assert_eq!(get_field(&server, &id, "password"), "bot-pw-2");
+
+    // Refused (exit 3), nothing changed: the owner's entry, a scope that is
+    // not its own, another agent's edit of the bot's entry.
+    let refused = |cred: &str, args: &[&str]| {
+        let r = as_agent(&server, cred, args);
+        assert_eq!(r.code, 3, "{args:?}: {}", r.err);
+    };
+    refused(
+        &bot,
+        &["edit", "Owner Entry", "--field", &format!("password=@{f2}")],
+    );
+    refused(&bot, &["edit", &id, "--scope", &b]);
+    refused(
+        &other,
+        &["edit", &id, "--field", &format!("password=@{f1}")],
+    );
+    assert_eq!(get_field(&server, "Owner Entry", "password"), owner_pw);
+    let e = one_object(&ok(&server, &["--json", "get", &id]));
+    assert_eq!(
+        (e["version"].clone(), e["scopes"].clone()),
+        (json!(2), json!([a]))
+    );
+    assert_eq!(get_field(&server, &id, "password"), "bot-pw-2");
+
+    // Without can_write, not even its own.
+    ok(&server, &["agent", "edit", &bot_id, "--can-write", "false"]);
+    refused(&bot, &["edit", &id, "--field", &format!("password=@{f1}")]);
+    let denied = one_object(&ok(
+        &server,
+        &[
+            "--json",
+            "audit",
+            "--action",
+            "update",
+            "--outcome",
+            "denied",
+        ],
+    ));
+    assert_eq!(denied["events"].as_array().unwrap().len(), 4);
+
+    // The owner edits the bot's entry; it stays the bot's (created_by kept).
+    ok(&server, &["edit", &id, "--title", "Bot Entry renamed"]);
+    let e = one_object(&ok(&server, &["--json", "get", &id]));
+    assert_eq!(
+        e["created_by"],
+        json!({"kind": "agent", "agent_id": bot_id})
+    );
+}

@@ -806,6 +806,44 @@ fn no_response_header_or_log_line_carries_a_key_or_a_foreign_token() {
         401
     );
 
+    // --- An ambiguous title (a second "GitHub" in the agent's scope): the
+    // 409 lists candidates for the owner and the agent, and carries no key.
+    let (_, mut twin) = vault.login_entry("github ", "mallory", "planted");
+    twin["scopes"] = json!([sid]);
+    assert_eq!(
+        rec.call(
+            "entry create twin",
+            "POST",
+            "/api/v1/entries",
+            Some(&t1),
+            Some(&twin)
+        )
+        .0,
+        201
+    );
+    for (label, token) in [
+        ("owner ambiguous lookup", &t1),
+        ("agent ambiguous lookup", &a1b),
+    ] {
+        let (st, b) = rec.call(
+            label,
+            "GET",
+            "/api/v1/entries/lookup?title=GitHub",
+            Some(token),
+            None,
+        );
+        assert_eq!(
+            (st, b["error"]["code"].as_str()),
+            (409, Some("CV-4020")),
+            "{label}: {b}"
+        );
+        assert_eq!(
+            b["error"]["candidates"].as_array().map(Vec::len),
+            Some(2),
+            "{label}: {b}"
+        );
+    }
+
     // --- Log out everywhere: the old session dies (and is not echoed), a new one is minted.
     assert_eq!(
         rec.call(

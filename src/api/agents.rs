@@ -14,7 +14,7 @@ use crate::crypto::Key32;
 use crate::http::Reply;
 use crate::ids::{EntryId, ScopeId, VaultId};
 use crate::policy::{AgentRecord, Cidr};
-use crate::vault::{now_ms, Db, EntryRow, NewEntry, Outcome};
+use crate::vault::{now_ms, Creator, Db, EntryRow, NewEntry, Outcome};
 
 const MAX_NAME: usize = 128;
 const MAX_IPS: usize = 64;
@@ -157,6 +157,7 @@ fn sealed_row(
         doc,
         created_at: created_ms,
         updated_at: now_ms(),
+        created_by: Creator::Owner,
     }
 }
 

@@ -4,6 +4,13 @@
 //! `replace` of entries they created, each through `policy::agent_can_access`
 //! / `agent_can_write_into`, and every read is audited before anything is
 //! released.
+//!
+//! Titles are not unique (SPEC section 5, v1.1): a lookup whose title
+//! matches more than one entry the caller may see answers 409 CV-4020 with
+//! the candidates, never a silent pick, so an agent allowed to write cannot
+//! plant a look-alike that the owner or another agent then reads. Every
+//! entry records its creator (`created_by`), and agent creates count
+//! against `agents.write_limit_minute`/`_hour`.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -18,8 +25,8 @@ use crate::crypto::Key32;
 use crate::entry::{scopes_column, scopes_from_column, Document, EntryInput, ValidEntry};
 use crate::http::Reply;
 use crate::ids::{EntryId, VaultId};
-use crate::policy::{self, EntryMeta, RateDecision, ReadCounts};
-use crate::vault::{now_ms, EntryRow, NewEntry, Outcome};
+use crate::policy::{self, EntryMeta, RateDecision, ReadCounts, WriteCounts};
+use crate::vault::{now_ms, Creator, EntryRow, NewEntry, Outcome};
 
 const MAX_BATCH: usize = 1000;
 
@@ -37,6 +44,7 @@ fn seal_entry(
     vault: &VaultId,
     id: EntryId,
     valid: ValidEntry,
+    created_by: Creator,
     created_ms: i64,
     now_ms: i64,
 ) -> NewEntry {
@@ -51,6 +59,16 @@ fn seal_entry(
         doc,
         created_at: created_ms,
         updated_at: now_ms,
+        created_by,
+    }
+}
+
+/// The wire form of an entry's creator (TEAM contract "Entry creator"):
+/// `{"kind":"owner"}` or `{"kind":"agent","agent_id":"<32 hex>"}`.
+pub fn creator_json(c: &Creator) -> Value {
+    match c {
+        Creator::Owner => json!({"kind": "owner"}),
+        Creator::Agent(id) => json!({"kind": "agent", "agent_id": id.hex()}),
     }
 }
 
@@ -88,6 +106,7 @@ fn full_json(row: &EntryRow, doc: Document) -> Value {
         "fields": doc.fields,
         "created_at": doc.created_at,
         "updated_at": doc.updated_at,
+        "created_by": creator_json(&row.created_by),
     })
 }
 
@@ -124,12 +143,16 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let id = required_id(&input, "")?;
     let now = now_ms();
     let valid = validate(input, "", &rfc3339(now), &rfc3339(now))?;
-    let (vault, k1, event) = match &principal {
-        Principal::Owner(o) => (
-            o.id(),
-            &o.k1,
-            owner_event(ctx, "create", Some(id), Outcome::Success, None),
-        ),
+    match &principal {
+        Principal::Owner(o) => {
+            let event = owner_event(ctx, "create", Some(id), Outcome::Success, None);
+            let row = seal_entry(&o.k1, o.id(), id, valid, Creator::Owner, now, now);
+            ctx.store.write(|db| {
+                db.insert_entry(o.id(), &row)?;
+                db.audit(o.id(), &event)?;
+                Ok::<_, ApiError>(())
+            })?;
+        }
         Principal::Agent(a) => {
             auth::gate(ctx, a, "create")?;
             let scopes: Vec<String> = valid.scopes.iter().map(|s| s.to_string()).collect();
@@ -149,23 +172,104 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
                 auth::audit_alone(ctx, a.vault_id(), ev)?;
                 return Err(ApiError::access_denied());
             }
-            (
-                a.vault_id(),
+            let row = seal_entry(
                 &a.k1,
-                agent_event(ctx, &a.id, "create", Some(id), Outcome::Success, None),
-            )
+                a.vault_id(),
+                id,
+                valid,
+                Creator::Agent(a.id),
+                now,
+                now,
+            );
+            agent_create(ctx, a, &row)?;
         }
-    };
-    let row = seal_entry(k1, vault, id, valid, now, now);
-    ctx.store.write(|db| {
-        db.insert_entry(vault, &row)?;
-        db.audit(vault, &event)?;
-        Ok::<_, ApiError>(())
-    })?;
+    }
     Ok(Reply::json(
         201,
         &json!({"entry_id": id.hex(), "version": 1, "created_at": rfc3339(now), "updated_at": rfc3339(now)}),
     ))
+}
+
+/// An agent's create: the write limit, the entry and its audit row in one
+/// transaction, so parallel creates by one agent are counted exactly (as
+/// reads are). A refusal commits its audit row and the violation, never the
+/// entry; a second violation within the lockdown window locks the agent.
+fn agent_create(ctx: &mut Ctx<'_>, agent: &Agent, row: &NewEntry) -> Result<()> {
+    let vault = *agent.vault_id();
+    let limits = &ctx.config.agents;
+    let (window, limit_minute, limit_hour) = (
+        limits.lockdown_window,
+        limits.write_limit_minute,
+        limits.write_limit_hour,
+    );
+    let entry = Some(row.entry_id);
+    let success = agent_event(ctx, &agent.id, "create", entry, Outcome::Success, None);
+    let mut limited = agent_event(
+        ctx,
+        &agent.id,
+        "create",
+        entry,
+        Outcome::Denied,
+        Some("rate_limited"),
+    );
+    let locked_ev = agent_event(
+        ctx,
+        &agent.id,
+        "create",
+        entry,
+        Outcome::Denied,
+        Some("agent_locked"),
+    );
+    let refusal = ctx.store.write(|db| {
+        let Some((record_row, mut record)) = auth::load_agent(db, &vault, &agent.id, &agent.k1)?
+        else {
+            return Err(ApiError::access_denied());
+        };
+        if record.locked {
+            db.audit(&vault, &locked_ev)?;
+            return Ok(Some(auth::locked()));
+        }
+        let now = now_ms();
+        let agent_hex = agent.id.hex();
+        let counts = WriteCounts {
+            minute: db.successes_since(&vault, &agent_hex, "create", now - 60_000)?,
+            hour: db.successes_since(&vault, &agent_hex, "create", now - 3_600_000)?,
+            limit_minute,
+            limit_hour,
+        };
+        match policy::write_check(&mut record, &counts, now, window) {
+            RateDecision::Allow => {
+                db.insert_entry(&vault, row)?;
+                db.audit(&vault, &success)?;
+                Ok(None)
+            }
+            decision => {
+                let locks = decision == RateDecision::Lock;
+                if locks {
+                    limited.reason = Some("rate_limited_locked");
+                }
+                super::agents::save_record(db, &agent.k1, &vault, &record_row, &record)?;
+                db.audit(&vault, &limited)?;
+                Ok(Some(if locks {
+                    auth::locked()
+                } else {
+                    write_limited(counts.retry_after())
+                }))
+            }
+        }
+    })?;
+    refusal.map_or(Ok(()), Err)
+}
+
+/// 429 for an agent over its write limit.
+fn write_limited(retry_after: u64) -> ApiError {
+    let mut e = ApiError::new(
+        429,
+        "CV-4291",
+        "write rate limit: this agent created too many entries (agents.write_limit_minute/hour); slow down (a second violation locks this agent)",
+    );
+    e.retry_after = Some(retry_after);
+    e
 }
 
 #[derive(Deserialize)]
@@ -200,7 +304,15 @@ pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
             ));
         }
         let valid = validate(input, &at, &stamp, &stamp)?;
-        rows.push(seal_entry(&owner.k1, owner.id(), id, valid, now, now));
+        rows.push(seal_entry(
+            &owner.k1,
+            owner.id(),
+            id,
+            valid,
+            Creator::Owner,
+            now,
+            now,
+        ));
     }
     let events: Vec<_> = rows
         .iter()
@@ -268,6 +380,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
             "scopes": scopes_from_column(&row.scopes),
             "version": row.version,
             "updated_at": doc.updated_at,
+            "created_by": creator_json(&row.created_by),
         }));
     }
     Ok(Reply::json(200, &json!({"entries": out})))
@@ -299,6 +412,12 @@ pub fn get(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
 }
 
 /// GET /api/v1/entries/lookup?title=T — exact title through the blind index.
+///
+/// Exactly one match among the entries the caller may see is returned (and
+/// audited as a read); none is 404 for the owner and the usual 403 for an
+/// agent; more than one is 409 CV-4020 listing the candidates. An agent's
+/// candidates are only entries it may read, so an ambiguity tells it no more
+/// than looking each of them up would.
 pub fn lookup(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let principal = auth::authenticate(ctx)?;
     let title = ctx
@@ -309,28 +428,68 @@ pub fn lookup(ctx: &mut Ctx<'_>) -> Result<Reply> {
     match principal {
         Principal::Owner(owner) => {
             let idx = title_index(&title_key(&owner.k1, &owner.id().hex()), &title);
-            let row = ctx
-                .store
-                .db()
-                .entries_by_title(owner.id(), &idx)?
-                .into_iter()
-                .next()
-                .ok_or_else(|| ApiError::not_found("entry"))?;
+            let mut rows = ctx.store.db().entries_by_title(owner.id(), &idx)?;
+            if rows.len() > 1 {
+                let ev = owner_event(ctx, "read", None, Outcome::Failure, Some("ambiguous_title"));
+                auth::audit_alone(ctx, owner.id(), ev)?;
+                return Err(ambiguous(&rows));
+            }
+            let row = rows.pop().ok_or_else(|| ApiError::not_found("entry"))?;
             owner_read(ctx, &owner, row)
         }
         Principal::Agent(agent) => {
             auth::gate(ctx, &agent, "read")?;
             let idx = title_index(&title_key(&agent.k1, &agent.vault_id().hex()), &title);
-            // The newest matching entry the agent may see; others with the same title stay invisible.
-            let row = ctx
+            // Entries the agent may not see stay invisible: they neither match nor count.
+            let mut rows: Vec<EntryRow> = ctx
                 .store
                 .db()
                 .entries_by_title(agent.vault_id(), &idx)?
                 .into_iter()
-                .find(|r| visible(&agent, r));
-            agent_read(ctx, &agent, row, None)
+                .filter(|r| visible(&agent, r))
+                .collect();
+            if rows.len() > 1 {
+                let ev = agent_event(
+                    ctx,
+                    &agent.id,
+                    "read",
+                    None,
+                    Outcome::Failure,
+                    Some("ambiguous_title"),
+                );
+                auth::audit_alone(ctx, agent.vault_id(), ev)?;
+                return Err(ambiguous(&rows));
+            }
+            agent_read(ctx, &agent, rows.pop(), None)
         }
     }
+}
+
+/// 409 CV-4020: the title matches several entries; the candidates (newest
+/// first) carry ids and metadata only — no title, no value.
+fn ambiguous(rows: &[EntryRow]) -> ApiError {
+    let candidates: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "entry_id": r.entry_id.hex(),
+                "type": r.entry_type,
+                "scopes": scopes_from_column(&r.scopes),
+                "created_by": creator_json(&r.created_by),
+                "updated_at": rfc3339(r.updated_at),
+            })
+        })
+        .collect();
+    let mut e = ApiError::new(
+        409,
+        "CV-4020",
+        format!(
+            "ambiguous title: {} entries match; nothing was returned. Ask for one by its entry id (see `candidates`)",
+            rows.len()
+        ),
+    );
+    e.extra = Some(Box::new(("candidates", Value::Array(candidates))));
+    e
 }
 
 fn owner_read(ctx: &mut Ctx<'_>, owner: &Owner, row: EntryRow) -> Result<Reply> {
@@ -519,7 +678,16 @@ fn owner_replace(
     let created = open_doc(&owner.k1, owner.id(), &current)?.created_at;
     let now = now_ms();
     let valid = validate(input, "", &created, &rfc3339(now))?;
-    let row = seal_entry(&owner.k1, owner.id(), id, valid, current.created_at, now);
+    // The creator stays: replacing an agent's entry does not make it the owner's.
+    let row = seal_entry(
+        &owner.k1,
+        owner.id(),
+        id,
+        valid,
+        current.created_by,
+        current.created_at,
+        now,
+    );
     let ev = owner_event(ctx, "update", Some(id), Outcome::Success, None);
     save_replacement(ctx, owner.id(), row, version, ev, now)
 }
@@ -558,6 +726,7 @@ fn agent_replace(ctx: &mut Ctx<'_>, agent: &Agent, id: EntryId) -> Result<Reply>
         agent.vault_id(),
         id,
         valid,
+        current.created_by,
         current.created_at,
         now,
     );
@@ -582,10 +751,7 @@ fn refuse_update(ctx: &mut Ctx<'_>, agent: &Agent, id: EntryId) -> Result<ApiErr
 /// True if this agent created the entry (the owner's entries and other
 /// agents' are never an agent's to change).
 fn created_by_agent(row: &EntryRow, agent: &EntryId) -> bool {
-    // Until the entry creator is recorded (branch `titles`), no entry
-    // counts as an agent's: agents edit nothing.
-    let _ = (row, agent);
-    false
+    row.created_by == Creator::Agent(*agent)
 }
 
 /// Writes a replacement under If-Match with its audit row; 409 on a stale version.

@@ -2,7 +2,7 @@
 //! and a message that says what was wrong. Messages never carry keys,
 //! tokens, titles or values.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::http::Reply;
 use crate::vault::StoreError;
@@ -17,6 +17,10 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// Methods for `Allow` (405).
     pub allow: Option<&'static str>,
+    /// One more member of the `error` object, e.g. `candidates` of an
+    /// ambiguous title (ids and metadata only, never titles or values).
+    /// Boxed: errors travel in every `Result` and stay small that way.
+    pub extra: Option<Box<(&'static str, Value)>>,
 }
 
 impl ApiError {
@@ -27,6 +31,7 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             allow: None,
+            extra: None,
         }
     }
 
@@ -49,10 +54,12 @@ impl ApiError {
     }
 
     pub fn reply(&self) -> Reply {
-        let mut r = Reply::json(
-            self.status,
-            &json!({"error": {"code": self.code, "message": self.message}}),
-        );
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(extra) = &self.extra {
+            let (key, value) = &**extra;
+            error[*key] = value.clone();
+        }
+        let mut r = Reply::json(self.status, &json!({ "error": error }));
         if let Some(s) = self.retry_after {
             r = r.with_header("Retry-After", s.to_string());
         }

@@ -11,7 +11,7 @@ use crate::crypto::seal::{self, Tier};
 use crate::http::Reply;
 use crate::ids::{EntryId, ScopeId};
 use crate::policy::ScopeRecord;
-use crate::vault::{now_ms, EntryRow, NewEntry, Outcome};
+use crate::vault::{now_ms, Creator, EntryRow, NewEntry, Outcome};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,6 +61,7 @@ fn sealed(owner: &Owner, id: EntryId, r: &ScopeRecord, created_ms: i64) -> NewEn
         doc: seal::seal(&owner.k1, Tier::L1, &aad, &plain),
         created_at: created_ms,
         updated_at: now_ms(),
+        created_by: Creator::Owner,
     }
 }
 

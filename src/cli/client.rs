@@ -4,7 +4,7 @@
 //! [`Value`]; anything else becomes a [`ClientError`] carrying the server's
 //! `{"error":{"code","message"}}`, which converts into a [`CliError`] with the
 //! exit code SPEC section 10 asks for (401/403 → denied, 404 → not found,
-//! 423/429 → locked, everything else → failed).
+//! 423/429 → locked, 409 CV-4020 → ambiguous, everything else → failed).
 //!
 //! Error messages never contain the bearer token or any key: the token only
 //! ever travels in the `Authorization` header, which neither ureq's errors nor
@@ -31,8 +31,13 @@ pub enum ClientError {
         status: u16,
         code: String,
         message: String,
+        /// `error.candidates` of an ambiguous title (409 CV-4020), else empty.
+        candidates: Vec<Value>,
     },
 }
+
+/// The code of an ambiguous title lookup (docs/API.md).
+pub const AMBIGUOUS_TITLE: &str = "CV-4020";
 
 impl ClientError {
     /// The server's `CV-` code, if the server answered.
@@ -49,9 +54,13 @@ impl From<ClientError> for CliError {
         match e {
             ClientError::Network(m) => CliError::Failed(m),
             ClientError::Api {
+                code, candidates, ..
+            } if code == AMBIGUOUS_TITLE => CliError::Ambiguous(ambiguity(&candidates)),
+            ClientError::Api {
                 status,
                 code,
                 message,
+                ..
             } => {
                 let text = format!("{message} [{code}]");
                 match status {
@@ -63,6 +72,44 @@ impl From<ClientError> for CliError {
             }
         }
     }
+}
+
+/// The message of an ambiguous title: every candidate the server listed
+/// (all visible to the caller), and what to do instead.
+fn ambiguity(candidates: &[Value]) -> String {
+    let text = |v: &Value, k: &str| super::entries::clean(v[k].as_str().unwrap_or_default());
+    let mut m = format!(
+        "{} entries have this title; refusing to pick one (one of them may be a look-alike). Candidates, newest first:\n",
+        candidates.len()
+    );
+    for c in candidates {
+        let scopes: Vec<String> = c["scopes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(super::entries::clean)
+            .collect();
+        let scopes = if scopes.is_empty() {
+            "-".to_string()
+        } else {
+            scopes.join(",")
+        };
+        m.push_str(&format!(
+            "  {}  {:<16}  scopes {:<14}  created by {}\n",
+            text(c, "entry_id"),
+            text(c, "type"),
+            scopes,
+            super::entries::creator_text(&c["created_by"], None)
+        ));
+    }
+    m.push_str(&format!(
+        "Use the entry id instead of the title, e.g. `clavitor get {}` [{AMBIGUOUS_TITLE}]",
+        candidates
+            .first()
+            .map_or("ENTRY_ID".to_string(), |c| text(c, "entry_id"))
+    ));
+    m
 }
 
 /// A connection to one clavitor server.
@@ -235,10 +282,15 @@ fn api_error(status: u16, body: Option<&Value>) -> ClientError {
         .unwrap_or_else(|| {
             format!("HTTP {status} without an error message (is this a clavitor server?)")
         });
+    let candidates = err
+        .and_then(|e| e["candidates"].as_array())
+        .cloned()
+        .unwrap_or_default();
     ClientError::Api {
         status,
         code,
         message,
+        candidates,
     }
 }
 
@@ -316,6 +368,7 @@ mod tests {
                 status,
                 code: "CV-1".into(),
                 message: "m".into(),
+                candidates: vec![],
             })
             .code()
         };
@@ -331,5 +384,28 @@ mod tests {
         assert!(CliError::from(api_error(502, None))
             .message()
             .contains("502"));
+        let ambiguous = CliError::from(api_error(
+            409,
+            Some(
+                &serde_json::json!({"error": {"code": "CV-4020", "message": "ambiguous", "candidates": [
+                    {"entry_id": "aa", "type": "login", "scopes": ["0000"], "created_by": {"kind": "owner"}},
+                    {"entry_id": "bb", "type": "login", "scopes": ["0001"], "created_by": {"kind": "agent", "agent_id": "cc"}},
+                ]}}),
+            ),
+        ));
+        assert_eq!(ambiguous.code(), 6);
+        let m = ambiguous.message();
+        assert!(
+            m.contains("2 entries") && m.contains("aa") && m.contains("the owner"),
+            "{m}"
+        );
+        assert!(
+            m.contains("bb") && m.contains("agent cc") && m.contains("0001"),
+            "{m}"
+        );
+        assert!(
+            m.contains("clavitor get aa") && m.contains("CV-4020"),
+            "{m}"
+        );
     }
 }

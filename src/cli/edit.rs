@@ -178,7 +178,8 @@ fn conflict_or(e: ClientError, entry_id: &str, version: i64) -> CliError {
             status: 409,
             message,
             code,
-        } => CliError::Failed(format!(
+            ..
+        } if code == "CV-4001" => CliError::Failed(format!(
             "conflict: entry {entry_id} is no longer at version {version} ({message} [{code}]); \
              nothing was changed: run the edit again to apply it to the current version"
         )),

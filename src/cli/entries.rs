@@ -6,6 +6,7 @@
 //! [`Session`]: the owner's login, or an agent's client credential (K2 only,
 //! so an agent neither reads nor writes L3 fields).
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::{json, Value};
@@ -161,13 +162,77 @@ pub(super) fn seal_value(
 pub fn get(a: &GetArgs, json: bool, cred: Option<&Path>) -> CliResult {
     let session = profile::session(cred)?;
     let mut entry = fetch_decrypted(&session, &a.query)?;
-    let shown = show(&entry, a.field.as_deref(), json);
+    let names = if is_agent_made(&entry) {
+        agent_names(&session)
+    } else {
+        HashMap::new()
+    };
+    if a.field.is_some() && !json && is_agent_made(&entry) && session.k3.is_some() {
+        // The value alone goes to stdout (scripts); the owner still learns
+        // that an agent, not they, wrote it.
+        eprintln!(
+            "note: this entry was created by {}",
+            creator_text(&entry["created_by"], Some(&names))
+        );
+    }
+    let shown = show(&entry, a.field.as_deref(), json, &names);
     wipe_json(&mut entry);
     shown
 }
 
+/// True if an agent created the entry (or summary).
+fn is_agent_made(entry: &Value) -> bool {
+    entry["created_by"]["kind"] == "agent"
+}
+
+/// Agent names by id, for the owner's displays; empty for an agent
+/// credential (agents cannot list agents) or if the list is unavailable.
+fn agent_names(session: &Session) -> HashMap<String, String> {
+    if session.k3.is_none() {
+        return HashMap::new();
+    }
+    let Ok(answer) = client(session).and_then(|c| {
+        c.get("/api/v1/agents", Some(&session.token))
+            .map_err(CliError::from)
+    }) else {
+        return HashMap::new();
+    };
+    answer["agents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| {
+            Some((
+                a["agent_id"].as_str()?.to_string(),
+                a["name"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// Who created an entry, from its `created_by` wire object: `the owner`,
+/// `agent <id>`, or `agent "<name>" (<id>)` when the name is known.
+pub(super) fn creator_text(created_by: &Value, names: Option<&HashMap<String, String>>) -> String {
+    match created_by["kind"].as_str() {
+        Some("owner") => "the owner".to_string(),
+        Some("agent") => {
+            let id = clean(created_by["agent_id"].as_str().unwrap_or_default());
+            match names.and_then(|n| n.get(&id)) {
+                Some(name) => format!("agent {:?} ({id})", clean(name)),
+                None => format!("agent {id}"),
+            }
+        }
+        _ => "unknown".to_string(),
+    }
+}
+
 /// Prints the entry, or one of its values, as `get` was asked.
-fn show(entry: &Value, field: Option<&str>, json: bool) -> CliResult {
+fn show(
+    entry: &Value,
+    field: Option<&str>,
+    json: bool,
+    names: &HashMap<String, String>,
+) -> CliResult {
     match (field, json) {
         (Some(name), _) => {
             let value = pick(entry, name)?;
@@ -178,7 +243,7 @@ fn show(entry: &Value, field: Option<&str>, json: bool) -> CliResult {
             }
         }
         (None, true) => print_json(entry),
-        (None, false) => print_entry(entry),
+        (None, false) => print_entry(entry, names),
     }
     Ok(())
 }
@@ -208,6 +273,8 @@ pub fn totp(a: &TotpArgs, json: bool, cred: Option<&Path>) -> CliResult {
 }
 
 /// Fetches an entry by id or exact title and opens its L2/L3 values.
+/// A title that matches more than one entry visible to this session is
+/// [`CliError::Ambiguous`] (exit 6) listing the candidates: never a pick.
 pub fn fetch_decrypted(session: &Session, query: &str) -> Result<Value, CliError> {
     let mut entry = fetch_sealed(session, query)?;
     decrypt_fields(session, &mut entry)?;
@@ -296,11 +363,17 @@ fn pick(entry: &Value, name: &str) -> Result<Zeroizing<String>, CliError> {
 }
 
 /// The readable listing of `get` without `--field`.
-fn print_entry(e: &Value) {
+fn print_entry(e: &Value, names: &HashMap<String, String>) {
     let s = |k: &str| clean(e[k].as_str().unwrap_or_default());
     println!("Title:  {}", s("title"));
     println!("Type:   {}", s("type"));
     println!("Id:     {}", s("entry_id"));
+    if is_agent_made(e) {
+        println!(
+            "Created by: {} (not the owner)",
+            creator_text(&e["created_by"], Some(names))
+        );
+    }
     for u in e["urls"]
         .as_array()
         .into_iter()
@@ -355,6 +428,11 @@ pub fn list(a: &ListArgs, json: bool) -> CliResult {
         return Ok(());
     }
     let rows = answer["entries"].as_array().cloned().unwrap_or_default();
+    let names = if rows.iter().any(is_agent_made) {
+        agent_names(&session)
+    } else {
+        HashMap::new()
+    };
     let col = |v: &Value, k: &str| clean(v[k].as_str().unwrap_or_default());
     let type_w = rows
         .iter()
@@ -368,16 +446,32 @@ pub fn list(a: &ListArgs, json: bool) -> CliResult {
         .max()
         .unwrap_or(0)
         .clamp(5, 48);
+    // Agent-made entries are marked so the owner can tell a look-alike
+    // from their own entry of the same title.
+    let by = |r: &Value| {
+        if is_agent_made(r) {
+            creator_text(&r["created_by"], Some(&names))
+        } else {
+            "owner".to_string()
+        }
+    };
+    let by_w = rows
+        .iter()
+        .map(|r| by(r).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(10);
     println!(
-        "{:<32}  {:<type_w$}  {:<title_w$}  FOLDER",
-        "ID", "TYPE", "TITLE"
+        "{:<32}  {:<type_w$}  {:<title_w$}  {:<by_w$}  FOLDER",
+        "ID", "TYPE", "TITLE", "CREATED BY"
     );
     for r in &rows {
         println!(
-            "{:<32}  {:<type_w$}  {:<title_w$}  {}",
+            "{:<32}  {:<type_w$}  {:<title_w$}  {:<by_w$}  {}",
             col(r, "entry_id"),
             col(r, "type"),
             col(r, "title"),
+            by(r),
             col(r, "folder")
         );
     }

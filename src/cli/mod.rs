@@ -2,7 +2,8 @@
 //! `check-config`, `backup`) and the owner/agent client (everything else).
 //!
 //! Exit codes (SPEC section 10): 0 ok, 1 error, 2 usage, 3 denied,
-//! 4 not found, 5 locked or rate limited. Data goes to stdout (exactly one
+//! 4 not found, 5 locked or rate limited, 6 ambiguous (a title matches
+//! more than one entry; nothing was printed: ask by id). Data goes to stdout (exactly one
 //! JSON object with `--json`); prompts, progress and errors go to stderr.
 
 mod agents;
@@ -36,6 +37,10 @@ pub enum CliError {
     NotFound(String),
     /// 5: agent locked or rate limited.
     Locked(String),
+    /// 6: a title matches more than one entry; the message lists them. Its
+    /// own code so that a script can tell it from "not found" (which might
+    /// lead it to create yet another entry) and from a network error.
+    Ambiguous(String),
 }
 
 impl CliError {
@@ -46,6 +51,7 @@ impl CliError {
             CliError::Denied(_) => 3,
             CliError::NotFound(_) => 4,
             CliError::Locked(_) => 5,
+            CliError::Ambiguous(_) => 6,
         }
     }
 
@@ -55,7 +61,8 @@ impl CliError {
             | CliError::Usage(m)
             | CliError::Denied(m)
             | CliError::NotFound(m)
-            | CliError::Locked(m) => m,
+            | CliError::Locked(m)
+            | CliError::Ambiguous(m) => m,
         }
     }
 }

@@ -233,6 +233,25 @@ impl Db<'_> {
         Ok((count, seen))
     }
 
+    /// Successful `action` rows of one actor since `since_ms` (the agent
+    /// write limit counts `create`s). The `audit_by_actor` index makes this
+    /// a range scan over at most the limit's worth of rows: creates over the
+    /// limit are refused, so they are not `success` rows.
+    pub fn successes_since(
+        &self,
+        vault: &VaultId,
+        actor: &str,
+        action: &str,
+        since_ms: i64,
+    ) -> Result<u32, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM audit
+             WHERE vault_id = ?1 AND actor_id = ?2 AND action = ?3 AND ts >= ?4 AND outcome = 'success'",
+            params![vault.hex(), actor, action, since_ms],
+            |r| r.get(0),
+        )?)
+    }
+
     /// A page of rows, newest first.
     pub fn audit_rows(
         &self,

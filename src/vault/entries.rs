@@ -4,7 +4,35 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{is_constraint, now_ms, Db, StoreError};
-use crate::ids::{EntryId, VaultId};
+use crate::ids::{EntryId, IdError, VaultId};
+
+/// Who created an entry (SPEC section 5, v1.1): the owner, or an agent.
+/// Stored in `entries.created_by` as `''` for the owner and the agent's
+/// 32-hex id otherwise; set once at creation and never changed by a replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creator {
+    Owner,
+    Agent(EntryId),
+}
+
+impl Creator {
+    /// The stored form: `''` or the agent's hex id.
+    pub fn column(&self) -> String {
+        match self {
+            Creator::Owner => String::new(),
+            Creator::Agent(id) => id.hex(),
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn from_column(s: &str) -> Result<Creator, IdError> {
+        if s.is_empty() {
+            Ok(Creator::Owner)
+        } else {
+            EntryId::parse(s).map(Creator::Agent)
+        }
+    }
+}
 
 /// An entry as stored. `doc` is `cv1.l1.…`, sealed with K1; empty for tombstones.
 #[derive(Debug, Clone)]
@@ -18,6 +46,7 @@ pub struct EntryRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub deleted: bool,
+    pub created_by: Creator,
 }
 
 /// An entry to insert.
@@ -29,12 +58,14 @@ pub struct NewEntry {
     pub doc: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub created_by: Creator,
 }
 
 /// The system types, as an SQL list; they never appear in credential listings or lookups.
 const SYSTEM: &str = "'agent', 'scope'";
 
-const COLS: &str = "entry_id, type, scopes, doc, version, created_at, updated_at, deleted";
+const COLS: &str =
+    "entry_id, type, scopes, doc, version, created_at, updated_at, deleted, created_by";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
     let id: String = r.get(0)?;
@@ -49,6 +80,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
         deleted: r.get(7)?,
+        created_by: Creator::from_column(&r.get::<_, String>(8)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, Box::new(e))
+        })?,
     })
 }
 
@@ -57,11 +91,11 @@ fn insert(tx: &Connection, pop_id: &str, vault: &VaultId, e: &NewEntry) -> Resul
     // Cached: a batch import inserts up to 1000 rows per transaction, and
     // re-preparing this statement each time was a quarter of its CPU.
     tx.prepare_cached(
-        "INSERT INTO entries (vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at, dirty, pop_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, 1, ?9)",
+        "INSERT INTO entries (vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at, dirty, pop_id, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, 1, ?9, ?10)",
     )?
     .execute(
-        params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc, e.created_at, e.updated_at, pop_id],
+        params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc, e.created_at, e.updated_at, pop_id, e.created_by.column()],
     )
     .map_err(|err| if is_constraint(&err) { StoreError::Exists("entry") } else { err.into() })?;
     Ok(())

@@ -120,6 +120,18 @@ const STEPS: &[&str] = &[
               AND last_ts < NEW.ts - 3600000;
     END;
     "#,
+    // 5 (titles): who created each entry (SPEC section 5, v1.1): '' for the
+    // owner, the agent's 32-hex id otherwise. Entries created by an agent
+    // before this step are found through their `create` audit row (every
+    // create commits with one), so the owner sees them marked too.
+    r#"
+    ALTER TABLE entries ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+    UPDATE entries SET created_by = a.actor_id
+        FROM (SELECT vault_id, entry_id, actor_id FROM audit
+              WHERE actor_kind = 'agent' AND action = 'create' AND outcome = 'success'
+                AND entry_id IS NOT NULL) AS a
+        WHERE entries.vault_id = a.vault_id AND entries.entry_id = a.entry_id;
+    "#,
 ];
 
 /// Brings the schema to the newest version this binary knows.
@@ -137,4 +149,63 @@ pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
         log::info!("database schema migrated to version {}", i + 1);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `created_by` step marks entries that agents created before it
+    /// existed, from their `create` audit rows; everything else is the owner's.
+    #[test]
+    fn created_by_is_recovered_from_the_audit_log() {
+        let step = STEPS
+            .iter()
+            .position(|s| s.contains("ADD COLUMN created_by"))
+            .expect("the created_by step");
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, s) in STEPS[..step].iter().enumerate() {
+            conn.execute_batch(s).unwrap();
+            conn.pragma_update(None, "user_version", (i + 1) as i64)
+                .unwrap();
+        }
+        let (vault, agent) = ("a".repeat(32), "b".repeat(32));
+        conn.execute(
+            "INSERT INTO vaults (vault_id, owner_verifier, l1_check, created_at, updated_at)
+             VALUES (?1, x'00', x'00', 1, 1)",
+            [&vault],
+        )
+        .unwrap();
+        for (entry, actor_kind, actor, outcome) in [
+            ("1", "agent", agent.as_str(), "success"),
+            ("2", "owner", "", "success"),
+            ("3", "agent", agent.as_str(), "denied"),
+        ] {
+            let id = entry.repeat(32);
+            conn.execute(
+                "INSERT INTO entries (vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at)
+                 VALUES (?1, ?2, 'login', '0001', zeroblob(32), 'x', 1, 1, 1)",
+                [&vault, &id],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO audit (pop_id, vault_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, prev_hash, hash)
+                 VALUES ('local', ?1, ?2, 1, ?3, ?4, 'create', ?5, ?6, x'00', x'00')",
+                rusqlite::params![vault, entry.parse::<i64>().unwrap(), actor_kind, actor, id, outcome],
+            )
+            .unwrap();
+        }
+        run(&mut conn).unwrap();
+        let by = |e: &str| -> String {
+            conn.query_row(
+                "SELECT created_by FROM entries WHERE entry_id = ?1",
+                [e.repeat(32)],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(by("1"), agent, "an agent's successful create");
+        assert_eq!(by("2"), "", "the owner's");
+        assert_eq!(by("3"), "", "a refused create made nothing of the agent's");
+    }
 }

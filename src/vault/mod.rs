@@ -21,7 +21,7 @@ use thiserror::Error;
 use crate::ids::VaultId;
 use crate::metrics::{AuditTally, METRICS};
 pub use audit::{ActorKind, AuditEvent, AuditFilter, AuditRow, ChainBreak, Outcome};
-pub use entries::{EntryRow, NewEntry};
+pub use entries::{Creator, EntryRow, NewEntry};
 pub use vaults::{NewVault, UnlockMethodRow, VaultRow};
 
 /// A store operation that did not happen.

@@ -83,6 +83,10 @@ const EXIT_STATUS: &[(&str, &str)] = &[
         "Not found: the entry, agent or scope asked for does not exist.",
     ),
     ("5", "Locked or rate limited (agents)."),
+    (
+        "6",
+        "Ambiguous: a title matches more than one entry; nothing was printed and the candidates are listed on stderr. Ask for the entry by its id.",
+    ),
 ];
 
 const ENVIRONMENT: &[(&str, &str)] = &[

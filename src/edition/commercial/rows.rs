@@ -41,7 +41,7 @@ pub fn collect(
             unlock_rec,
         ),
         (
-            "SELECT vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at, deleted, pop_id
+            "SELECT vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at, deleted, pop_id, created_by
              FROM entries WHERE dirty = 1 LIMIT ?1",
             entry_rec,
         ),
@@ -111,6 +111,7 @@ fn entry_rec(r: &Row<'_>) -> rusqlite::Result<Record> {
         updated_at: r.get(8)?,
         deleted: r.get(9)?,
         pop_id: r.get(10)?,
+        created_by: r.get(11)?,
     }))
 }
 
@@ -276,6 +277,10 @@ fn validate(r: &Record) -> Result<(), String> {
             if e.title_idx.len() != 32 {
                 return Err("title_idx: expected 32 bytes".into());
             }
+            crate::vault::Creator::from_column(&e.created_by).map_err(|_| {
+                "created_by: expected \"\" (owner) or 32 lowercase hex digits (agent id)"
+                    .to_string()
+            })?;
         }
         Record::Audit(a) if a.hash.len() != 32 || a.prev_hash.len() != 32 => {
             return Err("hash, prev_hash: expected 32 bytes each".into())
@@ -366,14 +371,14 @@ fn apply_entry(tx: &Connection, e: &EntryRec) -> Result<bool, ApplyError> {
         return Ok(false);
     }
     tx.execute(
-        "INSERT INTO entries (vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at, deleted, dirty, pop_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11)
+        "INSERT INTO entries (vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at, deleted, dirty, pop_id, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12)
          ON CONFLICT (vault_id, entry_id) DO UPDATE SET type = excluded.type, scopes = excluded.scopes,
              title_idx = excluded.title_idx, doc = excluded.doc, version = excluded.version,
              created_at = excluded.created_at, updated_at = excluded.updated_at, deleted = excluded.deleted,
-             dirty = 0, pop_id = excluded.pop_id",
+             dirty = 0, pop_id = excluded.pop_id, created_by = excluded.created_by",
         params![e.vault_id, e.entry_id, e.entry_type, e.scopes, e.title_idx, e.doc, e.version, e.created_at,
-                e.updated_at, e.deleted, e.pop_id],
+                e.updated_at, e.deleted, e.pop_id, e.created_by],
     )
     .map_err(|err| conflict_or(err, "entry (its vault missing?)"))?;
     Ok(true)
@@ -458,6 +463,53 @@ mod tests {
             matches!(apply(&mut s, &[vault(1, 1), bad]), Err(ApplyError::Invalid(m)) if m.starts_with("records[1]"))
         );
         assert_eq!(s.db().vault_count().unwrap(), 0);
+    }
+
+    /// `entries.created_by` (who created an entry) travels with the row and
+    /// lands on the backup; a malformed one is refused.
+    #[test]
+    fn entries_carry_their_creator() {
+        use crate::vault::{Creator, NewEntry};
+        let (_d, mut primary) = store();
+        apply(&mut primary, &[vault(1, 1)]).unwrap();
+        let vault_id = VaultId::parse("f73de89fb22ecd1310f333e6f4575bb7").unwrap();
+        let agent = EntryId::generate();
+        let entry = EntryId::generate();
+        primary
+            .write(|db| {
+                db.insert_entry(
+                    &vault_id,
+                    &NewEntry {
+                        entry_id: entry,
+                        entry_type: "login".into(),
+                        scopes: "0001".into(),
+                        title_idx: [7; 32],
+                        doc: "cv1.l1.x".into(),
+                        created_at: 1,
+                        updated_at: 1,
+                        created_by: Creator::Agent(agent),
+                    },
+                )
+            })
+            .unwrap();
+        let sent = collect(primary.raw(), 100, 1 << 20).unwrap();
+        let rec = sent
+            .iter()
+            .find_map(|r| match r {
+                Record::Entry(e) => Some(e.clone()),
+                _ => None,
+            })
+            .expect("the entry is dirty");
+        assert_eq!(rec.created_by, agent.hex());
+        let (_d2, mut backup) = store();
+        apply(&mut backup, &[vault(1, 1), Record::Entry(rec.clone())]).unwrap();
+        let row = backup.db().entry(&vault_id, &entry).unwrap().unwrap();
+        assert_eq!(row.created_by, Creator::Agent(agent));
+        let mut bad = rec;
+        bad.created_by = "not-an-id".into();
+        assert!(
+            matches!(apply(&mut backup, &[Record::Entry(bad)]), Err(ApplyError::Invalid(m)) if m.contains("created_by"))
+        );
     }
 
     #[test]

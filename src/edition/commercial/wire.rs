@@ -68,6 +68,10 @@ pub struct EntryRec {
     pub deleted: bool,
     /// The POP that wrote this version (last-write-wins tie-break).
     pub pop_id: String,
+    /// Who created the entry: `""` for the owner, the agent's 32-hex id
+    /// otherwise (`entries.created_by`). Absent from POPs that predate it.
+    #[serde(default)]
+    pub created_by: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -74,6 +74,30 @@ export function hostOf(url) {
   try { return new URL(url).hostname.toLowerCase(); } catch { return ''; }
 }
 
+/**
+ * Agent names by id (owner only), to say which agent created an entry.
+ * An empty map if the list cannot be read: the id is shown instead.
+ */
+export async function agentNames(api) {
+  try {
+    const { agents } = await api('GET', '/agents');
+    return new Map(agents.map((a) => [a.agent_id, a.name]));
+  } catch {
+    return new Map();
+  }
+}
+
+/** True if an agent, not the owner, created the entry (`created_by` on the wire). */
+export const agentMade = (e) => e.created_by?.kind === 'agent';
+
+/** Who created an entry, for the owner: "you (owner)" or "agent NAME (id…)". */
+export function creatorText(createdBy, names) {
+  if (createdBy?.kind !== 'agent') return 'You (owner)';
+  const id = createdBy.agent_id || '';
+  const name = names.get(id);
+  return name ? `Agent “${name}” (${id.slice(0, 8)}…)` : `Agent ${id} (deleted)`;
+}
+
 /** Only http(s) URLs become links (never javascript: or data:). */
 export function safeHref(url) {
   try {

@@ -5,7 +5,7 @@ import { h, render, button, linkButton, copyText, confirmDialog, busy, when } fr
 import { api } from '../api.js';
 import { go, onLeave } from '../nav.js';
 import { typeLabel } from '../fieldspec.js';
-import { openFields, safeHref } from '../entrydoc.js';
+import { openFields, safeHref, agentNames, agentMade, creatorText } from '../entrydoc.js';
 import { parseTotp, totpCode, secondsLeft } from '../totp.js';
 
 const MASK = '••••••••••';
@@ -14,13 +14,19 @@ const MASK = '••••••••••';
 export async function entryViewPage(id) {
   const [entry, scopes] = await Promise.all([api('GET', `/entries/${id}`), api('GET', '/scopes')]);
   const fields = await openFields(entry);
+  const names = agentMade(entry) ? await agentNames(api) : new Map();
   const scopeName = (s) => (s === '0000' ? 'Owner only' : scopes.scopes.find((x) => x.scope_id === s)?.name || s);
 
   const meta = h('dl', { class: 'meta' },
     h('dt', { text: 'Type' }), h('dd', { text: typeLabel(entry.type) }),
     entry.folder ? [h('dt', { text: 'Folder' }), h('dd', { text: entry.folder })] : null,
     h('dt', { text: 'Scopes' }), h('dd', { text: entry.scopes.length ? entry.scopes.map(scopeName).join(', ') : 'None (no agent can read it)' }),
+    h('dt', { text: 'Created by' }), h('dd', { id: 'entry-created-by', text: creatorText(entry.created_by, names) }),
     h('dt', { text: 'Updated' }), h('dd', { text: when(entry.updated_at) }));
+  // An agent's entry may imitate one of the owner's (same title): say so plainly.
+  const agentWarning = agentMade(entry)
+    ? h('p', { class: 'warn', id: 'agent-made', role: 'note', text: `${creatorText(entry.created_by, names)} created this entry, not you. Check it before you trust its values.` })
+    : null;
 
   const urls = (entry.urls || []).length
     ? h('section', { 'aria-labelledby': 'urls-h' }, h('h2', { id: 'urls-h', text: 'Web addresses' }),
@@ -46,6 +52,7 @@ export async function entryViewPage(id) {
   render(entry.title,
     h('p', { class: 'crumbs' }, h('a', { href: '#/entries', text: '← All entries' })),
     h('div', { class: 'card' },
+      agentWarning,
       meta,
       fields.length ? rows : h('p', { class: 'muted', text: 'No fields.' }),
       urls, notes,
