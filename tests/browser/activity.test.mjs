@@ -114,6 +114,7 @@ test('activity charts per agent, filtering the audit table, and agent edits', { 
   const who = await page.locator('#audit-rows td[data-label="Who"]').allTextContents();
   assert.ok(who.length >= 4, `greedy's events: ${who}`);
   assert.ok(who.every((t) => t === 'Agent greedy'), `only greedy's events: ${who}`);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await shots(page, 'audit-activity-filtered');
 
   // Keyboard: Enter on a 30-day bar does the same for reader.
