@@ -126,18 +126,24 @@ fn change_and_save(
     } else {
         json!(a.scopes)
     };
-    let mut body = json!({
-        "entry_id": entry_id,
-        "type": def.name,
-        "title": pick(&a.title, "title"),
-        "urls": urls,
-        "notes": pick(&a.notes, "notes"),
-        "folder": pick(&a.folder, "folder"),
-        "favorite": entry["favorite"],
-        "tags": entry["tags"],
-        "fields": fields,
-        "scopes": scopes,
-    });
+    // Start from the entry as read, so document options this client does not
+    // know (added by a newer server) are sent back unchanged rather than
+    // reset; only the answer-only keys are dropped. A new answer-only key
+    // makes the server refuse the body (400), never lose data.
+    let mut body = entry.clone();
+    if let Some(obj) = body.as_object_mut() {
+        for answer_only in ["version", "created_at", "updated_at", "created_by"] {
+            obj.remove(answer_only);
+        }
+    }
+    body["entry_id"] = json!(entry_id);
+    body["type"] = json!(def.name);
+    body["title"] = pick(&a.title, "title");
+    body["urls"] = urls;
+    body["notes"] = pick(&a.notes, "notes");
+    body["folder"] = pick(&a.folder, "folder");
+    body["fields"] = json!(fields);
+    body["scopes"] = scopes;
     let version = a.if_match.unwrap_or(read_version);
     let sent = client(session)?.put_if_match(
         &format!("/api/v1/entries/{entry_id}"),
