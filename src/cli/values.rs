@@ -110,9 +110,10 @@ pub fn parse_all(raws: &[String]) -> Result<Vec<FieldArg>, CliError> {
     Ok(out)
 }
 
-/// Reads every value. `tier_of` gives a field's tier (from FIELD_SPEC) so a
-/// secret given inline gets a warning on stderr. Prompts come first and
-/// stdin last, so a prompt never waits behind a pipe that is still open.
+/// Reads every value, in the order given. `tier_of` gives a field's tier
+/// (from FIELD_SPEC, or the stored field's) so a secret given inline gets a
+/// warning on stderr. Prompts read `/dev/tty`, never stdin, so a prompt and
+/// a `-` field can be combined.
 pub fn resolve(
     args: Vec<FieldArg>,
     tier_of: impl Fn(&str) -> Tier,
