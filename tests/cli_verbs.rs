@@ -545,20 +545,17 @@ fn agent_edit_takes_effect_on_the_next_request_with_the_same_credential() {
             ],
         );
     }
-    let soon = std::time::SystemTime::now() + Duration::from_secs(2);
-    let soon = humantime::format_rfc3339_seconds(soon).to_string();
+    // Expiry first: the agent starts with one a few seconds away, which
+    // passes; the owner removes it and the same credential works again
+    // (a token with the expiry baked in would stay dead).
+    let expiry = std::time::SystemTime::now() + Duration::from_secs(4);
+    let soon = humantime::format_rfc3339_seconds(expiry).to_string();
     let (id, cred) = agent_create(&server, "bot", &["--scope", &a, "--expires", &soon]);
     let read = |title: &str| as_agent(&server, &cred, &["get", title, "--field", "password"]).code;
-    assert_eq!((read("In A"), read("In B")), (0, 3));
-
-    // Scopes.
-    ok(&server, &["agent", "edit", &id, "--scope", &b]);
-    assert_eq!((read("In B"), read("In A")), (0, 3));
-    // All access.
-    ok(&server, &["agent", "edit", &id, "--all-access", "true"]);
     assert_eq!(read("In A"), 0);
-    // Expiry: it passes, then the owner removes it; the same credential works again.
-    std::thread::sleep(Duration::from_millis(2200));
+    if let Ok(left) = expiry.duration_since(std::time::SystemTime::now()) {
+        std::thread::sleep(left + Duration::from_millis(1100));
+    }
     assert_eq!(read("In A"), 3, "expired");
     ok(&server, &["agent", "update", &id, "--no-expiry"]);
     assert_eq!(
@@ -566,6 +563,14 @@ fn agent_edit_takes_effect_on_the_next_request_with_the_same_credential() {
         0,
         "the expiry lives in the record, not the credential"
     );
+    assert_eq!(read("In B"), 3);
+
+    // Scopes.
+    ok(&server, &["agent", "edit", &id, "--scope", &b]);
+    assert_eq!((read("In B"), read("In A")), (0, 3));
+    // All access.
+    ok(&server, &["agent", "edit", &id, "--all-access", "true"]);
+    assert_eq!(read("In A"), 0);
     // Allowlist.
     ok(&server, &["agent", "edit", &id, "--ip", "192.0.2.0/24"]);
     assert_eq!(read("In A"), 3);
@@ -613,7 +618,7 @@ fn agent_edit_takes_effect_on_the_next_request_with_the_same_credential() {
     }
     let after = one_object(&ok(&server, &["--json", "agent", "show", &id]));
     assert_eq!(before, after);
-    // Every change is audited: scope, all-access, no-expiry, ip, any-ip, can-write, limits.
+    // Every change is audited: no-expiry, scope, all-access, ip, any-ip, can-write, limits.
     assert_eq!(audit_count(&server, "agent_update"), 7);
 }
 
