@@ -2212,7 +2212,7 @@ fn a_planted_look_alike_never_reaches_the_owner_or_another_agent_by_title() {
     ] {
         let got = clavitor(&server, None, args);
         assert!(
-            got.2.contains(&format!("agent {writer_id}")),
+            got.2.contains(&format!("agent \"writer\" ({writer_id})")),
             "{args:?}: {}",
             got.2
         );
@@ -2334,6 +2334,12 @@ fn a_planted_look_alike_never_reaches_the_owner_or_another_agent_by_title() {
                 "{who} {args:?}: an invisible entry listed: {}",
                 got.2
             );
+            // An agent cannot list agents: the creator is named by id.
+            assert!(
+                got.2.contains(&format!("created by agent {writer_id}")),
+                "{who} {args:?}: {}",
+                got.2
+            );
             assert_ambiguous(&format!("{who} {args:?}"), got, &[&deploy, &fake], &keys);
             total += 1;
         }
@@ -2422,6 +2428,33 @@ fn entries_carry_their_creator_and_owner_lookups_refuse_to_pick() {
     assert_eq!(r.status, 201, "{}", r.text());
     let agent_made = json!({"kind": "agent", "agent_id": writer_id});
     let owner_made = json!({"kind": "owner"});
+    // The creator comes from the token: a request cannot claim one.
+    for claim in [
+        owner_made.clone(),
+        json!({"kind": "agent", "agent_id": h::random_id()}),
+    ] {
+        let (forged, mut b) = vault.login_entry("Bank", "u", "forged");
+        b["scopes"] = json!([s1]);
+        b["created_by"] = claim;
+        for token in [&writer_token, &vault.token] {
+            let r = h::send(
+                &server.url,
+                "POST",
+                "/api/v1/entries",
+                Some(token),
+                Some(&b),
+                &[],
+            );
+            assert_eq!(
+                (r.status, r.code()),
+                (400, "CV-1002".to_string()),
+                "{}",
+                r.text()
+            );
+            assert!(r.text().contains("created_by"), "{}", r.text());
+        }
+        assert_eq!(vault.call(&server, "GET", &get_entry(&forged), None).0, 404);
+    }
 
     // Full entries and summaries carry `created_by`.
     let (_, full) = vault.call(&server, "GET", &get_entry(&planted), None);

@@ -55,7 +55,7 @@ impl From<ClientError> for CliError {
             ClientError::Network(m) => CliError::Failed(m),
             ClientError::Api {
                 code, candidates, ..
-            } if code == AMBIGUOUS_TITLE => CliError::Ambiguous(ambiguity(&candidates)),
+            } if code == AMBIGUOUS_TITLE => CliError::Ambiguous(ambiguity(&candidates, None)),
             ClientError::Api {
                 status,
                 code,
@@ -75,8 +75,12 @@ impl From<ClientError> for CliError {
 }
 
 /// The message of an ambiguous title: every candidate the server listed
-/// (all visible to the caller), and what to do instead.
-fn ambiguity(candidates: &[Value]) -> String {
+/// (all visible to the caller), and what to do instead. `names` (agent
+/// names by id, owner only) lets it name the agents.
+pub(super) fn ambiguity(
+    candidates: &[Value],
+    names: Option<&std::collections::HashMap<String, String>>,
+) -> String {
     let text = |v: &Value, k: &str| super::entries::clean(v[k].as_str().unwrap_or_default());
     let mut m = format!(
         "{} entries have this title; refusing to pick one (one of them may be a look-alike). Candidates, newest first:\n",
@@ -100,14 +104,12 @@ fn ambiguity(candidates: &[Value]) -> String {
             text(c, "entry_id"),
             text(c, "type"),
             scopes,
-            super::entries::creator_text(&c["created_by"], None)
+            super::entries::creator_text(&c["created_by"], names)
         ));
     }
+    // No candidate is suggested: the example must not steer anyone to the look-alike.
     m.push_str(&format!(
-        "Use the entry id instead of the title, e.g. `clavitor get {}` [{AMBIGUOUS_TITLE}]",
-        candidates
-            .first()
-            .map_or("ENTRY_ID".to_string(), |c| text(c, "entry_id"))
+        "Check which one you mean and ask for it by its entry id: `clavitor get ENTRY_ID` [{AMBIGUOUS_TITLE}]"
     ));
     m
 }
@@ -404,7 +406,7 @@ mod tests {
             "{m}"
         );
         assert!(
-            m.contains("clavitor get aa") && m.contains("CV-4020"),
+            m.contains("clavitor get ENTRY_ID") && !m.contains("get aa") && m.contains("CV-4020"),
             "{m}"
         );
     }

@@ -12,7 +12,9 @@ use std::path::Path;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use super::client::{encode_query, print_json, wipe_json, Client};
+use super::client::{
+    ambiguity, encode_query, print_json, wipe_json, Client, ClientError, AMBIGUOUS_TITLE,
+};
 use super::profile::{self, Session};
 use super::values;
 use super::{CliError, CliResult, GenerateArgs, GetArgs, ListArgs, PutArgs, RmArgs, TotpArgs};
@@ -290,7 +292,18 @@ pub(super) fn fetch_sealed(session: &Session, query: &str) -> Result<Value, CliE
     };
     client(session)?
         .get(&path, Some(&session.token))
-        .map_err(|e| match CliError::from(e) {
+        .map_err(|e| match e {
+            // The owner gets the agents named: a look-alike's creator at a glance.
+            ClientError::Api {
+                ref code,
+                ref candidates,
+                ..
+            } if code == AMBIGUOUS_TITLE => {
+                CliError::Ambiguous(ambiguity(candidates, Some(&agent_names(session))))
+            }
+            e => CliError::from(e),
+        })
+        .map_err(|e| match e {
             CliError::NotFound(_) => CliError::NotFound(format!(
                 "no entry matches {query:?} (exact title or entry id)"
             )),
