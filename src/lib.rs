@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod edition;
 pub mod entry;
 pub mod fieldspec;
+pub mod generate;
 pub mod http;
 pub mod ids;
 pub mod import;

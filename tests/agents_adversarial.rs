@@ -819,18 +819,6 @@ fn every_owner_route_refuses_agent_tokens_and_changes_nothing() {
             Some(json!({"entries": [batch_entry]})),
             vec![],
         ),
-        (
-            "PUT",
-            get_entry(&in_scope),
-            Some(replacement.clone()),
-            vec![("If-Match", "\"1\"")],
-        ),
-        (
-            "PUT",
-            get_entry(&out),
-            Some(replacement),
-            vec![("If-Match", "\"1\"")],
-        ),
         ("DELETE", get_entry(&in_scope), None, vec![]),
         ("DELETE", get_entry(&out), None, vec![]),
         ("GET", "/api/v1/agents".into(), None, vec![]),
@@ -926,6 +914,20 @@ fn every_owner_route_refuses_agent_tokens_and_changes_nothing() {
             403,
             "CV-2041",
             Some(denied("owner_route", "owner_only", None)),
+        );
+    }
+    // Replacing is an agent route, but only for entries the agent created:
+    // the owner's entries (in scope or not) get the same audited refusal,
+    // decided before the body is read.
+    for target in [&in_scope, &out] {
+        a.refused_with(
+            "PUT",
+            &get_entry(target),
+            Some(&replacement),
+            &[("If-Match", "\"1\"")],
+            403,
+            "CV-2041",
+            Some(denied("update", "scope_denied", Some(target))),
         );
     }
     a.check_audit(&server, &vault);
@@ -1452,7 +1454,7 @@ fn expired_rotated_and_deleted_agent_tokens_are_refused_and_audited() {
         );
     };
 
-    // Expired by the token's own expiry (minted with expires_at in the past).
+    // Expired from the start (created with expires_at in the past; the record decides).
     let (id, token) = new_agent(
         &server,
         &vault,

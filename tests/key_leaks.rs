@@ -774,6 +774,23 @@ fn no_response_header_or_log_line_carries_a_key_or_a_foreign_token() {
         .0,
         403
     );
+    // An agent replacing an entry it did not create (the owner's), with K1
+    // in the body: refused before the body is read, nothing echoed.
+    let agent_auth = format!("Bearer {a1b}");
+    let mut replacing = body.clone();
+    replacing["notes"] = json!(k1);
+    let (st, _) = rec.raw(
+        "agent replace of the owner's entry",
+        "PUT",
+        &format!("/api/v1/entries/{eid}"),
+        &[
+            ("Authorization", &agent_auth),
+            ("Content-Type", "application/json"),
+            ("If-Match", "\"2\""),
+        ],
+        &serde_json::to_vec(&replacing).unwrap(),
+    );
+    assert_eq!(st, 403);
     assert_eq!(
         rec.call(
             "rotated-out agent token",

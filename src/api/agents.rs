@@ -18,6 +18,12 @@ use crate::vault::{now_ms, Creator, EntryRow, NewEntry, Outcome, Tx};
 
 const MAX_NAME: usize = 128;
 const MAX_IPS: usize = 64;
+const MAX_SCOPES: usize = 64;
+/// Upper bounds for the limits an owner may set (create or edit): far above
+/// the defaults (3/min, 10/h), low enough that a stolen credential cannot
+/// copy a large vault in minutes. Documented in docs/API.md and SECURITY.md.
+pub const MAX_RATE_MINUTE: u32 = 1_000;
+pub const MAX_RATE_HOUR: u32 = 10_000;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +64,9 @@ fn apply(record: &mut AgentRecord, input: AgentInput, known: &[String]) -> Resul
         record.name = name;
     }
     if let Some(scopes) = input.scopes {
+        if scopes.len() > MAX_SCOPES {
+            return Err(bad(format!("scopes: at most {MAX_SCOPES} scopes")));
+        }
         let mut out: Vec<String> = Vec::new();
         for (i, s) in scopes.iter().enumerate() {
             let id = ScopeId::parse(s).map_err(|e| bad(format!("scopes[{i}]: {e}")))?;
@@ -93,9 +102,19 @@ fn apply(record: &mut AgentRecord, input: AgentInput, known: &[String]) -> Resul
         record.ip_whitelist = ips;
     }
     if let Some(n) = input.rate_limit_minute {
+        if n > MAX_RATE_MINUTE {
+            return Err(bad(format!(
+                "rate_limit_minute: at most {MAX_RATE_MINUTE} distinct credentials per minute, got {n}"
+            )));
+        }
         record.rate_limit_minute = n;
     }
     if let Some(n) = input.rate_limit_hour {
+        if n > MAX_RATE_HOUR {
+            return Err(bad(format!(
+                "rate_limit_hour: at most {MAX_RATE_HOUR} distinct credentials per hour, got {n}"
+            )));
+        }
         record.rate_limit_hour = n;
     }
     policy::check_rate_limits(record.rate_limit_minute, record.rate_limit_hour).map_err(bad)?;
@@ -168,21 +187,18 @@ fn agent_json(id: &EntryId, r: &AgentRecord, version: i64) -> Value {
     })
 }
 
+/// An agent's wire token. It carries no expiry of its own (`expires_at` 0):
+/// the agent record's expiry, checked on every request, is the only one, so
+/// the owner can shorten or extend it and the change holds on the next
+/// request without a new credential.
 fn mint(owner: &Owner, ctx: &Ctx<'_>, id: &EntryId, r: &AgentRecord) -> String {
-    let expires_at = r
-        .expires_at
-        .as_deref()
-        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
     let claims = TokenClaims {
         vault_id: *owner.id().bytes(),
         kind: PrincipalKind::Agent,
         principal_id: *id.bytes(),
         k1: owner.k1.clone(),
         issued_at: now_ms() as u64 / 1000,
-        expires_at,
+        expires_at: 0,
         generation: r.token_generation,
     };
     token::seal_token(&ctx.app.keyring(), &claims)

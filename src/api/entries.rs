@@ -1,8 +1,9 @@
 //! Entry routes. The server seals and opens the whole document with K1
 //! from the caller's token; L2/L3 values inside stay client-sealed.
-//! Agents reach only `get`, `lookup` and (with `can_write`) `create`, each
-//! through `policy::agent_can_access` / `agent_can_write_into`, and every
-//! read is audited before anything is released.
+//! Agents reach only `get`, `lookup` and (with `can_write`) `create` and
+//! `replace` of entries they created, each through `policy::agent_can_access`
+//! / `agent_can_write_into`, and every read is audited before anything is
+//! released.
 //!
 //! Titles are not unique (SPEC section 5, v1.1): a lookup whose title
 //! matches more than one entry the caller may see answers 409 CV-4020 with
@@ -702,10 +703,22 @@ fn if_match(ctx: &Ctx<'_>) -> Result<i64> {
         })
 }
 
-/// PUT /api/v1/entries/{id} with If-Match — owner only.
+/// PUT /api/v1/entries/{id} with If-Match — the owner; an agent with
+/// `can_write` for an entry it created, kept within its own scopes.
 pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+    let principal = auth::authenticate(ctx)?;
     let id = entry_param(id)?;
+    match principal {
+        Principal::Owner(owner) => {
+            let (version, input) = replacement(ctx, &id)?;
+            owner_replace(ctx, &owner, id, version, input)
+        }
+        Principal::Agent(agent) => agent_replace(ctx, &agent, id),
+    }
+}
+
+/// The If-Match version and the body of a replace, checked against the URL's id.
+fn replacement(ctx: &Ctx<'_>, id: &EntryId) -> Result<(i64, EntryInput)> {
     let version = if_match(ctx)?;
     let input: EntryInput = parse_body(ctx.req)?;
     if input.entry_id.as_deref().is_some_and(|b| b != id.hex()) {
@@ -714,6 +727,16 @@ pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
             "entry_id: does not match the URL",
         ));
     }
+    Ok((version, input))
+}
+
+fn owner_replace(
+    ctx: &mut Ctx<'_>,
+    owner: &Owner,
+    id: EntryId,
+    version: i64,
+    input: EntryInput,
+) -> Result<Reply> {
     let current = ctx
         .store
         .db()
@@ -734,9 +757,84 @@ pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
         now,
     );
     let ev = owner_event(ctx, "update", Some(id), Outcome::Success, None);
+    save_replacement(ctx, owner.id(), row, version, ev, now)
+}
+
+/// An agent's edit. The entry must be one the agent can see and created,
+/// and the agent must have `can_write`, before the request itself is even
+/// read; then the new scopes must be its own and no field L3. Every refusal
+/// is the same audited 403, so an agent learns nothing about entries it
+/// cannot edit. L3 fields never reach an agent, so the entry's current L3
+/// fields are carried over unchanged.
+fn agent_replace(ctx: &mut Ctx<'_>, agent: &Agent, id: EntryId) -> Result<Reply> {
+    auth::gate(ctx, agent, "update")?;
+    let current =
+        ctx.store.db().entry(agent.vault_id(), &id)?.filter(|r| {
+            agent.record.can_write && visible(agent, r) && created_by_agent(r, &agent.id)
+        });
+    let Some(current) = current else {
+        return Err(refuse_update(ctx, agent, id)?);
+    };
+    let (version, input) = replacement(ctx, &id)?;
+    let doc = open_doc(&agent.k1, agent.vault_id(), &current)?;
+    let now = now_ms();
+    let mut valid = validate(input, "", &doc.created_at, &rfc3339(now))?;
+    let scopes: Vec<String> = valid.scopes.iter().map(|s| s.to_string()).collect();
+    let l3 = valid.doc.fields.iter().any(|f| f.tier == Tier::L3.as_str());
+    if l3 || !policy::agent_can_write_into(&agent.record, &scopes) {
+        return Err(refuse_update(ctx, agent, id)?);
+    }
+    valid.doc.fields.extend(
+        doc.fields
+            .into_iter()
+            .filter(|f| f.tier == Tier::L3.as_str()),
+    );
+    let row = seal_entry(
+        &agent.k1,
+        agent.vault_id(),
+        id,
+        valid,
+        current.created_by,
+        current.created_at,
+        now,
+    );
+    let ev = agent_event(ctx, &agent.id, "update", Some(id), Outcome::Success, None);
+    save_replacement(ctx, agent.vault_id(), row, version, ev, now)
+}
+
+/// Audits a refused agent edit; the 403 to answer with (or the audit failure).
+fn refuse_update(ctx: &mut Ctx<'_>, agent: &Agent, id: EntryId) -> Result<ApiError> {
+    let ev = agent_event(
+        ctx,
+        &agent.id,
+        "update",
+        Some(id),
+        Outcome::Denied,
+        Some("scope_denied"),
+    );
+    auth::audit_alone(ctx, agent.vault_id(), ev)?;
+    Ok(ApiError::access_denied())
+}
+
+/// True if this agent created the entry (the owner's entries and other
+/// agents' are never an agent's to change).
+fn created_by_agent(row: &EntryRow, agent: &EntryId) -> bool {
+    row.created_by == Creator::Agent(*agent)
+}
+
+/// Writes a replacement under If-Match with its audit row; 409 on a stale version.
+fn save_replacement(
+    ctx: &mut Ctx<'_>,
+    vault: &VaultId,
+    row: NewEntry,
+    version: i64,
+    ev: crate::vault::AuditEvent,
+    now: i64,
+) -> Result<Reply> {
+    let id = row.entry_id;
     let new_version = ctx.store.write(|db| {
-        let v = db.replace_entry(owner.id(), &row, version)?;
-        Ok::<_, ApiError>(db.audit(owner.id(), &ev)?.with(v))
+        let v = db.replace_entry(vault, &row, version)?;
+        Ok::<_, ApiError>(db.audit(vault, &ev)?.with(v))
     })?;
     Ok(Reply::json(
         200,

@@ -1,4 +1,4 @@
-//! `clavitor agent create | list | show | update | rotate | unlock | rm`.
+//! `clavitor agent create | list | show | edit (alias update) | rotate | unlock | rm`.
 //!
 //! The server hands out an agent's wire token (on create and rotate, once).
 //! The CLI wraps it here, locally, with the server URL, the vault id and K2
@@ -44,7 +44,7 @@ pub fn run(c: &AgentCommand, json: bool) -> CliResult {
             print_agent(&answer, json);
             Ok(())
         }
-        AgentCommand::Update(a) => update(&o, a, json),
+        AgentCommand::Edit(a) => update(&o, a, json),
         AgentCommand::Rotate(a) => {
             let answer = o.client.post(
                 &format!("/api/v1/agents/{}/rotate", agent_id(&a.id)?),
@@ -94,7 +94,8 @@ fn create(o: &Owner, a: &AgentCreateArgs, json: bool) -> CliResult {
     hand_out(o, answer, json, "created")
 }
 
-/// `agent update ID ...`: PUT /agents/{id} with only what was given.
+/// `agent edit ID ...`: PUT /agents/{id} with only what was given; the
+/// server audits the change (`agent_update`) and it holds from the next request.
 fn update(o: &Owner, a: &AgentUpdateArgs, json: bool) -> CliResult {
     let id = agent_id(&a.id)?;
     let mut body = json!({});

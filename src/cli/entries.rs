@@ -16,10 +16,12 @@ use super::client::{
     ambiguity, encode_query, print_json, wipe_json, Client, ClientError, AMBIGUOUS_TITLE,
 };
 use super::profile::{self, Session};
-use super::{CliError, CliResult, GetArgs, ListArgs, PutArgs, RmArgs, TotpArgs};
+use super::values;
+use super::{CliError, CliResult, GenerateArgs, GetArgs, ListArgs, PutArgs, RmArgs, TotpArgs};
 use crate::crypto::seal::{self, field_aad, Tier};
 use crate::crypto::{Key32, Totp};
 use crate::fieldspec::{self, TypeDef};
+use crate::generate::Recipe;
 use crate::ids::{EntryId, ScopeId};
 
 /// `clavitor put TYPE --title T ...`: create an entry.
@@ -28,28 +30,26 @@ pub fn put(a: &PutArgs, json: bool, cred: Option<&Path>) -> CliResult {
     for s in &a.scopes {
         ScopeId::parse(s).map_err(|e| CliError::Usage(format!("--scope: {e}")))?;
     }
+    let args = values::parse_all(&a.fields)?;
     let session = profile::session(cred)?;
     if session.k3.is_none() && a.scopes.is_empty() {
         return Err(CliError::Usage(
             "an agent writes only into its own scopes: give --scope S".into(),
         ));
     }
+    let tier_of = |name: &str| def.field(name).map_or(Tier::L1, |f| f.tier);
+    refuse_l3_for_agent(&session, def, args.iter().map(|f| f.name.as_str()))?;
+    let generated: Vec<String> = args
+        .iter()
+        .filter(|f| f.source == values::Source::Generate)
+        .map(|f| f.name.clone())
+        .collect();
     let entry_id = EntryId::generate().hex();
-    let mut fields = Vec::with_capacity(a.fields.len());
-    for raw in &a.fields {
-        let (name, value) = split_field(raw)?;
-        if fields.iter().any(|f: &Value| f["name"] == name) {
-            return Err(CliError::Usage(format!("--field {name}: given twice")));
-        }
-        let tier = def.field(name).map_or(Tier::L1, |f| f.tier);
-        if tier == Tier::L3 && session.k3.is_none() {
-            return Err(CliError::Denied(format!(
-                "--field {name}: an owner-only (L3) field of a {} entry; an agent credential cannot write it",
-                def.name
-            )));
-        }
-        let stored = seal_value(&session, &entry_id, name, tier, value)?;
-        fields.push(json!({"name": name, "tier": tier.as_str(), "value": stored.as_str()}));
+    let mut fields = Vec::with_capacity(args.len());
+    for f in values::resolve(args, tier_of)? {
+        let tier = tier_of(&f.name);
+        let stored = seal_value(&session, &entry_id, &f.name, tier, &f.value)?;
+        fields.push(json!({"name": f.name, "tier": tier.as_str(), "value": stored.as_str()}));
     }
     let body = json!({
         "entry_id": entry_id,
@@ -65,6 +65,9 @@ pub fn put(a: &PutArgs, json: bool, cred: Option<&Path>) -> CliResult {
     });
     let answer = client(&session)?.post("/api/v1/entries", Some(&session.token), &body)?;
     let version = answer["version"].as_i64().unwrap_or(1);
+    for name in generated {
+        eprintln!("clavitor: generated a new value for {name}; `clavitor get {entry_id} --field {name}` shows it");
+    }
     if json {
         print_json(&json!({"entry_id": entry_id, "version": version}));
     } else {
@@ -73,8 +76,30 @@ pub fn put(a: &PutArgs, json: bool, cred: Option<&Path>) -> CliResult {
     Ok(())
 }
 
+/// `clavitor generate [--length N | --words N] [--symbols | --no-symbols]`.
+pub fn generate(a: &GenerateArgs, json: bool) -> CliResult {
+    let recipe = match a.words {
+        Some(count) => Recipe::Words { count },
+        None => Recipe::Chars {
+            length: a.length.unwrap_or(crate::generate::DEFAULT_LENGTH),
+            symbols: !a.no_symbols,
+        },
+    };
+    let g = recipe
+        .generate()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    if json {
+        print_json(
+            &json!({"value": g.value.as_str(), "entropy_bits": (g.entropy_bits * 10.0).round() / 10.0}),
+        );
+    } else {
+        println!("{}", g.value.as_str());
+    }
+    Ok(())
+}
+
 /// A creatable type from FIELD_SPEC, or a usage error listing them.
-fn user_type(name: &str) -> Result<&'static TypeDef, CliError> {
+pub(super) fn user_type(name: &str) -> Result<&'static TypeDef, CliError> {
     fieldspec::entry_type(name)
         .filter(|t| !t.system)
         .ok_or_else(|| {
@@ -86,23 +111,25 @@ fn user_type(name: &str) -> Result<&'static TypeDef, CliError> {
         })
 }
 
-/// `name=value`, with the name checked against the server's rule.
-fn split_field(raw: &str) -> Result<(&str, &str), CliError> {
-    let (name, value) = raw
-        .split_once('=')
-        .ok_or_else(|| CliError::Usage("--field: expected NAME=VALUE".to_string()))?;
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if !ok {
-        return Err(CliError::Usage(format!(
-            "--field {:?}: a field name is 1-64 characters a-z, 0-9 or _",
-            name.chars().take(40).collect::<String>()
-        )));
+/// An agent credential holds no K3: refuse an owner-only (L3) field up front,
+/// before any value is read or asked for.
+pub(super) fn refuse_l3_for_agent<'a>(
+    session: &Session,
+    def: &TypeDef,
+    names: impl Iterator<Item = &'a str>,
+) -> CliResult {
+    if session.k3.is_some() {
+        return Ok(());
     }
-    Ok((name, value))
+    for name in names {
+        if def.field(name).is_some_and(|f| f.tier == Tier::L3) {
+            return Err(CliError::Denied(format!(
+                "--field {name}: an owner-only (L3) field of a {} entry; an agent credential cannot write it",
+                def.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The key for a client-sealed tier; `None` for L1.
@@ -117,7 +144,7 @@ fn tier_key(session: &Session, tier: Tier) -> Result<Option<&Key32>, CliError> {
 }
 
 /// The value as stored: plaintext for L1, sealed for L2/L3.
-fn seal_value(
+pub(super) fn seal_value(
     s: &Session,
     entry: &str,
     name: &str,
@@ -263,6 +290,18 @@ pub fn fetch_decrypted_for(
     query: &str,
     host: Option<&str>,
 ) -> Result<Value, CliError> {
+    let mut entry = fetch_sealed_for(session, query, host)?;
+    decrypt_fields(session, &mut entry)?;
+    Ok(entry)
+}
+
+/// Fetches an entry by id, or by exact title through the server's lookup
+/// route (which refuses an ambiguous title), with its values still sealed.
+pub(super) fn fetch_sealed(session: &Session, query: &str) -> Result<Value, CliError> {
+    fetch_sealed_for(session, query, None)
+}
+
+fn fetch_sealed_for(session: &Session, query: &str, host: Option<&str>) -> Result<Value, CliError> {
     let host_param = |sep: char| {
         host.map(|h| format!("{sep}host={}", encode_query(h)))
             .unwrap_or_default()
@@ -275,7 +314,7 @@ pub fn fetch_decrypted_for(
             host_param('&')
         ),
     };
-    let mut entry = client(session)?
+    client(session)?
         .get(&path, Some(&session.token))
         .map_err(|e| match e {
             // The owner gets the agents named: a look-alike's creator at a glance.
@@ -293,9 +332,7 @@ pub fn fetch_decrypted_for(
                 "no entry matches {query:?} (exact title or entry id)"
             )),
             other => other,
-        })?;
-    decrypt_fields(session, &mut entry)?;
-    Ok(entry)
+        })
 }
 
 /// Replaces every sealed field value with its plaintext.
@@ -493,6 +530,6 @@ pub fn rm(a: &RmArgs, json: bool) -> CliResult {
     Ok(())
 }
 
-fn client(session: &Session) -> Result<Client, CliError> {
+pub(super) fn client(session: &Session) -> Result<Client, CliError> {
     Client::new(&session.server)
 }

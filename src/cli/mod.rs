@@ -9,6 +9,7 @@
 mod agents;
 mod audit;
 mod client;
+mod edit;
 mod entries;
 mod export;
 mod import;
@@ -22,6 +23,7 @@ mod secretref;
 mod server_cmds;
 mod skill;
 mod upload;
+mod values;
 mod vaults;
 
 use std::path::PathBuf;
@@ -114,6 +116,10 @@ pub enum Command {
     Get(GetArgs),
     /// Create an entry
     Put(PutArgs),
+    /// Change an entry in place (same id; refused if it changed meanwhile)
+    Edit(EditArgs),
+    /// Print a new random password or passphrase
+    Generate(GenerateArgs),
     /// Print the current one-time code of an entry
     Totp(TotpArgs),
     /// List entries (owner only)
@@ -295,8 +301,8 @@ pub struct PutArgs {
     /// Folder path, with / between levels
     #[arg(long, value_name = "F")]
     pub folder: Option<String>,
-    /// A field as name=value (repeatable); tiers come from FIELD_SPEC
-    #[arg(long = "field", value_name = "NAME=VALUE")]
+    /// A field (repeatable): name=VALUE, name=- (stdin), name=@FILE, name (prompt without echo) or name=:generate; tiers come from FIELD_SPEC
+    #[arg(long = "field", value_name = "NAME[=VALUE]")]
     pub fields: Vec<String>,
     /// A four-digit scope id (repeatable)
     #[arg(long = "scope", value_name = "S")]
@@ -307,6 +313,55 @@ pub struct PutArgs {
     /// A host references to this entry may be sent to, besides its URLs' hosts (repeatable; *.example.com for subdomains)
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    /// Entry id, or exact title
+    pub query: String,
+    /// New title
+    #[arg(long, value_name = "T")]
+    pub title: Option<String>,
+    /// Replace the URLs with these (repeatable)
+    #[arg(long = "url", value_name = "U")]
+    pub urls: Vec<String>,
+    /// Remove every URL
+    #[arg(long, conflicts_with = "urls")]
+    pub no_url: bool,
+    /// New notes
+    #[arg(long, value_name = "N")]
+    pub notes: Option<String>,
+    /// New folder path, with / between levels
+    #[arg(long, value_name = "F")]
+    pub folder: Option<String>,
+    /// Set a field (repeatable): name=VALUE, name=- (stdin), name=@FILE, name (prompt without echo) or name=:generate
+    #[arg(long = "field", value_name = "NAME[=VALUE]")]
+    pub fields: Vec<String>,
+    /// Remove a field (repeatable)
+    #[arg(long = "remove-field", value_name = "NAME")]
+    pub remove_fields: Vec<String>,
+    /// Replace the scopes with these four-digit ids (repeatable)
+    #[arg(long = "scope", value_name = "S")]
+    pub scopes: Vec<String>,
+    /// Change only if the entry is still at this version (as `get --json` shows); default: the version just read
+    #[arg(long, value_name = "VERSION")]
+    pub if_match: Option<i64>,
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Number of characters [default: 20; 8 to 256]
+    #[arg(long, value_name = "N", conflicts_with = "words")]
+    pub length: Option<usize>,
+    /// A passphrase of N words from the embedded EFF short word list instead (3 to 64; 6 give about 62 bits)
+    #[arg(long, value_name = "N")]
+    pub words: Option<usize>,
+    /// Include symbols (the default)
+    #[arg(long, overrides_with = "no_symbols", conflicts_with = "words")]
+    pub symbols: bool,
+    /// Letters and digits only
+    #[arg(long, overrides_with = "symbols", conflicts_with = "words")]
+    pub no_symbols: bool,
 }
 
 #[derive(Args, Debug)]
@@ -370,8 +425,9 @@ pub enum AgentCommand {
     List,
     /// Show one agent
     Show(AgentIdArg),
-    /// Change an agent's grants and limits
-    Update(AgentUpdateArgs),
+    /// Change an agent's scopes, access, allowlist, limits or expiry; its credential keeps working
+    #[command(visible_alias = "update")]
+    Edit(AgentUpdateArgs),
     /// Issue a new credential; the old one stops working
     Rotate(AgentIdArg),
     /// Clear a lockdown after rate-limit violations
@@ -410,16 +466,16 @@ pub struct AgentCreateArgs {
     pub expires: Option<String>,
 }
 
-/// Settings shared by `agent create` and `agent update`.
+/// Settings shared by `agent create` and `agent edit`.
 #[derive(Args, Debug)]
 pub struct AgentLimitArgs {
     /// Only from this network, IPv4 or IPv6 CIDR (repeatable; default: any address)
     #[arg(long = "ip", value_name = "CIDR")]
     pub ips: Vec<String>,
-    /// Distinct credentials per minute [server default: 3]
+    /// Distinct credentials per minute, at most 1000 [server default: 3]
     #[arg(long, value_name = "N")]
     pub rate_minute: Option<u32>,
-    /// Distinct credentials per hour [server default: 10]
+    /// Distinct credentials per hour, at most 10000 [server default: 10]
     #[arg(long, value_name = "N")]
     pub rate_hour: Option<u32>,
 }
@@ -565,6 +621,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Logout(a) => vaults::logout(&a, json),
         Command::Get(a) => entries::get(&a, json, cred),
         Command::Put(a) => entries::put(&a, json, cred),
+        Command::Edit(a) => edit::run(&a, json, cred),
+        Command::Generate(a) => entries::generate(&a, json),
         Command::Totp(a) => entries::totp(&a, json, cred),
         Command::List(a) => entries::list(&a, json),
         Command::Rm(a) => entries::rm(&a, json),

@@ -47,5 +47,6 @@ pub static ASSETS: &[Asset] = assets![
     "js/pages/scopes.js" => JS,
     "js/pages/transfer.js" => JS,
     "js/pages/audit.js" => JS,
+    "js/pages/activity.js" => JS,
     "js/pages/settings.js" => JS,
 ];

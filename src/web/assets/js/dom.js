@@ -155,3 +155,20 @@ export function linkButton(label, href, cls = 'btn') {
 
 /** An empty-state paragraph. */
 export function empty(msg) { return h('p', { class: 'empty muted', text: msg }); }
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+/**
+ * Creates an SVG element (charts). Same rules as h(): attributes through
+ * setAttribute, text through textContent, handlers through addEventListener.
+ */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'text') el.textContent = v;
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v);
+    else el.setAttribute(k, String(v));
+  }
+  append(el, children);
+  return el;
+}

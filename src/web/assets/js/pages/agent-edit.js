@@ -1,10 +1,16 @@
 // Create or edit an agent: scopes, all-access, can-write, IP allowlist,
-// rate limits and expiry; rotate its credential, clear a lock, delete it.
+// rate limits (bounded) and expiry; rotate its credential, clear a lock,
+// delete it. An edit holds from the agent's next request, with the same
+// credential (the server audits it as agent_update).
 
 import { h, field, checkbox, render, button, busy, confirmDialog, alertError, when } from '../dom.js';
 import { api } from '../api.js';
 import { go } from '../nav.js';
 import { showCredential, stateText } from './agents.js';
+
+/** The server's upper bounds for the limits (src/api/agents.rs). */
+const MAX_PER_MINUTE = 1000;
+const MAX_PER_HOUR = 10000;
 
 /** datetime-local value of an RFC 3339 time (local time). */
 function toLocalInput(t) {
@@ -23,8 +29,8 @@ export async function agentEditPage(id) {
   const granted = new Set(agent?.scopes || []);
   const scopeBoxes = scopes.map((s) => checkbox(`${s.name} (${s.scope_id})`, { value: s.scope_id, checked: granted.has(s.scope_id), 'data-scope': s.scope_id }));
   const ips = h('textarea', { id: 'agent-ips', rows: '2', spellcheck: 'false', value: (agent?.ip_whitelist || []).join('\n') });
-  const perMin = h('input', { id: 'agent-rate-minute', type: 'number', min: '1', inputmode: 'numeric', value: String(agent?.rate_limit_minute ?? 3) });
-  const perHour = h('input', { id: 'agent-rate-hour', type: 'number', min: '1', inputmode: 'numeric', value: String(agent?.rate_limit_hour ?? 10) });
+  const perMin = h('input', { id: 'agent-rate-minute', type: 'number', min: '1', max: String(MAX_PER_MINUTE), inputmode: 'numeric', value: String(agent?.rate_limit_minute ?? 3) });
+  const perHour = h('input', { id: 'agent-rate-hour', type: 'number', min: '1', max: String(MAX_PER_HOUR), inputmode: 'numeric', value: String(agent?.rate_limit_hour ?? 10) });
   const expires = h('input', { id: 'agent-expires', type: 'datetime-local', value: toLocalInput(agent?.expires_at) });
 
   const save = h('button', { type: 'submit', class: 'btn btn-primary', id: 'agent-save', text: agent ? 'Save changes' : 'Create agent' });
@@ -34,6 +40,9 @@ export async function agentEditPage(id) {
     const minute = Number(perMin.value), hour = Number(perHour.value);
     if (!Number.isInteger(minute) || minute < 1 || !Number.isInteger(hour) || hour < minute) {
       alertError('Limits: at least 1 per minute, and at least as many per hour as per minute.'); perMin.focus(); return;
+    }
+    if (minute > MAX_PER_MINUTE || hour > MAX_PER_HOUR) {
+      alertError(`Limits: at most ${MAX_PER_MINUTE} entries per minute and ${MAX_PER_HOUR} per hour.`); (minute > MAX_PER_MINUTE ? perMin : perHour).focus(); return;
     }
     busy(save, agent ? 'Saving…' : 'Creating the agent…', async () => {
       const body = {

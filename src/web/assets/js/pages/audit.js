@@ -1,10 +1,12 @@
-// The audit log: filter (agent, entry, action, outcome, time), page with
-// the server's `next` cursor, and verify the hash chain. Rows hold ids
-// only; names and titles are looked up here, in the page.
+// The audit log: per-agent activity charts (activity.js), filter (agent,
+// entry, action, outcome, time), page with the server's `next` cursor, and
+// verify the hash chain. Rows hold ids only; names and titles are looked up
+// here, in the page.
 
 import { h, field, render, button, busy, status, alertError, empty, when } from '../dom.js';
 import { api } from '../api.js';
 import { vault, onChange } from '../session.js';
+import { activityPanel } from './activity.js';
 
 /**
  * Chain heads ({pop_id, seq, hash}) this tab verified, per vault id, for
@@ -32,6 +34,12 @@ const ACTIONS = ['read', 'create', 'update', 'delete', 'session', 'vault_create'
 
 /** RFC 3339 of a datetime-local value, or ''. */
 function rfc(v) { return v ? new Date(v).toISOString() : ''; }
+
+/** The datetime-local value (local time, minutes) of a Date. */
+function localInput(d) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
 
 /** The audit page. */
 export async function auditPage() {
@@ -119,9 +127,28 @@ export async function auditPage() {
     status(`The audit chain is intact: ${r.checked} rows checked, up to row ${next.map((k) => k.seq).join(', ')}.`);
   }), 'btn', { id: 'audit-verify' });
 
+  const filterBox = h('details', { class: 'card', id: 'audit-filter-box', open: window.matchMedia('(min-width: 720px)').matches }, h('summary', { text: 'Filters' }), filters);
+  /** A chart bar was chosen: show that agent's events of that hour or day. */
+  const pickBucket = (agent, bucket, label) => {
+    actor.value = agent.agent_id;
+    since.value = localInput(bucket.start);
+    until.value = localInput(bucket.end);
+    entry.value = '';
+    action.value = '';
+    outcome.value = '';
+    cursors.length = 1;
+    filterBox.open = true;
+    busy(apply, 'Loading…', async () => {
+      await load();
+      status(`Showing the events of ${agent.name}, ${label}.`);
+      table.scrollIntoView({ block: 'start' });
+    });
+  };
+
   render('Audit log',
     h('p', { class: 'muted', text: 'Every credential read, refusal and owner change, newest first. Each row is hash-chained to the one before it.' }),
-    h('details', { class: 'card', open: window.matchMedia('(min-width: 720px)').matches }, h('summary', { text: 'Filters' }), filters),
+    activityPanel(agents, pickBucket),
+    filterBox,
     h('div', { class: 'toolbar' }, verify, h('span', { class: 'grow' }), newer, older),
     h('div', { class: 'table-wrap' }, table), pageInfo);
   await load();
