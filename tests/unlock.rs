@@ -519,7 +519,7 @@ fn cli_unlocks_by_passphrase_and_recovery_code_through_the_proof() {
     }
 }
 
-/// The vault in tests/fixtures/legacy-v1.0 was made by the previous release
+/// The vault in tests/legacy-v1.0 was made by the previous release
 /// (no verifiers, wrapped copies stored as sent). The new binary seals it
 /// at rest, still unlocks it (legacy release, throttled and audited), and the
 /// owner's CLI adds each verifier at its next unlock; legacy release of that
@@ -527,7 +527,7 @@ fn cli_unlocks_by_passphrase_and_recovery_code_through_the_proof() {
 #[test]
 fn a_vault_from_the_previous_release_unlocks_and_is_upgraded() {
     let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/legacy-v1.0");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/legacy-v1.0");
     let fx: Value =
         serde_json::from_str(&std::fs::read_to_string(fixture.join("fixture.json")).unwrap())
             .unwrap();

@@ -1,4 +1,4 @@
-// A vault made by the previous release (tests/fixtures/legacy-v1.0: no
+// A vault made by the previous release (tests/legacy-v1.0: no
 // unlock verifiers) unlocks in the web UI by handle + passphrase and by
 // recovery code; each unlock adds the verifier of the method it used, after
 // which the server no longer releases that method's wrapped copy without a
@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, startServer, launch, openPage } from './harness.mjs';
 
-const FIXTURE = join(ROOT, 'tests/fixtures/legacy-v1.0');
+const FIXTURE = join(ROOT, 'tests/legacy-v1.0');
 const fx = JSON.parse(readFileSync(join(FIXTURE, 'fixture.json'), 'utf8'));
 
 let server, browser, w;
