@@ -2,9 +2,11 @@
 //! section 3, "Proving an unlock"): the wrapped copies of M and their
 //! verifiers are stored as
 //!
-//!     rest1.<key_id>.<B64(nonce12 || AES-256-GCM(K_rest, value) || tag16)>
-//!     K_rest = HKDF(keyring[key_id], salt "clavitor pop keyring", info "clavitor v1 unlock-at-rest")
-//!     AAD    = "clavitor v1|" + vault_id + "|unlock-at-rest|" + method_id + "|" + column
+//! ```text
+//! rest1.<key_id>.<B64(nonce12 || AES-256-GCM(K_rest, value) || tag16)>
+//! K_rest = HKDF(keyring[key_id], salt "clavitor pop keyring", info "clavitor v1 unlock-at-rest")
+//! AAD    = "clavitor v1|" + vault_id + "|unlock-at-rest|" + method_id + "|" + column
+//! ```
 //!
 //! so a stolen database without the keyring offers nothing to guess a
 //! passphrase against. The AAD binds a value to its vault, method and
