@@ -10,32 +10,9 @@ use std::path::PathBuf;
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
-/// One finished CLI run.
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-fn run_env(server: &TestServer, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let o = server.cli_env(args, env);
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&o.stdout).into_owned(),
-        err: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
-/// Runs the CLI as the owner and asserts success; returns stdout.
-fn ok(server: &TestServer, args: &[&str]) -> String {
-    let r = run_env(server, args, &[]);
-    assert_eq!(r.code, 0, "clavitor {args:?} failed:\n{}", r.err);
-    r.out
-}
-
 /// Runs the CLI with `CLAVITOR_CREDENTIAL` set.
-fn as_agent(server: &TestServer, credential: &str, args: &[&str]) -> Run {
-    run_env(server, args, &[("CLAVITOR_CREDENTIAL", credential)])
+fn as_agent(server: &TestServer, credential: &str, args: &[&str]) -> CliRun {
+    server.run_cli(args, &[("CLAVITOR_CREDENTIAL", credential)])
 }
 
 /// Parses stdout as exactly one JSON object.
@@ -57,14 +34,11 @@ fn write_file(server: &TestServer, name: &str, text: &str, mode: u32) -> String 
 /// A vault made with `clavitor init --passphrase-file`, logged in.
 fn init(server: &TestServer) {
     let pass = write_file(server, "pass.txt", &format!("{PASSPHRASE}\n"), 0o600);
-    ok(
-        server,
-        &["init", "--server", &server.url, "--passphrase-file", &pass],
-    );
+    server.cli_ok(&["init", "--server", &server.url, "--passphrase-file", &pass]);
 }
 
 fn scope_create(server: &TestServer, name: &str) -> String {
-    let v = one_object(&ok(server, &["--json", "scope", "create", name]));
+    let v = one_object(&server.cli_ok(&["--json", "scope", "create", name]));
     assert_eq!(v.as_object().unwrap().len(), 2, "{v}");
     assert_eq!(v["name"], name);
     v["scope_id"].as_str().unwrap().to_string()
@@ -74,7 +48,7 @@ fn scope_create(server: &TestServer, name: &str) -> String {
 fn agent_create(server: &TestServer, name: &str, extra: &[&str]) -> (String, String) {
     let mut args = vec!["--json", "agent", "create", name];
     args.extend_from_slice(extra);
-    let v = one_object(&ok(server, &args));
+    let v = one_object(&server.cli_ok(&args));
     assert_eq!(
         v.as_object().unwrap().len(),
         2,
@@ -88,7 +62,7 @@ fn agent_create(server: &TestServer, name: &str, extra: &[&str]) -> (String, Str
 fn events(server: &TestServer, extra: &[&str]) -> Vec<Value> {
     let mut args = vec!["--json", "audit"];
     args.extend_from_slice(extra);
-    let v = one_object(&ok(server, &args));
+    let v = one_object(&server.cli_ok(&args));
     assert_eq!(v.as_object().unwrap().len(), 1, "{v}");
     v["events"].as_array().unwrap().clone()
 }
@@ -99,49 +73,40 @@ fn agent_reads_its_scope_only_is_rate_limited_and_audited() {
     init(&server);
     let work = scope_create(&server, "work");
     assert_eq!(work, "0001");
-    ok(
-        &server,
-        &[
-            "put",
-            "login",
-            "--title",
-            "Deploy",
-            "--field",
-            "username=ci",
-            "--field",
-            "password=pw-in",
-            "--scope",
-            &work,
-        ],
-    );
-    ok(
-        &server,
-        &[
-            "put",
-            "login",
-            "--title",
-            "Personal",
-            "--field",
-            "password=pw-out",
-        ],
-    );
-    ok(
-        &server,
-        &[
-            "put",
-            "card",
-            "--title",
-            "Corp card",
-            "--field",
-            "cardholder=ACME",
-            "--field",
-            "number=4111111111111111",
-            "--scope",
-            &work,
-        ],
-    );
+    server.cli_ok(&[
+        "put",
+        "login",
+        "--title",
+        "Deploy",
+        "--field",
+        "username=ci",
+        "--field",
+        "password=pw-in",
+        "--scope",
+        &work,
+    ]);
+    server.cli_ok(&[
+        "put",
+        "login",
+        "--title",
+        "Personal",
+        "--field",
+        "password=pw-out",
+    ]);
+    server.cli_ok(&[
+        "put",
+        "card",
+        "--title",
+        "Corp card",
+        "--field",
+        "cardholder=ACME",
+        "--field",
+        "number=4111111111111111",
+        "--scope",
+        &work,
+    ]);
     for t in ["E3", "E4", "E5"] {
-        ok(&server, &["put", "note", "--title", t, "--scope", &work]);
+        server.cli_ok(&["put", "note", "--title", t, "--scope", &work]);
     }
     let (agent_id, cred) = agent_create(&server, "ci-bot", &["--scope", &work]);
 
@@ -226,16 +191,18 @@ fn agent_reads_its_scope_only_is_rate_limited_and_audited() {
         "Deploy, Corp card, E3, Deploy again: {reads:?}"
     );
     assert_eq!(events(&server, &["--limit", "2"]).len(), 2);
-    assert!(ok(&server, &["audit", "--agent", &agent_id]).contains("scope_denied"));
+    assert!(server
+        .cli_ok(&["audit", "--agent", &agent_id])
+        .contains("scope_denied"));
 
-    let verify = run_env(&server, &["audit", "--verify"], &[]);
+    let verify = server.run_cli(&["audit", "--verify"], &[]);
     assert_eq!(verify.code, 0, "{}", verify.err);
     assert!(verify.out.contains("intact"), "{}", verify.out);
-    let v = one_object(&ok(&server, &["--json", "audit", "--verify"]));
+    let v = one_object(&server.cli_ok(&["--json", "audit", "--verify"]));
     assert_eq!(v["ok"], true, "{v}");
 
     // The owner clears the lock; the agent reads again.
-    ok(&server, &["agent", "unlock", &agent_id]);
+    server.cli_ok(&["agent", "unlock", &agent_id]);
     assert_eq!(
         as_agent(&server, &cred, &["get", "Deploy", "--field", "password"]).out,
         "pw-in\n"
@@ -248,23 +215,19 @@ fn rotation_credential_files_and_agent_writes() {
     init(&server);
     let ops = scope_create(&server, "ops");
     let other = scope_create(&server, "other");
-    ok(
-        &server,
-        &[
-            "put",
-            "api_key",
-            "--title",
-            "Registry",
-            "--field",
-            "key=k-123",
-            "--scope",
-            &ops,
-        ],
-    );
+    server.cli_ok(&[
+        "put",
+        "api_key",
+        "--title",
+        "Registry",
+        "--field",
+        "key=k-123",
+        "--scope",
+        &ops,
+    ]);
 
     // Text mode: only the credential on stdout, the warning on stderr.
-    let created = run_env(
-        &server,
+    let created = server.run_cli(
         &[
             "agent",
             "create",
@@ -287,7 +250,7 @@ fn rotation_credential_files_and_agent_writes() {
         created.out
     );
     assert!(created.err.contains("private key"), "{}", created.err);
-    let listed = one_object(&ok(&server, &["--json", "agent", "list"]));
+    let listed = one_object(&server.cli_ok(&["--json", "agent", "list"]));
     let agent = &listed["agents"][0];
     let agent_id = agent["agent_id"].as_str().unwrap().to_string();
     assert_eq!(
@@ -298,13 +261,14 @@ fn rotation_credential_files_and_agent_writes() {
         (json!(true), json!(5)),
         "{agent}"
     );
-    assert!(ok(&server, &["agent", "list"]).contains(&agent_id));
-    assert!(ok(&server, &["agent", "show", &agent_id]).contains("writer"));
+    assert!(server.cli_ok(&["agent", "list"]).contains(&agent_id));
+    assert!(server
+        .cli_ok(&["agent", "show", &agent_id])
+        .contains("writer"));
 
     // A 0600 credential file works like the environment variable.
     let file = write_file(&server, "agent.cred", &format!("{cred}\n"), 0o600);
-    let r = run_env(
-        &server,
+    let r = server.run_cli(
         &[
             "--credential-file",
             &file,
@@ -316,20 +280,17 @@ fn rotation_credential_files_and_agent_writes() {
         &[],
     );
     assert_eq!((r.code, r.out.as_str(), r.err.as_str()), (0, "k-123\n", ""));
-    ok(
-        &server,
-        &[
-            "put",
-            "login",
-            "--title",
-            "2FA",
-            "--field",
-            "totp=JBSWY3DPEHPK3PXP",
-            "--scope",
-            &ops,
-        ],
-    );
-    let code = run_env(&server, &["--credential-file", &file, "totp", "2FA"], &[]);
+    server.cli_ok(&[
+        "put",
+        "login",
+        "--title",
+        "2FA",
+        "--field",
+        "totp=JBSWY3DPEHPK3PXP",
+        "--scope",
+        &ops,
+    ]);
+    let code = server.run_cli(&["--credential-file", &file, "totp", "2FA"], &[]);
     assert_eq!((code.code, code.out.trim().len()), (0, 6), "{}", code.err);
 
     // Agent writes: into its scope yes, elsewhere no, never L3, never unscoped.
@@ -350,7 +311,7 @@ fn rotation_credential_files_and_agent_writes() {
     );
     assert_eq!(put.code, 0, "{}", put.err);
     assert_eq!(
-        ok(&server, &["get", "New", "--field", "password"]),
+        server.cli_ok(&["get", "New", "--field", "password"]),
         "fresh\n"
     );
     assert_eq!(
@@ -388,19 +349,16 @@ fn rotation_credential_files_and_agent_writes() {
     );
 
     // Update maps to PUT; write permission can be taken away.
-    let v = one_object(&ok(
-        &server,
-        &[
-            "--json",
-            "agent",
-            "update",
-            &agent_id,
-            "--can-write",
-            "false",
-            "--ip",
-            "127.0.0.0/8",
-        ],
-    ));
+    let v = one_object(&server.cli_ok(&[
+        "--json",
+        "agent",
+        "update",
+        &agent_id,
+        "--can-write",
+        "false",
+        "--ip",
+        "127.0.0.0/8",
+    ]));
     assert_eq!(
         (v["can_write"].clone(), v["ip_whitelist"].clone()),
         (json!(false), json!(["127.0.0.0/8"])),
@@ -416,13 +374,13 @@ fn rotation_credential_files_and_agent_writes() {
         3
     );
     assert_eq!(
-        run_env(&server, &["agent", "update", &agent_id], &[]).code,
+        server.run_cli(&["agent", "update", &agent_id], &[]).code,
         2,
         "nothing to change"
     );
 
     // Rotation: the old credential is dead (and never echoed), the new one works.
-    let rotated = one_object(&ok(&server, &["--json", "agent", "rotate", &agent_id]));
+    let rotated = one_object(&server.cli_ok(&["--json", "agent", "rotate", &agent_id]));
     assert_eq!(rotated["agent_id"], agent_id.as_str());
     let new_cred = rotated["credential"].as_str().unwrap().to_string();
     assert_ne!(new_cred, cred);
@@ -440,20 +398,17 @@ fn rotation_credential_files_and_agent_writes() {
 
     // Removal kills it; scopes can be listed and removed.
     assert_eq!(
-        one_object(&ok(&server, &["--json", "agent", "rm", &agent_id]))["deleted"],
+        one_object(&server.cli_ok(&["--json", "agent", "rm", &agent_id]))["deleted"],
         true
     );
     assert_eq!(as_agent(&server, &new_cred, &["get", "Registry"]).code, 3);
-    assert_eq!(run_env(&server, &["agent", "show", &agent_id], &[]).code, 4);
-    let scopes = one_object(&ok(&server, &["--json", "scope", "list"]));
+    assert_eq!(server.run_cli(&["agent", "show", &agent_id], &[]).code, 4);
+    let scopes = one_object(&server.cli_ok(&["--json", "scope", "list"]));
     assert_eq!(scopes["scopes"].as_array().unwrap().len(), 2, "{scopes}");
-    let renamed = one_object(&ok(
-        &server,
-        &["--json", "scope", "rename", &other, "elsewhere"],
-    ));
+    let renamed = one_object(&server.cli_ok(&["--json", "scope", "rename", &other, "elsewhere"]));
     assert_eq!(renamed["name"], "elsewhere", "{renamed}");
-    ok(&server, &["scope", "rm", &other]);
-    assert!(!ok(&server, &["scope", "list"]).contains("elsewhere"));
+    server.cli_ok(&["scope", "rm", &other]);
+    assert!(!server.cli_ok(&["scope", "list"]).contains("elsewhere"));
 }
 
 #[test]
@@ -469,7 +424,7 @@ fn bad_credentials_and_arguments_are_refused_without_echo() {
         r.err
     );
     let shared = write_file(&server, "shared.cred", garbage, 0o644);
-    let r = run_env(&server, &["--credential-file", &shared, "get", "x"], &[]);
+    let r = server.run_cli(&["--credential-file", &shared, "get", "x"], &[]);
     assert_eq!(r.code, 3);
     assert!(
         r.err.contains("readable by other users") && !r.err.contains("secretlooking"),
@@ -478,59 +433,67 @@ fn bad_credentials_and_arguments_are_refused_without_echo() {
     );
 
     assert_eq!(
-        run_env(&server, &["agent", "create", "nobody"], &[]).code,
+        server.run_cli(&["agent", "create", "nobody"], &[]).code,
         2,
         "--scope or --all-access required"
     );
     assert_eq!(
-        run_env(&server, &["agent", "create", "b", "--scope", "0000"], &[]).code,
+        server
+            .run_cli(&["agent", "create", "b", "--scope", "0000"], &[])
+            .code,
         2
     );
     assert_eq!(
-        run_env(
-            &server,
-            &[
-                "agent",
-                "create",
-                "b",
-                "--scope",
-                "0001",
-                "--ip",
-                "300.1.1.1/8"
-            ],
-            &[]
-        )
-        .code,
+        server
+            .run_cli(
+                &[
+                    "agent",
+                    "create",
+                    "b",
+                    "--scope",
+                    "0001",
+                    "--ip",
+                    "300.1.1.1/8"
+                ],
+                &[]
+            )
+            .code,
         2
     );
     assert_eq!(
-        run_env(
-            &server,
-            &[
-                "agent",
-                "create",
-                "b",
-                "--scope",
-                "0001",
-                "--expires",
-                "2001-01-01T00:00:00Z"
-            ],
-            &[]
-        )
-        .code,
+        server
+            .run_cli(
+                &[
+                    "agent",
+                    "create",
+                    "b",
+                    "--scope",
+                    "0001",
+                    "--expires",
+                    "2001-01-01T00:00:00Z"
+                ],
+                &[]
+            )
+            .code,
         2
     );
     assert_eq!(
-        run_env(&server, &["audit", "--since", "last tuesday"], &[]).code,
+        server
+            .run_cli(&["audit", "--since", "last tuesday"], &[])
+            .code,
         2
     );
     assert_eq!(
-        run_env(&server, &["audit", "--verify", "--agent", "x"], &[]).code,
+        server
+            .run_cli(&["audit", "--verify", "--agent", "x"], &[])
+            .code,
         2
     );
     // A scope that does not exist is the server's 400.
     assert_eq!(
-        run_env(&server, &["agent", "create", "b", "--scope", "0042"], &[]).code,
+        server
+            .run_cli(&["agent", "create", "b", "--scope", "0042"], &[])
+            .code,
         1
     );
     let (id, cred) = agent_create(
@@ -538,16 +501,13 @@ fn bad_credentials_and_arguments_are_refused_without_echo() {
         "everything",
         &["--all-access", "--expires", "2099-01-01T00:00:00Z"],
     );
-    let shown = one_object(&ok(&server, &["--json", "agent", "show", &id]));
+    let shown = one_object(&server.cli_ok(&["--json", "agent", "show", &id]));
     assert_eq!(
         (shown["all_access"].clone(), shown["expires_at"].clone()),
         (json!(true), json!("2099-01-01T00:00:00Z")),
         "{shown}"
     );
-    ok(
-        &server,
-        &["put", "note", "--title", "Anywhere", "--notes", "hi"],
-    );
+    server.cli_ok(&["put", "note", "--title", "Anywhere", "--notes", "hi"]);
     assert_eq!(
         as_agent(&server, &cred, &["get", "Anywhere", "--field", "notes"]).out,
         "hi\n"

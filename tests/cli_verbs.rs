@@ -15,29 +15,8 @@ use std::time::{Duration, Instant};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-fn run_env(server: &TestServer, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let o = server.cli_env(args, env);
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&o.stdout).into_owned(),
-        err: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
-fn ok(server: &TestServer, args: &[&str]) -> String {
-    let r = run_env(server, args, &[]);
-    assert_eq!(r.code, 0, "clavitor {args:?} failed:\n{}", r.err);
-    r.out
-}
-
-fn as_agent(server: &TestServer, credential: &str, args: &[&str]) -> Run {
-    run_env(server, args, &[("CLAVITOR_CREDENTIAL", credential)])
+fn as_agent(server: &TestServer, credential: &str, args: &[&str]) -> CliRun {
+    server.run_cli(args, &[("CLAVITOR_CREDENTIAL", credential)])
 }
 
 fn one_object(out: &str) -> Value {
@@ -55,14 +34,11 @@ fn write_file(dir: &Path, name: &str, text: &str) -> String {
 
 fn init(server: &TestServer) {
     let pass = write_file(server.dir.path(), "pass.txt", &format!("{PASSPHRASE}\n"));
-    ok(
-        server,
-        &["init", "--server", &server.url, "--passphrase-file", &pass],
-    );
+    server.cli_ok(&["init", "--server", &server.url, "--passphrase-file", &pass]);
 }
 
 fn scope_create(server: &TestServer, name: &str) -> String {
-    one_object(&ok(server, &["--json", "scope", "create", name]))["scope_id"]
+    one_object(&server.cli_ok(&["--json", "scope", "create", name]))["scope_id"]
         .as_str()
         .unwrap()
         .to_string()
@@ -71,7 +47,7 @@ fn scope_create(server: &TestServer, name: &str) -> String {
 fn agent_create(server: &TestServer, name: &str, extra: &[&str]) -> (String, String) {
     let mut args = vec!["--json", "agent", "create", name];
     args.extend_from_slice(extra);
-    let v = one_object(&ok(server, &args));
+    let v = one_object(&server.cli_ok(&args));
     (
         v["agent_id"].as_str().unwrap().to_string(),
         v["credential"].as_str().unwrap().to_string(),
@@ -91,9 +67,9 @@ fn spawn_cli(server: &TestServer, args: &[&str]) -> Child {
         .expect("run clavitor")
 }
 
-fn finish(child: Child) -> Run {
+fn finish(child: Child) -> CliRun {
     let o = child.wait_with_output().unwrap();
-    Run {
+    CliRun {
         code: o.status.code().unwrap_or(-1),
         out: String::from_utf8_lossy(&o.stdout).into_owned(),
         err: String::from_utf8_lossy(&o.stderr).into_owned(),
@@ -130,7 +106,8 @@ fn find_process(marker: &str) -> u32 {
 }
 
 fn get_field(server: &TestServer, query: &str, field: &str) -> String {
-    ok(server, &["get", query, "--field", field])
+    server
+        .cli_ok(&["get", query, "--field", field])
         .trim_end()
         .to_string()
 }
@@ -142,9 +119,8 @@ fn edit_changes_password_url_and_scope_in_place_and_a_stale_version_changes_noth
     let ops = scope_create(&server, "ops");
     let dev = scope_create(&server, "dev");
     let (_, dev_agent) = agent_create(&server, "dev-bot", &["--scope", &dev]);
-    let id = ok(
-        &server,
-        &[
+    let id = server
+        .cli_ok(&[
             "put",
             "login",
             "--title",
@@ -157,10 +133,9 @@ fn edit_changes_password_url_and_scope_in_place_and_a_stale_version_changes_noth
             "password=first-pw",
             "--scope",
             &ops,
-        ],
-    )
-    .trim()
-    .to_string();
+        ])
+        .trim()
+        .to_string();
     // Not yet in the agent's scope.
     assert_eq!(as_agent(&server, &dev_agent, &["get", "Mail"]).code, 3);
 
@@ -188,13 +163,13 @@ fn edit_changes_password_url_and_scope_in_place_and_a_stale_version_changes_noth
     assert_eq!(r.out.trim(), id, "the entry keeps its id");
     assert!(!r.err.contains("warning"), "stdin is not inline: {}", r.err);
 
-    let entry = one_object(&ok(&server, &["--json", "get", &id]));
+    let entry = one_object(&server.cli_ok(&["--json", "get", &id]));
     assert_eq!(entry["entry_id"], id.as_str());
     assert_eq!(entry["urls"], json!(["https://new.example"]));
     assert_eq!(entry["scopes"], json!([dev]));
     assert_eq!(entry["version"], 2);
     assert_eq!(get_field(&server, "Mail", "username"), "alice");
-    let list = one_object(&ok(&server, &["--json", "list"]));
+    let list = one_object(&server.cli_ok(&["--json", "list"]));
     assert_eq!(list["entries"].as_array().unwrap().len(), 1, "no copy made");
 
     // The agent now reads it by title, with the new value.
@@ -202,8 +177,7 @@ fn edit_changes_password_url_and_scope_in_place_and_a_stale_version_changes_noth
     assert_eq!((r.code, r.out.trim()), (0, "second-pw"), "{}", r.err);
 
     // A stale version: exit 1, a conflict message, nothing changed.
-    let r = run_env(
-        &server,
+    let r = server.run_cli(
         &[
             "edit",
             &id,
@@ -219,35 +193,34 @@ fn edit_changes_password_url_and_scope_in_place_and_a_stale_version_changes_noth
     assert_eq!(r.code, 1, "{}", r.err);
     assert!(r.err.contains("conflict"), "{}", r.err);
     assert!(r.err.contains("nothing was changed"), "{}", r.err);
-    let after = one_object(&ok(&server, &["--json", "get", &id]));
+    let after = one_object(&server.cli_ok(&["--json", "get", &id]));
     assert_eq!(after["version"], 2);
     assert_eq!(after["title"], "Mail");
     assert_eq!(get_field(&server, &id, "password"), "second-pw");
 
     // Remove a field, rename; an unknown field to remove is "not found".
-    ok(
-        &server,
-        &[
-            "edit",
-            &id,
-            "--remove-field",
-            "username",
-            "--title",
-            "Mail 2",
-        ],
-    );
-    let e = one_object(&ok(&server, &["--json", "get", "Mail 2"]));
+    server.cli_ok(&[
+        "edit",
+        &id,
+        "--remove-field",
+        "username",
+        "--title",
+        "Mail 2",
+    ]);
+    let e = one_object(&server.cli_ok(&["--json", "get", "Mail 2"]));
     assert!(e["fields"]
         .as_array()
         .unwrap()
         .iter()
         .all(|f| f["name"] != "username"));
     assert_eq!(
-        run_env(&server, &["edit", &id, "--remove-field", "nope"], &[]).code,
+        server
+            .run_cli(&["edit", &id, "--remove-field", "nope"], &[])
+            .code,
         4
     );
     assert_eq!(
-        run_env(&server, &["edit", &id], &[]).code,
+        server.run_cli(&["edit", &id], &[]).code,
         2,
         "nothing to change"
     );
@@ -257,8 +230,7 @@ fn edit_changes_password_url_and_scope_in_place_and_a_stale_version_changes_noth
 fn inline_secrets_warn_and_other_sources_do_not() {
     let server = TestServer::start();
     init(&server);
-    let r = run_env(
-        &server,
+    let r = server.run_cli(
         &[
             "put",
             "login",
@@ -283,8 +255,7 @@ fn inline_secrets_warn_and_other_sources_do_not() {
     );
 
     let file = write_file(server.dir.path(), "pw.txt", "from-file\n");
-    let r = run_env(
-        &server,
+    let r = server.run_cli(
         &[
             "put",
             "login",
@@ -299,8 +270,7 @@ fn inline_secrets_warn_and_other_sources_do_not() {
     assert!(!r.err.contains("warning"), "{}", r.err);
     assert_eq!(get_field(&server, "B", "password"), "from-file");
 
-    let r = run_env(
-        &server,
+    let r = server.run_cli(
         &[
             "put",
             "login",
@@ -315,16 +285,14 @@ fn inline_secrets_warn_and_other_sources_do_not() {
     let generated = get_field(&server, "C", "password");
     assert_eq!(generated.chars().count(), 20);
     // A bare --field with no terminal is a usage error, not a hang.
-    let r = run_env(
-        &server,
+    let r = server.run_cli(
         &["put", "login", "--title", "D", "--field", "password"],
         &[],
     );
     assert_eq!(r.code, 2, "{}", r.err);
     assert!(r.err.contains("no terminal"), "{}", r.err);
     // Two fields cannot share stdin.
-    let r = run_env(
-        &server,
+    let r = server.run_cli(
         &[
             "put",
             "login",
@@ -478,7 +446,8 @@ fn generate_gives_new_values_of_the_asked_length_and_alphabet() {
     let symbols: HashSet<char> = "-_.!@#%+=~^*".chars().collect();
     let mut seen = HashSet::new();
     for _ in 0..10 {
-        let v = ok(&server, &["generate", "--length", "32"])
+        let v = server
+            .cli_ok(&["generate", "--length", "32"])
             .trim_end()
             .to_string();
         assert_eq!(v.chars().count(), 32);
@@ -491,14 +460,15 @@ fn generate_gives_new_values_of_the_asked_length_and_alphabet() {
         assert!(seen.insert(v));
     }
     for _ in 0..10 {
-        let v = ok(&server, &["generate", "--no-symbols"])
+        let v = server
+            .cli_ok(&["generate", "--no-symbols"])
             .trim_end()
             .to_string();
         assert_eq!(v.chars().count(), 20);
         assert!(v.chars().all(|c| letters_digits.contains(&c)), "{v}");
         assert!(seen.insert(v));
     }
-    let j = one_object(&ok(&server, &["--json", "generate", "--words", "5"]));
+    let j = one_object(&server.cli_ok(&["--json", "generate", "--words", "5"]));
     let words: Vec<&str> = j["value"].as_str().unwrap().split('-').collect();
     assert_eq!(words.len(), 5);
     assert!(words.iter().all(|w| (3..=6).contains(&w.len())));
@@ -506,19 +476,18 @@ fn generate_gives_new_values_of_the_asked_length_and_alphabet() {
         (j["entropy_bits"].as_f64().unwrap() - 51.7).abs() < 0.1,
         "{j}"
     );
+    assert_eq!(server.run_cli(&["generate", "--length", "4"], &[]).code, 2);
+    assert_eq!(server.run_cli(&["generate", "--words", "2"], &[]).code, 2);
     assert_eq!(
-        run_env(&server, &["generate", "--length", "4"], &[]).code,
-        2
-    );
-    assert_eq!(run_env(&server, &["generate", "--words", "2"], &[]).code, 2);
-    assert_eq!(
-        run_env(&server, &["generate", "--words", "4", "--length", "9"], &[]).code,
+        server
+            .run_cli(&["generate", "--words", "4", "--length", "9"], &[])
+            .code,
         2
     );
 }
 
 fn audit_count(server: &TestServer, action: &str) -> usize {
-    one_object(&ok(server, &["--json", "audit", "--action", action]))["events"]
+    one_object(&server.cli_ok(&["--json", "audit", "--action", action]))["events"]
         .as_array()
         .unwrap()
         .len()
@@ -531,19 +500,16 @@ fn agent_edit_takes_effect_on_the_next_request_with_the_same_credential() {
     let a = scope_create(&server, "a");
     let b = scope_create(&server, "b");
     for (title, scope) in [("In A", &a), ("In B", &b), ("Also A", &a)] {
-        ok(
-            &server,
-            &[
-                "put",
-                "login",
-                "--title",
-                title,
-                "--field",
-                "password=:generate",
-                "--scope",
-                scope,
-            ],
-        );
+        server.cli_ok(&[
+            "put",
+            "login",
+            "--title",
+            title,
+            "--field",
+            "password=:generate",
+            "--scope",
+            scope,
+        ]);
     }
     // Expiry first: the agent starts with one a few seconds away, which
     // passes; the owner removes it and the same credential works again
@@ -557,7 +523,7 @@ fn agent_edit_takes_effect_on_the_next_request_with_the_same_credential() {
         std::thread::sleep(left + Duration::from_millis(1100));
     }
     assert_eq!(read("In A"), 3, "expired");
-    ok(&server, &["agent", "update", &id, "--no-expiry"]);
+    server.cli_ok(&["agent", "update", &id, "--no-expiry"]);
     assert_eq!(
         read("In A"),
         0,
@@ -566,15 +532,15 @@ fn agent_edit_takes_effect_on_the_next_request_with_the_same_credential() {
     assert_eq!(read("In B"), 3);
 
     // Scopes.
-    ok(&server, &["agent", "edit", &id, "--scope", &b]);
+    server.cli_ok(&["agent", "edit", &id, "--scope", &b]);
     assert_eq!((read("In B"), read("In A")), (0, 3));
     // All access.
-    ok(&server, &["agent", "edit", &id, "--all-access", "true"]);
+    server.cli_ok(&["agent", "edit", &id, "--all-access", "true"]);
     assert_eq!(read("In A"), 0);
     // Allowlist.
-    ok(&server, &["agent", "edit", &id, "--ip", "192.0.2.0/24"]);
+    server.cli_ok(&["agent", "edit", &id, "--ip", "192.0.2.0/24"]);
     assert_eq!(read("In A"), 3);
-    ok(&server, &["agent", "edit", &id, "--any-ip"]);
+    server.cli_ok(&["agent", "edit", &id, "--any-ip"]);
     assert_eq!(read("In A"), 0);
     // Write permission.
     let put = |title: &str| {
@@ -586,21 +552,18 @@ fn agent_edit_takes_effect_on_the_next_request_with_the_same_credential() {
         .code
     };
     assert_eq!(put("bot note 1"), 3);
-    ok(&server, &["agent", "edit", &id, "--can-write", "true"]);
+    server.cli_ok(&["agent", "edit", &id, "--can-write", "true"]);
     assert_eq!(put("bot note 2"), 0);
     // Limits: one distinct credential per minute.
-    ok(
-        &server,
-        &[
-            "agent",
-            "edit",
-            &id,
-            "--rate-minute",
-            "1",
-            "--rate-hour",
-            "1",
-        ],
-    );
+    server.cli_ok(&[
+        "agent",
+        "edit",
+        &id,
+        "--rate-minute",
+        "1",
+        "--rate-hour",
+        "1",
+    ]);
     assert_eq!(
         read("Also A"),
         5,
@@ -608,15 +571,15 @@ fn agent_edit_takes_effect_on_the_next_request_with_the_same_credential() {
     );
 
     // Widening beyond the bounds is refused and changes nothing.
-    let before = one_object(&ok(&server, &["--json", "agent", "show", &id]));
+    let before = one_object(&server.cli_ok(&["--json", "agent", "show", &id]));
     for args in [["--rate-minute", "1001"], ["--rate-hour", "10001"]] {
         let mut full = vec!["agent", "edit", &id];
         full.extend_from_slice(&args);
-        let r = run_env(&server, &full, &[]);
+        let r = server.run_cli(&full, &[]);
         assert_eq!(r.code, 1, "{args:?}: {}", r.err);
         assert!(r.err.contains("at most"), "{}", r.err);
     }
-    let after = one_object(&ok(&server, &["--json", "agent", "show", &id]));
+    let after = one_object(&server.cli_ok(&["--json", "agent", "show", &id]));
     assert_eq!(before, after);
     // Every change is audited: no-expiry, scope, all-access, ip, any-ip, can-write, limits.
     assert_eq!(audit_count(&server, "agent_update"), 7);
@@ -629,19 +592,16 @@ fn an_agent_with_can_write_edits_only_entries_it_created_within_its_scopes() {
     let a = scope_create(&server, "a");
     let b = scope_create(&server, "b");
     let dir = server.dir.path();
-    ok(
-        &server,
-        &[
-            "put",
-            "login",
-            "--title",
-            "Owner Entry",
-            "--field",
-            "password=:generate",
-            "--scope",
-            &a,
-        ],
-    );
+    server.cli_ok(&[
+        "put",
+        "login",
+        "--title",
+        "Owner Entry",
+        "--field",
+        "password=:generate",
+        "--scope",
+        &a,
+    ]);
     let owner_pw = get_field(&server, "Owner Entry", "password");
     let (bot_id, bot) = agent_create(&server, "bot", &["--scope", &a, "--can-write"]);
     let (_, other) = agent_create(&server, "other", &["--scope", &a, "--can-write"]);
@@ -678,7 +638,7 @@ fn an_agent_with_can_write_edits_only_entries_it_created_within_its_scopes() {
         ],
     );
     assert_eq!((r.code, r.out.trim()), (0, id.as_str()), "{}", r.err);
-    let e = one_object(&ok(&server, &["--json", "get", &id]));
+    let e = one_object(&server.cli_ok(&["--json", "get", &id]));
     assert_eq!(e["version"], 2);
     assert_eq!(e["urls"], json!(["https://bot.example"]));
     assert_eq!(
@@ -703,7 +663,7 @@ fn an_agent_with_can_write_edits_only_entries_it_created_within_its_scopes() {
         &["edit", &id, "--field", &format!("password=@{f1}")],
     );
     assert_eq!(get_field(&server, "Owner Entry", "password"), owner_pw);
-    let e = one_object(&ok(&server, &["--json", "get", &id]));
+    let e = one_object(&server.cli_ok(&["--json", "get", &id]));
     assert_eq!(
         (e["version"].clone(), e["scopes"].clone()),
         (json!(2), json!([a]))
@@ -711,24 +671,21 @@ fn an_agent_with_can_write_edits_only_entries_it_created_within_its_scopes() {
     assert_eq!(get_field(&server, &id, "password"), "bot-pw-2");
 
     // Without can_write, not even its own.
-    ok(&server, &["agent", "edit", &bot_id, "--can-write", "false"]);
+    server.cli_ok(&["agent", "edit", &bot_id, "--can-write", "false"]);
     refused(&bot, &["edit", &id, "--field", &format!("password=@{f1}")]);
-    let denied = one_object(&ok(
-        &server,
-        &[
-            "--json",
-            "audit",
-            "--action",
-            "update",
-            "--outcome",
-            "denied",
-        ],
-    ));
+    let denied = one_object(&server.cli_ok(&[
+        "--json",
+        "audit",
+        "--action",
+        "update",
+        "--outcome",
+        "denied",
+    ]));
     assert_eq!(denied["events"].as_array().unwrap().len(), 4);
 
     // The owner edits the bot's entry; it stays the bot's (created_by kept).
-    ok(&server, &["edit", &id, "--title", "Bot Entry renamed"]);
-    let e = one_object(&ok(&server, &["--json", "get", &id]));
+    server.cli_ok(&["edit", &id, "--title", "Bot Entry renamed"]);
+    let e = one_object(&server.cli_ok(&["--json", "get", &id]));
     assert_eq!(
         e["created_by"],
         json!({"kind": "agent", "agent_id": bot_id})

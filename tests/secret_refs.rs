@@ -18,47 +18,23 @@ use std::time::{Duration, Instant};
 const PASSPHRASE: &str = "correct horse battery staple";
 const MASK: &str = "<concealed by clavitor>";
 
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-fn run_env(server: &TestServer, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let o = server.cli_env(args, env);
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&o.stdout).into_owned(),
-        err: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
-fn ok(server: &TestServer, args: &[&str]) -> String {
-    let r = run_env(server, args, &[]);
-    assert_eq!(r.code, 0, "clavitor {args:?} failed:\n{}", r.err);
-    r.out
-}
-
-fn as_agent(server: &TestServer, cred: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+fn as_agent(server: &TestServer, cred: &str, args: &[&str], env: &[(&str, &str)]) -> CliRun {
     let mut all = vec![("CLAVITOR_CREDENTIAL", cred)];
     all.extend_from_slice(env);
-    run_env(server, args, &all)
+    server.run_cli(args, &all)
 }
 
 fn init(server: &TestServer) {
     let p = server.dir.path().join("pass.txt");
     std::fs::write(&p, format!("{PASSPHRASE}\n")).unwrap();
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-    ok(
-        server,
-        &[
-            "init",
-            "--server",
-            &server.url,
-            "--passphrase-file",
-            &p.display().to_string(),
-        ],
-    );
+    server.cli_ok(&[
+        "init",
+        "--server",
+        &server.url,
+        "--passphrase-file",
+        &p.display().to_string(),
+    ]);
 }
 
 fn one_object(out: &str) -> Value {
@@ -69,13 +45,13 @@ fn one_object(out: &str) -> Value {
 fn put(server: &TestServer, args: &[&str]) -> String {
     let mut all = vec!["put"];
     all.extend_from_slice(args);
-    ok(server, &all).trim().to_string()
+    server.cli_ok(&all).trim().to_string()
 }
 
 fn agent(server: &TestServer, scope: &str, extra: &[&str]) -> (String, String) {
     let mut args = vec!["--json", "agent", "create", "bot", "--scope", scope];
     args.extend_from_slice(extra);
-    let v = one_object(&ok(server, &args));
+    let v = one_object(&server.cli_ok(&args));
     (
         v["agent_id"].as_str().unwrap().to_string(),
         v["credential"].as_str().unwrap().to_string(),
@@ -83,10 +59,8 @@ fn agent(server: &TestServer, scope: &str, extra: &[&str]) -> (String, String) {
 }
 
 fn audit(server: &TestServer, agent_id: &str) -> Vec<Value> {
-    let v = one_object(&ok(
-        server,
-        &["--json", "audit", "--agent", agent_id, "--action", "read"],
-    ));
+    let v =
+        one_object(&server.cli_ok(&["--json", "audit", "--agent", agent_id, "--action", "read"]));
     v["events"].as_array().unwrap().clone()
 }
 
@@ -94,7 +68,7 @@ fn audit(server: &TestServer, agent_id: &str) -> Vec<Value> {
 fn read_run_and_inject_resolve_as_an_audited_rate_limited_agent_read() {
     let server = TestServer::start();
     init(&server);
-    let work = one_object(&ok(&server, &["--json", "scope", "create", "work"]))["scope_id"]
+    let work = one_object(&server.cli_ok(&["--json", "scope", "create", "work"]))["scope_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -458,7 +432,7 @@ fn tool_call(id: i64, name: &str, args: Value, modern: bool) -> Value {
 fn mcp_conversation_brokers_requests_without_revealing_values() {
     let server = TestServer::start();
     init(&server);
-    let work = one_object(&ok(&server, &["--json", "scope", "create", "work"]))["scope_id"]
+    let work = one_object(&server.cli_ok(&["--json", "scope", "create", "work"]))["scope_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -711,7 +685,7 @@ fn mcp_conversation_brokers_requests_without_revealing_values() {
         "{events:?}"
     );
     // A clavitor export keeps the options (and a re-import would restore them).
-    let export = one_object(&ok(&server, &["export", "--format", "json"]));
+    let export = one_object(&server.cli_ok(&["export", "--format", "json"]));
     let item = |t: &str| {
         export["items"]
             .as_array()
@@ -735,7 +709,7 @@ fn mcp_conversation_brokers_requests_without_revealing_values() {
             "*.corp.example",
         ],
     );
-    let export = one_object(&ok(&server, &["export", "--format", "json"]));
+    let export = one_object(&server.cli_ok(&["export", "--format", "json"]));
     let hosts = export["items"]
         .as_array()
         .unwrap()
@@ -744,7 +718,7 @@ fn mcp_conversation_brokers_requests_without_revealing_values() {
         .unwrap()["allowed_hosts"]
         .clone();
     assert_eq!(hosts, json!(["api.example.com", "*.corp.example"]));
-    let table = ok(&server, &["audit", "--agent", &agent_id]);
+    let table = server.cli_ok(&["audit", "--agent", &agent_id]);
     assert!(
         table.lines().next().unwrap().trim_end().ends_with("HOST"),
         "{table}"
@@ -755,7 +729,7 @@ fn mcp_conversation_brokers_requests_without_revealing_values() {
             && l.trim_end().ends_with("127.0.0.1")),
         "{table}"
     );
-    let verify = one_object(&ok(&server, &["--json", "audit", "--verify"]));
+    let verify = one_object(&server.cli_ok(&["--json", "audit", "--verify"]));
     assert_eq!(
         verify["ok"], true,
         "rows with a host keep the chain: {verify}"
@@ -768,7 +742,7 @@ fn skill_install_writes_the_skill_once_and_replaces_it_only_when_forced() {
     let home = server.dir.path().join("home");
     std::fs::create_dir(&home).unwrap();
     let home_s = home.display().to_string();
-    let r = run_env(&server, &["skill", "install"], &[("HOME", home_s.as_str())]);
+    let r = server.run_cli(&["skill", "install"], &[("HOME", home_s.as_str())]);
     let path = home.join(".claude/skills/clavitor/SKILL.md");
     assert_eq!(
         (r.code, r.out.trim()),
@@ -788,21 +762,19 @@ fn skill_install_writes_the_skill_once_and_replaces_it_only_when_forced() {
     }
     // Again: unchanged, fine. A file edited by the user is kept unless --force.
     assert_eq!(
-        run_env(&server, &["skill", "install"], &[("HOME", home_s.as_str())]).code,
+        server
+            .run_cli(&["skill", "install"], &[("HOME", home_s.as_str())])
+            .code,
         0
     );
     std::fs::write(&path, "mine").unwrap();
-    let r = run_env(&server, &["skill", "install"], &[("HOME", home_s.as_str())]);
+    let r = server.run_cli(&["skill", "install"], &[("HOME", home_s.as_str())]);
     assert_eq!(r.code, 1, "{}", r.err);
     assert!(r.err.contains("--force"), "{}", r.err);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine");
     let dir = server.dir.path().join("proj-skills");
     let dir_s = dir.display().to_string();
-    let r = run_env(
-        &server,
-        &["--json", "skill", "install", "--dir", &dir_s],
-        &[],
-    );
+    let r = server.run_cli(&["--json", "skill", "install", "--dir", &dir_s], &[]);
     assert_eq!(r.code, 0, "{}", r.err);
     assert_eq!(
         one_object(&r.out)["installed"],
@@ -812,8 +784,7 @@ fn skill_install_writes_the_skill_once_and_replaces_it_only_when_forced() {
         std::fs::read_to_string(dir.join("clavitor/SKILL.md")).unwrap(),
         skill
     );
-    let r = run_env(
-        &server,
+    let r = server.run_cli(
         &["skill", "install", "--force"],
         &[("HOME", home_s.as_str())],
     );

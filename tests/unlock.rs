@@ -526,8 +526,7 @@ fn cli_unlocks_by_passphrase_and_recovery_code_through_the_proof() {
 /// method then stops.
 #[test]
 fn a_vault_from_the_previous_release_unlocks_and_is_upgraded() {
-    let fixture =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/legacy-v1.0");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/legacy-v1.0");
     let fx: Value =
         serde_json::from_str(&std::fs::read_to_string(fixture.join("fixture.json")).unwrap())
             .unwrap();

@@ -239,6 +239,23 @@ impl TestServer {
         }
         cmd.output().expect("run clavitor")
     }
+
+    /// Runs the CLI with `env` added; whatever the outcome, returns it.
+    pub fn run_cli(&self, args: &[&str], env: &[(&str, &str)]) -> CliRun {
+        let o = self.cli_env(args, env);
+        CliRun {
+            code: o.status.code().unwrap_or(-1),
+            out: String::from_utf8_lossy(&o.stdout).into_owned(),
+            err: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// Runs the CLI as the logged-in owner and asserts success; returns stdout.
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let r = self.run_cli(args, &[]);
+        assert_eq!(r.code, 0, "clavitor {args:?} failed:\n{}", r.err);
+        r.out
+    }
 }
 
 impl Drop for TestServer {
@@ -573,4 +590,11 @@ pub fn new_login(server: &TestServer, vault: &TestVault, title: &str, password: 
     let (st, b) = vault.call(server, "POST", "/api/v1/entries", Some(&body));
     assert_eq!(st, 201, "create entry: {b}");
     id
+}
+
+/// One finished CLI run.
+pub struct CliRun {
+    pub code: i32,
+    pub out: String,
+    pub err: String,
 }
