@@ -102,7 +102,8 @@ impl<'a> Ctx<'a> {
         let sync = self.config.audit_sync;
         match self.app.committer.get() {
             Some(c) => c.run(sync, f),
-            None => self.store.write_audited_read(sync, |db| f(db)),
+            // `serve` starts it before the first request; without it nothing audited can happen.
+            None => Err(StoreError::RolledBack),
         }
     }
 }
@@ -129,8 +130,8 @@ impl App {
         }
     }
 
-    /// Starts group commit on a connection of its own. Until then (and
-    /// without it) each audited request commits alone on its worker.
+    /// Starts group commit on a connection of its own; every audited request
+    /// goes through it (before it is started they are refused, fail-closed).
     pub fn start_committer(&self) -> std::result::Result<(), String> {
         let store = http::Handler::local(self)?;
         let committer = Arc::new(Committer::start(store)?);
@@ -217,7 +218,8 @@ impl http::Handler for App {
             (Err(e), _) => Answer::Now(e.reply()),
             (Ok(reply), None) => Answer::Now(reply),
             (Ok(_), Some(pending)) => match self.committer.get() {
-                None => Answer::Now(pending.run_alone(ctx.store)),
+                // `serve` starts it before the first request: fail closed.
+                None => Answer::Now(auth::audit_unavailable().reply()),
                 Some(committer) => {
                     let committer = committer.clone();
                     Answer::Later(Box::new(move |responder| {

@@ -24,18 +24,6 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// Runs the work in a transaction of its own on `db`'s store (no
-    /// committer: one commit for this request alone).
-    pub(super) fn run_alone(self, store: &mut crate::vault::Store) -> Reply {
-        let work = self.work;
-        let out = store.write_audited_read(self.sync, |tx| work(tx));
-        match out {
-            Ok(reply) => reply,
-            Err(refusal) if refusal.status < 500 => refusal.reply(),
-            Err(_) => audit_unavailable().reply(),
-        }
-    }
-
     /// The committer job that answers through `responder`.
     pub(super) fn into_job(self, responder: Responder) -> Box<dyn Job> {
         Box::new(Release {
