@@ -52,9 +52,9 @@ run: release
 test: check-shared test-deps
 	$(CARGO) test --locked --all-targets
 	$(CARGO) test --locked --doc
-	# The commercial edition: its unit tests, tests/commercial_*.rs (two POPs on
+	# The commercial edition: its unit tests, tests/it/commercial/ (two POPs on
 	# loopback) and the leak suite (it has commercial paths: a backup's refusals).
-	$(CARGO) test --locked --features commercial --lib --test 'commercial_*' --test key_leaks
+	$(CARGO) test --locked --features commercial --lib --test it -- commercial:: security::key_leaks
 	$(MAKE) test-browser
 	$(MAKE) test-packaging
 
@@ -68,8 +68,8 @@ test-browser:
 # primary, on release builds; prints the `BENCH ...` lines and fails if the
 # replication p50 misses its 20 ms target. `make bench` calls this.
 bench-commercial:
-	CLAVITOR_BENCH_P50_MS=20 $(CARGO) test --locked --release --features commercial --test commercial_bench --test commercial_tarpit \
-		--test commercial_idle -- --nocapture --test-threads 1 >target/bench-commercial.log 2>&1 \
+	CLAVITOR_BENCH_P50_MS=20 $(CARGO) test --locked --release --features commercial --test it -- \
+		commercial::bench commercial::tarpit commercial::idle --nocapture --test-threads 1 >target/bench-commercial.log 2>&1 \
 		|| { cat target/bench-commercial.log; exit 1; }
 	grep '^BENCH' target/bench-commercial.log
 
@@ -91,8 +91,8 @@ check-shared:
 	else echo "!!! ../shared not found: tests that re-check shared vectors and fixtures print SKIPPED !!!"; fi
 
 # Debian packages the Rust tests call: the Prometheus reference parser
-# (tests/metrics.rs), man (tests/man_pages.rs) and curl (the client of
-# tests/proxy.rs).
+# (tests/it/owner/metrics.rs), man (tests/it/owner/man_pages.rs) and curl (the client of
+# tests/it/agents/proxy.rs).
 test-deps:
 	@sh packaging/apt-install.sh python3-prometheus-client:/usr/lib/python3/dist-packages/prometheus_client \
 		man-db:/usr/bin/man groff-base:/usr/bin/groff curl:/usr/bin/curl

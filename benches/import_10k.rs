@@ -7,9 +7,12 @@
 //!
 //! Run with `cargo bench --bench import_10k` (bench profile = release).
 
-#[path = "../tests/common/mod.rs"]
+// The benchmark uses a part of the integration tests' harness.
+#[allow(dead_code)]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
-#[path = "../tests/import_common/mod.rs"]
+#[allow(dead_code)]
+#[path = "../tests/it/import/harness.rs"]
 mod import_common;
 
 use std::time::Instant;

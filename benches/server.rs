@@ -30,9 +30,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-#[path = "../tests/common/mod.rs"]
+// The benchmark uses a part of the integration tests' harness.
+#[allow(dead_code)]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
-#[path = "../tests/pops/mod.rs"]
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/it/pops/mod.rs"]
 mod pops;
 
 use clavitor::crypto::{hex, random_bytes};
@@ -1080,7 +1083,7 @@ fn commercial_rows(edition: &str) -> Vec<Row> {
 }
 
 /// The commercial edition's figures, with the POP helpers of the
-/// commercial tests (tests/pops): a primary and a backup on loopback.
+/// commercial tests (tests/it/pops): a primary and a backup on loopback.
 #[cfg(feature = "commercial")]
 mod commercial {
     use super::{rss_kb, Row};

@@ -272,7 +272,7 @@ impl http::Handler for App {
 
 /// Every route the router serves, as (method, path pattern) with OpenAPI-style
 /// `{param}` segments. `docs/openapi.yaml` must describe exactly these, and
-/// each one must reach a handler (tests/openapi.rs checks both against the
+/// each one must reach a handler (tests/it/owner/openapi.rs checks both against the
 /// real binary). Add a route here when you add it to [`route`].
 pub fn routes() -> &'static [(&'static str, &'static str)] {
     &[
