@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::{load_agent, owner_event, require_owner, Owner};
+use super::error::Code;
 use super::scopes::scope_ids;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::crypto::seal::{self, Tier};
@@ -48,7 +49,7 @@ fn some_or_null<'de, D: serde::Deserializer<'de>>(
 }
 
 fn bad(m: String) -> ApiError {
-    ApiError::bad_request("CV-1004", m)
+    ApiError::new(Code::InvalidValue, m)
 }
 
 /// Applies an input to a record, checking every value; `known` are the vault's scope ids.
@@ -205,11 +206,11 @@ fn mint(owner: &Owner, ctx: &Ctx<'_>, id: &EntryId, r: &AgentRecord) -> String {
 }
 
 fn agent_param(id: &str) -> Result<EntryId> {
-    EntryId::parse(id).map_err(|e| ApiError::bad_request("CV-1003", format!("agent id: {e}")))
+    EntryId::parse(id).map_err(|e| ApiError::new(Code::MalformedId, format!("agent id: {e}")))
 }
 
 fn not_found() -> ApiError {
-    ApiError::new(404, "CV-3006", "no such agent")
+    ApiError::new(Code::NoSuchAgent, "no such agent")
 }
 
 /// POST /api/v1/agents

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::auth::require_owner;
+use super::error::Code;
 use super::{ApiError, Ctx, Result};
 use crate::crypto::hex;
 use crate::http::Reply;
@@ -20,7 +21,7 @@ fn time_param(name: &str, v: &str) -> Result<i64> {
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_millis() as i64)
-        .ok_or_else(|| ApiError::bad_request("CV-1004", format!("{name}: expected RFC 3339 (2026-11-21T10:00:00Z) or milliseconds since the epoch")))
+        .ok_or_else(|| ApiError::new(Code::InvalidValue, format!("{name}: expected RFC 3339 (2026-11-21T10:00:00Z) or milliseconds since the epoch")))
 }
 
 /// Appends the refusals tallied but not yet in the log as counted rows, so
@@ -55,7 +56,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| ApiError::bad_request("CV-1004", "limit: expected 1 to 1000"))?,
+            .ok_or_else(|| ApiError::new(Code::InvalidValue, "limit: expected 1 to 1000"))?,
         None => DEFAULT_LIMIT,
     };
     let before = match q("before") {
@@ -63,8 +64,8 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
             c.split_once('.')
                 .and_then(|(t, s)| Some((t.parse().ok()?, s.parse().ok()?)))
                 .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "CV-1004",
+                    ApiError::new(
+                        Code::InvalidValue,
                         "before: expected the `next` cursor of a previous page",
                     )
                 })?,
@@ -78,8 +79,8 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
         outcome: q("outcome")
             .map(|o| match o.as_str() {
                 "success" | "denied" | "failure" => Ok(o),
-                _ => Err(ApiError::bad_request(
-                    "CV-1004",
+                _ => Err(ApiError::new(
+                    Code::InvalidValue,
                     "outcome: expected success, denied or failure",
                 )),
             })
@@ -144,8 +145,8 @@ const MAX_ANCHORS: usize = 16;
 /// (a chain cut short at its end verifies as intact on its own).
 fn anchors(ctx: &Ctx<'_>) -> Result<Vec<(String, i64)>> {
     let bad = || {
-        ApiError::bad_request(
-            "CV-1004",
+        ApiError::new(
+            Code::InvalidValue,
             format!(
                 "anchor: expected <pop_id>:<seq> (seq a positive integer), at most {MAX_ANCHORS}"
             ),

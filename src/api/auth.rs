@@ -1,6 +1,7 @@
 //! Who is calling: turns `Authorization: Bearer cvt0.…` into a
 //! [`Principal`], or refuses with 401. Agent refusals are audited.
 
+use super::error::Code;
 use super::{ApiError, Ctx, Result};
 use crate::crypto::keys;
 use crate::crypto::seal::{self, Tier};
@@ -54,8 +55,7 @@ fn unix_now() -> u64 {
 
 fn invalid() -> ApiError {
     ApiError::new(
-        401,
-        "CV-2002",
+        Code::InvalidToken,
         "invalid token: it does not open, or what it names no longer exists",
     )
 }
@@ -121,8 +121,7 @@ pub fn audit_refused(ctx: &mut Ctx<'_>, vault: &VaultId, ev: AuditEvent) -> Resu
 /// Fail-closed answer: the audit row did not commit, so nothing is released.
 pub fn audit_unavailable() -> ApiError {
     ApiError::new(
-        503,
-        "CV-5031",
+        Code::AuditUnavailable,
         "audit log unavailable: the request was not carried out and nothing was released",
     )
 }
@@ -133,8 +132,7 @@ pub fn audit_unavailable() -> ApiError {
 pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
     let header = ctx.req.header("authorization").ok_or_else(|| {
         ApiError::new(
-            401,
-            "CV-2001",
+            Code::NoToken,
             "missing token: send `Authorization: Bearer <token>`",
         )
     })?;
@@ -143,8 +141,7 @@ pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
         _ => {
             return Err(ApiError::new(
-                401,
-                "CV-2001",
+                Code::NoToken,
                 "malformed Authorization header: expected `Bearer <token>`",
             ))
         }
@@ -166,12 +163,14 @@ pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
     match claims.kind {
         PrincipalKind::Owner => {
             if expired {
-                return Err(ApiError::new(401, "CV-2003", "token expired: log in again"));
+                return Err(ApiError::new(
+                    Code::TokenExpired,
+                    "token expired: log in again",
+                ));
             }
             if claims.generation != vault.session_generation {
                 return Err(ApiError::new(
-                    401,
-                    "CV-2004",
+                    Code::SessionRevoked,
                     "session revoked (logged out everywhere): log in again",
                 ));
             }
@@ -296,8 +295,7 @@ pub fn gate(ctx: &mut Ctx<'_>, agent: &Agent, action: &'static str) -> Result<()
         );
         audit_refused(ctx, agent.vault_id(), ev)?;
         return Err(ApiError::new(
-            403,
-            "CV-2043",
+            Code::IpNotAllowed,
             "Access denied: this address is not in the agent's allowlist",
         ));
     }
@@ -319,8 +317,7 @@ pub fn gate(ctx: &mut Ctx<'_>, agent: &Agent, action: &'static str) -> Result<()
 /// 423 for a locked agent.
 pub fn locked() -> ApiError {
     ApiError::new(
-        423,
-        "CV-4230",
+        Code::AgentLocked,
         "agent locked after repeated rate-limit violations; the owner must unlock it",
     )
 }

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::{self, agent_event, owner_event, require_owner, Agent, Owner, Principal};
+use super::error::Code;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::crypto::keys::{title_index, title_key};
 use crate::crypto::seal::{self, Tier};
@@ -29,7 +30,7 @@ use crate::vault::{now_ms, Audited, Creator, EntryRow, NewEntry, Outcome, Tx};
 const MAX_BATCH: usize = 1000;
 
 fn entry_param(id: &str) -> Result<EntryId> {
-    EntryId::parse(id).map_err(|e| ApiError::bad_request("CV-1003", format!("entry id: {e}")))
+    EntryId::parse(id).map_err(|e| ApiError::new(Code::MalformedId, format!("entry id: {e}")))
 }
 
 fn doc_aad(vault: &VaultId, entry: &EntryId) -> String {
@@ -122,18 +123,18 @@ fn validate(input: EntryInput, at: &str, created: &str, now: &str) -> Result<Val
         } else {
             format!("{at}.{}", e.at)
         };
-        ApiError::bad_request("CV-1004", format!("{path}: {}", e.problem))
+        ApiError::new(Code::InvalidValue, format!("{path}: {}", e.problem))
     })
 }
 
 fn required_id(input: &EntryInput, at: &str) -> Result<EntryId> {
     let raw = input.entry_id.as_deref().ok_or_else(|| {
-        ApiError::bad_request(
-            "CV-1004",
+        ApiError::new(
+            Code::InvalidValue,
             format!("{at}entry_id: required (the client picks it before sealing L2/L3 values)"),
         )
     })?;
-    EntryId::parse(raw).map_err(|e| ApiError::bad_request("CV-1003", format!("{at}entry_id: {e}")))
+    EntryId::parse(raw).map_err(|e| ApiError::new(Code::MalformedId, format!("{at}entry_id: {e}")))
 }
 
 /// POST /api/v1/entries — the owner, or an agent with `can_write` into its own scopes.
@@ -260,8 +261,7 @@ fn agent_create(ctx: &mut Ctx<'_>, agent: &Agent, row: &NewEntry) -> Result<()> 
 /// 429 for an agent over its write limit.
 fn write_limited(retry_after: u64) -> ApiError {
     let mut e = ApiError::new(
-        429,
-        "CV-4291",
+        Code::WriteRateLimited,
         "write rate limit: this agent created too many entries (agents.write_limit_minute/hour); slow down (a second violation locks this agent)",
     );
     e.retry_after = Some(retry_after);
@@ -279,8 +279,8 @@ pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
     let body: Batch = parse_body(ctx.req)?;
     if body.entries.is_empty() || body.entries.len() > MAX_BATCH {
-        return Err(ApiError::bad_request(
-            "CV-1004",
+        return Err(ApiError::new(
+            Code::InvalidValue,
             format!(
                 "entries: expected 1 to {MAX_BATCH} entries, got {}",
                 body.entries.len()
@@ -294,8 +294,8 @@ pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
         let at = format!("entries[{i}]");
         let id = required_id(&input, &format!("{at}."))?;
         if rows.iter().any(|r: &NewEntry| r.entry_id == id) {
-            return Err(ApiError::bad_request(
-                "CV-1004",
+            return Err(ApiError::new(
+                Code::InvalidValue,
                 format!("{at}.entry_id: duplicate within the batch"),
             ));
         }
@@ -425,7 +425,7 @@ pub fn lookup(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let title = ctx
         .req
         .query("title")
-        .ok_or_else(|| ApiError::bad_request("CV-1004", "query parameter `title` is required"))?
+        .ok_or_else(|| ApiError::new(Code::InvalidValue, "query parameter `title` is required"))?
         .to_string();
     match principal {
         Principal::Owner(owner) => {
@@ -483,8 +483,7 @@ fn ambiguous(rows: &[EntryRow]) -> ApiError {
         })
         .collect();
     let mut e = ApiError::new(
-        409,
-        "CV-4020",
+        Code::AmbiguousTitle,
         format!(
             "ambiguous title: {} entries match; nothing was returned. Ask for one by its entry id (see `candidates`)",
             rows.len()
@@ -530,8 +529,8 @@ fn dest_host(ctx: &Ctx<'_>) -> Result<Option<String>> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
     if !ok {
-        return Err(ApiError::bad_request(
-            "CV-1004",
+        return Err(ApiError::new(
+            Code::InvalidValue,
             "query parameter `host`: expected a host name or address, e.g. api.example.com",
         ));
     }
@@ -540,8 +539,7 @@ fn dest_host(ctx: &Ctx<'_>) -> Result<Option<String>> {
 
 fn host_denied() -> ApiError {
     ApiError::new(
-        403,
-        "CV-2044",
+        Code::HostNotAllowed,
         "destination host not allowed for this entry (its URLs' hosts and allowed_hosts decide)",
     )
 }
@@ -604,7 +602,7 @@ fn agent_read(
         Ok(decide(tx)?.map(|decision| match decision {
             RateDecision::Allow => reply,
             RateDecision::Violation => {
-                let mut e = ApiError::new(429, "CV-4290", "rate limit: too many distinct credentials read; slow down (a second violation locks this agent)");
+                let mut e = ApiError::new(Code::ReadRateLimited, "rate limit: too many distinct credentials read; slow down (a second violation locks this agent)");
                 e.retry_after = Some(60);
                 e.reply()
             }
@@ -686,8 +684,8 @@ fn rate_limited_read(
 
 fn if_match(ctx: &Ctx<'_>) -> Result<i64> {
     let raw = ctx.req.header("if-match").ok_or_else(|| {
-        ApiError::bad_request(
-            "CV-1020",
+        ApiError::new(
+            Code::BadIfMatch,
             "If-Match header required: send the entry's current version (its ETag)",
         )
     })?;
@@ -696,8 +694,8 @@ fn if_match(ctx: &Ctx<'_>) -> Result<i64> {
         .trim_matches('"')
         .parse()
         .map_err(|_| {
-            ApiError::bad_request(
-                "CV-1020",
+            ApiError::new(
+                Code::BadIfMatch,
                 "If-Match: expected the entry version, e.g. \"3\"",
             )
         })
@@ -722,8 +720,8 @@ fn replacement(ctx: &Ctx<'_>, id: &EntryId) -> Result<(i64, EntryInput)> {
     let version = if_match(ctx)?;
     let input: EntryInput = parse_body(ctx.req)?;
     if input.entry_id.as_deref().is_some_and(|b| b != id.hex()) {
-        return Err(ApiError::bad_request(
-            "CV-1004",
+        return Err(ApiError::new(
+            Code::InvalidValue,
             "entry_id: does not match the URL",
         ));
     }

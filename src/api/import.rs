@@ -9,6 +9,7 @@
 use serde_json::json;
 
 use super::auth::require_owner;
+use super::error::Code;
 use super::{ApiError, Ctx, Result};
 use crate::http::Reply;
 use crate::import::pipeline::{self, PipelineError};
@@ -19,8 +20,8 @@ pub fn parse(ctx: &mut Ctx<'_>) -> Result<Reply> {
     require_owner(ctx)?;
     let req = ctx.req;
     if req.body.is_empty() {
-        return Err(ApiError::bad_request(
-            "CV-1000",
+        return Err(ApiError::new(
+            Code::BodyNotJson,
             "request body is empty; expected the export file's bytes",
         ));
     }
@@ -38,11 +39,13 @@ pub fn parse(ctx: &mut Ctx<'_>) -> Result<Reply> {
         .is_some_and(|v| v == "true" || v == "1");
     let parsed =
         pipeline::parse(&input, req.query("format"), skip_invalid).map_err(|e| match e {
-            PipelineError::UnknownFormat { .. } => ApiError::bad_request("CV-1031", e.to_string()),
-            PipelineError::Import(ImportError::Unrecognised { .. }) => {
-                ApiError::bad_request("CV-1030", e.to_string())
+            PipelineError::UnknownFormat { .. } => {
+                ApiError::new(Code::ImportUnknownFormat, e.to_string())
             }
-            PipelineError::Import(e) => ApiError::bad_request("CV-1032", e.to_string()),
+            PipelineError::Import(ImportError::Unrecognised { .. }) => {
+                ApiError::new(Code::ImportUnrecognised, e.to_string())
+            }
+            PipelineError::Import(e) => ApiError::new(Code::ImportUnparsable, e.to_string()),
         })?;
     let skipped: Vec<_> = parsed
         .skipped

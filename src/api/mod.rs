@@ -30,6 +30,7 @@ use crate::edition::Edition;
 use crate::http::{self, Answer, Method, Reply, Req};
 use crate::vault::{Audited, Committer, Store, StoreError, Tx};
 pub use error::ApiError;
+use error::Code;
 pub use unlock::reseal_at_rest;
 
 /// Shared state of a running server. Workers hold it through an `Arc`.
@@ -230,8 +231,19 @@ impl http::Handler for App {
         }
     }
 
-    fn error(&self, status: u16, code: &'static str, message: &str) -> Reply {
-        ApiError::new(status, code, message).reply()
+    fn error(&self, failure: http::Failure) -> Reply {
+        match failure {
+            http::Failure::BadPath => ApiError::new(
+                Code::MalformedPath,
+                "the request path is not valid percent-encoded UTF-8",
+            ),
+            http::Failure::TooLarge { limit } => ApiError::new(
+                Code::BodyTooLarge,
+                format!("request body too large: the limit for this route is {limit} bytes"),
+            ),
+            http::Failure::Panicked => ApiError::new(Code::Internal, "internal error"),
+        }
+        .reply()
     }
 
     /// Bodies above 1 MiB go only to the owner's import routes (and to the
@@ -330,13 +342,13 @@ fn route(ctx: &mut Ctx<'_>) -> Result<Reply> {
         (Get | Head, ["metrics"]) => metrics::scrape(ctx),
         (Get | Head, []) => Ok(crate::web::index()),
         (Get | Head, ["assets", rest @ ..]) => {
-            crate::web::asset(rest).ok_or_else(|| ApiError::new(404, "CV-3003", "no such route"))
+            crate::web::asset(rest).ok_or_else(|| ApiError::new(Code::NoSuchRoute, "no such route"))
         }
         (_, ["api", "v1", rest @ ..]) => api_route(ctx, m, rest),
         (_, ["healthz"] | ["metrics"] | [] | ["assets", ..]) => {
             Err(method_not_allowed("GET, HEAD"))
         }
-        _ => Err(ApiError::new(404, "CV-3003", "no such route")),
+        _ => Err(ApiError::new(Code::NoSuchRoute, "no such route")),
     }
 }
 
@@ -389,14 +401,13 @@ fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
         (_, ["agents", _, "rotate" | "unlock"]) => Err(method_not_allowed("POST")),
         (_, ["audit"] | ["audit", "verify"]) => Err(method_not_allowed("GET")),
         (_, ["import", "parse"]) => Err(method_not_allowed("POST")),
-        _ => Err(ApiError::new(404, "CV-3003", "no such route")),
+        _ => Err(ApiError::new(Code::NoSuchRoute, "no such route")),
     }
 }
 
 fn method_not_allowed(allow: &'static str) -> ApiError {
     let mut e = ApiError::new(
-        405,
-        "CV-3004",
+        Code::MethodNotAllowed,
         format!("method not allowed; this route accepts {allow}"),
     );
     e.allow = Some(allow);
@@ -418,14 +429,14 @@ fn health(ctx: &Ctx<'_>) -> Reply {
 /// Parses a JSON body: UTF-8 first (so the error says so), then the type.
 pub fn parse_body<T: DeserializeOwned>(req: &Req) -> Result<T> {
     if req.body.is_empty() {
-        return Err(ApiError::bad_request(
-            "CV-1000",
+        return Err(ApiError::new(
+            Code::BodyNotJson,
             "request body is empty; expected a JSON object",
         ));
     }
     if let Err(e) = std::str::from_utf8(&req.body) {
-        return Err(ApiError::bad_request(
-            "CV-1001",
+        return Err(ApiError::new(
+            Code::BodyNotUtf8,
             format!(
                 "request body is not valid UTF-8 (at byte {})",
                 e.valid_up_to()

@@ -51,7 +51,7 @@ impl Job for Release {
         let work = self.work.take().expect("a job runs once");
         match work(tx) {
             Ok(reply) => self.reply = Some(reply.into_inner()),
-            Err(e) if e.status >= 500 => return Err(StoreError::RolledBack),
+            Err(e) if e.status() >= 500 => return Err(StoreError::RolledBack),
             Err(refusal) => self.reply = Some(refusal.reply()),
         }
         Ok(())

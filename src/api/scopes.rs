@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::{open_record, owner_event, require_owner, Owner};
+use super::error::Code;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::crypto::seal::{self, Tier};
 use crate::http::Reply;
@@ -22,8 +23,8 @@ struct ScopeInput {
 fn check_name(name: &str) -> Result<String> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 64 || n.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "CV-1004",
+        return Err(ApiError::new(
+            Code::InvalidValue,
             "name: expected 1 to 64 printable characters",
         ));
     }
@@ -70,8 +71,7 @@ fn duplicate(existing: &[(EntryRow, ScopeRecord)], name: &str, except: Option<&s
         r.name.to_lowercase() == name.to_lowercase() && Some(r.scope_id.as_str()) != except
     }) {
         return Err(ApiError::new(
-            409,
-            "CV-4006",
+            Code::ScopeNameTaken,
             format!("a scope named {name:?} exists"),
         ));
     }
@@ -106,8 +106,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
             + 1;
         if next > 9999 {
             return Err(ApiError::new(
-                409,
-                "CV-4007",
+                Code::ScopeIdsExhausted,
                 "all 9999 scope ids of this vault are used",
             ));
         }
@@ -124,12 +123,12 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
 
 fn find(ctx: &Ctx<'_>, owner: &Owner, id: &str) -> Result<(EntryRow, ScopeRecord)> {
     let id = ScopeId::parse(id)
-        .map_err(|e| ApiError::bad_request("CV-1003", format!("scope id: {e}")))?
+        .map_err(|e| ApiError::new(Code::MalformedId, format!("scope id: {e}")))?
         .to_string();
     live(ctx, owner)?
         .into_iter()
         .find(|(_, r)| r.scope_id == id)
-        .ok_or_else(|| ApiError::new(404, "CV-3007", "no such scope"))
+        .ok_or_else(|| ApiError::new(Code::NoSuchScope, "no such scope"))
 }
 
 /// PUT /api/v1/scopes/{id} — rename.

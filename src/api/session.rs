@@ -4,6 +4,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::{owner_event, require_owner};
+use super::error::Code;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::crypto::token::{self, PrincipalKind, TokenClaims};
 use crate::crypto::{ct_eq, keys, sha256, unb64, Key32};
@@ -23,14 +24,14 @@ struct SessionRequest {
 
 fn key_field(name: &str, b64: &str) -> Result<Key32> {
     let bytes = unb64(b64).map_err(|_| {
-        ApiError::bad_request(
-            "CV-1004",
+        ApiError::new(
+            Code::InvalidValue,
             format!("{name}: expected base64url without padding"),
         )
     })?;
     Key32::from_slice(&bytes).map_err(|_| {
-        ApiError::bad_request(
-            "CV-1004",
+        ApiError::new(
+            Code::InvalidValue,
             format!("{name}: expected 32 bytes, got {}", bytes.len()),
         )
     })
@@ -39,8 +40,7 @@ fn key_field(name: &str, b64: &str) -> Result<Key32> {
 /// The refusal of a wrong login or unlock proof, and of a decoy: one answer for all.
 pub(super) fn wrong() -> ApiError {
     ApiError::new(
-        401,
-        "CV-2010",
+        Code::WrongCredentials,
         "wrong credentials for this vault (or no such vault)",
     )
 }
@@ -50,7 +50,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let body: SessionRequest = parse_body(ctx.req)?;
     // Parse the id first: the throttle keys on it, and only valid ids may take its memory.
     let vault_id = VaultId::parse(&body.vault_id)
-        .map_err(|e| ApiError::bad_request("CV-1003", format!("vault_id: {e}")))?;
+        .map_err(|e| ApiError::new(Code::MalformedId, format!("vault_id: {e}")))?;
     let ip = ctx.req.peer.to_string();
     if let Some(wait) = ctx.app.throttle.blocked(&ip, &body.vault_id) {
         return Err(throttled(wait));
@@ -113,8 +113,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
 /// 429 for a throttled login or unlock attempt.
 pub(super) fn throttled(wait: u64) -> ApiError {
     let mut e = ApiError::new(
-        429,
-        "CV-2011",
+        Code::LoginThrottled,
         format!("too many failed attempts; retry in {wait} s"),
     );
     e.retry_after = Some(wait);

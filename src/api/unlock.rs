@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::{audit_alone, owner_event};
+use super::error::Code;
 use super::vaults::{normalize_handle, Kdf, MethodKind};
 use super::{parse_body, ApiError, Ctx, Result};
 use crate::crypto::rest::{self, Column, RestError};
@@ -57,15 +58,15 @@ pub(super) fn check_method_id(id: &str) -> Result<()> {
     }
     match unb64(id) {
         Ok(b) if !b.is_empty() && b.len() <= 1023 => Ok(()),
-        _ => Err(ApiError::bad_request(
-            "CV-1004",
+        _ => Err(ApiError::new(
+            Code::InvalidValue,
             "method id in URL: expected `passphrase`, `recovery` or a passkey credential id (base64url without padding)",
         )),
     }
 }
 
 fn vault_param(v: &str) -> Result<VaultId> {
-    VaultId::parse(v).map_err(|e| ApiError::bad_request("CV-1003", format!("vault id in URL: {e}")))
+    VaultId::parse(v).map_err(|e| ApiError::new(Code::MalformedId, format!("vault id in URL: {e}")))
 }
 
 fn decoy_bytes(ctx: &Ctx<'_>, label: &str, input: &str) -> [u8; 32] {
@@ -125,8 +126,8 @@ pub fn by_handle(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let raw = ctx
         .req
         .query("handle")
-        .ok_or_else(|| ApiError::bad_request("CV-1004", "query parameter `handle` is required"))?;
-    let handle = normalize_handle(raw).map_err(|m| ApiError::bad_request("CV-1004", m))?;
+        .ok_or_else(|| ApiError::new(Code::InvalidValue, "query parameter `handle` is required"))?;
+    let handle = normalize_handle(raw).map_err(|m| ApiError::new(Code::InvalidValue, m))?;
     let vault = match ctx.store.db().vault_by_handle(&handle)? {
         Some(v) => v.vault_id,
         None => decoy_vault(ctx, "vault", &handle),
@@ -139,8 +140,8 @@ pub fn by_handle(ctx: &mut Ctx<'_>) -> Result<Reply> {
 /// GET /api/v1/unlock/passkey/{credential_id} → `{vault_id, kind, kdf}`.
 pub fn by_passkey(ctx: &mut Ctx<'_>, cred: &str) -> Result<Reply> {
     if cred == "passphrase" || cred == "recovery" {
-        return Err(ApiError::bad_request(
-            "CV-1004",
+        return Err(ApiError::new(
+            Code::InvalidValue,
             "credential id in URL: expected a passkey credential id (base64url without padding)",
         ));
     }
@@ -198,14 +199,14 @@ pub fn open(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
     let proof = match unb64(&body.proof) {
         Ok(p) if p.len() == 32 => zeroize::Zeroizing::new(p),
         Ok(p) => {
-            return Err(ApiError::bad_request(
-                "CV-1004",
+            return Err(ApiError::new(
+                Code::InvalidValue,
                 format!("proof: expected 32 bytes, got {}", p.len()),
             ))
         }
         Err(_) => {
-            return Err(ApiError::bad_request(
-                "CV-1004",
+            return Err(ApiError::new(
+                Code::InvalidValue,
                 "proof: expected base64url without padding",
             ))
         }

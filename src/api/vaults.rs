@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::auth::{owner_event, require_owner};
+use super::error::Code;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::config::Registration;
 use crate::crypto::rest::{self, Column};
@@ -117,12 +118,12 @@ pub fn normalize_handle(h: &str) -> std::result::Result<String, String> {
 pub(super) fn bytes32(name: &str, b64s: &str) -> Result<Vec<u8>> {
     match unb64(b64s) {
         Ok(b) if b.len() == 32 => Ok(b),
-        Ok(b) => Err(ApiError::bad_request(
-            "CV-1004",
+        Ok(b) => Err(ApiError::new(
+            Code::InvalidValue,
             format!("{name}: expected 32 bytes, got {}", b.len()),
         )),
-        Err(_) => Err(ApiError::bad_request(
-            "CV-1004",
+        Err(_) => Err(ApiError::new(
+            Code::InvalidValue,
             format!("{name}: expected base64url without padding"),
         )),
     }
@@ -130,7 +131,7 @@ pub(super) fn bytes32(name: &str, b64s: &str) -> Result<Vec<u8>> {
 
 /// Checks one unlock method; `at` names it in errors.
 fn check_unlock(input: UnlockInput, path_id: Option<&str>, at: &str) -> Result<CheckedUnlock> {
-    let bad = |m: String| ApiError::bad_request("CV-1004", format!("{at}: {m}"));
+    let bad = |m: String| ApiError::new(Code::InvalidValue, format!("{at}: {m}"));
     let method_id = match (path_id, &input.method_id) {
         (Some(p), Some(b)) if p != b => {
             return Err(bad(format!(
@@ -214,18 +215,18 @@ fn check_unlock(input: UnlockInput, path_id: Option<&str>, at: &str) -> Result<C
 pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let body: CreateVault = parse_body(ctx.req)?;
     let vault_id = VaultId::parse(&body.vault_id)
-        .map_err(|e| ApiError::bad_request("CV-1003", format!("vault_id: {e}")))?;
+        .map_err(|e| ApiError::new(Code::MalformedId, format!("vault_id: {e}")))?;
     let handle = body
         .handle
         .as_deref()
         .map(normalize_handle)
         .transpose()
-        .map_err(|m| ApiError::bad_request("CV-1004", m))?;
+        .map_err(|m| ApiError::new(Code::InvalidValue, m))?;
     let owner_verifier = bytes32("owner_verifier", &body.owner_verifier)?;
     let l1_check = bytes32("l1_check", &body.l1_check)?;
     if body.unlock.is_empty() || body.unlock.len() > 16 {
-        return Err(ApiError::bad_request(
-            "CV-1004",
+        return Err(ApiError::new(
+            Code::InvalidValue,
             "unlock: expected 1 to 16 unlock methods",
         ));
     }
@@ -237,8 +238,8 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
             .iter()
             .any(|r: &UnlockMethodRow| r.method_id == row.method_id)
         {
-            return Err(ApiError::bad_request(
-                "CV-1004",
+            return Err(ApiError::new(
+                Code::InvalidValue,
                 format!("unlock[{i}]: duplicate method_id"),
             ));
         }
@@ -265,8 +266,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
         };
         if !allowed {
             return Err(ApiError::new(
-                403,
-                "CV-2020",
+                Code::RegistrationClosed,
                 "registration is closed: the first vault needs the one-time setup token from the server's data directory (clavitor init --setup-token-file)",
             ));
         }
@@ -275,10 +275,10 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let created = ctx.store.write(|db| {
         let created = db.create_vault(&new).map_err(|e| match e {
             crate::vault::StoreError::Exists("handle") => {
-                ApiError::new(409, "CV-4003", "that handle is taken")
+                ApiError::new(Code::HandleTaken, "that handle is taken")
             }
             crate::vault::StoreError::Exists(_) => {
-                ApiError::new(409, "CV-4004", "a vault with that id exists")
+                ApiError::new(Code::VaultIdTaken, "a vault with that id exists")
             }
             other => other.into(),
         })?;
@@ -302,7 +302,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
 }
 
 fn vault_param(v: &str) -> Result<VaultId> {
-    VaultId::parse(v).map_err(|e| ApiError::bad_request("CV-1003", format!("vault id in URL: {e}")))
+    VaultId::parse(v).map_err(|e| ApiError::new(Code::MalformedId, format!("vault id in URL: {e}")))
 }
 
 fn owner_of(ctx: &mut Ctx<'_>, v: &str) -> Result<super::auth::Owner> {
@@ -342,9 +342,10 @@ pub fn delete_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
     ctx.store.write(|db| {
         db.delete_unlock_method(owner.id(), id)
             .map_err(|e| match e {
-                crate::vault::StoreError::NotFound(_) => {
-                    ApiError::new(404, "CV-3005", "no such unlock method for that vault")
-                }
+                crate::vault::StoreError::NotFound(_) => ApiError::new(
+                    Code::NoSuchUnlockMethod,
+                    "no such unlock method for that vault",
+                ),
                 other => other.into(),
             })?;
         Ok::<_, ApiError>(db.audit(owner.id(), &ev)?.with(()))

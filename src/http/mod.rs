@@ -6,7 +6,7 @@
 mod reaper;
 mod server;
 
-pub use server::{start, Handler, Running};
+pub use server::{start, Failure, Handler, Running};
 
 use std::io::Write;
 use std::net::IpAddr;

@@ -21,8 +21,9 @@ pub trait Handler: Send + Sync + 'static {
     fn body_limit(&self, method: Method, segments: &[String]) -> u64;
     /// Answers one request, now or later (see [`Answer`]).
     fn handle(&self, req: &Req, local: &mut Self::Local) -> Answer;
-    /// An error reply for failures the HTTP layer detects itself.
-    fn error(&self, status: u16, code: &'static str, message: &str) -> Reply;
+    /// An error reply for failures the HTTP layer detects itself (the
+    /// application owns the error codes and their wording).
+    fn error(&self, failure: Failure) -> Reply;
     /// True once a graceful stop has begun.
     fn stopping(&self) -> bool;
     /// Seconds after which an idle connection is closed (read on every sweep, so SIGHUP applies it).
@@ -43,6 +44,17 @@ pub trait Handler: Send + Sync + 'static {
     fn take_over(&self, _req: &Req, _reply: &Reply) -> Option<Takeover> {
         None
     }
+}
+
+/// A failure the HTTP layer detects itself, before or around the handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The request path is not valid percent-encoded UTF-8.
+    BadPath,
+    /// The body is larger than the route's limit (bytes).
+    TooLarge { limit: u64 },
+    /// The handler panicked.
+    Panicked,
 }
 
 /// Bodies up to this size are read by tiny_http's connection thread before a
@@ -278,11 +290,7 @@ fn serve_one<H: Handler>(
     };
 
     let answer = match split_url(rq.url()) {
-        None => Answer::Now(handler.error(
-            400,
-            "CV-1005",
-            "the request path is not valid percent-encoded UTF-8",
-        )),
+        None => Answer::Now(handler.error(Failure::BadPath)),
         Some((segments, query)) => {
             req.segments = segments;
             req.query = query;
@@ -312,15 +320,11 @@ fn serve_one<H: Handler>(
                         Ok(answer) => answer,
                         Err(_) => {
                             log::error!("handler panicked; answered 500 (this is a bug)");
-                            Answer::Now(handler.error(500, "CV-5000", "internal error"))
+                            Answer::Now(handler.error(Failure::Panicked))
                         }
                     }
                 }
-                Err(BodyError::TooLarge) => Answer::Now(handler.error(
-                    413,
-                    "CV-1010",
-                    &format!("request body too large: the limit for this route is {limit} bytes"),
-                )),
+                Err(BodyError::TooLarge) => Answer::Now(handler.error(Failure::TooLarge { limit })),
                 Err(BodyError::Io(e)) => {
                     log::debug!("reading request body: {e}");
                     return; // the client went away; nobody to answer

@@ -8,6 +8,7 @@ use super::auth::{self, NonceCache};
 use super::rows::{self, ApplyError};
 use super::settings::{Role, Settings};
 use super::wire::Batch;
+use crate::api::error::Code;
 use crate::api::ApiError;
 use crate::crypto::Keyring;
 use crate::http::{Method, Reply, Req};
@@ -56,11 +57,10 @@ pub fn refuse_agent(s: &Settings) -> ApiError {
 /// header when this backup's file names no primary.
 fn backup_unavailable(s: &Settings, what: &str) -> ApiError {
     match s.primary.as_ref() {
-        Some(p) => ApiError::new(503, "CV-5030", format!("{what} (X-Primary-Location)"))
+        Some(p) => ApiError::new(Code::ReadOnlyBackup, format!("{what} (X-Primary-Location)"))
             .with_header("X-Primary-Location", p.url.clone()),
         None => ApiError::new(
-            503,
-            "CV-5030",
+            Code::ReadOnlyBackup,
             format!("{what}; this backup's replication.yaml names no primary_pop"),
         ),
     }
@@ -89,8 +89,7 @@ fn apply(
 ) -> Result<Reply, ApiError> {
     if req.method != Method::Post {
         let mut e = ApiError::new(
-            405,
-            "CV-3004",
+            Code::MethodNotAllowed,
             "method not allowed; this route accepts POST",
         );
         e.allow = Some("POST");
@@ -98,8 +97,7 @@ fn apply(
     }
     if s.role != Role::Backup {
         return Err(ApiError::new(
-            409,
-            "CV-4010",
+            Code::ReplicationToPrimary,
             format!(
                 "POP {} is a primary and does not accept replication batches",
                 s.pop_id
@@ -118,18 +116,18 @@ fn apply(
     .map_err(|e| {
         let (code, message) = e.describe();
         log::warn!("replication apply refused from {}: {message}", req.peer);
-        ApiError::new(401, code, message)
+        ApiError::new(code, message)
     })?;
     if pop == s.pop_id {
         // Only possible without `primary_pop`: a batch in this POP's own name.
         let (code, message) = auth::AuthError::UnknownPop.describe();
-        return Err(ApiError::new(401, code, message));
+        return Err(ApiError::new(code, message));
     }
     let mut batch: Batch =
         serde_json::from_slice(&req.body).map_err(|e| crate::api::error::json_error(&e))?;
     if batch.pop_id != pop {
-        return Err(ApiError::bad_request(
-            "CV-1004",
+        return Err(ApiError::new(
+            Code::InvalidValue,
             "pop_id: does not match the signing POP",
         ));
     }
@@ -138,10 +136,11 @@ fn apply(
     let done = rows::seal_for_rest(&mut batch.records, ring, &transit)
         .and_then(|()| rows::apply(store, &batch.records))
         .map_err(|e| match e {
-            ApplyError::Invalid(m) => ApiError::bad_request("CV-1004", m),
-            ApplyError::Conflict(m) => {
-                ApiError::new(409, "CV-4011", format!("replication conflict: {m}"))
-            }
+            ApplyError::Invalid(m) => ApiError::new(Code::InvalidValue, m),
+            ApplyError::Conflict(m) => ApiError::new(
+                Code::ReplicationConflict,
+                format!("replication conflict: {m}"),
+            ),
             ApplyError::Store(e) => ApiError::from(e),
         })?;
     log::debug!(

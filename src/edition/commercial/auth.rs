@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::api::error::Code;
 use crate::crypto::{b64, hex, random_bytes, sha256, unb64, Key32};
 
 /// The one route these signatures cover.
@@ -33,26 +34,29 @@ pub enum AuthError {
 
 impl AuthError {
     /// (code, message) for the 401 answer.
-    pub fn describe(self) -> (&'static str, &'static str) {
+    pub fn describe(self) -> (Code, &'static str) {
         match self {
             AuthError::Missing => (
-                "CV-2050",
+                Code::ReplicationBadSignature,
                 "replication request without `Authorization: Clavitor-HMAC ...`",
             ),
             AuthError::Malformed => (
-                "CV-2050",
+                Code::ReplicationBadSignature,
                 "malformed Clavitor-HMAC header: expected pop=,ts=,nonce=,sig=",
             ),
             AuthError::UnknownPop => (
-                "CV-2053",
+                Code::ReplicationUnknownPop,
                 "this backup does not accept batches from that POP (primary_pop)",
             ),
             AuthError::Skew => (
-                "CV-2051",
+                Code::ReplicationClockSkew,
                 "request timestamp is more than 300 s from this POP's clock",
             ),
-            AuthError::BadSignature => ("CV-2050", "bad replication signature"),
-            AuthError::Replay => ("CV-2052", "nonce already used (replayed request)"),
+            AuthError::BadSignature => (Code::ReplicationBadSignature, "bad replication signature"),
+            AuthError::Replay => (
+                Code::ReplicationReplay,
+                "nonce already used (replayed request)",
+            ),
         }
     }
 }
