@@ -378,10 +378,9 @@ pub fn scopes_column(scopes: &[ScopeId]) -> String {
 }
 
 /// The stored column back into ids; unparsable parts are dropped (the column is ours).
-pub fn scopes_from_column(col: &str) -> Vec<String> {
+pub fn scopes_from_column(col: &str) -> Vec<ScopeId> {
     col.split(',')
-        .filter(|s| ScopeId::parse(s).is_ok())
-        .map(str::to_string)
+        .filter_map(|s| ScopeId::parse(s).ok())
         .collect()
 }
 

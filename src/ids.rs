@@ -114,6 +114,26 @@ impl ScopeId {
     pub fn is_owner_only(self) -> bool {
         self == Self::OWNER_ONLY
     }
+
+    /// The scope with number `n` (`0` to `9999`), e.g. the next free one.
+    pub fn from_number(n: u16) -> Option<ScopeId> {
+        (n <= 9999).then_some(ScopeId(n))
+    }
+}
+
+/// On the wire and in sealed records a scope id is its four-digit string.
+impl serde::Serialize for ScopeId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Parsed once, where a record or body is read; a bad value fails the read.
+impl<'de> serde::Deserialize<'de> for ScopeId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        ScopeId::parse(&s).map_err(serde::de::Error::custom)
+    }
 }
 
 impl fmt::Display for ScopeId {
@@ -151,5 +171,15 @@ mod tests {
         for bad in ["42", "12a4", "00001", "", "-001", "+001"] {
             assert!(ScopeId::parse(bad).is_err(), "{bad}");
         }
+        assert_eq!(ScopeId::from_number(7).unwrap().to_string(), "0007");
+        assert_eq!(ScopeId::from_number(10_000), None);
+    }
+
+    #[test]
+    fn scope_ids_serialize_as_their_string() {
+        let ids: Vec<ScopeId> = serde_json::from_str(r#"["0001","0042"]"#).unwrap();
+        assert_eq!(serde_json::to_string(&ids).unwrap(), r#"["0001","0042"]"#);
+        let e = serde_json::from_str::<Vec<ScopeId>>(r#"["12a4"]"#).unwrap_err();
+        assert!(e.to_string().contains("four digits"), "{e}");
     }
 }

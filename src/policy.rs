@@ -40,11 +40,12 @@ pub fn check_rate_limits(minute: u32, hour: u32) -> Result<(), String> {
 #[serde(deny_unknown_fields)]
 pub struct AgentRecord {
     pub name: String,
-    pub scopes: Vec<String>,
+    /// Parsed when the record is opened; a bad id fails the open.
+    pub scopes: Vec<ScopeId>,
     pub all_access: bool,
     pub can_write: bool,
-    /// CIDRs (IPv4 and IPv6); empty = any address.
-    pub ip_whitelist: Vec<String>,
+    /// CIDRs (IPv4 and IPv6), parsed when the record is opened; empty = any address.
+    pub ip_whitelist: Vec<AllowedNet>,
     pub rate_limit_minute: u32,
     pub rate_limit_hour: u32,
     pub locked: bool,
@@ -60,7 +61,7 @@ pub struct AgentRecord {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ScopeRecord {
-    pub scope_id: String,
+    pub scope_id: ScopeId,
     pub name: String,
     pub created_at: String,
 }
@@ -68,7 +69,7 @@ pub struct ScopeRecord {
 /// What the policy needs to know about an entry, all from plaintext columns.
 pub struct EntryMeta<'a> {
     pub entry_type: &'a str,
-    pub scopes: &'a [String],
+    pub scopes: &'a [ScopeId],
     pub deleted: bool,
 }
 
@@ -78,11 +79,7 @@ pub fn agent_can_access(agent: &AgentRecord, entry: &EntryMeta<'_>) -> bool {
     if entry.deleted || fieldspec::entry_type(entry.entry_type).is_none_or(|t| t.system) {
         return false;
     }
-    if entry
-        .scopes
-        .iter()
-        .any(|s| ScopeId::parse(s).is_ok_and(ScopeId::is_owner_only))
-    {
+    if entry.scopes.iter().any(|s| s.is_owner_only()) {
         return false;
     }
     agent.all_access || entry.scopes.iter().any(|s| agent.scopes.contains(s))
@@ -91,13 +88,12 @@ pub fn agent_can_access(agent: &AgentRecord, entry: &EntryMeta<'_>) -> bool {
 /// True iff an agent with `can_write` may create an entry carrying `scopes`:
 /// at least one scope, none owner-only, every one its own (all-access agents
 /// may use any non-owner-only scope).
-pub fn agent_can_write_into(agent: &AgentRecord, scopes: &[String]) -> bool {
+pub fn agent_can_write_into(agent: &AgentRecord, scopes: &[ScopeId]) -> bool {
     agent.can_write
         && !scopes.is_empty()
-        && scopes.iter().all(|s| {
-            ScopeId::parse(s).is_ok_and(|id| !id.is_owner_only())
-                && (agent.all_access || agent.scopes.contains(s))
-        })
+        && scopes
+            .iter()
+            .all(|s| !s.is_owner_only() && (agent.all_access || agent.scopes.contains(s)))
 }
 
 /// An IPv4 or IPv6 network.
@@ -152,6 +148,52 @@ impl Cidr {
     }
 }
 
+/// One entry of an agent's IP allowlist: the network, parsed once (when the
+/// owner's request body or the sealed record is read), and the text as the
+/// owner wrote it, which the API shows back and the record keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AllowedNet {
+    net: Cidr,
+    text: String,
+}
+
+impl AllowedNet {
+    /// Parses like [`Cidr::parse`] (same errors) and keeps the text.
+    pub fn parse(s: &str) -> Result<AllowedNet, String> {
+        Ok(AllowedNet {
+            net: Cidr::parse(s)?,
+            text: s.to_string(),
+        })
+    }
+
+    /// True if `ip` is inside this network.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.net.contains(ip)
+    }
+
+    /// The entry as the owner wrote it.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl TryFrom<String> for AllowedNet {
+    type Error = String;
+    fn try_from(text: String) -> Result<AllowedNet, String> {
+        Ok(AllowedNet {
+            net: Cidr::parse(&text)?,
+            text,
+        })
+    }
+}
+
+impl From<AllowedNet> for String {
+    fn from(n: AllowedNet) -> String {
+        n.text
+    }
+}
+
 fn masked(v: u128, bits: u32, prefix: u8) -> u128 {
     if prefix == 0 {
         return 0;
@@ -161,12 +203,7 @@ fn masked(v: u128, bits: u32, prefix: u8) -> u128 {
 
 /// True if `ip` may use the agent (empty allowlist = anywhere).
 pub fn ip_allowed(agent: &AgentRecord, ip: IpAddr) -> bool {
-    agent.ip_whitelist.is_empty()
-        || agent
-            .ip_whitelist
-            .iter()
-            .filter_map(|c| Cidr::parse(c).ok())
-            .any(|c| c.contains(ip))
+    agent.ip_whitelist.is_empty() || agent.ip_whitelist.iter().any(|n| n.contains(ip))
 }
 
 /// The outcome of the rate check for one credential read.
@@ -262,7 +299,7 @@ mod tests {
     fn agent(scopes: &[&str]) -> AgentRecord {
         AgentRecord {
             name: "a".into(),
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            scopes: scopes.iter().map(|s| ScopeId::parse(s).unwrap()).collect(),
             all_access: false,
             can_write: false,
             ip_whitelist: vec![],
@@ -276,7 +313,7 @@ mod tests {
         }
     }
 
-    fn meta<'a>(t: &'a str, scopes: &'a [String]) -> EntryMeta<'a> {
+    fn meta<'a>(t: &'a str, scopes: &'a [ScopeId]) -> EntryMeta<'a> {
         EntryMeta {
             entry_type: t,
             scopes,
@@ -287,7 +324,11 @@ mod tests {
     #[test]
     fn scopes_decide_access() {
         let a = agent(&["0001"]);
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let s = |v: &[&str]| {
+            v.iter()
+                .map(|x| ScopeId::parse(x).unwrap())
+                .collect::<Vec<_>>()
+        };
         assert!(agent_can_access(&a, &meta("login", &s(&["0001"]))));
         assert!(!agent_can_access(&a, &meta("login", &s(&["0002"]))));
         assert!(!agent_can_access(&a, &meta("login", &s(&[]))));
@@ -311,7 +352,11 @@ mod tests {
     #[test]
     fn writes_only_into_own_scopes() {
         let mut a = agent(&["0001"]);
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let s = |v: &[&str]| {
+            v.iter()
+                .map(|x| ScopeId::parse(x).unwrap())
+                .collect::<Vec<_>>()
+        };
         assert!(!agent_can_write_into(&a, &s(&["0001"])), "needs can_write");
         a.can_write = true;
         assert!(agent_can_write_into(&a, &s(&["0001"])));
@@ -365,6 +410,41 @@ mod tests {
             .contains("8.8.8.8".parse().unwrap()));
         assert!(Cidr::parse("10.0.0.0/33").is_err());
         assert!(Cidr::parse("nope").is_err());
+    }
+
+    #[test]
+    fn allowlists_are_parsed_once_and_keep_the_owners_text() {
+        let mut a = agent(&["0001"]);
+        assert!(
+            ip_allowed(&a, "203.0.113.9".parse().unwrap()),
+            "empty = anywhere"
+        );
+        a.ip_whitelist = vec![
+            AllowedNet::parse("192.0.2.0/24").unwrap(),
+            AllowedNet::parse(" 2001:DB8::1").unwrap(),
+        ];
+        assert!(ip_allowed(&a, "192.0.2.5".parse().unwrap()));
+        assert!(ip_allowed(&a, "2001:db8::1".parse().unwrap()));
+        assert!(!ip_allowed(&a, "192.0.3.5".parse().unwrap()));
+        assert_eq!(a.ip_whitelist[1].as_str(), " 2001:DB8::1");
+        assert_eq!(
+            AllowedNet::parse("10.0.0.0/33").unwrap_err(),
+            Cidr::parse("10.0.0.0/33").unwrap_err()
+        );
+    }
+
+    #[test]
+    fn agent_records_serialize_exactly_as_the_strings_they_were() {
+        let json = r#"{"name":"a","scopes":["0001","0042"],"all_access":false,"can_write":true,"ip_whitelist":["10.0.0.0/8","::1"],"rate_limit_minute":3,"rate_limit_hour":10,"locked":false,"violations":[],"token_generation":2,"created_at":"t","expires_at":null}"#;
+        let r: AgentRecord = serde_json::from_str(json).unwrap();
+        assert_eq!(r.scopes[1], ScopeId::parse("0042").unwrap());
+        assert!(ip_allowed(&r, "10.1.2.3".parse().unwrap()));
+        assert_eq!(serde_json::to_string(&r).unwrap(), json);
+        let bad = json.replace("10.0.0.0/8", "10.0.0.0/99");
+        let e = serde_json::from_str::<AgentRecord>(&bad).unwrap_err();
+        assert!(e.to_string().contains("prefix length"), "{e}");
+        let bad = json.replace("0042", "42");
+        assert!(serde_json::from_str::<AgentRecord>(&bad).is_err());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::crypto::token::{self, PrincipalKind, TokenClaims};
 use crate::crypto::Key32;
 use crate::http::Reply;
 use crate::ids::{EntryId, ScopeId, VaultId};
-use crate::policy::{self, AgentRecord, Cidr};
+use crate::policy::{self, AgentRecord, AllowedNet};
 use crate::vault::{now_ms, Creator, EntryRow, NewEntry, Outcome, Tx};
 
 const MAX_NAME: usize = 128;
@@ -53,7 +53,7 @@ fn bad(m: String) -> ApiError {
 }
 
 /// Applies an input to a record, checking every value; `known` are the vault's scope ids.
-fn apply(record: &mut AgentRecord, input: AgentInput, known: &[String]) -> Result<()> {
+fn apply(record: &mut AgentRecord, input: AgentInput, known: &[ScopeId]) -> Result<()> {
     if let Some(name) = input.name {
         let name = name.trim().to_string();
         if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control)
@@ -68,7 +68,7 @@ fn apply(record: &mut AgentRecord, input: AgentInput, known: &[String]) -> Resul
         if scopes.len() > MAX_SCOPES {
             return Err(bad(format!("scopes: at most {MAX_SCOPES} scopes")));
         }
-        let mut out: Vec<String> = Vec::new();
+        let mut out: Vec<ScopeId> = Vec::new();
         for (i, s) in scopes.iter().enumerate() {
             let id = ScopeId::parse(s).map_err(|e| bad(format!("scopes[{i}]: {e}")))?;
             if id.is_owner_only() {
@@ -76,13 +76,13 @@ fn apply(record: &mut AgentRecord, input: AgentInput, known: &[String]) -> Resul
                     "scopes[{i}]: 0000 is the owner-only tier and cannot be granted"
                 )));
             }
-            if !known.contains(s) {
+            if !known.contains(&id) {
                 return Err(bad(format!(
                     "scopes[{i}]: no scope {s} in this vault (create it first)"
                 )));
             }
-            if !out.contains(s) {
-                out.push(s.clone());
+            if !out.contains(&id) {
+                out.push(id);
             }
         }
         record.scopes = out;
@@ -97,10 +97,11 @@ fn apply(record: &mut AgentRecord, input: AgentInput, known: &[String]) -> Resul
         if ips.len() > MAX_IPS {
             return Err(bad(format!("ip_whitelist: at most {MAX_IPS} entries")));
         }
-        for (i, c) in ips.iter().enumerate() {
-            Cidr::parse(c).map_err(|e| bad(format!("ip_whitelist[{i}]: {e}")))?;
+        let mut nets = Vec::with_capacity(ips.len());
+        for (i, c) in ips.into_iter().enumerate() {
+            nets.push(AllowedNet::try_from(c).map_err(|e| bad(format!("ip_whitelist[{i}]: {e}")))?);
         }
-        record.ip_whitelist = ips;
+        record.ip_whitelist = nets;
     }
     if let Some(n) = input.rate_limit_minute {
         if n > MAX_RATE_MINUTE {

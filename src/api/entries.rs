@@ -155,12 +155,11 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
         }
         Principal::Agent(a) => {
             auth::gate(ctx, a, "create")?;
-            let scopes: Vec<String> = valid.scopes.iter().map(|s| s.to_string()).collect();
             let l3 = valid.doc.fields.iter().any(|f| f.tier == Tier::L3.as_str());
             // An id that exists (visible or not) gets the same audited 403 as any
             // other refusal: a 409 would tell the agent that the id exists.
             let taken = ctx.store.db().entry(a.vault_id(), &id)?.is_some();
-            if l3 || taken || !policy::agent_can_write_into(&a.record, &scopes) {
+            if l3 || taken || !policy::agent_can_write_into(&a.record, &valid.scopes) {
                 let ev = agent_event(
                     ctx,
                     &a.id,
@@ -777,9 +776,8 @@ fn agent_replace(ctx: &mut Ctx<'_>, agent: &Agent, id: EntryId) -> Result<Reply>
     let doc = open_doc(&agent.k1, agent.vault_id(), &current)?;
     let now = now_ms();
     let mut valid = validate(input, "", &doc.created_at, &rfc3339(now))?;
-    let scopes: Vec<String> = valid.scopes.iter().map(|s| s.to_string()).collect();
     let l3 = valid.doc.fields.iter().any(|f| f.tier == Tier::L3.as_str());
-    if l3 || !policy::agent_can_write_into(&agent.record, &scopes) {
+    if l3 || !policy::agent_can_write_into(&agent.record, &valid.scopes) {
         return Err(refuse_update(ctx, agent, id)?);
     }
     valid.doc.fields.extend(

@@ -11,29 +11,31 @@ use crate::vault::StoreError;
 /// written once here (the table in docs/API.md lists the same pairs; a unit
 /// test keeps them equal).
 macro_rules! codes {
-    ($($(#[$doc:meta])* $name:ident = ($code:literal, $status:literal),)*) => {
+    ($($(#[$doc:meta])* $name:ident = ($code:literal, $status:literal $(, feature = $feat:literal)?),)*) => {
         /// A `CV-` error code. The variant fixes both the string on the wire
         /// and the HTTP status, so a call site cannot pair them wrongly.
+        /// Codes only the commercial edition sends exist only in its build
+        /// (the community binary carries none of their strings).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Code {
-            $($(#[$doc])* $name,)*
+            $($(#[$doc])* $(#[cfg(feature = $feat)])? $name,)*
         }
 
         impl Code {
-            /// Every code, in table order.
-            pub const ALL: &'static [Code] = &[$(Code::$name,)*];
+            /// Every code of this build, in table order.
+            pub const ALL: &'static [Code] = &[$($(#[cfg(feature = $feat)])? Code::$name,)*];
 
             /// The wire string, e.g. `"CV-3003"`.
             pub const fn as_str(self) -> &'static str {
                 match self {
-                    $(Code::$name => $code,)*
+                    $($(#[cfg(feature = $feat)])? Code::$name => $code,)*
                 }
             }
 
             /// The HTTP status this code is always sent with.
             pub const fn status(self) -> u16 {
                 match self {
-                    $(Code::$name => $status,)*
+                    $($(#[cfg(feature = $feat)])? Code::$name => $status,)*
                 }
             }
         }
@@ -87,13 +89,13 @@ codes! {
     /// The entry does not allow the requested destination host.
     HostNotAllowed = ("CV-2044", 403),
     /// Replication: missing or malformed `Clavitor-HMAC`, or a bad signature.
-    ReplicationBadSignature = ("CV-2050", 401),
+    ReplicationBadSignature = ("CV-2050", 401, feature = "commercial"),
     /// Replication: timestamp too far from this POP's clock.
-    ReplicationClockSkew = ("CV-2051", 401),
+    ReplicationClockSkew = ("CV-2051", 401, feature = "commercial"),
     /// Replication: a nonce already used (replay).
-    ReplicationReplay = ("CV-2052", 401),
+    ReplicationReplay = ("CV-2052", 401, feature = "commercial"),
     /// Replication: the sender is not this backup's primary.
-    ReplicationUnknownPop = ("CV-2053", 401),
+    ReplicationUnknownPop = ("CV-2053", 401, feature = "commercial"),
     /// Not found (owner): an entry or other stored object.
     NotFound = ("CV-3002", 404),
     /// No such route.
@@ -121,9 +123,9 @@ codes! {
     /// All 9999 scope ids are used.
     ScopeIdsExhausted = ("CV-4007", 409),
     /// Replication batch sent to a primary.
-    ReplicationToPrimary = ("CV-4010", 409),
+    ReplicationToPrimary = ("CV-4010", 409, feature = "commercial"),
     /// Replication batch conflicts with a row on the backup.
-    ReplicationConflict = ("CV-4011", 409),
+    ReplicationConflict = ("CV-4011", 409, feature = "commercial"),
     /// A title matches several entries the caller may see.
     AmbiguousTitle = ("CV-4020", 409),
     /// The agent is locked after a second rate-limit violation.
@@ -135,7 +137,7 @@ codes! {
     /// Internal error (a bug; details only in the server log).
     Internal = ("CV-5000", 500),
     /// This POP is a read-only backup.
-    ReadOnlyBackup = ("CV-5030", 503),
+    ReadOnlyBackup = ("CV-5030", 503, feature = "commercial"),
     /// The audit log is unavailable: nothing was done or released.
     AuditUnavailable = ("CV-5031", 503),
     /// The database is busy.
@@ -352,19 +354,19 @@ mod tests {
     use super::*;
     use std::collections::{BTreeMap, HashSet};
 
-    /// `| CV-xxxx | status | meaning |` rows of docs/API.md's error table.
-    fn documented() -> BTreeMap<String, u16> {
+    /// `| CV-xxxx | status | meaning |` rows of docs/API.md's error table:
+    /// code → (status, marked "(commercial)").
+    fn documented() -> BTreeMap<String, (u16, bool)> {
         let doc = include_str!("../../docs/API.md");
         let mut rows = BTreeMap::new();
         for line in doc.lines() {
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-            if let [_, code, status, ..] = cells[..] {
+            if let [_, code, status, meaning, ..] = cells[..] {
                 if code.starts_with("CV-") {
                     let status = status.parse().expect("a status number in the table");
-                    assert!(
-                        rows.insert(code.to_string(), status).is_none(),
-                        "{code} twice in docs/API.md"
-                    );
+                    let commercial = meaning.ends_with("(commercial)");
+                    let old = rows.insert(code.to_string(), (status, commercial));
+                    assert!(old.is_none(), "{code} twice in docs/API.md");
                 }
             }
         }
@@ -390,17 +392,20 @@ mod tests {
         let doc = documented();
         for c in Code::ALL {
             assert_eq!(
-                doc.get(c.as_str()),
-                Some(&c.status()),
+                doc.get(c.as_str()).map(|(status, _)| *status),
+                Some(c.status()),
                 "{c:?} ({}) in docs/API.md's error table",
                 c.as_str()
             );
         }
         let ours: HashSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
-        for code in doc.keys() {
-            assert!(
+        for (code, (_, commercial)) in &doc {
+            // The community build has no variants for commercial-only codes.
+            let absent_here = *commercial && !cfg!(feature = "commercial");
+            assert_eq!(
                 ours.contains(code.as_str()),
-                "{code} is documented but has no Code variant"
+                !absent_here,
+                "{code}: documented, but no Code variant (or one the community build must not have)"
             );
         }
     }

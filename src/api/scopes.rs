@@ -40,7 +40,7 @@ fn live(ctx: &Ctx<'_>, owner: &Owner) -> Result<Vec<(EntryRow, ScopeRecord)>> {
 }
 
 /// The ids of the vault's live scopes.
-pub fn scope_ids(ctx: &Ctx<'_>, owner: &Owner) -> Result<Vec<String>> {
+pub fn scope_ids(ctx: &Ctx<'_>, owner: &Owner) -> Result<Vec<ScopeId>> {
     Ok(live(ctx, owner)?
         .into_iter()
         .map(|(_, r)| r.scope_id)
@@ -57,7 +57,7 @@ fn sealed(owner: &Owner, id: EntryId, r: &ScopeRecord, created_ms: i64) -> NewEn
     NewEntry {
         entry_id: id,
         entry_type: "scope".into(),
-        scopes: r.scope_id.clone(),
+        scopes: r.scope_id.to_string(),
         title_idx: [0; 32],
         doc: seal::seal(&owner.k1, Tier::L1, &aad, &plain),
         created_at: created_ms,
@@ -66,10 +66,15 @@ fn sealed(owner: &Owner, id: EntryId, r: &ScopeRecord, created_ms: i64) -> NewEn
     }
 }
 
-fn duplicate(existing: &[(EntryRow, ScopeRecord)], name: &str, except: Option<&str>) -> Result<()> {
-    if existing.iter().any(|(_, r)| {
-        r.name.to_lowercase() == name.to_lowercase() && Some(r.scope_id.as_str()) != except
-    }) {
+fn duplicate(
+    existing: &[(EntryRow, ScopeRecord)],
+    name: &str,
+    except: Option<ScopeId>,
+) -> Result<()> {
+    if existing
+        .iter()
+        .any(|(_, r)| r.name.to_lowercase() == name.to_lowercase() && Some(r.scope_id) != except)
+    {
         return Err(ApiError::new(
             Code::ScopeNameTaken,
             format!("a scope named {name:?} exists"),
@@ -104,14 +109,14 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
             .and_then(|s| s.parse::<u16>().ok())
             .unwrap_or(0)
             + 1;
-        if next > 9999 {
+        let Some(scope_id) = ScopeId::from_number(next) else {
             return Err(ApiError::new(
                 Code::ScopeIdsExhausted,
                 "all 9999 scope ids of this vault are used",
             ));
-        }
+        };
         let record = ScopeRecord {
-            scope_id: format!("{next:04}"),
+            scope_id,
             name: name.clone(),
             created_at: rfc3339(now),
         };
@@ -123,8 +128,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
 
 fn find(ctx: &Ctx<'_>, owner: &Owner, id: &str) -> Result<(EntryRow, ScopeRecord)> {
     let id = ScopeId::parse(id)
-        .map_err(|e| ApiError::new(Code::MalformedId, format!("scope id: {e}")))?
-        .to_string();
+        .map_err(|e| ApiError::new(Code::MalformedId, format!("scope id: {e}")))?;
     live(ctx, owner)?
         .into_iter()
         .find(|(_, r)| r.scope_id == id)
@@ -137,7 +141,7 @@ pub fn rename(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let input: ScopeInput = parse_body(ctx.req)?;
     let name = check_name(&input.name)?;
     let (row, mut record) = find(ctx, &owner, id)?;
-    duplicate(&live(ctx, &owner)?, &name, Some(&record.scope_id))?;
+    duplicate(&live(ctx, &owner)?, &name, Some(record.scope_id))?;
     record.name = name;
     let new = sealed(&owner, row.entry_id, &record, row.created_at);
     let ev = owner_event(
