@@ -4,6 +4,7 @@
 mod adversarial;
 mod cli;
 mod concurrency;
+mod policy_values;
 mod proxy;
 pub mod proxy_support;
 mod secret_refs;
