@@ -9,6 +9,7 @@ pub mod config;
 pub mod crypto;
 pub mod edition;
 pub mod entry;
+pub mod error_code;
 pub mod fieldspec;
 pub mod generate;
 pub mod http;

@@ -8,9 +8,9 @@ use super::auth::{self, NonceCache};
 use super::rows::{self, ApplyError};
 use super::settings::{Role, Settings};
 use super::wire::Batch;
-use crate::api::error::Code;
 use crate::api::ApiError;
 use crate::crypto::Keyring;
+use crate::error_code::Code;
 use crate::http::{Method, Reply, Req};
 use crate::vault::Store;
 

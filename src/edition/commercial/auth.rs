@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::api::error::Code;
 use crate::crypto::{b64, hex, random_bytes, sha256, unb64, Key32};
+use crate::error_code::Code;
 
 /// The one route these signatures cover.
 pub const APPLY_PATH: &str = "/api/v1/replication/apply";
