@@ -10,8 +10,7 @@ use super::auth::{owner_event, require_owner};
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::config::Registration;
 use crate::crypto::rest::{self, Column};
-use crate::crypto::seal::{sealed_tier, Tier};
-use crate::crypto::unlock::PASSPHRASE_MIN_ITERATIONS;
+use crate::crypto::unlock::{self, PASSPHRASE_MIN_ITERATIONS, WRAPPED_MASTER_FORMAT};
 use crate::crypto::{ct_eq, sha256, unb64, Keyring};
 use crate::http::Reply;
 use crate::ids::VaultId;
@@ -187,18 +186,10 @@ fn check_unlock(input: UnlockInput, path_id: Option<&str>, at: &str) -> Result<C
             )));
         }
     }
-    // A wrapped master secret is nonce (12) + 32 bytes + tag (16).
-    let wrapped_ok = sealed_tier(&input.wrapped).is_ok_and(|t| t == Tier::L3)
-        && input
-            .wrapped
-            .strip_prefix("cv1.l3.")
-            .and_then(|b| unb64(b).ok())
-            .is_some_and(|b| b.len() == 60);
-    if !wrapped_ok {
-        return Err(bad(
-            "wrapped: expected cv1.l3.<base64url of 60 bytes> (the sealed 32-byte master secret)"
-                .into(),
-        ));
+    if !unlock::is_wrapped_master(&input.wrapped) {
+        return Err(bad(format!(
+            "wrapped: expected {WRAPPED_MASTER_FORMAT} (the sealed 32-byte master secret)"
+        )));
     }
     let verifier = bytes32(&format!("{at}: verifier"), &input.verifier)?;
     Ok(CheckedUnlock {
