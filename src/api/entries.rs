@@ -100,7 +100,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     match &principal {
         Principal::Owner(o) => {
             let event = owner_event(ctx, "create", Some(id), Outcome::Success, None);
-            let row = o.records.seal_entry(id, valid, Creator::Owner, now, now);
+            let row = o.records.entry_row(id, valid, Creator::Owner, now, now);
             ctx.store.write(|db| {
                 db.insert_entry(o.id(), &row)?;
                 Ok::<_, ApiError>(db.audit(o.id(), &event)?.with(()))
@@ -125,7 +125,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
                 auth::audit_refused(ctx, a.vault_id(), ev)?;
                 return Err(ApiError::access_denied());
             }
-            let row = a.records.seal_new(id, valid, a.id, now);
+            let row = a.records.new_entry_row(id, valid, a.id, now);
             agent_create(ctx, a, &row)?;
         }
     }
@@ -225,11 +225,7 @@ pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
             ));
         }
         let valid = validate(input, &at, &stamp, &stamp)?;
-        rows.push(
-            owner
-                .records
-                .seal_entry(id, valid, Creator::Owner, now, now),
-        );
+        rows.push(owner.records.entry_row(id, valid, Creator::Owner, now, now));
     }
     let events: Vec<_> = rows
         .iter()
@@ -636,7 +632,7 @@ fn owner_replace(
     // The creator stays: replacing an agent's entry does not make it the owner's.
     let row = owner
         .records
-        .seal_entry(id, valid, current.created_by, current.created_at, now);
+        .entry_row(id, valid, current.created_by, current.created_at, now);
     let ev = owner_event(ctx, "update", Some(id), Outcome::Success, None);
     save_replacement(ctx, owner.id(), row, version, ev, now)
 }

@@ -10,7 +10,7 @@ use crate::vault::{now_ms, Creator, EntryRow, NewEntry};
 
 impl Records {
     /// Seals a validated entry into a row.
-    pub fn seal_entry(
+    pub fn entry_row(
         &self,
         id: EntryId,
         valid: ValidEntry,
@@ -94,7 +94,7 @@ impl AgentEdit {
     /// the same creator and creation time.
     pub fn replace(self, mut valid: ValidEntry, now_ms: i64) -> NewEntry {
         valid.doc.fields.extend(self.kept_l3);
-        self.records.seal_entry(
+        self.records.entry_row(
             self.current.entry_id,
             valid,
             self.current.created_by,
@@ -128,8 +128,13 @@ impl AgentRecords {
 
     /// Seals an agent's new entry (the caller refused L3 fields and checked
     /// the scopes); the agent is its creator.
-    pub fn seal_new(&self, id: EntryId, valid: ValidEntry, agent: EntryId, now: i64) -> NewEntry {
-        self.0
-            .seal_entry(id, valid, Creator::Agent(agent), now, now)
+    pub fn new_entry_row(
+        &self,
+        id: EntryId,
+        valid: ValidEntry,
+        agent: EntryId,
+        now: i64,
+    ) -> NewEntry {
+        self.0.entry_row(id, valid, Creator::Agent(agent), now, now)
     }
 }

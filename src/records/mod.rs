@@ -13,6 +13,7 @@
 
 pub mod agents;
 mod entries;
+pub mod unlock;
 
 use std::sync::Arc;
 
