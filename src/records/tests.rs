@@ -188,3 +188,104 @@ fn api_handlers_never_touch_the_key_or_the_sealed_format() {
         found.join("\n")
     );
 }
+
+/// Issue 16: an agent's read is decided by records, policy and the store
+/// alone — here with no API layer at all, on a real SQLite file: within
+/// the limit, a violation, the lock it leads to (persisted in the sealed
+/// record, seen by the next read although authentication loaded an older
+/// version), and an agent deleted meanwhile.
+#[test]
+fn agent_reads_are_decided_by_records_policy_and_the_store() {
+    use crate::policy::RateDecision;
+    use crate::vault::{ActorKind, AuditEvent, NewVault, Outcome, Store, StoreError};
+    use agents::AgentRead;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = Store::open(&dir.path().join("t.db")).expect("store");
+    let key = Key32::generate();
+    let vault = VaultId::generate();
+    let r = Records::new(vault, key.clone());
+    let agent = EntryId::generate();
+    let record = AgentRecord {
+        name: "ci".into(),
+        scopes: Vec::new(),
+        all_access: true,
+        can_write: false,
+        ip_whitelist: Vec::new(),
+        rate_limit_minute: 1,
+        rate_limit_hour: 10,
+        locked: false,
+        violations: Vec::new(),
+        token_generation: 0,
+        created_at: "t0".into(),
+        expires_at: None,
+    };
+    let event = |outcome, reason, entry| AuditEvent {
+        actor_kind: ActorKind::Agent,
+        actor_id: agent.hex(),
+        action: "read",
+        entry_id: entry,
+        outcome,
+        reason,
+        source_ip: "127.0.0.1".into(),
+        host: None,
+    };
+    store
+        .write(|tx| {
+            tx.create_vault(&NewVault {
+                vault_id: vault,
+                handle: None,
+                owner_verifier: vec![0; 32],
+                l1_check: keys::l1_check(&key).to_vec(),
+                unlock: Vec::new(),
+            })?;
+            tx.insert_entry(&vault, &r.agent_row(agent, &record, 1))?;
+            let setup = event(Outcome::Success, None, None);
+            Ok::<_, StoreError>(tx.audit(&vault, &setup)?.with(()))
+        })
+        .expect("setup");
+    // What authentication loaded, before any of the reads below.
+    let loaded = r.load_agent(&store.db(), &agent).expect("load").expect("live");
+    let read = |entry: EntryId| AgentRead {
+        records: r.clone().for_agent(),
+        agent,
+        entry,
+        lockdown_window: Duration::from_secs(3600),
+        loaded: loaded.clone(),
+        success: event(Outcome::Success, None, Some(entry)),
+        limited: event(Outcome::Denied, Some("rate_limited"), Some(entry)),
+        locked: event(Outcome::Denied, Some("agent_locked"), Some(entry)),
+    };
+    let mut decide = |entry| store.write(|tx| read(entry).decide(tx));
+    let first = EntryId::generate();
+    assert_eq!(decide(first).expect("read"), RateDecision::Allow);
+    assert_eq!(decide(first).expect("re-read"), RateDecision::Allow);
+    assert_eq!(
+        decide(EntryId::generate()).expect("read"),
+        RateDecision::Violation
+    );
+    assert_eq!(
+        decide(EntryId::generate()).expect("read"),
+        RateDecision::Lock
+    );
+    assert_eq!(
+        decide(first).expect("read"),
+        RateDecision::Lock,
+        "the lock was persisted and is seen"
+    );
+    let (_, stored) = r.load_agent(&store.db(), &agent).expect("load").expect("live");
+    assert!(stored.locked && stored.violations.len() == 2);
+
+    store
+        .write(|tx| {
+            tx.delete_entry(&vault, &agent)?;
+            let ev = event(Outcome::Success, None, None);
+            Ok::<_, StoreError>(tx.audit(&vault, &ev)?.with(()))
+        })
+        .expect("delete");
+    assert!(matches!(
+        store.write(|tx| read(first).decide(tx)),
+        Err(RecordError::AgentGone(id)) if id == agent
+    ));
+}
