@@ -246,7 +246,10 @@ fn agent_reads_are_decided_by_records_policy_and_the_store() {
         })
         .expect("setup");
     // What authentication loaded, before any of the reads below.
-    let loaded = r.load_agent(&store.db(), &agent).expect("load").expect("live");
+    let loaded = r
+        .load_agent(&store.db(), &agent)
+        .expect("load")
+        .expect("live");
     let read = |entry: EntryId| AgentRead {
         records: r.clone().for_agent(),
         agent,
@@ -274,7 +277,10 @@ fn agent_reads_are_decided_by_records_policy_and_the_store() {
         RateDecision::Lock,
         "the lock was persisted and is seen"
     );
-    let (_, stored) = r.load_agent(&store.db(), &agent).expect("load").expect("live");
+    let (_, stored) = r
+        .load_agent(&store.db(), &agent)
+        .expect("load")
+        .expect("live");
     assert!(stored.locked && stored.violations.len() == 2);
 
     store
