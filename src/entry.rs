@@ -196,6 +196,10 @@ pub struct Field {
 
 /// The tiers an agent may receive. There is no L3 here: an [`AgentField`]
 /// cannot hold an owner-only value.
+///
+/// ```compile_fail
+/// let _ = clavitor::entry::AgentTier::L3; // no such variant
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AgentTier {

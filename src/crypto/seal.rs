@@ -106,7 +106,14 @@ impl Serialize for Sealed {
 
 /// The AAD of a field value or (with `name = "doc"`) of the L1 document:
 /// `"clavitor v1|" + vault_id + "|" + entry_id + "|" + name + "|" + tier`.
-/// The ids are typed so that a vault id and an entry id cannot be swapped.
+/// The ids are typed so that a vault id and an entry id cannot be swapped:
+///
+/// ```compile_fail
+/// use clavitor::crypto::seal::{field_aad, Tier};
+/// use clavitor::ids::{EntryId, VaultId};
+/// let (vault, entry) = (VaultId::generate(), EntryId::generate());
+/// field_aad(&entry, &vault, "password", Tier::L2); // swapped: does not compile
+/// ```
 pub fn field_aad(vault_id: &VaultId, entry_id: &EntryId, name: &str, tier: Tier) -> String {
     format!("{AAD_PREFIX}{vault_id}|{entry_id}|{name}|{}", tier.as_str())
 }
