@@ -718,8 +718,8 @@ fn fixture(port: u16) -> Fixture {
         &keys.l2,
         clavitor::crypto::Tier::L2,
         &clavitor::crypto::seal::field_aad(
-            vault_id,
-            &entry,
+            &clavitor::ids::VaultId::parse(vault_id).unwrap(),
+            &clavitor::ids::EntryId::parse(&entry).unwrap(),
             "password",
             clavitor::crypto::Tier::L2,
         ),

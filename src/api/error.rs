@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::http::Reply;
+use crate::records::RecordError;
 use crate::vault::StoreError;
 
 /// An error answer.
@@ -121,6 +122,21 @@ impl From<StoreError> for ApiError {
             StoreError::Audit(ref err) => {
                 log::error!("audit write failed: {err}");
                 ApiError::new(503, "CV-5031", "audit log unavailable: the request was not carried out and nothing was released")
+            }
+        }
+    }
+}
+
+impl From<RecordError> for ApiError {
+    fn from(e: RecordError) -> ApiError {
+        match e {
+            RecordError::Store(e) => e.into(),
+            // The agent was deleted after its token checked out.
+            RecordError::AgentGone(_) => ApiError::access_denied(),
+            // Names ids only, never content: fit for the server log.
+            RecordError::WrongKey { .. } | RecordError::Unreadable { .. } => {
+                log::error!("{e}");
+                ApiError::internal()
             }
         }
     }

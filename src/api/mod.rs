@@ -30,7 +30,6 @@ use crate::edition::Edition;
 use crate::http::{self, Answer, Method, Reply, Req};
 use crate::vault::{Audited, Committer, Store, StoreError, Tx};
 pub use error::ApiError;
-pub use unlock::reseal_at_rest;
 
 /// Shared state of a running server. Workers hold it through an `Arc`.
 pub struct App {
