@@ -13,7 +13,9 @@
 //!
 //! Issue 12: the median latency ratio real / unknown of the handle route and
 //! of a wrong proof to the open route (decoys must not be told apart by
-//! timing; target 0.8 .. 1.25). `BENCH_ONLY=decoys` runs only those rows.
+//! timing; target 0.8 .. 1.25). `BENCH_ONLY=decoys` runs only those rows; `BENCH_ONLY=reads` only the
+//! ceiling and the audited owner and agent reads (a quick check, or a server
+//! to profile with `perf record -p`).
 //!
 //! Environment: BENCH_SECONDS (per load phase, default 3), BENCH_CONNECTIONS
 //! (default 8), BENCH_MAX_REQUESTS (per phase, default 300000),
@@ -716,8 +718,8 @@ fn fixture(port: u16) -> Fixture {
         &keys.l2,
         clavitor::crypto::Tier::L2,
         &clavitor::crypto::seal::field_aad(
-            vault_id,
-            &entry,
+            &clavitor::ids::VaultId::parse(vault_id).unwrap(),
+            &clavitor::ids::EntryId::parse(&entry).unwrap(),
             "password",
             clavitor::crypto::Tier::L2,
         ),
@@ -1215,6 +1217,30 @@ fn main() {
         // Only the issue-12 timing rows (quick check after a change).
         let rows = decoy_rows(&decoy_timing(s.workers, 1000, 24));
         print_table(&rows);
+        return;
+    }
+
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("reads") {
+        // Only the ceiling and the audited reads at the configured connection
+        // count (quick check, or a server to profile with `perf`).
+        let ceiling = {
+            let h = hello(s.workers);
+            measure(h.port, &request("GET", "/", None, None, &[]), &s)
+        };
+        let server = clavitor_server(s.workers, "");
+        let fx = fixture(server.port);
+        let at = reads_at(server.port, &fx, &s, s.connections);
+        eprintln!(
+            "bench: ceiling {:.0} req/s; owner {:.0} ({:.1} %, p99 {:.2} ms); agent {:.0} ({:.1} %, p99 {:.2} ms); {:.1} rows per commit",
+            ceiling.rps(),
+            at.owner.rps(),
+            100.0 * at.owner.rps() / ceiling.rps(),
+            at.owner.p99_us / 1000.0,
+            at.agent.rps(),
+            100.0 * at.agent.rps() / ceiling.rps(),
+            at.agent.p99_us / 1000.0,
+            at.rows_per_commit
+        );
         return;
     }
 

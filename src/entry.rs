@@ -64,9 +64,11 @@ pub struct FieldInput {
     pub value: String,
 }
 
-/// The sealed document. Timestamps are RFC 3339.
+/// The sealed document. Timestamps are RFC 3339. `F` is the field type:
+/// [`Field`] in what is stored and what the owner gets, [`AgentField`] in
+/// what an agent gets ([`AgentDocument`]), which has no place for L3.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Document {
+pub struct Document<F = Field> {
     #[serde(rename = "type")]
     pub entry_type: String,
     pub title: String,
@@ -75,7 +77,7 @@ pub struct Document {
     pub folder: String,
     pub favorite: bool,
     pub tags: Vec<String>,
-    pub fields: Vec<Field>,
+    pub fields: Vec<F>,
     pub created_at: String,
     pub updated_at: String,
     /// Entry document options (SPEC 13); absent in documents that predate
@@ -90,7 +92,31 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// An entry document as an agent may receive it: the same shape, without
+/// its L3 fields (not even as ciphertext), by construction.
+pub type AgentDocument = Document<AgentField>;
+
 impl Document {
+    /// The document an agent may receive: every L3 field left out.
+    pub fn for_agent(self) -> AgentDocument {
+        Document {
+            entry_type: self.entry_type,
+            title: self.title,
+            urls: self.urls,
+            notes: self.notes,
+            folder: self.folder,
+            favorite: self.favorite,
+            tags: self.tags,
+            fields: self.fields.into_iter().filter_map(AgentField::of).collect(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            agent_reveal: self.agent_reveal,
+            allowed_hosts: self.allowed_hosts,
+        }
+    }
+}
+
+impl<F> Document<F> {
     /// Whether a reference to this entry may be resolved for a request to
     /// `host`: one of its URLs' hosts, or one of its `allowed_hosts`
     /// (`*.example.com` also matches any subdomain). Case-insensitive; a
@@ -164,8 +190,49 @@ pub struct Field {
     pub name: String,
     pub label: String,
     pub kind: Kind,
-    pub tier: String,
+    pub tier: Tier,
     pub value: String,
+}
+
+/// The tiers an agent may receive. There is no L3 here: an [`AgentField`]
+/// cannot hold an owner-only value.
+///
+/// ```compile_fail
+/// let _ = clavitor::entry::AgentTier::L3; // no such variant
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentTier {
+    L1,
+    L2,
+}
+
+/// A field as an agent receives it; serializes exactly like [`Field`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentField {
+    pub name: String,
+    pub label: String,
+    pub kind: Kind,
+    pub tier: AgentTier,
+    pub value: String,
+}
+
+impl AgentField {
+    /// The field for an agent; `None` for an L3 field.
+    pub fn of(f: Field) -> Option<AgentField> {
+        let tier = match f.tier {
+            Tier::L1 => AgentTier::L1,
+            Tier::L2 => AgentTier::L2,
+            Tier::L3 => return None,
+        };
+        Some(AgentField {
+            name: f.name,
+            label: f.label,
+            kind: f.kind,
+            tier,
+            value: f.value,
+        })
+    }
 }
 
 /// What is wrong with an entry, naming the offending part.
@@ -345,7 +412,7 @@ fn validate_field(
         name: input.name,
         label,
         kind,
-        tier: tier.as_str().to_string(),
+        tier,
         value: input.value,
     })
 }
@@ -477,7 +544,7 @@ mod tests {
         .unwrap();
         assert_eq!(v.doc.title, "GitHub");
         assert_eq!(v.doc.fields[1].label, "Password");
-        assert_eq!(v.doc.fields[1].tier, "l2");
+        assert_eq!(v.doc.fields[1].tier, Tier::L2);
         assert_eq!(v.scopes.len(), 1);
     }
 

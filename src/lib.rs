@@ -18,6 +18,7 @@ pub mod import;
 pub mod logging;
 pub mod metrics;
 pub mod policy;
+pub mod records;
 pub mod serve;
 pub mod vault;
 pub mod web;

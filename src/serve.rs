@@ -51,7 +51,7 @@ pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> Result<(), Stri
     let keyring = Keyring::load_or_create(&config.token_key_path()).map_err(|e| e.to_string())?;
     let mut store = Store::open(&config.db_path())
         .map_err(|e| format!("{}: {e}", config.db_path().display()))?;
-    let resealed = crate::api::reseal_at_rest(&mut store, &keyring)
+    let resealed = crate::records::unlock::reseal_at_rest(&mut store, &keyring)
         .map_err(|e| format!("{}: {e}", config.db_path().display()))?;
     if resealed > 0 {
         log::info!(
@@ -162,7 +162,7 @@ fn reload(
             // Unlock material at rest must open with the new keyring; this
             // seals it under the new current key (and refuses a keyring
             // that dropped a key still in use).
-            crate::api::reseal_at_rest(store, &ring)?;
+            crate::records::unlock::reseal_at_rest(store, &ring)?;
             Ok((c, ring, staged))
         });
     match fresh {

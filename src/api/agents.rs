@@ -1,21 +1,18 @@
 //! Owner routes for agents: create (returns the wire token once), list,
 //! show, update, rotate, unlock, delete. Agents are `agent` system entries
-//! whose record is sealed with K1.
+//! whose record `records` seals and opens.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::{load_agent, owner_event, require_owner, Owner};
+use super::auth::{owner_event, require_owner, Owner};
 use super::error::Code;
 use super::scopes::scope_ids;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
-use crate::crypto::seal::{self, Tier};
-use crate::crypto::token::{self, PrincipalKind, TokenClaims};
-use crate::crypto::Key32;
 use crate::http::Reply;
-use crate::ids::{EntryId, ScopeId, VaultId};
+use crate::ids::{EntryId, ScopeId};
 use crate::policy::{self, AgentRecord, AllowedNet};
-use crate::vault::{now_ms, Creator, EntryRow, NewEntry, Outcome, Tx};
+use crate::vault::{now_ms, Outcome};
 
 const MAX_NAME: usize = 128;
 const MAX_IPS: usize = 64;
@@ -131,46 +128,6 @@ fn apply(record: &mut AgentRecord, input: AgentInput, known: &[ScopeId]) -> Resu
     Ok(())
 }
 
-/// Seals a record into a system-entry row.
-fn sealed_row(
-    k1: &Key32,
-    vault: &VaultId,
-    id: EntryId,
-    record: &AgentRecord,
-    created_ms: i64,
-) -> NewEntry {
-    let plain = serde_json::to_vec(record).expect("records serialize");
-    let doc = seal::seal(
-        k1,
-        Tier::L1,
-        &seal::field_aad(&vault.hex(), &id.hex(), "doc", Tier::L1),
-        &plain,
-    );
-    NewEntry {
-        entry_id: id,
-        entry_type: "agent".into(),
-        scopes: String::new(),
-        title_idx: [0; 32],
-        doc,
-        created_at: created_ms,
-        updated_at: now_ms(),
-        created_by: Creator::Owner,
-    }
-}
-
-/// Re-seals an agent record in place (same transaction as the caller's audit row).
-pub fn save_record(
-    db: &Tx<'_>,
-    k1: &Key32,
-    vault: &VaultId,
-    row: &EntryRow,
-    record: &AgentRecord,
-) -> Result<()> {
-    let new = sealed_row(k1, vault, row.entry_id, record, row.created_at);
-    db.replace_entry(vault, &new, row.version)?;
-    Ok(())
-}
-
 fn agent_json(id: &EntryId, r: &AgentRecord, version: i64) -> Value {
     json!({
         "agent_id": id.hex(),
@@ -194,16 +151,10 @@ fn agent_json(id: &EntryId, r: &AgentRecord, version: i64) -> Value {
 /// the owner can shorten or extend it and the change holds on the next
 /// request without a new credential.
 fn mint(owner: &Owner, ctx: &Ctx<'_>, id: &EntryId, r: &AgentRecord) -> String {
-    let claims = TokenClaims {
-        vault_id: *owner.id().bytes(),
-        kind: PrincipalKind::Agent,
-        principal_id: *id.bytes(),
-        k1: owner.k1.clone(),
-        issued_at: now_ms() as u64 / 1000,
-        expires_at: 0,
-        generation: r.token_generation,
-    };
-    token::seal_token(&ctx.app.keyring(), &claims)
+    let now = now_ms() as u64 / 1000;
+    owner
+        .records
+        .agent_token(&ctx.app.keyring(), id, r.token_generation, now)
 }
 
 fn agent_param(id: &str) -> Result<EntryId> {
@@ -240,7 +191,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     };
     apply(&mut record, input, &known)?;
     let id = EntryId::generate();
-    let row = sealed_row(&owner.k1, owner.id(), id, &record, now);
+    let row = owner.records.agent_row(id, &record, now);
     let ev = owner_event(ctx, "agent_create", Some(id), Outcome::Success, None);
     ctx.store.write(|db| {
         db.insert_entry(owner.id(), &row)?;
@@ -257,7 +208,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let owner = require_owner(ctx)?;
     let mut out = Vec::new();
     for row in ctx.store.db().system_entries(owner.id(), "agent")? {
-        let r: AgentRecord = super::auth::open_record(&owner.k1, owner.id(), &row)?;
+        let r: AgentRecord = owner.records.open_record(&row)?;
         out.push(agent_json(&row.entry_id, &r, row.version));
     }
     Ok(Reply::json(200, &json!({"agents": out})))
@@ -267,8 +218,10 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
 pub fn show(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let owner = require_owner(ctx)?;
     let id = agent_param(id)?;
-    let (row, r) =
-        load_agent(&ctx.store.db(), owner.id(), &id, &owner.k1)?.ok_or_else(not_found)?;
+    let (row, r) = owner
+        .records
+        .load_agent(&ctx.store.db(), &id)?
+        .ok_or_else(not_found)?;
     Ok(Reply::json(200, &agent_json(&id, &r, row.version)))
 }
 
@@ -282,9 +235,9 @@ fn modify(
 ) -> Result<(AgentRecord, i64)> {
     let ev = owner_event(ctx, action, Some(*id), Outcome::Success, None);
     ctx.store.write(|db| {
-        let (row, mut r) = load_agent(db, owner.id(), id, &owner.k1)?.ok_or_else(not_found)?;
+        let (row, mut r) = owner.records.load_agent(db, id)?.ok_or_else(not_found)?;
         change(&mut r)?;
-        save_record(db, &owner.k1, owner.id(), &row, &r)?;
+        owner.records.save_agent(db, &row, &r)?;
         Ok(db.audit(owner.id(), &ev)?.with((r, row.version + 1)))
     })
 }
@@ -332,7 +285,7 @@ pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let id = agent_param(id)?;
     let ev = owner_event(ctx, "agent_delete", Some(id), Outcome::Success, None);
     ctx.store.write(|db| {
-        load_agent(db, owner.id(), &id, &owner.k1)?.ok_or_else(not_found)?;
+        owner.records.load_agent(db, &id)?.ok_or_else(not_found)?;
         db.delete_entry(owner.id(), &id)?;
         Ok::<_, ApiError>(db.audit(owner.id(), &ev)?.with(()))
     })?;

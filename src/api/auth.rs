@@ -3,18 +3,17 @@
 
 use super::error::Code;
 use super::{ApiError, Ctx, Result};
-use crate::crypto::keys;
-use crate::crypto::seal::{self, Tier};
 use crate::crypto::token::{self, PrincipalKind};
-use crate::crypto::{ct_eq, Key32};
 use crate::ids::{EntryId, VaultId};
 use crate::policy::{self, AgentRecord};
-use crate::vault::{ActorKind, AuditEvent, Db, EntryRow, Outcome, VaultRow};
+use crate::records::{AgentRecords, Records};
+use crate::vault::{ActorKind, AuditEvent, EntryRow, Outcome, VaultRow};
 
-/// The vault owner, with the vault row and K1 (from the token; lives for one request).
+/// The vault owner, with the vault row and its records (opened with the
+/// key from the token, which lives for one request).
 pub struct Owner {
     pub vault: VaultRow,
-    pub k1: Key32,
+    pub records: Records,
 }
 
 impl Owner {
@@ -31,7 +30,8 @@ pub struct Agent {
     /// The stored row `record` was opened from (its version tells whether
     /// the record changed since).
     pub record_row: EntryRow,
-    pub k1: Key32,
+    /// The vault's records as an agent may use them (no L3).
+    pub records: AgentRecords,
 }
 
 impl Agent {
@@ -127,7 +127,7 @@ pub fn audit_unavailable() -> ApiError {
 }
 
 /// Checks the bearer token: it opens, is unexpired, its vault exists and
-/// its K1 matches; for owners the session generation is current, for agents
+/// the key it carries is the vault's; for owners the session generation is current, for agents
 /// the agent exists and its token generation is current.
 pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
     let header = ctx.req.header("authorization").ok_or_else(|| {
@@ -156,9 +156,7 @@ pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
     }
     let vault_id = VaultId::from_bytes(claims.vault_id);
     let vault = ctx.store.db().vault(&vault_id)?.ok_or_else(invalid)?;
-    if !ct_eq(&keys::l1_check(&claims.k1), &vault.l1_check) {
-        return Err(invalid());
-    }
+    let records = Records::from_token(&claims, &vault).ok_or_else(invalid)?;
     let expired = claims.is_expired(unix_now());
     match claims.kind {
         PrincipalKind::Owner => {
@@ -174,14 +172,11 @@ pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
                     "session revoked (logged out everywhere): log in again",
                 ));
             }
-            Ok(Principal::Owner(Owner {
-                vault,
-                k1: claims.k1.clone(),
-            }))
+            Ok(Principal::Owner(Owner { vault, records }))
         }
         PrincipalKind::Agent => {
             let agent_id = EntryId::from_bytes(claims.principal_id);
-            let record = load_agent(&ctx.store.db(), &vault_id, &agent_id, &claims.k1)?;
+            let record = records.load_agent(&ctx.store.db(), &agent_id)?;
             let valid = record.as_ref().is_some_and(|(_, r)| {
                 r.token_generation == claims.generation && !expired && !record_expired(r)
             });
@@ -191,7 +186,7 @@ pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
                     id: agent_id,
                     record,
                     record_row,
-                    k1: claims.k1.clone(),
+                    records: records.for_agent(),
                 })),
                 _ => {
                     // The token opened, so it names this vault: the refusal belongs in its log.
@@ -216,46 +211,6 @@ fn record_expired(r: &AgentRecord) -> bool {
         .as_deref()
         .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
         .is_some_and(|t| t <= std::time::SystemTime::now())
-}
-
-/// Loads and opens an agent's record; `None` if there is no live agent with that id.
-pub fn load_agent(
-    db: &Db<'_>,
-    vault: &VaultId,
-    id: &EntryId,
-    k1: &Key32,
-) -> Result<Option<(EntryRow, AgentRecord)>> {
-    let Some(row) = db
-        .entry(vault, id)?
-        .filter(|r| !r.deleted && r.entry_type == "agent")
-    else {
-        return Ok(None);
-    };
-    let record = open_record(k1, vault, &row)?;
-    Ok(Some((row, record)))
-}
-
-/// Opens a system entry's sealed record.
-pub fn open_record<T: serde::de::DeserializeOwned>(
-    k1: &Key32,
-    vault: &VaultId,
-    row: &EntryRow,
-) -> Result<T> {
-    let aad = seal::field_aad(&vault.hex(), &row.entry_id.hex(), "doc", Tier::L1);
-    let plain = seal::open(k1, Tier::L1, &aad, &row.doc).map_err(|_| {
-        log::error!(
-            "system entry {} of vault {vault} does not open with the session key",
-            row.entry_id
-        );
-        ApiError::internal()
-    })?;
-    serde_json::from_slice(&plain).map_err(|_| {
-        log::error!(
-            "system entry {} of vault {vault} holds an unreadable record",
-            row.entry_id
-        );
-        ApiError::internal()
-    })
 }
 
 /// Owner-only routes. An agent gets 403, and the attempt is audited.

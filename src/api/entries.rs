@@ -1,5 +1,7 @@
-//! Entry routes. The server seals and opens the whole document with K1
-//! from the caller's token; L2/L3 values inside stay client-sealed.
+//! Entry routes. The server seals and opens the whole document (through
+//! `records`, with the key from the caller's token); L2/L3 values inside
+//! stay client-sealed. An agent's reads get an `AgentDocument`, which has
+//! no place for an L3 field.
 //! Agents reach only `get`, `lookup` and (with `can_write`) `create` and
 //! `replace` of entries they created, each through `policy::agent_can_access`
 //! / `agent_can_write_into`, and every read is audited before anything is
@@ -12,54 +14,24 @@
 //! entry records its creator (`created_by`), and agent creates count
 //! against `agents.write_limit_minute`/`_hour`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::auth::{self, agent_event, owner_event, require_owner, Agent, Owner, Principal};
 use super::error::Code;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
-use crate::crypto::keys::{title_index, title_key};
-use crate::crypto::seal::{self, Tier};
-use crate::crypto::Key32;
-use crate::entry::{scopes_column, scopes_from_column, Document, EntryInput, ValidEntry};
+use crate::crypto::Tier;
+use crate::entry::{scopes_from_column, Document, EntryInput, ValidEntry};
 use crate::http::Reply;
 use crate::ids::{EntryId, VaultId};
-use crate::policy::{self, EntryMeta, RateDecision, WriteCounts};
-use crate::vault::{now_ms, Audited, Creator, EntryRow, NewEntry, Outcome, Tx};
+use crate::policy::{self, EntryMeta, RateDecision};
+use crate::records::agents::{AgentCreate, AgentRead, CreateOutcome};
+use crate::vault::{now_ms, Creator, EntryRow, NewEntry, Outcome};
 
 const MAX_BATCH: usize = 1000;
 
 fn entry_param(id: &str) -> Result<EntryId> {
     EntryId::parse(id).map_err(|e| ApiError::new(Code::MalformedId, format!("entry id: {e}")))
-}
-
-fn doc_aad(vault: &VaultId, entry: &EntryId) -> String {
-    seal::field_aad(&vault.hex(), &entry.hex(), "doc", Tier::L1)
-}
-
-/// Seals a validated entry into a row.
-fn seal_entry(
-    k1: &Key32,
-    vault: &VaultId,
-    id: EntryId,
-    valid: ValidEntry,
-    created_by: Creator,
-    created_ms: i64,
-    now_ms: i64,
-) -> NewEntry {
-    let plaintext = serde_json::to_vec(&valid.doc).expect("documents serialize");
-    let doc = seal::seal(k1, Tier::L1, &doc_aad(vault, &id), &plaintext);
-    let idx = title_index(&title_key(k1, &vault.hex()), &valid.doc.title);
-    NewEntry {
-        entry_id: id,
-        entry_type: valid.doc.entry_type.clone(),
-        scopes: scopes_column(&valid.scopes),
-        title_idx: idx,
-        doc,
-        created_at: created_ms,
-        updated_at: now_ms,
-        created_by,
-    }
 }
 
 /// The wire form of an entry's creator (TEAM contract "Entry creator"):
@@ -71,26 +43,8 @@ pub fn creator_json(c: &Creator) -> Value {
     }
 }
 
-/// Opens a stored row's document.
-fn open_doc(k1: &Key32, vault: &VaultId, row: &EntryRow) -> Result<Document> {
-    let plain =
-        seal::open(k1, Tier::L1, &doc_aad(vault, &row.entry_id), &row.doc).map_err(|_| {
-            log::error!(
-                "entry {} of vault {vault} does not open with the session key",
-                row.entry_id
-            );
-            ApiError::internal()
-        })?;
-    serde_json::from_slice(&plain).map_err(|_| {
-        log::error!(
-            "entry {} of vault {vault} holds an unreadable document",
-            row.entry_id
-        );
-        ApiError::internal()
-    })
-}
-
-fn full_json(row: &EntryRow, doc: Document) -> Value {
+/// An entry as the owner (`Document`) or an agent (`AgentDocument`) gets it.
+fn full_json<F: Serialize>(row: &EntryRow, doc: Document<F>) -> Value {
     json!({
         "entry_id": row.entry_id.hex(),
         "version": row.version,
@@ -111,7 +65,7 @@ fn full_json(row: &EntryRow, doc: Document) -> Value {
     })
 }
 
-fn entry_reply(row: &EntryRow, doc: Document) -> Reply {
+fn entry_reply<F: Serialize>(row: &EntryRow, doc: Document<F>) -> Reply {
     Reply::json(200, &full_json(row, doc)).with_header("ETag", format!("\"{}\"", row.version))
 }
 
@@ -147,7 +101,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     match &principal {
         Principal::Owner(o) => {
             let event = owner_event(ctx, "create", Some(id), Outcome::Success, None);
-            let row = seal_entry(&o.k1, o.id(), id, valid, Creator::Owner, now, now);
+            let row = o.records.entry_row(id, valid, Creator::Owner, now, now);
             ctx.store.write(|db| {
                 db.insert_entry(o.id(), &row)?;
                 Ok::<_, ApiError>(db.audit(o.id(), &event)?.with(()))
@@ -155,7 +109,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
         }
         Principal::Agent(a) => {
             auth::gate(ctx, a, "create")?;
-            let l3 = valid.doc.fields.iter().any(|f| f.tier == Tier::L3.as_str());
+            let l3 = valid.doc.fields.iter().any(|f| f.tier == Tier::L3);
             // An id that exists (visible or not) gets the same audited 403 as any
             // other refusal: a 409 would tell the agent that the id exists.
             let taken = ctx.store.db().entry(a.vault_id(), &id)?.is_some();
@@ -171,15 +125,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
                 auth::audit_refused(ctx, a.vault_id(), ev)?;
                 return Err(ApiError::access_denied());
             }
-            let row = seal_entry(
-                &a.k1,
-                a.vault_id(),
-                id,
-                valid,
-                Creator::Agent(a.id),
-                now,
-                now,
-            );
+            let row = a.records.new_entry_row(id, valid, a.id, now);
             agent_create(ctx, a, &row)?;
         }
     }
@@ -194,7 +140,6 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
 /// reads are). A refusal commits its audit row and the violation, never the
 /// entry; a second violation within the lockdown window locks the agent.
 fn agent_create(ctx: &mut Ctx<'_>, agent: &Agent, row: &NewEntry) -> Result<()> {
-    let vault = *agent.vault_id();
     let limits = &ctx.config.agents;
     let (window, limit_minute, limit_hour) = (
         limits.lockdown_window,
@@ -203,7 +148,7 @@ fn agent_create(ctx: &mut Ctx<'_>, agent: &Agent, row: &NewEntry) -> Result<()> 
     );
     let entry = Some(row.entry_id);
     let success = agent_event(ctx, &agent.id, "create", entry, Outcome::Success, None);
-    let mut limited = agent_event(
+    let limited = agent_event(
         ctx,
         &agent.id,
         "create",
@@ -219,42 +164,22 @@ fn agent_create(ctx: &mut Ctx<'_>, agent: &Agent, row: &NewEntry) -> Result<()> 
         Outcome::Denied,
         Some("agent_locked"),
     );
-    let refusal = ctx.store.write(|db| {
-        let Some((record_row, mut record)) = auth::load_agent(db, &vault, &agent.id, &agent.k1)?
-        else {
-            return Err(ApiError::access_denied());
-        };
-        if record.locked {
-            return Ok(db.audit(&vault, &locked_ev)?.with(Some(auth::locked())));
-        }
-        let now = now_ms();
-        let agent_hex = agent.id.hex();
-        let counts = WriteCounts {
-            minute: db.successes_since(&vault, &agent_hex, "create", now - 60_000)?,
-            hour: db.successes_since(&vault, &agent_hex, "create", now - 3_600_000)?,
-            limit_minute,
-            limit_hour,
-        };
-        match policy::write_check(&mut record, &counts, now, window) {
-            RateDecision::Allow => {
-                db.insert_entry(&vault, row)?;
-                Ok(db.audit(&vault, &success)?.with(None))
-            }
-            decision => {
-                let locks = decision == RateDecision::Lock;
-                if locks {
-                    limited.reason = Some("rate_limited_locked");
-                }
-                super::agents::save_record(db, &agent.k1, &vault, &record_row, &record)?;
-                Ok(db.audit(&vault, &limited)?.with(Some(if locks {
-                    auth::locked()
-                } else {
-                    write_limited(counts.retry_after())
-                })))
-            }
-        }
-    })?;
-    refusal.map_or(Ok(()), Err)
+    let create = AgentCreate {
+        records: &agent.records,
+        agent: agent.id,
+        row,
+        lockdown_window: window,
+        limit_minute,
+        limit_hour,
+        success,
+        limited,
+        locked: locked_ev,
+    };
+    match ctx.store.write(|tx| create.run(tx))? {
+        CreateOutcome::Created => Ok(()),
+        CreateOutcome::Limited { retry_after } => Err(write_limited(retry_after)),
+        CreateOutcome::Locked => Err(auth::locked()),
+    }
 }
 
 /// 429 for an agent over its write limit.
@@ -299,15 +224,7 @@ pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
             ));
         }
         let valid = validate(input, &at, &stamp, &stamp)?;
-        rows.push(seal_entry(
-            &owner.k1,
-            owner.id(),
-            id,
-            valid,
-            Creator::Owner,
-            now,
-            now,
-        ));
+        rows.push(owner.records.entry_row(id, valid, Creator::Owner, now, now));
     }
     let events: Vec<_> = rows
         .iter()
@@ -346,7 +263,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
         if t.is_some_and(|t| t != row.entry_type) {
             continue;
         }
-        let doc = open_doc(&owner.k1, owner.id(), &row)?;
+        let doc = owner.records.open_entry(&row)?;
         if let Some(q) = &q {
             let hay = [doc.title.as_str(), doc.folder.as_str()]
                 .into_iter()
@@ -363,7 +280,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
         let username = doc
             .fields
             .iter()
-            .find(|f| f.name == "username" && f.tier == Tier::L1.as_str())
+            .find(|f| f.name == "username" && f.tier == Tier::L1)
             .map(|f| f.value.as_str())
             .unwrap_or("");
         out.push(json!({
@@ -428,7 +345,7 @@ pub fn lookup(ctx: &mut Ctx<'_>) -> Result<Reply> {
         .to_string();
     match principal {
         Principal::Owner(owner) => {
-            let idx = title_index(&title_key(&owner.k1, &owner.id().hex()), &title);
+            let idx = owner.records.title_index(&title);
             let mut rows = ctx.store.db().entries_by_title(owner.id(), &idx)?;
             if rows.len() > 1 {
                 let ev = owner_event(ctx, "read", None, Outcome::Failure, Some("ambiguous_title"));
@@ -440,7 +357,7 @@ pub fn lookup(ctx: &mut Ctx<'_>) -> Result<Reply> {
         }
         Principal::Agent(agent) => {
             auth::gate(ctx, &agent, "read")?;
-            let idx = title_index(&title_key(&agent.k1, &agent.vault_id().hex()), &title);
+            let idx = agent.records.title_index(&title);
             // Entries the agent may not see stay invisible: they neither match nor count.
             let mut rows: Vec<EntryRow> = ctx
                 .store
@@ -493,7 +410,7 @@ fn ambiguous(rows: &[EntryRow]) -> ApiError {
 }
 
 fn owner_read(ctx: &mut Ctx<'_>, owner: &Owner, row: EntryRow) -> Result<Reply> {
-    let doc = open_doc(&owner.k1, owner.id(), &row)?;
+    let doc = owner.records.open_entry(&row)?;
     let host = dest_host(ctx)?;
     if let Some(h) = host.as_deref().filter(|h| !doc.allows_host(h)) {
         let mut ev = owner_event(
@@ -575,7 +492,8 @@ fn agent_read(
         auth::audit_refused(ctx, agent.vault_id(), ev)?;
         return Err(ApiError::access_denied());
     };
-    let doc = open_doc(&agent.k1, agent.vault_id(), &row)?;
+    // Without L3 fields, not even as ciphertext: the type has no place for them.
+    let doc = agent.records.open_entry(&row)?;
     let host = dest_host(ctx)?;
     if let Some(h) = host.as_deref().filter(|h| !doc.allows_host(h)) {
         let mut ev = agent_event(
@@ -590,42 +508,31 @@ fn agent_read(
         auth::audit_alone(ctx, agent.vault_id(), ev)?;
         return Err(host_denied());
     }
-    let mut body = full_json(&row, doc);
-    if let Some(fields) = body["fields"].as_array_mut() {
-        // Agents never receive L3, not even as ciphertext.
-        fields.retain(|f| f["tier"] != Tier::L3.as_str());
-    }
-    let reply = Reply::json(200, &body).with_header("ETag", format!("\"{}\"", row.version));
-    let decide = rate_limited_read(ctx, agent, &row.entry_id, host);
+    let reply = entry_reply(&row, doc);
+    let read = rate_limited_read(ctx, agent, &row.entry_id, host);
+    // Every possible answer is built here, so the committer's job only
+    // picks one: it calls records, policy and the store, nothing above.
+    let mut limited = ApiError::new(Code::ReadRateLimited, "rate limit: too many distinct credentials read; slow down (a second violation locks this agent)");
+    limited.retry_after = Some(60);
+    let (limited, locked) = (limited.reply(), auth::locked().reply());
     ctx.release_after_audit(move |tx| {
-        Ok(decide(tx)?.map(|decision| match decision {
+        Ok(read.decide(tx)?.map(|decision| match decision {
             RateDecision::Allow => reply,
-            RateDecision::Violation => {
-                let mut e = ApiError::new(Code::ReadRateLimited, "rate limit: too many distinct credentials read; slow down (a second violation locks this agent)");
-                e.retry_after = Some(60);
-                e.reply()
-            }
-            RateDecision::Lock => auth::locked().reply(),
+            RateDecision::Violation => limited,
+            RateDecision::Lock => locked,
         }))
     })
 }
 
-/// The rate decision and its audit row, run by the committer inside its
-/// batch transaction, so that concurrent reads by the same agent — even
-/// reads queued in the same batch — are counted exactly. The agent record
-/// is re-read inside it: a violation or lock recorded by a parallel request
-/// is seen, and a new one is persisted before the answer goes out.
+/// The rate decision and its audit row ([`AgentRead`]), run by the
+/// committer inside its batch transaction.
 fn rate_limited_read(
     ctx: &Ctx<'_>,
     agent: &Agent,
     entry: &EntryId,
     host: Option<String>,
-) -> impl FnOnce(&Tx<'_>) -> Result<Audited<RateDecision>> + Send + 'static {
-    let vault = *agent.vault_id();
-    let agent_id = agent.id;
-    let k1 = agent.k1.clone();
+) -> AgentRead {
     let entry = *entry;
-    let window = ctx.config.agents.lockdown_window;
     let mut success = agent_event(ctx, &agent.id, "read", Some(entry), Outcome::Success, None);
     success.host.clone_from(&host);
     let mut limited = agent_event(
@@ -637,7 +544,7 @@ fn rate_limited_read(
         Some("rate_limited"),
     );
     limited.host.clone_from(&host);
-    let locked_ev = agent_event(
+    let locked = agent_event(
         ctx,
         &agent.id,
         "read",
@@ -645,39 +552,15 @@ fn rate_limited_read(
         Outcome::Denied,
         Some("agent_locked"),
     );
-    let (loaded_row, loaded_record) = (agent.record_row.clone(), agent.record.clone());
-    move |db| {
-        // The record authentication opened is current unless a request
-        // before this one (a violation, a lock, the owner) changed it.
-        let (row, mut record) = if db.live_version(&vault, &agent_id)? == Some(loaded_row.version) {
-            (loaded_row, loaded_record)
-        } else {
-            match auth::load_agent(db, &vault, &agent_id, &k1)? {
-                Some(current) => current,
-                None => return Err(ApiError::access_denied()),
-            }
-        };
-        if record.locked {
-            return Ok(db
-                .audit_refusal(&vault, &locked_ev)?
-                .with(RateDecision::Lock));
-        }
-        let now = now_ms();
-        let counts = db.distinct_reads(
-            &vault,
-            &agent_id.hex(),
-            (now - 60_000, now - 3_600_000),
-            &entry,
-        )?;
-        let decision = policy::rate_check(&mut record, &counts, now, window);
-        if decision == RateDecision::Allow {
-            return Ok(db.audit(&vault, &success)?.with(decision));
-        }
-        if decision == RateDecision::Lock {
-            limited.reason = Some("rate_limited_locked");
-        }
-        super::agents::save_record(db, &k1, &vault, &row, &record)?;
-        Ok(db.audit(&vault, &limited)?.with(decision))
+    AgentRead {
+        records: agent.records.clone(),
+        agent: agent.id,
+        entry,
+        lockdown_window: ctx.config.agents.lockdown_window,
+        loaded: (agent.record_row.clone(), agent.record.clone()),
+        success,
+        limited,
+        locked,
     }
 }
 
@@ -740,19 +623,13 @@ fn owner_replace(
         .entry(owner.id(), &id)?
         .filter(is_credential)
         .ok_or_else(|| ApiError::not_found("entry"))?;
-    let created = open_doc(&owner.k1, owner.id(), &current)?.created_at;
+    let created = owner.records.open_entry(&current)?.created_at;
     let now = now_ms();
     let valid = validate(input, "", &created, &rfc3339(now))?;
     // The creator stays: replacing an agent's entry does not make it the owner's.
-    let row = seal_entry(
-        &owner.k1,
-        owner.id(),
-        id,
-        valid,
-        current.created_by,
-        current.created_at,
-        now,
-    );
+    let row = owner
+        .records
+        .entry_row(id, valid, current.created_by, current.created_at, now);
     let ev = owner_event(ctx, "update", Some(id), Outcome::Success, None);
     save_replacement(ctx, owner.id(), row, version, ev, now)
 }
@@ -773,27 +650,15 @@ fn agent_replace(ctx: &mut Ctx<'_>, agent: &Agent, id: EntryId) -> Result<Reply>
         return Err(refuse_update(ctx, agent, id)?);
     };
     let (version, input) = replacement(ctx, &id)?;
-    let doc = open_doc(&agent.k1, agent.vault_id(), &current)?;
+    let edit = agent.records.open_for_edit(current)?;
     let now = now_ms();
-    let mut valid = validate(input, "", &doc.created_at, &rfc3339(now))?;
-    let l3 = valid.doc.fields.iter().any(|f| f.tier == Tier::L3.as_str());
+    let valid = validate(input, "", &edit.created_at, &rfc3339(now))?;
+    let l3 = valid.doc.fields.iter().any(|f| f.tier == Tier::L3);
     if l3 || !policy::agent_can_write_into(&agent.record, &valid.scopes) {
         return Err(refuse_update(ctx, agent, id)?);
     }
-    valid.doc.fields.extend(
-        doc.fields
-            .into_iter()
-            .filter(|f| f.tier == Tier::L3.as_str()),
-    );
-    let row = seal_entry(
-        &agent.k1,
-        agent.vault_id(),
-        id,
-        valid,
-        current.created_by,
-        current.created_at,
-        now,
-    );
+    // The entry's L3 fields, which the agent never saw, are kept as they are.
+    let row = edit.replace(valid, now);
     let ev = agent_event(ctx, &agent.id, "update", Some(id), Outcome::Success, None);
     save_replacement(ctx, agent.vault_id(), row, version, ev, now)
 }

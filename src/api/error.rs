@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 pub use crate::error_code::Code;
 use crate::http::Reply;
+use crate::records::RecordError;
 use crate::vault::StoreError;
 
 /// An error answer.
@@ -122,6 +123,21 @@ impl From<StoreError> for ApiError {
             StoreError::Audit(ref err) => {
                 log::error!("audit write failed: {err}");
                 ApiError::new(Code::AuditUnavailable, "audit log unavailable: the request was not carried out and nothing was released")
+            }
+        }
+    }
+}
+
+impl From<RecordError> for ApiError {
+    fn from(e: RecordError) -> ApiError {
+        match e {
+            RecordError::Store(e) => e.into(),
+            // The agent was deleted after its token checked out.
+            RecordError::AgentGone(_) => ApiError::access_denied(),
+            // Names ids only, never content: fit for the server log.
+            RecordError::WrongKey { .. } | RecordError::Unreadable { .. } => {
+                log::error!("{e}");
+                ApiError::internal()
             }
         }
     }

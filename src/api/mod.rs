@@ -31,7 +31,6 @@ use crate::http::{self, Answer, Method, Reply, Req};
 use crate::vault::{Audited, Committer, Store, StoreError, Tx};
 pub use error::ApiError;
 use error::Code;
-pub use unlock::reseal_at_rest;
 
 /// Shared state of a running server. Workers hold it through an `Arc`.
 pub struct App {

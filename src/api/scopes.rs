@@ -5,14 +5,13 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::{open_record, owner_event, require_owner, Owner};
+use super::auth::{owner_event, require_owner, Owner};
 use super::error::Code;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
-use crate::crypto::seal::{self, Tier};
 use crate::http::Reply;
 use crate::ids::{EntryId, ScopeId};
 use crate::policy::ScopeRecord;
-use crate::vault::{now_ms, Creator, EntryRow, NewEntry, Outcome};
+use crate::vault::{now_ms, EntryRow, Outcome};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,7 +34,10 @@ fn check_name(name: &str) -> Result<String> {
 fn live(ctx: &Ctx<'_>, owner: &Owner) -> Result<Vec<(EntryRow, ScopeRecord)>> {
     let rows = ctx.store.db().system_entries(owner.id(), "scope")?;
     rows.into_iter()
-        .map(|row| open_record(&owner.k1, owner.id(), &row).map(|r| (row, r)))
+        .map(|row| {
+            let record = owner.records.open_record(&row)?;
+            Ok((row, record))
+        })
         .collect()
 }
 
@@ -49,21 +51,6 @@ pub fn scope_ids(ctx: &Ctx<'_>, owner: &Owner) -> Result<Vec<ScopeId>> {
 
 fn scope_json(r: &ScopeRecord) -> Value {
     json!({"scope_id": r.scope_id, "name": r.name, "created_at": r.created_at})
-}
-
-fn sealed(owner: &Owner, id: EntryId, r: &ScopeRecord, created_ms: i64) -> NewEntry {
-    let plain = serde_json::to_vec(r).expect("records serialize");
-    let aad = seal::field_aad(&owner.id().hex(), &id.hex(), "doc", Tier::L1);
-    NewEntry {
-        entry_id: id,
-        entry_type: "scope".into(),
-        scopes: r.scope_id.to_string(),
-        title_idx: [0; 32],
-        doc: seal::seal(&owner.k1, Tier::L1, &aad, &plain),
-        created_at: created_ms,
-        updated_at: now_ms(),
-        created_by: Creator::Owner,
-    }
 }
 
 fn duplicate(
@@ -120,7 +107,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
             name: name.clone(),
             created_at: rfc3339(now),
         };
-        db.insert_entry(owner.id(), &sealed(&owner, ev_id, &record, now))?;
+        db.insert_entry(owner.id(), &owner.records.scope_row(ev_id, &record, now))?;
         Ok(db.audit(owner.id(), &ev)?.with(record))
     })?;
     Ok(Reply::json(201, &scope_json(&record)))
@@ -143,7 +130,9 @@ pub fn rename(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
     let (row, mut record) = find(ctx, &owner, id)?;
     duplicate(&live(ctx, &owner)?, &name, Some(record.scope_id))?;
     record.name = name;
-    let new = sealed(&owner, row.entry_id, &record, row.created_at);
+    let new = owner
+        .records
+        .scope_row(row.entry_id, &record, row.created_at);
     let ev = owner_event(
         ctx,
         "scope_update",

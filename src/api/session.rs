@@ -1,4 +1,5 @@
-//! Owner sessions: proof of K_auth and K1 in, a sealed wire token out.
+//! Owner sessions: proof of K_auth and the vault's L1 key in, a sealed
+//! wire token out (made by `records`, which alone handles that key).
 
 use serde::Deserialize;
 use serde_json::json;
@@ -6,10 +7,10 @@ use serde_json::json;
 use super::auth::{owner_event, require_owner};
 use super::error::Code;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
-use crate::crypto::token::{self, PrincipalKind, TokenClaims};
-use crate::crypto::{ct_eq, keys, sha256, unb64, Key32};
+use crate::crypto::{ct_eq, sha256, unb64, Key32};
 use crate::http::Reply;
 use crate::ids::VaultId;
+use crate::records::{self, Records};
 use crate::vault::Outcome;
 
 #[derive(Deserialize)]
@@ -18,7 +19,7 @@ struct SessionRequest {
     vault_id: String,
     /// B64(K_auth)
     owner_auth: String,
-    /// B64(K1)
+    /// B64 of the vault's L1 key (SPEC section 3).
     l1: String,
 }
 
@@ -56,13 +57,13 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
         return Err(throttled(wait));
     }
     let k_auth = key_field("owner_auth", &body.owner_auth)?;
-    let k1 = key_field("l1", &body.l1)?;
+    let l1 = key_field("l1", &body.l1)?;
 
     let vault = ctx.store.db().vault(&vault_id)?;
     let ok = vault.as_ref().is_some_and(|v| {
         // Both checks always run, so timing does not say which one failed.
         let auth_ok = ct_eq(&sha256(k_auth.expose()), &v.owner_verifier);
-        let l1_ok = ct_eq(&keys::l1_check(&k1), &v.l1_check);
+        let l1_ok = records::key_matches(&l1, v);
         auth_ok & l1_ok
     });
     let exists = vault.is_some();
@@ -94,16 +95,12 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
 
     let now = unix_now();
     let expires_at = now + ctx.config.session_ttl.as_secs();
-    let claims = TokenClaims {
-        vault_id: *vault.vault_id.bytes(),
-        kind: PrincipalKind::Owner,
-        principal_id: [0; 16],
-        k1,
-        issued_at: now,
+    let token = Records::new(vault.vault_id, l1).owner_token(
+        &ctx.app.keyring(),
+        vault.session_generation,
+        now,
         expires_at,
-        generation: vault.session_generation,
-    };
-    let token = token::seal_token(&ctx.app.keyring(), &claims);
+    );
     Ok(Reply::json(
         201,
         &json!({"token": token, "expires_at": rfc3339(expires_at as i64 * 1000)}),

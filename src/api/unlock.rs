@@ -9,7 +9,7 @@
 //! vault (an fsynced write on both paths: the audit row, or the decoy tally).
 //!
 //! Stored unlock material is sealed at rest with the POP keyring
-//! (`crypto::rest`); it is opened here, in memory, only to compare a proof
+//! (`records::unlock`); it is opened, in memory, only to compare a proof
 //! or to release a wrapped copy to a client that proved it may have it.
 
 use serde::Deserialize;
@@ -19,11 +19,12 @@ use super::auth::{audit_alone, owner_event};
 use super::error::Code;
 use super::vaults::{normalize_handle, Kdf, MethodKind};
 use super::{parse_body, ApiError, Ctx, Result};
-use crate::crypto::rest::{self, Column, RestError};
+use crate::crypto::rest::RestError;
 use crate::crypto::unlock::{proof_matches, PASSPHRASE_MIN_ITERATIONS};
 use crate::crypto::{b64, hmac_sha256, unb64, Keyring};
 use crate::http::Reply;
 use crate::ids::VaultId;
+use crate::records::unlock as unlock_material;
 use crate::vault::{Outcome, UnlockMethodRow};
 
 /// What the public step tells a client: how to derive the KEK, nothing else.
@@ -170,21 +171,9 @@ fn rest_failure(vault: &VaultId, e: RestError) -> ApiError {
     ApiError::internal()
 }
 
-/// Opens a stored wrapped copy: sealed at rest, or (a row not yet re-sealed
-/// since v1.1) the client's `cv1.l3.` text itself.
+/// The stored wrapped copy, opened (`records::unlock`).
 fn open_wrapped(ring: &Keyring, vault: &VaultId, m: &UnlockMethodRow) -> Result<String> {
-    if !rest::is_sealed_at_rest(&m.wrapped) {
-        return Ok(m.wrapped.clone());
-    }
-    let plain = rest::open_at_rest(
-        ring,
-        &vault.hex(),
-        &m.method_id,
-        Column::Wrapped,
-        &m.wrapped,
-    )
-    .map_err(|e| rest_failure(vault, e))?;
-    String::from_utf8(plain.to_vec()).map_err(|_| rest_failure(vault, RestError::Malformed))
+    unlock_material::open_wrapped(ring, vault, m).map_err(|e| rest_failure(vault, e))
 }
 
 /// POST /api/v1/vaults/{vault}/unlock/{method_id}/open `{proof}` → `{wrapped}`.
@@ -240,8 +229,8 @@ pub fn open(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
     if m.verifier.is_empty() {
         return legacy_release(ctx, &ring, &vault, &m, &ip);
     }
-    let verifier = rest::open_at_rest(&ring, &vault.hex(), id, Column::Verifier, &m.verifier)
-        .map_err(|e| rest_failure(&vault, e))?;
+    let verifier =
+        unlock_material::open_verifier(&ring, &vault, &m).map_err(|e| rest_failure(&vault, e))?;
     if !proof_matches(&proof, &verifier) {
         ctx.app.throttle.fail(&ip, &vault.hex());
         let ev = owner_event(
@@ -287,113 +276,4 @@ fn legacy_release(
         200,
         &json!({"wrapped": wrapped, "legacy": true}),
     ))
-}
-
-/// Brings the stored unlock material under the keyring's current key:
-/// seals rows written before v1.1 (plain `cv1.l3.` wrapped copies) and
-/// re-seals rows sealed under an older key id, so the old key can leave the
-/// keyring once its tokens have expired. Run at start-up and after a SIGHUP
-/// swapped the keyring. Returns how many methods were rewritten.
-///
-/// Fails, changing nothing, if a row names a key id `ring` does not hold:
-/// the vault would no longer unlock, so the operator must put the key back.
-pub fn reseal_at_rest(
-    store: &mut crate::vault::Store,
-    ring: &Keyring,
-) -> std::result::Result<usize, String> {
-    let rows = store.db().stored_unlocks().map_err(|e| e.to_string())?;
-    let current = ring.current_id();
-    let mut fresh = Vec::new();
-    for row in rows {
-        let wrapped_ok = rest::rest_key_id(&row.wrapped) == Some(current);
-        let verifier_ok =
-            row.verifier.is_empty() || rest::rest_key_id(&row.verifier) == Some(current);
-        if wrapped_ok && verifier_ok {
-            continue;
-        }
-        let name = |col: &str, e: RestError| {
-            format!(
-                "unlock method {} of vault {}, {col}: {e}; restore that key to the token keyring (see docs/OPERATIONS.md)",
-                row.method_id, row.vault_id
-            )
-        };
-        let wrapped = if rest::is_sealed_at_rest(&row.wrapped) {
-            rest::open_at_rest(
-                ring,
-                &row.vault_id,
-                &row.method_id,
-                Column::Wrapped,
-                &row.wrapped,
-            )
-            .map_err(|e| name("wrapped", e))?
-        } else {
-            zeroize::Zeroizing::new(row.wrapped.as_bytes().to_vec())
-        };
-        let verifier = if row.verifier.is_empty() {
-            None
-        } else {
-            Some(
-                rest::open_at_rest(
-                    ring,
-                    &row.vault_id,
-                    &row.method_id,
-                    Column::Verifier,
-                    &row.verifier,
-                )
-                .map_err(|e| name("verifier", e))?,
-            )
-        };
-        fresh.push(crate::vault::StoredUnlock {
-            wrapped: rest::seal_at_rest(
-                ring,
-                &row.vault_id,
-                &row.method_id,
-                Column::Wrapped,
-                &wrapped,
-            ),
-            verifier: verifier
-                .map(|v| {
-                    rest::seal_at_rest(ring, &row.vault_id, &row.method_id, Column::Verifier, &v)
-                })
-                .unwrap_or_default(),
-            ..row
-        });
-    }
-    if !fresh.is_empty() {
-        // One system row per vault whose unlock material was re-sealed: the
-        // values did not change, but the owner's log shows that this POP's
-        // keyring was rotated under them.
-        let mut vaults: Vec<&str> = fresh.iter().map(|r| r.vault_id.as_str()).collect();
-        vaults.sort_unstable();
-        vaults.dedup();
-        let vaults: Vec<crate::ids::VaultId> = vaults
-            .into_iter()
-            .filter_map(|v| crate::ids::VaultId::parse(v).ok())
-            .collect();
-        store
-            .write(|db| {
-                for row in &fresh {
-                    db.reseal_unlock(row)?;
-                }
-                let mut audited = None;
-                for vault in &vaults {
-                    let ev = crate::vault::AuditEvent {
-                        actor_kind: crate::vault::ActorKind::System,
-                        actor_id: String::new(),
-                        action: "unlock_reseal",
-                        entry_id: None,
-                        outcome: Outcome::Success,
-                        reason: None,
-                        source_ip: String::new(),
-                        host: None,
-                    };
-                    audited = Some(db.audit(vault, &ev)?);
-                }
-                audited.ok_or(crate::vault::StoreError::NotFound(
-                    "vault of an unlock method",
-                ))
-            })
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(fresh.len())
 }

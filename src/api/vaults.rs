@@ -10,12 +10,11 @@ use super::auth::{owner_event, require_owner};
 use super::error::Code;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::config::Registration;
-use crate::crypto::rest::{self, Column};
-use crate::crypto::seal::{sealed_tier, Tier};
-use crate::crypto::unlock::PASSPHRASE_MIN_ITERATIONS;
+use crate::crypto::unlock::{self, PASSPHRASE_MIN_ITERATIONS, WRAPPED_MASTER_FORMAT};
 use crate::crypto::{ct_eq, sha256, unb64, Keyring};
 use crate::http::Reply;
 use crate::ids::VaultId;
+use crate::records::unlock as unlock_material;
 use crate::vault::{NewVault, Outcome, UnlockMethodRow};
 
 /// How the client derives the key-encryption key for an unlock method.
@@ -58,7 +57,7 @@ struct UnlockInput {
     verifier: String,
 }
 
-/// An unlock method as the client sent it, checked; sealed at rest by [`CheckedUnlock::seal`].
+/// An unlock method as the client sent it, checked; sealed at rest by [`CheckedUnlock::row`].
 struct CheckedUnlock {
     method_id: String,
     kind: MethodKind,
@@ -69,27 +68,16 @@ struct CheckedUnlock {
 
 impl CheckedUnlock {
     /// The row to store: `wrapped` and `verifier` sealed with the keyring.
-    fn seal(&self, ring: &Keyring, vault: &VaultId) -> UnlockMethodRow {
-        let v = vault.hex();
-        UnlockMethodRow {
-            method_id: self.method_id.clone(),
-            kind: self.kind.as_str().to_string(),
-            kdf: serde_json::to_string(&self.kdf).expect("kdf serializes"),
-            wrapped: rest::seal_at_rest(
-                ring,
-                &v,
-                &self.method_id,
-                Column::Wrapped,
-                self.wrapped.as_bytes(),
-            ),
-            verifier: rest::seal_at_rest(
-                ring,
-                &v,
-                &self.method_id,
-                Column::Verifier,
-                &self.verifier,
-            ),
-        }
+    fn row(&self, ring: &Keyring, vault: &VaultId) -> UnlockMethodRow {
+        unlock_material::method_row(
+            ring,
+            vault,
+            &self.method_id,
+            self.kind.as_str(),
+            serde_json::to_string(&self.kdf).expect("kdf serializes"),
+            &self.wrapped,
+            &self.verifier,
+        )
     }
 }
 
@@ -188,18 +176,10 @@ fn check_unlock(input: UnlockInput, path_id: Option<&str>, at: &str) -> Result<C
             )));
         }
     }
-    // A wrapped master secret is nonce (12) + 32 bytes + tag (16).
-    let wrapped_ok = sealed_tier(&input.wrapped).is_ok_and(|t| t == Tier::L3)
-        && input
-            .wrapped
-            .strip_prefix("cv1.l3.")
-            .and_then(|b| unb64(b).ok())
-            .is_some_and(|b| b.len() == 60);
-    if !wrapped_ok {
-        return Err(bad(
-            "wrapped: expected cv1.l3.<base64url of 60 bytes> (the sealed 32-byte master secret)"
-                .into(),
-        ));
+    if !unlock::is_wrapped_master(&input.wrapped) {
+        return Err(bad(format!(
+            "wrapped: expected {WRAPPED_MASTER_FORMAT} (the sealed 32-byte master secret)"
+        )));
     }
     let verifier = bytes32(&format!("{at}: verifier"), &input.verifier)?;
     Ok(CheckedUnlock {
@@ -233,7 +213,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
     let ring = ctx.app.keyring();
     let mut unlock = Vec::with_capacity(body.unlock.len());
     for (i, u) in body.unlock.into_iter().enumerate() {
-        let row = check_unlock(u, None, &format!("unlock[{i}]"))?.seal(&ring, &vault_id);
+        let row = check_unlock(u, None, &format!("unlock[{i}]"))?.row(&ring, &vault_id);
         if unlock
             .iter()
             .any(|r: &UnlockMethodRow| r.method_id == row.method_id)
@@ -318,7 +298,7 @@ fn owner_of(ctx: &mut Ctx<'_>, v: &str) -> Result<super::auth::Owner> {
 pub fn put_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
     let owner = owner_of(ctx, v)?;
     let input: UnlockInput = parse_body(ctx.req)?;
-    let row = check_unlock(input, Some(id), "body")?.seal(&ctx.app.keyring(), owner.id());
+    let row = check_unlock(input, Some(id), "body")?.row(&ctx.app.keyring(), owner.id());
     let ev = owner_event(ctx, "unlock_method_put", None, Outcome::Success, None);
     ctx.store.write(|db| {
         db.put_unlock_method(owner.id(), &row)?;

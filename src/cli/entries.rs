@@ -22,7 +22,7 @@ use crate::crypto::seal::{self, field_aad, Tier};
 use crate::crypto::{Key32, Totp};
 use crate::fieldspec::{self, TypeDef};
 use crate::generate::Recipe;
-use crate::ids::{EntryId, ScopeId};
+use crate::ids::{EntryId, ScopeId, VaultId};
 
 /// `clavitor put TYPE --title T ...`: create an entry.
 pub fn put(a: &PutArgs, json: bool, cred: Option<&Path>) -> CliResult {
@@ -143,6 +143,16 @@ fn tier_key(session: &Session, tier: Tier) -> Result<Option<&Key32>, CliError> {
     }
 }
 
+/// The AAD of a field of `entry` in the session's vault (ids parsed, so
+/// the two cannot be swapped).
+fn aad(s: &Session, entry: &str, name: &str, tier: Tier) -> Result<String, CliError> {
+    let vault = VaultId::parse(&s.vault_id)
+        .map_err(|e| CliError::Failed(format!("session vault id: {e}; log in again")))?;
+    let entry = EntryId::parse(entry)
+        .map_err(|e| CliError::Failed(format!("entry id from the server: {e}")))?;
+    Ok(field_aad(&vault, &entry, name, tier))
+}
+
 /// The value as stored: plaintext for L1, sealed for L2/L3.
 pub(super) fn seal_value(
     s: &Session,
@@ -153,12 +163,7 @@ pub(super) fn seal_value(
 ) -> Result<Zeroizing<String>, CliError> {
     Ok(Zeroizing::new(match tier_key(s, tier)? {
         None => value.to_string(),
-        Some(k) => seal::seal(
-            k,
-            tier,
-            &field_aad(&s.vault_id, entry, name, tier),
-            value.as_bytes(),
-        ),
+        Some(k) => seal::seal(k, tier, &aad(s, entry, name, tier)?, value.as_bytes()).into_string(),
     }))
 }
 
@@ -351,7 +356,7 @@ pub(super) fn decrypt_fields(session: &Session, entry: &mut Value) -> Result<(),
         };
         let name = field["name"].as_str().unwrap_or_default().to_string();
         let sealed = field["value"].as_str().unwrap_or_default();
-        let plain = seal::open(key, tier, &field_aad(&session.vault_id, &entry_id, &name, tier), sealed).map_err(|_| {
+        let plain = seal::open(key, tier, &aad(session, &entry_id, &name, tier)?, sealed).map_err(|_| {
             CliError::Failed(format!(
                 "field {name:?} of entry {entry_id} does not decrypt with this vault's keys (moved or altered?)"
             ))

@@ -6,17 +6,21 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::{aead_open, aead_seal_into, b64, unb64, CryptoError, Key32, NONCE_LEN, TAG_LEN};
+use crate::ids::{EntryId, VaultId};
 
 /// Prefix shared by every sealed value.
 const PREFIX: &str = "cv1.";
 /// The AAD prefix for every sealed value and wrapped master.
 const AAD_PREFIX: &str = "clavitor v1|";
 
-/// An encryption tier (SPEC section 3): who may read a value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// An encryption tier (SPEC section 3): who may read a value. On the wire
+/// and in documents it is the label `"l1"`, `"l2"` or `"l3"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Tier {
     /// Sealed by the server with K1; owner and permitted agents.
     L1,
@@ -53,10 +57,70 @@ impl fmt::Display for Tier {
     }
 }
 
+/// A sealed value as text: `cv1.<tier>.<base64url>` (or, for a tombstone's
+/// document, empty). A type of its own so that a sealed value cannot be
+/// passed where plaintext is expected, nor the other way round; its `Debug`
+/// shows only its length. [`open`] is the way back to plaintext.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Sealed(String);
+
+impl Sealed {
+    /// Text read back from the store or a peer. Not checked here: [`open`]
+    /// refuses anything that is not a well-formed value sealed as asked.
+    pub fn from_stored(text: String) -> Sealed {
+        Sealed(text)
+    }
+
+    /// The text, for storing or sending.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// True for a tombstone's wiped document.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sealed({} chars)", self.0.len())
+    }
+}
+
+impl PartialEq<&str> for Sealed {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl Serialize for Sealed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 /// The AAD of a field value or (with `name = "doc"`) of the L1 document:
 /// `"clavitor v1|" + vault_id + "|" + entry_id + "|" + name + "|" + tier`.
-pub fn field_aad(vault_id: &str, entry_id: &str, name: &str, tier: Tier) -> String {
+/// The ids are typed so that a vault id and an entry id cannot be swapped:
+///
+/// ```compile_fail
+/// use clavitor::crypto::seal::{field_aad, Tier};
+/// use clavitor::ids::{EntryId, VaultId};
+/// let (vault, entry) = (VaultId::generate(), EntryId::generate());
+/// field_aad(&entry, &vault, "password", Tier::L2); // swapped: does not compile
+/// ```
+pub fn field_aad(vault_id: &VaultId, entry_id: &EntryId, name: &str, tier: Tier) -> String {
     format!("{AAD_PREFIX}{vault_id}|{entry_id}|{name}|{}", tier.as_str())
+}
+
+/// The AAD of an entry's L1 document (`field_aad` with name `doc`).
+pub fn doc_aad(vault_id: &VaultId, entry_id: &EntryId) -> String {
+    field_aad(vault_id, entry_id, "doc", Tier::L1)
 }
 
 /// The AAD of a wrapped master secret:
@@ -66,7 +130,7 @@ pub fn unlock_aad(vault_id: &str, method_id: &str) -> String {
 }
 
 /// Seals `plaintext` under `key` with a fresh random nonce.
-pub fn seal(key: &Key32, tier: Tier, aad: &str, plaintext: &[u8]) -> String {
+pub fn seal(key: &Key32, tier: Tier, aad: &str, plaintext: &[u8]) -> Sealed {
     seal_with_nonce(key, tier, aad, super::random_bytes(), plaintext)
 }
 
@@ -78,10 +142,10 @@ pub fn seal_with_nonce(
     aad: &str,
     nonce: [u8; NONCE_LEN],
     plaintext: &[u8],
-) -> String {
+) -> Sealed {
     let mut raw = Vec::new();
     aead_seal_into(&mut raw, key, nonce, aad.as_bytes(), plaintext);
-    format!("{PREFIX}{}.{}", tier.as_str(), b64(&raw))
+    Sealed(format!("{PREFIX}{}.{}", tier.as_str(), b64(&raw)))
 }
 
 /// Opens a sealed value. Fails if its tier label is not `tier`, if it is not
@@ -107,6 +171,12 @@ pub fn open(
 /// >= 12+16.
 pub fn sealed_tier(sealed: &str) -> Result<Tier, CryptoError> {
     parse(sealed).map(|(tier, _)| tier)
+}
+
+/// Whether `sealed` is a 32-byte key sealed for `tier` (nonce, 32 bytes,
+/// tag): the shape of a wrapped master secret, checked without a key.
+pub fn is_sealed_key(sealed: &str, tier: Tier) -> bool {
+    parse(sealed).is_ok_and(|(t, raw)| t == tier && raw.len() == NONCE_LEN + 32 + TAG_LEN)
 }
 
 /// Splits `cv1.<tier>.<b64>` into its tier and decoded bytes.
@@ -154,6 +224,14 @@ mod tests {
         }
     }
 
+    fn vault(hex_id: &str) -> VaultId {
+        VaultId::parse(hex_id).expect("vector id")
+    }
+
+    fn entry(hex_id: &str) -> EntryId {
+        EntryId::parse(hex_id).expect("vector id")
+    }
+
     fn nonce(hex_str: &str) -> [u8; 12] {
         unhex(hex_str).expect("hex").try_into().expect("12 bytes")
     }
@@ -164,7 +242,12 @@ mod tests {
         for v in &vectors::SEALED {
             let tier = Tier::parse(v.tier).expect("vector tier");
             let key = key_named(&keys, v.key);
-            let aad = field_aad(vectors::VAULT_ID, vectors::ENTRY_ID, v.name, tier);
+            let aad = field_aad(
+                &vault(vectors::VAULT_ID),
+                &entry(vectors::ENTRY_ID),
+                v.name,
+                tier,
+            );
             assert_eq!(aad, v.aad);
             let sealed = seal_with_nonce(key, tier, &aad, nonce(v.nonce), v.plaintext.as_bytes());
             assert_eq!(sealed, v.sealed, "{} {}", v.key, v.name);
@@ -177,16 +260,23 @@ mod tests {
     #[test]
     fn random_nonce_round_trip() {
         let key = Key32::generate();
-        let aad = field_aad("v", "e", "password", Tier::L2);
+        let aad = field_aad(
+            &VaultId::generate(),
+            &EntryId::generate(),
+            "password",
+            Tier::L2,
+        );
         let a = seal(&key, Tier::L2, &aad, b"secret");
         let b = seal(&key, Tier::L2, &aad, b"secret");
         assert_ne!(a, b, "each seal uses a fresh nonce");
         assert_eq!(
-            open(&key, Tier::L2, &aad, &a).expect("opens").as_slice(),
+            open(&key, Tier::L2, &aad, a.as_str())
+                .expect("opens")
+                .as_slice(),
             b"secret"
         );
         let empty = seal(&key, Tier::L2, &aad, b"");
-        assert!(open(&key, Tier::L2, &aad, &empty)
+        assert!(open(&key, Tier::L2, &aad, empty.as_str())
             .expect("opens")
             .is_empty());
     }
@@ -198,9 +288,25 @@ mod tests {
         let aad = v.aad;
         // Wrong entry, field, vault: the AAD differs.
         for other in [
-            field_aad(vectors::VAULT_ID, vectors::AGENT_ID, v.name, Tier::L2),
-            field_aad(vectors::VAULT_ID, vectors::ENTRY_ID, "username", Tier::L2),
-            field_aad(vectors::ENTRY_ID, vectors::ENTRY_ID, v.name, Tier::L2),
+            field_aad(
+                &vault(vectors::VAULT_ID),
+                &entry(vectors::AGENT_ID),
+                v.name,
+                Tier::L2,
+            ),
+            field_aad(
+                &vault(vectors::VAULT_ID),
+                &entry(vectors::ENTRY_ID),
+                "username",
+                Tier::L2,
+            ),
+            // An entry id where the vault id belongs: only by parsing it as one.
+            field_aad(
+                &vault(vectors::ENTRY_ID),
+                &entry(vectors::ENTRY_ID),
+                v.name,
+                Tier::L2,
+            ),
         ] {
             assert!(matches!(
                 open(&keys.l2, Tier::L2, &other, v.sealed),
@@ -293,13 +399,13 @@ mod tests {
     fn error_messages_do_not_echo_input() {
         let key = Key32::generate();
         let sealed = seal(&key, Tier::L2, "a", b"hunter2");
-        let err = open(&key, Tier::L2, "b", &sealed).expect_err("wrong aad");
+        let err = open(&key, Tier::L2, "b", sealed.as_str()).expect_err("wrong aad");
         let msg = err.to_string();
         assert_eq!(
             msg,
             "authentication failed: wrong key, or the value was moved or altered"
         );
-        let body = &sealed["cv1.l2.".len()..];
+        let body = &sealed.as_str()["cv1.l2.".len()..];
         let err = sealed_tier(&format!("cv1.l9.{body}")).expect_err("bad tier");
         assert!(!err.to_string().contains(body));
     }

@@ -202,6 +202,16 @@ pub fn wrap_master_with_nonce(
         nonce,
         m.expose(),
     )
+    .into_string()
+}
+
+/// What a wrapped master secret looks like on the wire, for error messages.
+pub const WRAPPED_MASTER_FORMAT: &str = "cv1.l3.<base64url of 60 bytes>";
+
+/// Whether a client-sent value has the shape of a wrapped master secret
+/// ([`WRAPPED_MASTER_FORMAT`]: 32 bytes sealed for L3), checked without a key.
+pub fn is_wrapped_master(wrapped: &str) -> bool {
+    seal::is_sealed_key(wrapped, Tier::L3)
 }
 
 /// Unwraps M. Fails with [`CryptoError::Decrypt`] for a wrong passphrase,
@@ -410,7 +420,7 @@ mod tests {
             &[0u8; 31],
         );
         assert!(matches!(
-            unwrap_master(&kek, "vault-a", "passphrase", &short),
+            unwrap_master(&kek, "vault-a", "passphrase", short.as_str()),
             Err(CryptoError::Malformed(_))
         ));
         assert!(unwrap_master(&kek, "vault-a", "passphrase", "cv1.l3.").is_err());

@@ -20,6 +20,7 @@ use crate::crypto::seal::{self, field_aad, Tier};
 use crate::crypto::Key32;
 use crate::entry::EntryInput;
 use crate::fieldspec::{self, Kind, TypeDef};
+use crate::ids::{EntryId, VaultId};
 
 /// A field before sealing.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,6 +195,8 @@ pub fn entry_json(
     scopes: &[String],
 ) -> Result<Value, String> {
     let (def, fields) = plain_fields(item)?;
+    let vault = VaultId::parse(keys.vault_id).map_err(|e| format!("vault id: {e}"))?;
+    let entry = EntryId::parse(entry_id).map_err(|e| format!("entry id: {e}"))?;
     let fields: Vec<Value> = fields
         .into_iter()
         .map(|f| {
@@ -201,8 +204,8 @@ pub fn entry_json(
                 Tier::L1 => f.value,
                 t => {
                     let key = if t == Tier::L2 { keys.k2 } else { keys.k3 };
-                    let aad = field_aad(keys.vault_id, entry_id, &f.name, t);
-                    seal::seal(key, t, &aad, f.value.as_bytes())
+                    let aad = field_aad(&vault, &entry, &f.name, t);
+                    seal::seal(key, t, &aad, f.value.as_bytes()).into_string()
                 }
             };
             json!({"name": f.name, "label": f.label, "kind": f.kind, "tier": f.tier.as_str(), "value": value})

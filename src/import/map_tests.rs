@@ -61,7 +61,7 @@ fn login_fields_follow_fieldspec_and_custom_fields_are_numbered() {
 fn sealed_entries_pass_server_validation() {
     let (k2, k3) = keys();
     let k = SealKeys {
-        vault_id: "v",
+        vault_id: "00112233445566778899aabbccddeeff",
         k2: &k2,
         k3: &k3,
     };

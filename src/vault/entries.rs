@@ -4,6 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{is_constraint, now_ms, Db, StoreError, Tx};
+use crate::crypto::seal::Sealed;
 use crate::ids::{EntryId, IdError, VaultId};
 
 /// Who created an entry (SPEC section 5, v1.1): the owner, or an agent.
@@ -41,7 +42,7 @@ pub struct EntryRow {
     pub entry_type: String,
     /// Comma-separated four-digit scope ids.
     pub scopes: String,
-    pub doc: String,
+    pub doc: Sealed,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -55,7 +56,7 @@ pub struct NewEntry {
     pub entry_type: String,
     pub scopes: String,
     pub title_idx: [u8; 32],
-    pub doc: String,
+    pub doc: Sealed,
     pub created_at: i64,
     pub updated_at: i64,
     pub created_by: Creator,
@@ -75,7 +76,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
         })?,
         entry_type: r.get(1)?,
         scopes: r.get(2)?,
-        doc: r.get(3)?,
+        doc: Sealed::from_stored(r.get(3)?),
         version: r.get(4)?,
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
@@ -95,7 +96,7 @@ fn insert(tx: &Connection, pop_id: &str, vault: &VaultId, e: &NewEntry) -> Resul
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, 1, ?9, ?10)",
     )?
     .execute(
-        params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc, e.created_at, e.updated_at, pop_id, e.created_by.column()],
+        params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc.as_str(), e.created_at, e.updated_at, pop_id, e.created_by.column()],
     )
     .map_err(|err| if is_constraint(&err) { StoreError::Exists("entry") } else { err.into() })?;
     Ok(())
@@ -215,7 +216,7 @@ impl Tx<'_> {
             "UPDATE entries SET type = ?3, scopes = ?4, title_idx = ?5, doc = ?6, version = version + 1,
                     updated_at = ?7, dirty = 1, pop_id = ?8
              WHERE vault_id = ?1 AND entry_id = ?2",
-            params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc, e.updated_at, self.pop_id],
+            params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc.as_str(), e.updated_at, self.pop_id],
         )?;
         Ok(if_version + 1)
     }

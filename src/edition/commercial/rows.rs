@@ -615,7 +615,7 @@ mod tests {
                         entry_type: "login".into(),
                         scopes: "0001".into(),
                         title_idx: [7; 32],
-                        doc: "cv1.l1.x".into(),
+                        doc: crate::crypto::seal::Sealed::from_stored("cv1.l1.x".into()),
                         created_at: 1,
                         updated_at: 1,
                         created_by: Creator::Agent(agent),

@@ -1078,7 +1078,12 @@ fn l3_entries(server: &TestServer, vault: &TestVault, scope: &str) -> Vec<(Strin
         seal::seal(
             &vault.keys.l3,
             Tier::L3,
-            &seal::field_aad(&vault.vault_id, id, name, Tier::L3),
+            &seal::field_aad(
+                &clavitor::ids::VaultId::parse(&vault.vault_id).unwrap(),
+                &clavitor::ids::EntryId::parse(id).unwrap(),
+                name,
+                Tier::L3,
+            ),
             value.as_bytes(),
         )
     };
@@ -1258,7 +1263,12 @@ fn agents_write_only_into_their_own_scopes_and_never_l3() {
         let sealed = seal::seal(
             &vault.keys.l3,
             Tier::L3,
-            &seal::field_aad(&vault.vault_id, &id, name, Tier::L3),
+            &seal::field_aad(
+                &clavitor::ids::VaultId::parse(&vault.vault_id).unwrap(),
+                &clavitor::ids::EntryId::parse(&id).unwrap(),
+                name,
+                Tier::L3,
+            ),
             b"x",
         );
         let field = if custom {

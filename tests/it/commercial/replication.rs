@@ -156,8 +156,21 @@ fn burst_of_50_writes_reaches_the_backup_in_at_most_2_applies() {
     std::thread::sleep(Duration::from_millis(500));
     let before = backup.applies();
 
+    // The worker coalesces writes until they pause for 25 ms; on a loaded
+    // machine the client itself can pause that long between two writes, and
+    // each such pause may rightly start a new apply. Count them (with half
+    // the threshold, so a pause the server saw is never missed).
+    let mut pauses = 0;
+    let mut last_done = std::time::Instant::now();
     let ids: Vec<String> = (0..50)
-        .map(|i| put_entry(&vault, &primary.server, &format!("burst {i}")))
+        .map(|i| {
+            let id = put_entry(&vault, &primary.server, &format!("burst {i}"));
+            if i > 0 && last_done.elapsed() > Duration::from_micros(12_500) {
+                pauses += 1;
+            }
+            last_done = std::time::Instant::now();
+            id
+        })
         .collect();
     let last = ids.last().unwrap().clone();
     assert!(
@@ -172,10 +185,10 @@ fn burst_of_50_writes_reaches_the_backup_in_at_most_2_applies() {
             "{id} missing on the backup"
         );
     }
-    println!("burst of 50 writes: {applies} apply requests");
+    println!("burst of 50 writes: {applies} apply requests ({pauses} client pauses)");
     assert!(
-        applies <= 2,
-        "a burst of 50 writes took {applies} apply requests:\n{}",
+        applies <= 2 + pauses,
+        "a burst of 50 writes with {pauses} pauses took {applies} apply requests:\n{}",
         backup.server.log()
     );
 }

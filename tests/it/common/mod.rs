@@ -531,9 +531,15 @@ impl TestVault {
         seal::seal(
             &self.keys.l2,
             Tier::L2,
-            &seal::field_aad(&self.vault_id, entry_id, name, Tier::L2),
+            &seal::field_aad(
+                &clavitor::ids::VaultId::parse(&self.vault_id).unwrap(),
+                &clavitor::ids::EntryId::parse(entry_id).unwrap(),
+                name,
+                Tier::L2,
+            ),
             value.as_bytes(),
         )
+        .into_string()
     }
 
     /// Opens an L2 value.
@@ -541,7 +547,12 @@ impl TestVault {
         let p = seal::open(
             &self.keys.l2,
             Tier::L2,
-            &seal::field_aad(&self.vault_id, entry_id, name, Tier::L2),
+            &seal::field_aad(
+                &clavitor::ids::VaultId::parse(&self.vault_id).unwrap(),
+                &clavitor::ids::EntryId::parse(entry_id).unwrap(),
+                name,
+                Tier::L2,
+            ),
             sealed,
         )
         .unwrap();
