@@ -17,6 +17,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::CliError;
+use crate::error_code::Code;
 
 /// Connect, send and receive timeouts for one call.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,7 +40,7 @@ pub enum ClientError {
 }
 
 /// The code of an ambiguous title lookup (docs/API.md).
-pub const AMBIGUOUS_TITLE: &str = "CV-4020";
+pub const AMBIGUOUS_TITLE: &str = Code::AmbiguousTitle.as_str();
 
 impl ClientError {
     /// The server's `CV-` code, if the server answered.

@@ -21,6 +21,7 @@ use super::profile::{self, Session};
 use super::values::{self, FieldArg, Source};
 use super::{CliError, CliResult, EditArgs};
 use crate::crypto::seal::Tier;
+use crate::error_code::Code;
 use crate::fieldspec::TypeDef;
 use crate::ids::ScopeId;
 
@@ -185,7 +186,7 @@ fn conflict_or(e: ClientError, entry_id: &str, version: i64) -> CliError {
             message,
             code,
             ..
-        } if code == "CV-4001" => CliError::Failed(format!(
+        } if code == Code::VersionConflict.as_str() => CliError::Failed(format!(
             "conflict: entry {entry_id} is no longer at version {version} ({message} [{code}]); \
              nothing was changed: run the edit again to apply it to the current version"
         )),

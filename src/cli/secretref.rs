@@ -34,6 +34,7 @@ use super::mask::Secrets;
 use super::profile::{self, Session};
 use super::CliError;
 use crate::crypto::Totp;
+use crate::error_code::Code;
 
 /// The scheme every reference starts with.
 pub const SCHEME: &str = "clavitor://";
@@ -117,7 +118,9 @@ impl ResolveError {
         let reference = reference.to_string();
         let detail = e.message().to_string();
         match e {
-            CliError::Denied(_) if host.is_some() && detail.contains("CV-2044") => {
+            CliError::Denied(_)
+                if host.is_some() && detail.contains(Code::HostNotAllowed.as_str()) =>
+            {
                 ResolveError::HostRefused {
                     reference,
                     host: host.unwrap_or_default().to_string(),

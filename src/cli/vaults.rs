@@ -23,6 +23,7 @@ use crate::crypto::unlock::{
     METHOD_PASSPHRASE, METHOD_RECOVERY, PASSPHRASE_MIN_ITERATIONS, PASSPHRASE_SALT_LEN,
 };
 use crate::crypto::{b64, random_bytes, unb64, Key32, MasterSecret, VaultKeys};
+use crate::error_code::Code;
 use crate::ids::VaultId;
 
 /// Shortest passphrase `init` accepts, in characters.
@@ -104,7 +105,7 @@ pub fn init(a: &InitArgs, json: bool) -> CliResult {
 
 /// Adds the setup-token hint to a closed-registration refusal.
 fn create_error(e: ClientError, had_token: bool) -> CliError {
-    let closed = e.code() == Some("CV-2020");
+    let closed = e.code() == Some(Code::RegistrationClosed.as_str());
     let err = CliError::from(e);
     match (closed, had_token, &err) {
         (true, false, CliError::Denied(m)) => CliError::Denied(format!(
