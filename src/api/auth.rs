@@ -154,7 +154,7 @@ pub fn authenticate(ctx: &mut Ctx<'_>) -> Result<Principal> {
         // A backup POP sends agents to the primary before touching anything:
         // their reads change rate-limit state that lives on the primary only.
         if let Some(refusal) = ctx.app.edition.refuse_agent() {
-            return Err(refusal);
+            return Err(refusal.into());
         }
     }
     let vault_id = VaultId::from_bytes(claims.vault_id);
