@@ -619,7 +619,9 @@ mod tests {
             };
             for route in &guarded {
                 let mut ctx = Ctx::new(&app, &mut store, &req);
-                let err = call(&mut ctx, route, &[]).err().expect("refused");
+                let Err(err) = call(&mut ctx, route, &[]) else {
+                    panic!("{} answered without authentication", route.pattern)
+                };
                 assert_eq!(err.status, 401, "{}", route.pattern);
                 assert!(matches!(err.code, "CV-2001" | "CV-2002"), "{}", err.code);
             }

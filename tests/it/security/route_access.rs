@@ -123,6 +123,40 @@ fn every_owner_route_refuses_missing_and_agent_tokens_before_its_handler() {
     assert!(!server.log().contains("panicked"), "{}", server.log());
 }
 
+/// The routes anyone may call are a deliberate list: a new route that
+/// needs no token (or authenticates itself in its handler instead of by its
+/// row) fails here until it is added on purpose.
+#[test]
+fn routes_without_a_token_are_exactly_the_public_ones() {
+    let public: Vec<(&str, String)> = table()
+        .rows()
+        .filter(|r| matches!(r.access, Access::Anyone(_)))
+        .map(|r| (method_name(r.method), r.pattern.to_string()))
+        .collect();
+    let mut expect = vec![
+        ("GET", "/healthz"),
+        ("HEAD", "/healthz"),
+        ("GET", "/"),
+        ("HEAD", "/"),
+        ("GET", "/assets/{version}/{file}"),
+        ("HEAD", "/assets/{version}/{file}"),
+        ("GET", "/assets/{version}/{dir}/{name...}"),
+        ("HEAD", "/assets/{version}/{dir}/{name...}"),
+        // Vault creation: the setup token or open registration, checked by the handler.
+        ("POST", "/api/v1/vaults"),
+        // The unlock steps and login: the caller has no token yet.
+        ("GET", "/api/v1/vaults/{vault_id}/unlock/{method_id}"),
+        ("POST", "/api/v1/vaults/{vault_id}/unlock/{method_id}/open"),
+        ("GET", "/api/v1/unlock"),
+        ("GET", "/api/v1/unlock/passkey/{credential_id}"),
+        ("POST", "/api/v1/session"),
+    ];
+    let mut got: Vec<(&str, &str)> = public.iter().map(|(m, p)| (*m, p.as_str())).collect();
+    got.sort();
+    expect.sort();
+    assert_eq!(got, expect);
+}
+
 fn call_raw_token(
     server: &TestServer,
     method: &str,
