@@ -188,3 +188,31 @@ pub fn unix_now() -> u64 {
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The edition's interface names nothing of the API (`Refusal`,
+    /// `EditionRoute` instead of `ApiError` and paths): `api` imports
+    /// `edition`, never the other way round.
+    #[test]
+    fn the_edition_does_not_import_the_api() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let path = e.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    // Spelled in two pieces so this file can be scanned too.
+                    if text.contains(concat!("crate::", "api")) {
+                        found.push(path.display().to_string());
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/edition");
+        walk(&dir, &mut found);
+        assert!(found.is_empty(), "edition files importing api: {found:?}");
+    }
+}
