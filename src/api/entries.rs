@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::auth::{self, agent_event, owner_event, require_owner, Agent, Owner, Principal};
+use super::auth::{self, agent_event, owner_event, Agent, Owner, Principal};
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::crypto::Tier;
 use crate::entry::{scopes_from_column, Document, EntryInput, ValidEntry};
@@ -91,8 +91,7 @@ fn required_id(input: &EntryInput, at: &str) -> Result<EntryId> {
 }
 
 /// POST /api/v1/entries — the owner, or an agent with `can_write` into its own scopes.
-pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let principal = auth::authenticate(ctx)?;
+pub fn create(ctx: &mut Ctx<'_>, principal: Principal) -> Result<Reply> {
     let input: EntryInput = parse_body(ctx.req)?;
     let id = required_id(&input, "")?;
     let now = now_ms();
@@ -200,8 +199,7 @@ struct Batch {
 }
 
 /// POST /api/v1/entries/batch — owner only, all or nothing.
-pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn batch(ctx: &mut Ctx<'_>, owner: Owner) -> Result<Reply> {
     let body: Batch = parse_body(ctx.req)?;
     if body.entries.is_empty() || body.entries.len() > MAX_BATCH {
         return Err(ApiError::bad_request(
@@ -251,8 +249,7 @@ pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
 }
 
 /// GET /api/v1/entries[?q=&type=] — owner summaries (agents cannot list).
-pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn list(ctx: &mut Ctx<'_>, owner: Owner) -> Result<Reply> {
     let q = ctx
         .req
         .query("q")
@@ -310,9 +307,9 @@ fn is_credential(row: &EntryRow) -> bool {
 }
 
 /// GET /api/v1/entries/{id}
-pub fn get(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
+pub fn get(ctx: &mut Ctx<'_>, principal: Principal, id: &str) -> Result<Reply> {
     let id = entry_param(id)?;
-    match auth::authenticate(ctx)? {
+    match principal {
         Principal::Owner(owner) => {
             let row = ctx
                 .store
@@ -337,8 +334,7 @@ pub fn get(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
 /// agent; more than one is 409 CV-4020 listing the candidates. An agent's
 /// candidates are only entries it may read, so an ambiguity tells it no more
 /// than looking each of them up would.
-pub fn lookup(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let principal = auth::authenticate(ctx)?;
+pub fn lookup(ctx: &mut Ctx<'_>, principal: Principal) -> Result<Reply> {
     let title = ctx
         .req
         .query("title")
@@ -588,8 +584,7 @@ fn if_match(ctx: &Ctx<'_>) -> Result<i64> {
 
 /// PUT /api/v1/entries/{id} with If-Match — the owner; an agent with
 /// `can_write` for an entry it created, kept within its own scopes.
-pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let principal = auth::authenticate(ctx)?;
+pub fn replace(ctx: &mut Ctx<'_>, principal: Principal, id: &str) -> Result<Reply> {
     let id = entry_param(id)?;
     match principal {
         Principal::Owner(owner) => {
@@ -709,8 +704,7 @@ fn save_replacement(
 }
 
 /// DELETE /api/v1/entries/{id} — owner only; soft delete.
-pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn delete(ctx: &mut Ctx<'_>, owner: Owner, id: &str) -> Result<Reply> {
     let id = entry_param(id)?;
     if ctx
         .store
