@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::auth::{owner_event, Owner};
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
+use crate::crypto::GenerateId;
 use crate::http::Reply;
 use crate::ids::{EntryId, ScopeId};
 use crate::policy::ScopeRecord;
