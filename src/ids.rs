@@ -18,6 +18,12 @@ pub enum IdError {
     Scope(usize),
 }
 
+/// An id made of 16 raw bytes. Fresh ones come from `crypto::GenerateId`
+/// (randomness is `crypto`'s; this module depends on nothing else in the crate).
+pub trait RawId: Sized {
+    fn from_bytes(b: [u8; 16]) -> Self;
+}
+
 macro_rules! hex_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -25,11 +31,6 @@ macro_rules! hex_id {
         pub struct $name([u8; 16]);
 
         impl $name {
-            /// A fresh random id.
-            pub fn generate() -> Self {
-                Self(crate::crypto::random_bytes::<16>())
-            }
-
             /// Parses 32 lowercase hex characters.
             pub fn parse(s: &str) -> Result<Self, IdError> {
                 parse_hex16(s).map(Self)
@@ -47,7 +48,13 @@ macro_rules! hex_id {
 
             /// Lowercase hex, as stored and sent.
             pub fn hex(&self) -> String {
-                crate::crypto::hex(&self.0)
+                data_encoding::HEXLOWER.encode(&self.0)
+            }
+        }
+
+        impl RawId for $name {
+            fn from_bytes(b: [u8; 16]) -> Self {
+                Self(b)
             }
         }
 

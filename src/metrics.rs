@@ -15,38 +15,14 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-/// Route patterns, the only values the `route` label takes. `api::metrics`
-/// maps a request path to one of them; anything else is `unmatched`.
-pub const ROUTES: [&str; 25] = [
-    "/",
-    "/healthz",
-    "/metrics",
-    "/api/v1/vaults",
-    "/api/v1/vaults/{vault_id}/unlock/{method_id}",
-    "/api/v1/vaults/{vault_id}/unlock/{method_id}/open",
-    "/api/v1/unlock",
-    "/api/v1/unlock/passkey/{credential_id}",
-    "/api/v1/session",
-    "/api/v1/session/revoke-all",
-    "/api/v1/entries",
-    "/api/v1/entries/batch",
-    "/api/v1/entries/lookup",
-    "/api/v1/entries/{id}",
-    "/api/v1/scopes",
-    "/api/v1/scopes/{id}",
-    "/api/v1/agents",
-    "/api/v1/agents/{id}",
-    "/api/v1/agents/{id}/rotate",
-    "/api/v1/agents/{id}/unlock",
-    "/api/v1/audit",
-    "/api/v1/audit/verify",
-    "/api/v1/import/parse",
-    "/assets/{file}",
-    UNMATCHED,
-];
+/// Slots for route patterns: the `route` label of slot `i` is the `i`th
+/// pattern of the route table (`api::routes`, handed to [`Metrics::render`]);
+/// the last slot is [`UNMATCHED`]. The table must have fewer patterns (a
+/// unit test in `api::routes` checks it).
+pub const ROUTE_SLOTS: usize = 32;
+/// The slot of [`UNMATCHED`].
+pub const UNMATCHED_SLOT: usize = ROUTE_SLOTS - 1;
 /// The `route` label of every path that matches no route (and of undecodable paths).
-/// Edition-only routes (the commercial replication apply) count here too: the
-/// community binary carries no trace of them.
 pub const UNMATCHED: &str = "unmatched";
 
 const METHODS: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "DELETE", "OTHER"];
@@ -80,7 +56,7 @@ pub const DENIAL_REASONS: [&str; 9] = [
     "other",
 ];
 
-const NROUTES: usize = ROUTES.len();
+const NROUTES: usize = ROUTE_SLOTS;
 const NMETHODS: usize = METHODS.len();
 const NREASONS: usize = DENIAL_REASONS.len();
 
@@ -138,14 +114,6 @@ fn reason_slot(reason: &str) -> usize {
         .unwrap_or(NREASONS - 1)
 }
 
-/// Index of a route pattern in [`ROUTES`]; an unknown pattern (a bug) counts as `unmatched`.
-pub fn route_slot(pattern: &str) -> usize {
-    ROUTES
-        .iter()
-        .position(|r| *r == pattern)
-        .unwrap_or(NROUTES - 1)
-}
-
 fn method_slot(method: &str) -> usize {
     METHODS
         .iter()
@@ -175,7 +143,7 @@ impl Metrics {
         }
     }
 
-    /// Records one answered request. `route` is an index from [`route_slot`].
+    /// Records one answered request. `route` is a slot (see [`ROUTE_SLOTS`]).
     pub fn request(&self, route: usize, method: &str, status: u16, elapsed: Duration) {
         let route = route.min(NROUTES - 1);
         self.requests[route][method_slot(method)][status_slot(status)].fetch_add(1, Relaxed);
@@ -212,8 +180,17 @@ impl Metrics {
         self.started_unix_s.store(unix_s, Relaxed);
     }
 
-    /// The Prometheus text exposition (format 0.0.4).
-    pub fn render(&self, edition: &str) -> String {
+    /// The Prometheus text exposition (format 0.0.4); `routes[i]` is the
+    /// `route` label of slot `i`.
+    pub fn render(&self, edition: &str, routes: &[&str]) -> String {
+        let routes = || {
+            routes
+                .iter()
+                .take(UNMATCHED_SLOT)
+                .copied()
+                .enumerate()
+                .chain([(UNMATCHED_SLOT, UNMATCHED)])
+        };
         let mut out = String::with_capacity(8 * 1024);
         let o = &mut out;
         family(
@@ -246,7 +223,7 @@ impl Metrics {
             "counter",
             "Requests answered, by route pattern, method and status code.",
         );
-        for (r, route) in ROUTES.iter().enumerate() {
+        for (r, route) in routes() {
             for (m, method) in METHODS.iter().enumerate() {
                 for (s, counter) in self.requests[r][m].iter().enumerate() {
                     let n = counter.load(Relaxed);
@@ -272,7 +249,7 @@ impl Metrics {
             "histogram",
             "Time from the request line to the reply being ready (body read and handled), by route pattern.",
         );
-        for (r, route) in ROUTES.iter().enumerate() {
+        for (r, route) in routes() {
             let counts: Vec<u64> = self.latency[r].iter().map(|c| c.load(Relaxed)).collect();
             let total: u64 = counts.iter().sum();
             if total == 0 {
@@ -390,21 +367,19 @@ mod tests {
         assert_eq!(status_slot(418), OTHER_STATUS);
         assert_eq!(method_slot("PATCH"), NMETHODS - 1);
         assert_eq!(reason_slot("wrong_credentials"), NREASONS - 1);
-        assert_eq!(route_slot("/no/such/pattern"), NROUTES - 1);
-        assert_eq!(ROUTES[NROUTES - 1], UNMATCHED);
     }
 
     #[test]
     fn a_local_registry_renders_what_it_counted() {
         let m = Metrics::new();
-        let r = route_slot("/api/v1/entries/{id}");
+        let r = 1;
         m.request(r, "GET", 200, Duration::from_micros(3_000));
         m.request(r, "GET", 200, Duration::from_secs(9));
         let tally = Cell::new(AuditTally::default());
         AuditTally::add(&tally, None);
         AuditTally::add(&tally, Some("scope_denied"));
         m.audit_committed(tally.get());
-        let text = m.render("community");
+        let text = m.render("community", &["/healthz", "/api/v1/entries/{id}"]);
         assert!(text.contains(
             "clavitor_http_requests_total{route=\"/api/v1/entries/{id}\",method=\"GET\",status=\"200\"} 2\n"
         ));

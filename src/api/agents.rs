@@ -5,10 +5,11 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::{owner_event, require_owner, Owner};
+use super::auth::{owner_event, Owner};
 use super::error::Code;
 use super::scopes::scope_ids;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
+use crate::crypto::GenerateId;
 use crate::http::Reply;
 use crate::ids::{EntryId, ScopeId};
 use crate::policy::{self, AgentRecord, AllowedNet};
@@ -166,8 +167,7 @@ fn not_found() -> ApiError {
 }
 
 /// POST /api/v1/agents
-pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn create(ctx: &mut Ctx<'_>, owner: Owner) -> Result<Reply> {
     let input: AgentInput = parse_body(ctx.req)?;
     if input.name.is_none() {
         return Err(bad("name: required".into()));
@@ -204,8 +204,7 @@ pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
 }
 
 /// GET /api/v1/agents
-pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn list(ctx: &mut Ctx<'_>, owner: Owner) -> Result<Reply> {
     let mut out = Vec::new();
     for row in ctx.store.db().system_entries(owner.id(), "agent")? {
         let r: AgentRecord = owner.records.open_record(&row)?;
@@ -215,8 +214,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
 }
 
 /// GET /api/v1/agents/{id}
-pub fn show(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn show(ctx: &mut Ctx<'_>, owner: Owner, id: &str) -> Result<Reply> {
     let id = agent_param(id)?;
     let (row, r) = owner
         .records
@@ -243,8 +241,7 @@ fn modify(
 }
 
 /// PUT /api/v1/agents/{id} — change scopes, allowlist, limits, flags, name, expiry.
-pub fn update(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn update(ctx: &mut Ctx<'_>, owner: Owner, id: &str) -> Result<Reply> {
     let id = agent_param(id)?;
     let input: AgentInput = parse_body(ctx.req)?;
     let known = scope_ids(ctx, &owner)?;
@@ -255,8 +252,7 @@ pub fn update(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
 }
 
 /// POST /api/v1/agents/{id}/rotate — a new token; the old one stops working.
-pub fn rotate(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn rotate(ctx: &mut Ctx<'_>, owner: Owner, id: &str) -> Result<Reply> {
     let id = agent_param(id)?;
     let (r, v) = modify(ctx, &owner, &id, "agent_rotate", |r| {
         r.token_generation = r.token_generation.wrapping_add(1);
@@ -268,8 +264,7 @@ pub fn rotate(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
 }
 
 /// POST /api/v1/agents/{id}/unlock — clears a lockdown and its violations.
-pub fn unlock(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn unlock(ctx: &mut Ctx<'_>, owner: Owner, id: &str) -> Result<Reply> {
     let id = agent_param(id)?;
     let (r, v) = modify(ctx, &owner, &id, "agent_unlock", |r| {
         r.locked = false;
@@ -280,8 +275,7 @@ pub fn unlock(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
 }
 
 /// DELETE /api/v1/agents/{id} — its tokens stop working at once.
-pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn delete(ctx: &mut Ctx<'_>, owner: Owner, id: &str) -> Result<Reply> {
     let id = agent_param(id)?;
     let ev = owner_event(ctx, "agent_delete", Some(id), Outcome::Success, None);
     ctx.store.write(|db| {

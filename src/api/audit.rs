@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::auth::require_owner;
+use super::auth::Owner;
 use super::error::Code;
 use super::{ApiError, Ctx, Result};
 use crate::crypto::hex;
@@ -43,8 +43,7 @@ fn flush_refusals(ctx: &mut Ctx<'_>, vault: &VaultId) {
 }
 
 /// GET /api/v1/audit?actor=&entry=&action=&outcome=&since=&until=&limit=&before=
-pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn list(ctx: &mut Ctx<'_>, owner: Owner) -> Result<Reply> {
     let q = |k: &str| {
         ctx.req
             .query(k)
@@ -111,8 +110,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
 }
 
 /// GET /api/v1/audit/verify — walks the hash chains and reports the first broken link.
-pub fn verify(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn verify(ctx: &mut Ctx<'_>, owner: Owner) -> Result<Reply> {
     let anchors = anchors(ctx)?;
     flush_refusals(ctx, owner.id());
     let db = ctx.store.db();

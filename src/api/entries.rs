@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::auth::{self, agent_event, owner_event, require_owner, Agent, Owner, Principal};
+use super::auth::{self, agent_event, owner_event, Agent, Owner, Principal};
 use super::error::Code;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::crypto::Tier;
@@ -92,8 +92,7 @@ fn required_id(input: &EntryInput, at: &str) -> Result<EntryId> {
 }
 
 /// POST /api/v1/entries — the owner, or an agent with `can_write` into its own scopes.
-pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let principal = auth::authenticate(ctx)?;
+pub fn create(ctx: &mut Ctx<'_>, principal: Principal) -> Result<Reply> {
     let input: EntryInput = parse_body(ctx.req)?;
     let id = required_id(&input, "")?;
     let now = now_ms();
@@ -199,8 +198,7 @@ struct Batch {
 }
 
 /// POST /api/v1/entries/batch — owner only, all or nothing.
-pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn batch(ctx: &mut Ctx<'_>, owner: Owner) -> Result<Reply> {
     let body: Batch = parse_body(ctx.req)?;
     if body.entries.is_empty() || body.entries.len() > MAX_BATCH {
         return Err(ApiError::new(
@@ -250,8 +248,7 @@ pub fn batch(ctx: &mut Ctx<'_>) -> Result<Reply> {
 }
 
 /// GET /api/v1/entries[?q=&type=] — owner summaries (agents cannot list).
-pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn list(ctx: &mut Ctx<'_>, owner: Owner) -> Result<Reply> {
     let q = ctx
         .req
         .query("q")
@@ -309,9 +306,9 @@ fn is_credential(row: &EntryRow) -> bool {
 }
 
 /// GET /api/v1/entries/{id}
-pub fn get(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
+pub fn get(ctx: &mut Ctx<'_>, principal: Principal, id: &str) -> Result<Reply> {
     let id = entry_param(id)?;
-    match auth::authenticate(ctx)? {
+    match principal {
         Principal::Owner(owner) => {
             let row = ctx
                 .store
@@ -336,8 +333,7 @@ pub fn get(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
 /// agent; more than one is 409 CV-4020 listing the candidates. An agent's
 /// candidates are only entries it may read, so an ambiguity tells it no more
 /// than looking each of them up would.
-pub fn lookup(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let principal = auth::authenticate(ctx)?;
+pub fn lookup(ctx: &mut Ctx<'_>, principal: Principal) -> Result<Reply> {
     let title = ctx
         .req
         .query("title")
@@ -585,8 +581,7 @@ fn if_match(ctx: &Ctx<'_>) -> Result<i64> {
 
 /// PUT /api/v1/entries/{id} with If-Match — the owner; an agent with
 /// `can_write` for an entry it created, kept within its own scopes.
-pub fn replace(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let principal = auth::authenticate(ctx)?;
+pub fn replace(ctx: &mut Ctx<'_>, principal: Principal, id: &str) -> Result<Reply> {
     let id = entry_param(id)?;
     match principal {
         Principal::Owner(owner) => {
@@ -705,8 +700,7 @@ fn save_replacement(
 }
 
 /// DELETE /api/v1/entries/{id} — owner only; soft delete.
-pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn delete(ctx: &mut Ctx<'_>, owner: Owner, id: &str) -> Result<Reply> {
     let id = entry_param(id)?;
     if ctx
         .store

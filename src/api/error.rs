@@ -85,6 +85,26 @@ impl ApiError {
     }
 }
 
+/// An edition's refusal (it names nothing of the API) as an error answer.
+impl From<crate::edition::Refusal> for ApiError {
+    fn from(r: crate::edition::Refusal) -> ApiError {
+        use crate::edition::Refusal;
+        match r {
+            Refusal::Status {
+                code,
+                message,
+                headers,
+            } => {
+                let mut e = ApiError::new(code, message);
+                e.headers = headers;
+                e
+            }
+            Refusal::BadJson(e) => json_error(&e),
+            Refusal::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {

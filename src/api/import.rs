@@ -8,7 +8,7 @@
 
 use serde_json::json;
 
-use super::auth::require_owner;
+use super::auth::Owner;
 use super::error::Code;
 use super::{ApiError, Ctx, Result};
 use crate::http::Reply;
@@ -16,8 +16,7 @@ use crate::import::pipeline::{self, PipelineError};
 use crate::import::{ImportError, Input};
 
 /// POST /api/v1/import/parse[?format=NAME&filename=F]
-pub fn parse(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    require_owner(ctx)?;
+pub fn parse(ctx: &mut Ctx<'_>, _owner: Owner) -> Result<Reply> {
     let req = ctx.req;
     if req.body.is_empty() {
         return Err(ApiError::new(

@@ -9,6 +9,7 @@ pub mod error;
 mod import;
 mod metrics;
 mod release;
+pub mod routes;
 mod scopes;
 mod session;
 mod throttle;
@@ -18,7 +19,7 @@ mod vaults;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -27,6 +28,7 @@ use crate::config::Config;
 use crate::crypto::token::Keyring;
 use crate::crypto::Key32;
 use crate::edition::Edition;
+pub use crate::http::rfc3339;
 use crate::http::{self, Answer, Method, Reply, Req};
 use crate::vault::{Audited, Committer, Store, StoreError, Tx};
 pub use error::ApiError;
@@ -194,24 +196,13 @@ impl http::Handler for App {
 
     fn body_limit(&self, method: Method, segments: &[String]) -> u64 {
         let limits = &self.config().limits;
-        let import = method == Method::Post
-            && matches!(segments, [a, v, x, ..] if a == "api" && v == "v1" && (x == "import" || x == "entries"))
-            && segments
-                .get(3)
-                .is_some_and(|s| s == "batch" || s == "parse");
-        // Replication batches carry up to `batch_size` rows of any size.
-        let replication = matches!(segments, [a, v, r, x] if a == "api" && v == "v1" && r == "replication" && x == "apply");
-        if import || replication {
-            limits.max_import_body
-        } else {
-            limits.max_body
+        match routes::table().route(method, segments).map(|r| r.body) {
+            Some(routes::Body::Import) => limits.max_import_body,
+            _ => limits.max_body,
         }
     }
 
     fn handle(&self, req: &Req, store: &mut Store) -> Answer {
-        if let Some(reply) = self.edition.intercept(req, store) {
-            return Answer::Now(reply);
-        }
         let mut ctx = Ctx::new(self, store, req);
         let routed = route(&mut ctx);
         match (routed, ctx.pending.take()) {
@@ -245,18 +236,14 @@ impl http::Handler for App {
         .reply()
     }
 
-    /// Bodies above 1 MiB go only to the owner's import routes (and to the
-    /// commercial replication route, authenticated by its own signature
-    /// over the body): the owner token is checked before a worker waits
-    /// for such a body, so an anonymous client cannot hold workers with
-    /// large uploads it never sends.
+    /// Bodies above 1 MiB go only to the routes the table marks
+    /// [`routes::Body::Import`]: the owner's imports (token checked before a
+    /// worker waits for the body, so an anonymous client cannot hold workers
+    /// with large uploads it never sends) and the edition's inter-POP
+    /// routes (authenticated by their own signature over the body).
     fn admit_unread_body(&self, req: &Req, store: &mut Store) -> Option<Reply> {
-        let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
-        if matches!(segs.as_slice(), ["api", "v1", "replication", "apply"]) {
-            return None;
-        }
         let mut ctx = Ctx::new(self, store, req);
-        auth::require_owner(&mut ctx).err().map(|e| e.reply())
+        routes::admit_unread_body(&mut ctx).map(|e| e.reply())
     }
 
     fn stopping(&self) -> bool {
@@ -281,126 +268,21 @@ impl http::Handler for App {
     }
 }
 
-/// Every route the router serves, as (method, path pattern) with OpenAPI-style
-/// `{param}` segments. `docs/openapi.yaml` must describe exactly these, and
-/// each one must reach a handler (tests/it/owner/openapi.rs checks both against the
-/// real binary). Add a route here when you add it to [`route`].
-pub fn routes() -> &'static [(&'static str, &'static str)] {
-    &[
-        ("GET", "/healthz"),
-        ("HEAD", "/healthz"),
-        ("GET", "/metrics"),
-        ("HEAD", "/metrics"),
-        ("GET", "/"),
-        ("HEAD", "/"),
-        // Embedded web UI files: `app.css`, `icon.svg`, `js/app.js`, ...
-        ("GET", "/assets/{version}/{file}"),
-        ("HEAD", "/assets/{version}/{file}"),
-        ("GET", "/assets/{version}/{dir}/{name}"),
-        ("HEAD", "/assets/{version}/{dir}/{name}"),
-        ("POST", "/api/v1/vaults"),
-        ("GET", "/api/v1/vaults/{vault_id}/unlock/{method_id}"),
-        ("POST", "/api/v1/vaults/{vault_id}/unlock/{method_id}"),
-        ("DELETE", "/api/v1/vaults/{vault_id}/unlock/{method_id}"),
-        ("POST", "/api/v1/vaults/{vault_id}/unlock/{method_id}/open"),
-        ("GET", "/api/v1/unlock"),
-        ("GET", "/api/v1/unlock/passkey/{credential_id}"),
-        ("POST", "/api/v1/session"),
-        ("POST", "/api/v1/session/revoke-all"),
-        ("GET", "/api/v1/entries"),
-        ("POST", "/api/v1/entries"),
-        ("POST", "/api/v1/entries/batch"),
-        ("GET", "/api/v1/entries/lookup"),
-        ("GET", "/api/v1/entries/{entry_id}"),
-        ("PUT", "/api/v1/entries/{entry_id}"),
-        ("DELETE", "/api/v1/entries/{entry_id}"),
-        ("GET", "/api/v1/scopes"),
-        ("POST", "/api/v1/scopes"),
-        ("PUT", "/api/v1/scopes/{scope_id}"),
-        ("DELETE", "/api/v1/scopes/{scope_id}"),
-        ("GET", "/api/v1/agents"),
-        ("POST", "/api/v1/agents"),
-        ("GET", "/api/v1/agents/{agent_id}"),
-        ("PUT", "/api/v1/agents/{agent_id}"),
-        ("DELETE", "/api/v1/agents/{agent_id}"),
-        ("POST", "/api/v1/agents/{agent_id}/rotate"),
-        ("POST", "/api/v1/agents/{agent_id}/unlock"),
-        ("GET", "/api/v1/audit"),
-        ("GET", "/api/v1/audit/verify"),
-        ("POST", "/api/v1/import/parse"),
-    ]
-}
-
+/// Matches the request in the route table; a read-only backup refuses
+/// writes before anything else; the row's access check runs before its handler.
 fn route(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let req = ctx.req;
-    let m = req.method;
-    let path = req.path();
-    use Method::*;
-    match (m, path.as_slice()) {
-        (Get | Head, ["healthz"]) => Ok(health(ctx)),
-        (Get | Head, ["metrics"]) => metrics::scrape(ctx),
-        (Get | Head, []) => Ok(crate::web::index()),
-        (Get | Head, ["assets", rest @ ..]) => {
-            crate::web::asset(rest).ok_or_else(|| ApiError::new(Code::NoSuchRoute, "no such route"))
+    let table = routes::table();
+    match table.resolve(ctx.req.method, &ctx.req.segments) {
+        routes::Resolved::NotFound => Err(routes::no_such_route()),
+        routes::Resolved::WrongMethod(allow) => Err(method_not_allowed(allow)),
+        routes::Resolved::Found(route, params) => {
+            if route.writes {
+                if let Some(refusal) = ctx.app.edition.refuse_write() {
+                    return Err(refusal.into());
+                }
+            }
+            routes::call(ctx, route, &params)
         }
-        (_, ["api", "v1", rest @ ..]) => api_route(ctx, m, rest),
-        (_, ["healthz"] | ["metrics"] | [] | ["assets", ..]) => {
-            Err(method_not_allowed("GET, HEAD"))
-        }
-        _ => Err(ApiError::new(Code::NoSuchRoute, "no such route")),
-    }
-}
-
-fn api_route(ctx: &mut Ctx<'_>, m: Method, rest: &[&str]) -> Result<Reply> {
-    use Method::*;
-    match (m, rest) {
-        (Post, ["vaults"]) => vaults::create(ctx),
-        (Get, ["vaults", v, "unlock", id]) => unlock::get_unlock(ctx, v, id),
-        (Post, ["vaults", v, "unlock", id, "open"]) => unlock::open(ctx, v, id),
-        (Post, ["vaults", v, "unlock", id]) => vaults::put_unlock(ctx, v, id),
-        (Delete, ["vaults", v, "unlock", id]) => vaults::delete_unlock(ctx, v, id),
-        (Get, ["unlock"]) => unlock::by_handle(ctx),
-        (Get, ["unlock", "passkey", cred]) => unlock::by_passkey(ctx, cred),
-        (Post, ["session"]) => session::create(ctx),
-        (Post, ["session", "revoke-all"]) => session::revoke_all(ctx),
-        (Get, ["entries"]) => entries::list(ctx),
-        (Post, ["entries"]) => entries::create(ctx),
-        (Post, ["entries", "batch"]) => entries::batch(ctx),
-        (Get, ["entries", "lookup"]) => entries::lookup(ctx),
-        (_, ["entries", "batch"]) => Err(method_not_allowed("POST")),
-        (_, ["entries", "lookup"]) => Err(method_not_allowed("GET")),
-        (Get, ["entries", id]) => entries::get(ctx, id),
-        (Put, ["entries", id]) => entries::replace(ctx, id),
-        (Delete, ["entries", id]) => entries::delete(ctx, id),
-        (Get, ["scopes"]) => scopes::list(ctx),
-        (Post, ["scopes"]) => scopes::create(ctx),
-        (Put, ["scopes", id]) => scopes::rename(ctx, id),
-        (Delete, ["scopes", id]) => scopes::delete(ctx, id),
-        (Get, ["agents"]) => agents::list(ctx),
-        (Post, ["agents"]) => agents::create(ctx),
-        (Get, ["agents", id]) => agents::show(ctx, id),
-        (Put, ["agents", id]) => agents::update(ctx, id),
-        (Delete, ["agents", id]) => agents::delete(ctx, id),
-        (Post, ["agents", id, "rotate"]) => agents::rotate(ctx, id),
-        (Post, ["agents", id, "unlock"]) => agents::unlock(ctx, id),
-        (Get, ["audit"]) => audit::list(ctx),
-        (Get, ["audit", "verify"]) => audit::verify(ctx),
-        (Post, ["import", "parse"]) => import::parse(ctx),
-        (_, ["vaults"] | ["session"] | ["session", "revoke-all"]) => {
-            Err(method_not_allowed("POST"))
-        }
-        (_, ["vaults", _, "unlock", _]) => Err(method_not_allowed("GET, POST, DELETE")),
-        (_, ["vaults", _, "unlock", _, "open"]) => Err(method_not_allowed("POST")),
-        (_, ["unlock"] | ["unlock", "passkey", _]) => Err(method_not_allowed("GET")),
-        (_, ["entries"]) => Err(method_not_allowed("GET, POST")),
-        (_, ["entries", _]) => Err(method_not_allowed("GET, PUT, DELETE")),
-        (_, ["scopes"] | ["agents"]) => Err(method_not_allowed("GET, POST")),
-        (_, ["scopes", _]) => Err(method_not_allowed("PUT, DELETE")),
-        (_, ["agents", _]) => Err(method_not_allowed("GET, PUT, DELETE")),
-        (_, ["agents", _, "rotate" | "unlock"]) => Err(method_not_allowed("POST")),
-        (_, ["audit"] | ["audit", "verify"]) => Err(method_not_allowed("GET")),
-        (_, ["import", "parse"]) => Err(method_not_allowed("POST")),
-        _ => Err(ApiError::new(Code::NoSuchRoute, "no such route")),
     }
 }
 
@@ -443,26 +325,4 @@ pub fn parse_body<T: DeserializeOwned>(req: &Req) -> Result<T> {
         ));
     }
     serde_json::from_slice(&req.body).map_err(|e| error::json_error(&e))
-}
-
-/// RFC 3339 UTC with milliseconds, the wire format for timestamps. Clamped
-/// to years 1970-9999: humantime cannot print later times (its `Display`
-/// fails, which `to_string` turns into a panic), and a replicated row could
-/// carry any number.
-pub fn rfc3339(ms: i64) -> String {
-    const LAST_MS: i64 = 253_402_300_799_999;
-    let t = SystemTime::UNIX_EPOCH + Duration::from_millis(ms.clamp(0, LAST_MS) as u64);
-    humantime::format_rfc3339_millis(t).to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rfc3339;
-
-    #[test]
-    fn wire_times_are_clamped_to_what_rfc3339_can_print() {
-        assert_eq!(rfc3339(1_600_000_000_000), "2020-09-13T12:26:40.000Z");
-        assert_eq!(rfc3339(-5), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(i64::MAX), "9999-12-31T23:59:59.999Z");
-    }
 }

@@ -5,9 +5,10 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::{owner_event, require_owner, Owner};
+use super::auth::{owner_event, Owner};
 use super::error::Code;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
+use crate::crypto::GenerateId;
 use crate::http::Reply;
 use crate::ids::{EntryId, ScopeId};
 use crate::policy::ScopeRecord;
@@ -71,8 +72,7 @@ fn duplicate(
 }
 
 /// GET /api/v1/scopes
-pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn list(ctx: &mut Ctx<'_>, owner: Owner) -> Result<Reply> {
     let scopes: Vec<Value> = live(ctx, &owner)?
         .iter()
         .map(|(_, r)| scope_json(r))
@@ -81,8 +81,7 @@ pub fn list(ctx: &mut Ctx<'_>) -> Result<Reply> {
 }
 
 /// POST /api/v1/scopes — allocates the next free id.
-pub fn create(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn create(ctx: &mut Ctx<'_>, owner: Owner) -> Result<Reply> {
     let input: ScopeInput = parse_body(ctx.req)?;
     let name = check_name(&input.name)?;
     let ev_id = EntryId::generate();
@@ -123,8 +122,7 @@ fn find(ctx: &Ctx<'_>, owner: &Owner, id: &str) -> Result<(EntryRow, ScopeRecord
 }
 
 /// PUT /api/v1/scopes/{id} — rename.
-pub fn rename(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn rename(ctx: &mut Ctx<'_>, owner: Owner, id: &str) -> Result<Reply> {
     let input: ScopeInput = parse_body(ctx.req)?;
     let name = check_name(&input.name)?;
     let (row, mut record) = find(ctx, &owner, id)?;
@@ -148,8 +146,7 @@ pub fn rename(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
 }
 
 /// DELETE /api/v1/scopes/{id} — entries keep the id; agents can no longer be granted it.
-pub fn delete(ctx: &mut Ctx<'_>, id: &str) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn delete(ctx: &mut Ctx<'_>, owner: Owner, id: &str) -> Result<Reply> {
     let (row, record) = find(ctx, &owner, id)?;
     let ev = owner_event(
         ctx,

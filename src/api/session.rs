@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::{owner_event, require_owner};
+use super::auth::{owner_event, Owner};
 use super::error::Code;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::crypto::{ct_eq, sha256, unb64, Key32};
@@ -118,8 +118,7 @@ pub(super) fn throttled(wait: u64) -> ApiError {
 }
 
 /// POST /api/v1/session/revoke-all
-pub fn revoke_all(ctx: &mut Ctx<'_>) -> Result<Reply> {
-    let owner = require_owner(ctx)?;
+pub fn revoke_all(ctx: &mut Ctx<'_>, owner: Owner) -> Result<Reply> {
     let ev = owner_event(ctx, "revoke_all", None, Outcome::Success, None);
     let generation = ctx.store.write(|db| {
         let g = db.bump_session_generation(owner.id())?;

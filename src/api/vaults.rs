@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::auth::{owner_event, require_owner};
+use super::auth::{owner_event, Owner};
 use super::error::Code;
 use super::{parse_body, rfc3339, ApiError, Ctx, Result};
 use crate::config::Registration;
@@ -285,9 +285,9 @@ fn vault_param(v: &str) -> Result<VaultId> {
     VaultId::parse(v).map_err(|e| ApiError::new(Code::MalformedId, format!("vault id in URL: {e}")))
 }
 
-fn owner_of(ctx: &mut Ctx<'_>, v: &str) -> Result<super::auth::Owner> {
+/// The owner (authenticated by the router) of the vault in the URL; another vault is 403.
+fn owner_of(owner: Owner, v: &str) -> Result<Owner> {
     let vault = vault_param(v)?;
-    let owner = require_owner(ctx)?;
     if owner.id() != &vault {
         return Err(ApiError::access_denied());
     }
@@ -295,8 +295,8 @@ fn owner_of(ctx: &mut Ctx<'_>, v: &str) -> Result<super::auth::Owner> {
 }
 
 /// POST /api/v1/vaults/{vault}/unlock/{method_id} — add or replace.
-pub fn put_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
-    let owner = owner_of(ctx, v)?;
+pub fn put_unlock(ctx: &mut Ctx<'_>, owner: Owner, v: &str, id: &str) -> Result<Reply> {
+    let owner = owner_of(owner, v)?;
     let input: UnlockInput = parse_body(ctx.req)?;
     let row = check_unlock(input, Some(id), "body")?.row(&ctx.app.keyring(), owner.id());
     let ev = owner_event(ctx, "unlock_method_put", None, Outcome::Success, None);
@@ -316,8 +316,8 @@ pub fn put_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
 }
 
 /// DELETE /api/v1/vaults/{vault}/unlock/{method_id} — never the last one.
-pub fn delete_unlock(ctx: &mut Ctx<'_>, v: &str, id: &str) -> Result<Reply> {
-    let owner = owner_of(ctx, v)?;
+pub fn delete_unlock(ctx: &mut Ctx<'_>, owner: Owner, v: &str, id: &str) -> Result<Reply> {
+    let owner = owner_of(owner, v)?;
     let ev = owner_event(ctx, "unlock_method_delete", None, Outcome::Success, None);
     ctx.store.write(|db| {
         db.delete_unlock_method(owner.id(), id)

@@ -19,6 +19,7 @@ use super::profile::{self, Session};
 use super::values;
 use super::{CliError, CliResult, GenerateArgs, GetArgs, ListArgs, PutArgs, RmArgs, TotpArgs};
 use crate::crypto::seal::{self, field_aad, Tier};
+use crate::crypto::GenerateId;
 use crate::crypto::{Key32, Totp};
 use crate::fieldspec::{self, TypeDef};
 use crate::generate::Recipe;

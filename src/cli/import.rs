@@ -21,6 +21,7 @@ use super::client::{print_json, Client};
 use super::entries::clean;
 use super::upload::{self, Planned};
 use super::{profile, CliError, CliResult, ImportArgs};
+use crate::crypto::GenerateId;
 use crate::crypto::Key32;
 use crate::ids::EntryId;
 use crate::import::classify::{self, Category};

@@ -22,6 +22,7 @@ use crate::crypto::unlock::{
     passphrase_kek, recovery_kek, unlock_proof, unlock_verifier, unwrap_master, wrap_master,
     METHOD_PASSPHRASE, METHOD_RECOVERY, PASSPHRASE_MIN_ITERATIONS, PASSPHRASE_SALT_LEN,
 };
+use crate::crypto::GenerateId;
 use crate::crypto::{b64, random_bytes, unb64, Key32, MasterSecret, VaultKeys};
 use crate::error_code::Code;
 use crate::ids::VaultId;

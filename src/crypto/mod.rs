@@ -85,6 +85,15 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     out
 }
 
+/// A fresh random id: `VaultId::generate()` with this trait in scope.
+pub trait GenerateId: crate::ids::RawId {
+    fn generate() -> Self {
+        <Self as crate::ids::RawId>::from_bytes(random_bytes::<16>())
+    }
+}
+
+impl<T: crate::ids::RawId> GenerateId for T {}
+
 /// Fills `buf` from the OS secure random generator; see [`random_bytes`].
 pub(crate) fn fill_random(buf: &mut [u8]) {
     SystemRandom::new()

@@ -205,6 +205,7 @@ fn parse(sealed: &str) -> Result<(Tier, Vec<u8>), CryptoError> {
 mod tests {
     use super::*;
     use crate::crypto::keys::{MasterSecret, VaultKeys};
+    use crate::crypto::GenerateId;
     use crate::crypto::{unhex, vectors};
 
     fn vault_keys() -> VaultKeys {

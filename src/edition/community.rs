@@ -4,11 +4,14 @@
 use std::time::{Duration, Instant};
 
 use super::telemetry::{self, Telemetry};
-use super::{Edition, Overrides, Services, Staged};
+use super::{Edition, Overrides, Services};
 use crate::config::Config;
-use crate::http::{Reply, Req, Takeover};
+use crate::http::{Req, Takeover};
 use crate::ids::VaultId;
-use crate::vault::{AuditRow, Store};
+use crate::vault::AuditRow;
+
+/// Settings staged by [`Edition::stage`]: the telemetry's.
+pub struct Staged(telemetry::Settings);
 
 pub struct Community {
     telemetry: Telemetry,
@@ -59,13 +62,11 @@ impl Edition for Community {
             );
         }
         let settings = telemetry::resolve(config, overrides, telemetry::Mode::OptIn, None)?;
-        Ok(Staged(Box::new(settings)))
+        Ok(Staged(settings))
     }
 
     fn commit(&self, staged: Staged) {
-        if let Ok(settings) = staged.0.downcast::<telemetry::Settings>() {
-            self.telemetry.set(*settings);
-        }
+        self.telemetry.set(staged.0);
     }
 
     fn start(&self, services: &Services) -> Result<(), String> {
@@ -79,10 +80,6 @@ impl Edition for Community {
 
     fn finish_stop(&self, grace: Duration) {
         self.telemetry.join_until(Instant::now() + grace);
-    }
-
-    fn intercept(&self, _req: &Req, _store: &mut Store) -> Option<Reply> {
-        None
     }
 
     fn not_found(&self, _req: &Req) -> Option<Takeover> {

@@ -216,3 +216,26 @@ mod tests {
         assert!(split_url("nope").is_none());
     }
 }
+
+/// RFC 3339 UTC with milliseconds, the wire format for timestamps. Clamped
+/// to years 1970-9999: humantime cannot print later times (its `Display`
+/// fails, which `to_string` turns into a panic), and a replicated row could
+/// carry any number.
+pub fn rfc3339(ms: i64) -> String {
+    const LAST_MS: i64 = 253_402_300_799_999;
+    let t = std::time::SystemTime::UNIX_EPOCH
+        + std::time::Duration::from_millis(ms.clamp(0, LAST_MS) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+#[cfg(test)]
+mod rfc3339_tests {
+    use super::rfc3339;
+
+    #[test]
+    fn wire_times_are_clamped_to_what_rfc3339_can_print() {
+        assert_eq!(rfc3339(1_600_000_000_000), "2020-09-13T12:26:40.000Z");
+        assert_eq!(rfc3339(-5), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(i64::MAX), "9999-12-31T23:59:59.999Z");
+    }
+}

@@ -1,5 +1,6 @@
 use super::*;
 use crate::crypto::seal::{self, Tier};
+use crate::crypto::GenerateId;
 use crate::entry::{EntryInput, ValidEntry};
 use crate::policy::AgentRecord;
 use crate::vault::{Creator, NewEntry};

@@ -15,3 +15,4 @@ mod faults;
 mod import;
 mod owner;
 mod security;
+mod structure;

@@ -51,7 +51,7 @@ pub struct AuditStream {
 /// One line.
 pub fn line(vault: &VaultId, r: &AuditRow) -> String {
     json!({
-        "time": crate::api::rfc3339(r.ts),
+        "time": crate::http::rfc3339(r.ts),
         "pop_id": r.pop_id,
         "vault_id": vault.hex(),
         "seq": r.seq,

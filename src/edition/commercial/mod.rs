@@ -31,9 +31,9 @@ use serde_json::{json, Value};
 
 use super::periodic::Periodic;
 use super::telemetry::{self, Telemetry};
-use super::{Edition, Overrides, Services, Staged};
-use crate::api::ApiError;
+use super::{Edition, EditionRoute, Overrides, Refusal, Services};
 use crate::config::Config;
+use crate::error_code::Code;
 use crate::http::{Reply, Req, Takeover};
 use crate::ids::VaultId;
 use crate::vault::{AuditRow, Store};
@@ -75,7 +75,8 @@ impl Shared {
     }
 }
 
-struct CommercialStaged {
+/// Settings staged by [`Edition::stage`], put in force by [`Edition::commit`].
+pub struct Staged {
     replication: Settings,
     telemetry: telemetry::Settings,
     stream: Option<audit_stream::Opened>,
@@ -235,22 +236,19 @@ impl Edition for Commercial {
             Some(p) => Some(audit_stream::open(p)?),
             None => None,
         };
-        Ok(Staged(Box::new(CommercialStaged {
+        Ok(Staged {
             replication,
             telemetry,
             stream,
-        })))
+        })
     }
 
     fn commit(&self, staged: Staged) {
-        let Ok(staged) = staged.0.downcast::<CommercialStaged>() else {
-            return;
-        };
-        let CommercialStaged {
+        let Staged {
             replication,
             telemetry,
             stream,
-        } = *staged;
+        } = staged;
         let _ = self.pop_id.set(replication.pop_id.clone());
         let old = self.shared.settings();
         if let Some(old) = &old {
@@ -322,23 +320,30 @@ impl Edition for Commercial {
             .unwrap_or_else(|p| p.into_inner()) = Some(keyring);
     }
 
-    fn intercept(&self, req: &Req, store: &mut Store) -> Option<Reply> {
+    fn routes(&self) -> &'static [EditionRoute] {
+        apply::ROUTES
+    }
+
+    fn serve(&self, route: usize, req: &Req, store: &mut Store) -> Result<Reply, Refusal> {
+        let (Some(s), Some(ring)) = (self.shared.settings(), self.shared.keyring()) else {
+            return Err(Refusal::new(Code::NoSuchRoute, "no such route"));
+        };
+        match route {
+            apply::APPLY => apply::apply(req, store, &s, &ring, &self.nonces),
+            _ => Err(Refusal::new(Code::NoSuchRoute, "no such route")),
+        }
+    }
+
+    fn refuse_write(&self) -> Option<Refusal> {
         let s = self.shared.settings()?;
-        if apply::is_apply_route(req) {
-            let ring = self.shared.keyring()?;
-            return Some(apply::handle(req, store, &s, &ring, &self.nonces));
-        }
-        if s.role == Role::Backup && apply::is_client_write(req) {
-            return Some(apply::refuse_write(&s));
-        }
-        None
+        (s.role == Role::Backup).then(|| apply::refuse_write(&s))
     }
 
     fn not_found(&self, req: &Req) -> Option<Takeover> {
         self.tarpit.take(req)
     }
 
-    fn refuse_agent(&self) -> Option<ApiError> {
+    fn refuse_agent(&self) -> Option<Refusal> {
         let s = self.shared.settings()?;
         (s.role == Role::Backup).then(|| apply::refuse_agent(&s))
     }

@@ -600,6 +600,7 @@ mod tests {
     /// lands on the backup; a malformed one is refused.
     #[test]
     fn entries_carry_their_creator() {
+        use crate::crypto::GenerateId;
         use crate::vault::{Creator, NewEntry};
         let (_d, mut primary) = store();
         apply(&mut primary, &[vault(1, 1)]).unwrap();

@@ -165,7 +165,10 @@ fn metrics_parse_and_request_counters_move_by_route_pattern() {
         requests(&after, "/healthz", "GET", "200") - requests(&before, "/healthz", "GET", "200"),
         3.0
     );
-    assert_eq!(requests(&after, "/api/v1/entries/{id}", "GET", "401"), 1.0);
+    assert_eq!(
+        requests(&after, "/api/v1/entries/{entry_id}", "GET", "401"),
+        1.0
+    );
     assert_eq!(requests(&after, "/healthz", "POST", "405"), 1.0);
     assert_eq!(requests(&after, "unmatched", "GET", "404"), 1.0);
     // The first scrape is counted once its reply is out.
@@ -271,8 +274,14 @@ fn audit_writes_and_agent_denials_by_reason_are_counted() {
         1.0
     );
     assert_eq!(denials(&after, "rate_limited"), 0.0);
-    assert_eq!(requests(&after, "/api/v1/entries/{id}", "GET", "200"), 2.0);
-    assert_eq!(requests(&after, "/api/v1/entries/{id}", "GET", "403"), 1.0);
+    assert_eq!(
+        requests(&after, "/api/v1/entries/{entry_id}", "GET", "200"),
+        2.0
+    );
+    assert_eq!(
+        requests(&after, "/api/v1/entries/{entry_id}", "GET", "403"),
+        1.0
+    );
     assert_eq!(requests(&after, "/api/v1/agents", "GET", "403"), 1.0);
 
     // Labels are patterns and codes only: no id, title, token or address.

@@ -5,3 +5,4 @@ mod audit_hardening;
 mod connections;
 mod http_hardening;
 mod key_leaks;
+mod route_access;
