@@ -244,19 +244,10 @@ impl Reaper {
     }
 
     fn is_our_client(&self, fd: RawFd) -> bool {
-        let mut accepting: libc::c_int = 0;
-        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: valid out-pointers of the right size; a non-socket fails with ENOTSOCK.
-        let rc = unsafe {
-            libc::getsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_ACCEPTCONN,
-                (&mut accepting as *mut libc::c_int).cast(),
-                &mut len,
-            )
-        };
-        if rc != 0 || accepting != 0 {
+        // SAFETY: SO_ACCEPTCONN is an int; a non-socket fails with ENOTSOCK.
+        let accepting =
+            unsafe { sockopt::<libc::c_int>(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN) };
+        if accepting != Some(0) {
             return false;
         }
         match local_addr(fd) {
@@ -319,21 +310,21 @@ fn sock_addr(fd: RawFd, get: AddrFn) -> Option<SocketAddr> {
 
 /// Milliseconds since the connection last received or sent data.
 fn idle_ms(fd: RawFd) -> Option<u32> {
-    // SAFETY: tcp_info is plain data; zeroed is a valid value.
-    let mut info: libc::tcp_info = unsafe { zeroed() };
-    let mut len = size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: valid out-pointers; the kernel fills at most `len` bytes.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&mut info as *mut libc::tcp_info).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return None;
-    }
+    // SAFETY: TCP_INFO fills a tcp_info (at most its size).
+    let info = unsafe { sockopt::<libc::tcp_info>(fd, libc::IPPROTO_TCP, libc::TCP_INFO) }?;
     Some(info.tcpi_last_data_recv.min(info.tcpi_last_data_sent))
+}
+
+/// Reads socket option `name` of `level`; `None` if the call fails.
+///
+/// # Safety
+/// `T` must be the plain C type the kernel writes for this option (an
+/// int, a struct of integers): zeroed is a valid value of it.
+unsafe fn sockopt<T>(fd: RawFd, level: libc::c_int, name: libc::c_int) -> Option<T> {
+    // SAFETY: the caller promises T is plain data.
+    let mut value: T = unsafe { zeroed() };
+    let mut len = size_of::<T>() as libc::socklen_t;
+    // SAFETY: valid out-pointers; the kernel fills at most `len` bytes.
+    let rc = unsafe { libc::getsockopt(fd, level, name, (&mut value as *mut T).cast(), &mut len) };
+    (rc == 0).then_some(value)
 }
