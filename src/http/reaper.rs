@@ -134,26 +134,9 @@ impl Reaper {
 
     /// Shuts down connections idle longer than `limit`; returns how many client connections remain open.
     fn sweep(&self, limit: Duration) -> usize {
-        let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
-            return 0;
-        };
         let limit_ms = limit.as_millis().min(u32::MAX as u128) as u32;
         let mut open = 0;
-        for entry in dir.flatten() {
-            let Some(fd) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<RawFd>().ok())
-            else {
-                continue;
-            };
-            if fd == self.listener || fd == self.wake_r.as_raw_fd() || fd == self.wake_w.as_raw_fd()
-            {
-                continue;
-            }
-            if !self.is_our_client(fd) {
-                continue;
-            }
+        for fd in self.client_fds() {
             let Some(idle_ms) = idle_ms(fd) else { continue };
             if self.body_overdue(fd) {
                 // SAFETY: `fd` is an open socket of ours; shutdown does not close it.
@@ -181,18 +164,8 @@ impl Reaper {
     /// is delivered rather than reset; the client then closes, and the
     /// reaper handles one that does not.
     pub fn finish(&self, peer: SocketAddr) {
-        let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
-            return;
-        };
-        for entry in dir.flatten() {
-            let Some(fd) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<RawFd>().ok())
-            else {
-                continue;
-            };
-            if self.is_our_client(fd) && peer_addr(fd) == Some(peer) {
+        for fd in self.client_fds() {
+            if peer_addr(fd) == Some(peer) {
                 // SAFETY: shutdown on a descriptor verified to be this peer's
                 // connection; it does not close the descriptor.
                 unsafe { libc::shutdown(fd, libc::SHUT_WR) };
@@ -241,6 +214,23 @@ impl Reaper {
             return false;
         }
         peer_addr(fd).is_some_and(|peer| bodies.iter().any(|(p, d)| *p == peer && *d <= now))
+    }
+
+    /// This process's descriptors (`/proc/self/fd`) that are client
+    /// connections accepted on our listening address; none if the
+    /// directory cannot be read.
+    fn client_fds(&self) -> impl Iterator<Item = RawFd> + '_ {
+        let own = [
+            self.listener,
+            self.wake_r.as_raw_fd(),
+            self.wake_w.as_raw_fd(),
+        ];
+        std::fs::read_dir("/proc/self/fd")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse::<RawFd>().ok())
+            .filter(move |fd| !own.contains(fd) && self.is_our_client(*fd))
     }
 
     fn is_our_client(&self, fd: RawFd) -> bool {

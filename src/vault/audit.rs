@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use super::rows::{AuditRec, OnConflict, TableRow};
@@ -69,29 +69,12 @@ pub struct AuditEvent {
     pub host: Option<String>,
 }
 
-/// A stored row, as the API returns it.
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditRow {
-    pub pop_id: String,
-    pub seq: i64,
-    pub ts: i64,
-    pub actor_kind: String,
-    pub actor_id: String,
-    pub action: String,
-    pub entry_id: Option<String>,
-    pub outcome: String,
-    pub reason: Option<String>,
-    pub source_ip: Option<String>,
-    /// How many requests this row stands for: 1, or more for repeated
-    /// refusals collapsed into one row ([`Db::audit_refusal`]).
-    pub count: i64,
-    /// Destination host of a resolution (SPEC 13); `None` otherwise.
-    pub host: Option<String>,
-    #[serde(skip)]
-    pub prev_hash: Vec<u8>,
-    #[serde(skip)]
-    pub hash: Vec<u8>,
-}
+/// A stored row, as the API lists it and the commit hook hands it on: the
+/// `audit` table's row shape ([`AuditRec`]), defined once in `rows.rs`.
+/// `count` is how many requests it stands for (1, or more for repeated
+/// refusals collapsed into one row, [`Tx::audit_refusal`]); `host` the
+/// destination of a resolution (SPEC 13), `None` otherwise.
+pub type AuditRow = AuditRec;
 
 /// Filters for listing; all optional. Rows come newest first.
 #[derive(Debug, Default, Clone)]
@@ -208,32 +191,6 @@ fn chain_hash(prev: &[u8], canonical: &[u8]) -> [u8; 32] {
     buf.extend_from_slice(prev);
     buf.extend_from_slice(canonical);
     sha256(&buf)
-}
-
-impl From<AuditRec> for AuditRow {
-    /// The API's view of a stored row: its vault is the one asked about.
-    fn from(r: AuditRec) -> AuditRow {
-        AuditRow {
-            pop_id: r.pop_id,
-            seq: r.seq,
-            ts: r.ts,
-            actor_kind: r.actor_kind,
-            actor_id: r.actor_id,
-            action: r.action,
-            entry_id: r.entry_id,
-            outcome: r.outcome,
-            reason: r.reason,
-            source_ip: r.source_ip,
-            count: r.count,
-            host: r.host,
-            prev_hash: r.prev_hash,
-            hash: r.hash,
-        }
-    }
-}
-
-fn from_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
-    AuditRec::from_row(r).map(AuditRow::from)
 }
 
 /// The append statement, built once from the row shape (every read runs it).
@@ -414,7 +371,6 @@ impl Tx<'_> {
         row.bind(|args| stmt.execute(args))?;
         let agent_denial = ev.agent_denial().filter(|_| count_denial);
         AuditTally::add(&self.tally, agent_denial);
-        let row = AuditRow::from(row);
         self.appended.borrow_mut().push((*vault, row));
         Ok(())
     }
@@ -519,7 +475,7 @@ impl Db<'_> {
             f.limit.clamp(1, 1000)
         ));
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), from_row)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), AuditRec::from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

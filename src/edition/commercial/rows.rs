@@ -88,26 +88,17 @@ pub fn seal_for_transit(
     ring: &Keyring,
     transit: &Key32,
 ) -> Result<(), String> {
-    for rec in records.iter_mut() {
-        let Record::Unlock(u) = rec else { continue };
-        for (column, value) in [
-            (Column::Wrapped, &mut u.wrapped),
-            (Column::Verifier, &mut u.verifier),
-        ] {
-            if value.is_empty() {
-                continue;
-            }
-            let plain = if rest::is_sealed_at_rest(value) {
-                rest::open_at_rest(ring, &u.vault_id, &u.method_id, column, value).map_err(|e| {
-                    format!("unlock method {} of vault {}: {e}", u.method_id, u.vault_id)
-                })?
-            } else {
-                zeroize::Zeroizing::new(value.as_bytes().to_vec())
-            };
-            *value = rest::seal_in_transit(transit, &u.vault_id, &u.method_id, column, &plain);
-        }
-    }
-    Ok(())
+    reseal_unlocks(records, |_, (vault, method), column, value| {
+        let plain = if rest::is_sealed_at_rest(value) {
+            rest::open_at_rest(ring, vault, method, column, value)
+                .map_err(|e| format!("unlock method {method} of vault {vault}: {e}"))?
+        } else {
+            zeroize::Zeroizing::new(value.as_bytes().to_vec())
+        };
+        Ok(rest::seal_in_transit(
+            transit, vault, method, column, &plain,
+        ))
+    })
 }
 
 /// The receiving side of [`seal_for_transit`]: opens transit seals and
@@ -118,27 +109,38 @@ pub fn seal_for_rest(
     ring: &Keyring,
     transit: &Key32,
 ) -> Result<(), ApplyError> {
+    reseal_unlocks(records, |i, (vault, method), column, value| {
+        let plain = if column == Column::Wrapped && value.starts_with("cv1.l3.") {
+            zeroize::Zeroizing::new(value.as_bytes().to_vec())
+        } else {
+            rest::open_in_transit(transit, vault, method, column, value).map_err(|e| {
+                ApplyError::Invalid(format!(
+                    "records[{i}]: unlock material does not open with the replication key: {e}"
+                ))
+            })?
+        };
+        Ok(rest::seal_at_rest(ring, vault, method, column, &plain))
+    })
+}
+
+/// Replaces the sealed unlock material of each unlock record (`wrapped`,
+/// `verifier`; an empty value stays empty) with what `reseal` makes of it,
+/// given the record's index, its `(vault_id, method_id)`, the column and
+/// the current value.
+fn reseal_unlocks<E>(
+    records: &mut [Record],
+    mut reseal: impl FnMut(usize, (&str, &str), Column, &str) -> Result<String, E>,
+) -> Result<(), E> {
     for (i, rec) in records.iter_mut().enumerate() {
         let Record::Unlock(u) = rec else { continue };
+        let ids = (u.vault_id.as_str(), u.method_id.as_str());
         for (column, value) in [
             (Column::Wrapped, &mut u.wrapped),
             (Column::Verifier, &mut u.verifier),
         ] {
-            if value.is_empty() {
-                continue;
+            if !value.is_empty() {
+                *value = reseal(i, ids, column, value)?;
             }
-            let plain = if column == Column::Wrapped && value.starts_with("cv1.l3.") {
-                zeroize::Zeroizing::new(value.as_bytes().to_vec())
-            } else {
-                rest::open_in_transit(transit, &u.vault_id, &u.method_id, column, value).map_err(
-                    |e| {
-                        ApplyError::Invalid(format!(
-                            "records[{i}]: unlock material does not open with the replication key: {e}"
-                        ))
-                    },
-                )?
-            };
-            *value = rest::seal_at_rest(ring, &u.vault_id, &u.method_id, column, &plain);
         }
     }
     Ok(())
