@@ -586,6 +586,23 @@ mod tests {
         let counted = String::from_utf8(canonical(&row(999))).unwrap();
         assert_eq!(counted, format!("{},999]", before.trim_end_matches(']')));
     }
+
+    /// The chain hash of a first row (prev = 32 zero bytes), computed
+    /// outside Rust (Python's hashlib over the canonical bytes above):
+    /// rows hash exactly as before the row shapes moved to `rows.rs`.
+    #[test]
+    fn chain_hashes_are_pinned() {
+        let first = chain_hash(&[0; 32], &canonical(&row(1)));
+        assert_eq!(
+            crate::crypto::hex(&first),
+            "81328993be8f7bddd1ce0c6d0433bcf627641023b729a5e804b38610a17f0b3d"
+        );
+        let counted = chain_hash(&[0; 32], &canonical(&row(999)));
+        assert_eq!(
+            crate::crypto::hex(&counted),
+            "e47b9514a8136261922bc346b38e9a9589c50c40e3e3ab7e917b5e1573581e8c"
+        );
+    }
 }
 
 #[cfg(test)]
