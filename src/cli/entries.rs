@@ -484,9 +484,8 @@ pub fn list(a: &ListArgs, json: bool) -> CliResult {
     } else {
         HashMap::new()
     };
-    let col = text;
-    let type_w = column_width(rows.iter().map(|r| col(r, "type")), 4, usize::MAX);
-    let title_w = column_width(rows.iter().map(|r| col(r, "title")), 5, 48);
+    let type_w = column_width(rows.iter().map(|r| text(r, "type")), 4, usize::MAX);
+    let title_w = column_width(rows.iter().map(|r| text(r, "title")), 5, 48);
     // Agent-made entries are marked so the owner can tell a look-alike
     // from their own entry of the same title.
     let by = |r: &Value| {
@@ -504,11 +503,11 @@ pub fn list(a: &ListArgs, json: bool) -> CliResult {
     for r in &rows {
         println!(
             "{:<32}  {:<type_w$}  {:<title_w$}  {:<by_w$}  {}",
-            col(r, "entry_id"),
-            col(r, "type"),
-            col(r, "title"),
+            text(r, "entry_id"),
+            text(r, "type"),
+            text(r, "title"),
             by(r),
-            col(r, "folder")
+            text(r, "folder")
         );
     }
     Ok(())
