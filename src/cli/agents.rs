@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use super::client::{print_json, wipe_json, Client};
-use super::entries::clean;
+use super::entries::{clean, column_width, text};
 use super::profile::{self, Session};
 use super::{AgentCommand, AgentCreateArgs, AgentLimitArgs, AgentUpdateArgs, CliError, CliResult};
 use crate::crypto::token::ClientCredential;
@@ -142,12 +142,7 @@ fn list(o: &Owner, json: bool) -> CliResult {
         return Ok(());
     }
     let rows = answer["agents"].as_array().cloned().unwrap_or_default();
-    let name_w = rows
-        .iter()
-        .map(|r| text(r, "name").chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(4, 32);
+    let name_w = column_width(rows.iter().map(|r| text(r, "name")), 4, 32);
     println!(
         "{:<32}  {:<name_w$}  {:<20}  {:<12}  STATE",
         "ID", "NAME", "ACCESS", "LIMITS"
@@ -273,10 +268,6 @@ fn state(a: &Value) -> &'static str {
         (false, true) => "expired",
         _ => "active",
     }
-}
-
-fn text(v: &Value, key: &str) -> String {
-    clean(v[key].as_str().unwrap_or_default())
 }
 
 fn strings(v: &Value) -> Vec<String> {

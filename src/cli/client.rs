@@ -151,26 +151,12 @@ impl Client {
 
     /// `GET path` (path starts with `/api/v1/...`, query already encoded).
     pub fn get(&self, path: &str, token: Option<&str>) -> Result<Value, ClientError> {
-        let mut req = self
-            .agent
-            .get(self.url(path))
-            .header("Accept", "application/json");
-        if let Some(t) = token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
-        self.finish(req.call())
+        self.finish(authorized(self.agent.get(self.url(path)), token).call())
     }
 
     /// `DELETE path`.
     pub fn delete(&self, path: &str, token: Option<&str>) -> Result<Value, ClientError> {
-        let mut req = self
-            .agent
-            .delete(self.url(path))
-            .header("Accept", "application/json");
-        if let Some(t) = token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
-        self.finish(req.call())
+        self.finish(authorized(self.agent.delete(self.url(path)), token).call())
     }
 
     /// `POST path` with a JSON body.
@@ -191,15 +177,7 @@ impl Client {
         token: Option<&str>,
         body: &[u8],
     ) -> Result<Value, ClientError> {
-        let mut req = self
-            .agent
-            .post(self.url(path))
-            .header("Accept", "application/json")
-            .header("Content-Type", "application/json");
-        if let Some(t) = token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
-        self.finish(req.send(body))
+        self.send_bytes(self.agent.post(self.url(path)), token, body)
     }
 
     /// Sends `body` as JSON on a prepared POST or PUT request.
@@ -211,13 +189,18 @@ impl Client {
     ) -> Result<Value, ClientError> {
         let bytes =
             zeroize::Zeroizing::new(serde_json::to_vec(body).expect("JSON values serialize"));
-        let mut req = req
-            .header("Accept", "application/json")
-            .header("Content-Type", "application/json");
-        if let Some(t) = token {
-            req = req.header("Authorization", format!("Bearer {t}"));
-        }
-        self.finish(req.send(&bytes[..]))
+        self.send_bytes(req, token, &bytes)
+    }
+
+    /// Sends serialized JSON on a prepared POST or PUT request.
+    fn send_bytes(
+        &self,
+        req: ureq::RequestBuilder<ureq::typestate::WithBody>,
+        token: Option<&str>,
+        body: &[u8],
+    ) -> Result<Value, ClientError> {
+        let req = authorized(req, token).header("Content-Type", "application/json");
+        self.finish(req.send(body))
     }
 
     /// `PUT path` with a JSON body.
@@ -378,6 +361,16 @@ pub fn wipe_json(v: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(wipe_json),
         Value::Object(map) => map.values_mut().for_each(wipe_json),
         _ => {}
+    }
+}
+
+/// What every request carries: `Accept: application/json`, and the bearer
+/// token when there is one.
+fn authorized<B>(req: ureq::RequestBuilder<B>, token: Option<&str>) -> ureq::RequestBuilder<B> {
+    let req = req.header("Accept", "application/json");
+    match token {
+        Some(t) => req.header("Authorization", format!("Bearer {t}")),
+        None => req,
     }
 }
 

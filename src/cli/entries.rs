@@ -453,6 +453,20 @@ pub(super) fn clean(s: &str) -> String {
         .collect()
 }
 
+/// A string field of a listed object, cleaned for the terminal ("" when absent).
+pub(super) fn text(v: &Value, key: &str) -> String {
+    clean(v[key].as_str().unwrap_or_default())
+}
+
+/// A table column's width: its widest cell, kept within `min..=max`.
+pub(super) fn column_width(cells: impl Iterator<Item = String>, min: usize, max: usize) -> usize {
+    cells
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(min, max)
+}
+
 /// `clavitor list [--type T]`.
 pub fn list(a: &ListArgs, json: bool) -> CliResult {
     let session = profile::owner_session()?;
@@ -476,19 +490,8 @@ pub fn list(a: &ListArgs, json: bool) -> CliResult {
     } else {
         HashMap::new()
     };
-    let col = |v: &Value, k: &str| clean(v[k].as_str().unwrap_or_default());
-    let type_w = rows
-        .iter()
-        .map(|r| col(r, "type").chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(4);
-    let title_w = rows
-        .iter()
-        .map(|r| col(r, "title").chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(5, 48);
+    let type_w = column_width(rows.iter().map(|r| text(r, "type")), 4, usize::MAX);
+    let title_w = column_width(rows.iter().map(|r| text(r, "title")), 5, 48);
     // Agent-made entries are marked so the owner can tell a look-alike
     // from their own entry of the same title.
     let by = |r: &Value| {
@@ -498,12 +501,7 @@ pub fn list(a: &ListArgs, json: bool) -> CliResult {
             "owner".to_string()
         }
     };
-    let by_w = rows
-        .iter()
-        .map(|r| by(r).chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(10);
+    let by_w = column_width(rows.iter().map(by), 10, usize::MAX);
     println!(
         "{:<32}  {:<type_w$}  {:<title_w$}  {:<by_w$}  FOLDER",
         "ID", "TYPE", "TITLE", "CREATED BY"
@@ -511,11 +509,11 @@ pub fn list(a: &ListArgs, json: bool) -> CliResult {
     for r in &rows {
         println!(
             "{:<32}  {:<type_w$}  {:<title_w$}  {:<by_w$}  {}",
-            col(r, "entry_id"),
-            col(r, "type"),
-            col(r, "title"),
+            text(r, "entry_id"),
+            text(r, "type"),
+            text(r, "title"),
             by(r),
-            col(r, "folder")
+            text(r, "folder")
         );
     }
     Ok(())

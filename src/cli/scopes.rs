@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::client::{print_json, Client};
-use super::entries::clean;
+use super::entries::{column_width, text};
 use super::profile;
 use super::{CliError, CliResult, ScopeCommand};
 use crate::ids::ScopeId;
@@ -63,12 +63,7 @@ fn list(answer: &Value, json: bool) -> CliResult {
         return Ok(());
     }
     let rows = answer["scopes"].as_array().cloned().unwrap_or_default();
-    let name_w = rows
-        .iter()
-        .map(|r| text(r, "name").chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(4, 64);
+    let name_w = column_width(rows.iter().map(|r| text(r, "name")), 4, 64);
     println!("{:<5}  {:<name_w$}  CREATED", "SCOPE", "NAME");
     for r in &rows {
         println!(
@@ -88,10 +83,6 @@ fn done(answer: &Value, json: bool, line: &str) -> CliResult {
         println!("{line}");
     }
     Ok(())
-}
-
-fn text(v: &Value, key: &str) -> String {
-    clean(v[key].as_str().unwrap_or_default())
 }
 
 fn checked_name(name: &str) -> Result<&str, CliError> {

@@ -195,21 +195,12 @@ fn read_file(name: &str, path: &Path) -> Result<Zeroizing<String>, CliError> {
 
 /// Asks on the terminal (`/dev/tty`) without echo; the question goes to stderr.
 fn prompt(name: &str) -> Result<Zeroizing<String>, CliError> {
-    if let Err(e) = std::fs::File::open("/dev/tty") {
-        return Err(CliError::Usage(format!(
-            "--field {name}: no terminal to ask for the value ({e}); use {name}=- (stdin) or {name}=@FILE"
-        )));
-    }
-    let config = rpassword::ConfigBuilder::new()
-        .output_writer(std::io::stderr())
-        .build();
-    rpassword::prompt_password_with_config(format!("Value for {name}: "), config)
-        .map(Zeroizing::new)
-        .map_err(|e| {
-            CliError::Usage(format!(
-                "--field {name}: cannot read from the terminal ({e}); use {name}=- or {name}=@FILE"
-            ))
-        })
+    super::vaults::ask_hidden(
+        &format!("Value for {name}: "),
+        &format!("--field {name}: "),
+        "the value",
+        &format!("{name}=- (stdin) or {name}=@FILE"),
+    )
 }
 
 #[cfg(test)]

@@ -376,19 +376,31 @@ pub(super) fn read_trimmed(f: &Path) -> Result<Zeroizing<String>, CliError> {
 
 /// Reads a passphrase from the terminal without echo; the prompt goes to stderr.
 fn prompt(label: &str) -> Result<Zeroizing<String>, CliError> {
+    ask_hidden(label, "", "a passphrase", "--passphrase-file")
+}
+
+/// Asks on the terminal (`/dev/tty`) without echo; the question goes to
+/// stderr. Without a terminal, the error names `what` was wanted (after
+/// `context`) and what to use `instead`.
+pub(super) fn ask_hidden(
+    question: &str,
+    context: &str,
+    what: &str,
+    instead: &str,
+) -> Result<Zeroizing<String>, CliError> {
     if let Err(e) = std::fs::File::open("/dev/tty") {
         return Err(CliError::Usage(format!(
-            "no terminal to ask for a passphrase ({e}); use --passphrase-file"
+            "{context}no terminal to ask for {what} ({e}); use {instead}"
         )));
     }
     let config = rpassword::ConfigBuilder::new()
         .output_writer(std::io::stderr())
         .build();
-    rpassword::prompt_password_with_config(label, config)
+    rpassword::prompt_password_with_config(question, config)
         .map(Zeroizing::new)
         .map_err(|e| {
             CliError::Usage(format!(
-                "cannot read a passphrase from the terminal ({e}); use --passphrase-file"
+                "{context}cannot read {what} from the terminal ({e}); use {instead}"
             ))
         })
 }

@@ -142,9 +142,7 @@ pub fn b64(data: &[u8]) -> String {
 /// Decodes base64url without padding. Rejects padding, the standard alphabet
 /// and non-canonical trailing bits.
 pub fn unb64(s: &str) -> Result<Vec<u8>, CryptoError> {
-    BASE64URL_NOPAD
-        .decode(s.as_bytes())
-        .map_err(|_| CryptoError::Malformed("expected base64url without padding"))
+    decode(&BASE64URL_NOPAD, s, "expected base64url without padding")
 }
 
 /// Lowercase hexadecimal.
@@ -154,9 +152,22 @@ pub fn hex(data: &[u8]) -> String {
 
 /// Decodes hexadecimal (either case).
 pub fn unhex(s: &str) -> Result<Vec<u8>, CryptoError> {
-    HEXLOWER_PERMISSIVE
+    decode(
+        &HEXLOWER_PERMISSIVE,
+        s,
+        "expected an even number of hexadecimal digits",
+    )
+}
+
+/// Decodes `s` with `encoding`; the error says what was `expected`, never the input.
+fn decode(
+    encoding: &data_encoding::Encoding,
+    s: &str,
+    expected: &'static str,
+) -> Result<Vec<u8>, CryptoError> {
+    encoding
         .decode(s.as_bytes())
-        .map_err(|_| CryptoError::Malformed("expected an even number of hexadecimal digits"))
+        .map_err(|_| CryptoError::Malformed(expected))
 }
 
 fn aead_key(key: &Key32) -> LessSafeKey {

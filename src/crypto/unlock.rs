@@ -258,17 +258,16 @@ mod tests {
         );
         assert_eq!(hex(kek.expose()), pv::KEK);
         assert_eq!(unlock_aad(vectors::VAULT_ID, METHOD_PASSPHRASE), pv::AAD);
-        let wrapped = wrap_master_with_nonce(
-            &kek,
-            vectors::VAULT_ID,
-            METHOD_PASSPHRASE,
-            arr(pv::NONCE),
-            &master(),
-        );
-        assert_eq!(wrapped, pv::WRAPPED);
-        let m =
-            unwrap_master(&kek, vectors::VAULT_ID, METHOD_PASSPHRASE, pv::WRAPPED).expect("opens");
-        assert_eq!(m, master());
+        assert_wraps_as_vector(&kek, METHOD_PASSPHRASE, pv::NONCE, pv::WRAPPED);
+    }
+
+    /// The vector's master secret wraps under `kek` with the vector's nonce
+    /// to exactly `wrapped`, and `wrapped` opens back to it.
+    fn assert_wraps_as_vector(kek: &Key32, method: &str, nonce: &str, wrapped: &str) {
+        let ours = wrap_master_with_nonce(kek, vectors::VAULT_ID, method, arr(nonce), &master());
+        assert_eq!(ours, wrapped, "{method}");
+        let m = unwrap_master(kek, vectors::VAULT_ID, method, wrapped).expect("opens");
+        assert_eq!(m, master(), "{method}");
     }
 
     #[test]
@@ -300,17 +299,7 @@ mod tests {
         assert_eq!(hex(kek.expose()), rv::KEK);
         assert_ne!(hex(hkdf32(&code, "", LABEL_RECOVERY_KEK).expose()), rv::KEK);
         assert_eq!(unlock_aad(vectors::VAULT_ID, METHOD_RECOVERY), rv::AAD);
-        let wrapped = wrap_master_with_nonce(
-            &kek,
-            vectors::VAULT_ID,
-            METHOD_RECOVERY,
-            arr(rv::NONCE),
-            &master(),
-        );
-        assert_eq!(wrapped, rv::WRAPPED);
-        let m =
-            unwrap_master(&kek, vectors::VAULT_ID, METHOD_RECOVERY, rv::WRAPPED).expect("opens");
-        assert_eq!(m, master());
+        assert_wraps_as_vector(&kek, METHOD_RECOVERY, rv::NONCE, rv::WRAPPED);
     }
 
     #[test]

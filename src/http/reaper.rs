@@ -134,26 +134,9 @@ impl Reaper {
 
     /// Shuts down connections idle longer than `limit`; returns how many client connections remain open.
     fn sweep(&self, limit: Duration) -> usize {
-        let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
-            return 0;
-        };
         let limit_ms = limit.as_millis().min(u32::MAX as u128) as u32;
         let mut open = 0;
-        for entry in dir.flatten() {
-            let Some(fd) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<RawFd>().ok())
-            else {
-                continue;
-            };
-            if fd == self.listener || fd == self.wake_r.as_raw_fd() || fd == self.wake_w.as_raw_fd()
-            {
-                continue;
-            }
-            if !self.is_our_client(fd) {
-                continue;
-            }
+        for fd in self.client_fds() {
             let Some(idle_ms) = idle_ms(fd) else { continue };
             if self.body_overdue(fd) {
                 // SAFETY: `fd` is an open socket of ours; shutdown does not close it.
@@ -181,18 +164,8 @@ impl Reaper {
     /// is delivered rather than reset; the client then closes, and the
     /// reaper handles one that does not.
     pub fn finish(&self, peer: SocketAddr) {
-        let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
-            return;
-        };
-        for entry in dir.flatten() {
-            let Some(fd) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<RawFd>().ok())
-            else {
-                continue;
-            };
-            if self.is_our_client(fd) && peer_addr(fd) == Some(peer) {
+        for fd in self.client_fds() {
+            if peer_addr(fd) == Some(peer) {
                 // SAFETY: shutdown on a descriptor verified to be this peer's
                 // connection; it does not close the descriptor.
                 unsafe { libc::shutdown(fd, libc::SHUT_WR) };
@@ -243,20 +216,28 @@ impl Reaper {
         peer_addr(fd).is_some_and(|peer| bodies.iter().any(|(p, d)| *p == peer && *d <= now))
     }
 
+    /// This process's descriptors (`/proc/self/fd`) that are client
+    /// connections accepted on our listening address; none if the
+    /// directory cannot be read.
+    fn client_fds(&self) -> impl Iterator<Item = RawFd> + '_ {
+        let own = [
+            self.listener,
+            self.wake_r.as_raw_fd(),
+            self.wake_w.as_raw_fd(),
+        ];
+        std::fs::read_dir("/proc/self/fd")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse::<RawFd>().ok())
+            .filter(move |fd| !own.contains(fd) && self.is_our_client(*fd))
+    }
+
     fn is_our_client(&self, fd: RawFd) -> bool {
-        let mut accepting: libc::c_int = 0;
-        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: valid out-pointers of the right size; a non-socket fails with ENOTSOCK.
-        let rc = unsafe {
-            libc::getsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_ACCEPTCONN,
-                (&mut accepting as *mut libc::c_int).cast(),
-                &mut len,
-            )
-        };
-        if rc != 0 || accepting != 0 {
+        // SAFETY: SO_ACCEPTCONN is an int; a non-socket fails with ENOTSOCK.
+        let accepting =
+            unsafe { sockopt::<libc::c_int>(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN) };
+        if accepting != Some(0) {
             return false;
         }
         match local_addr(fd) {
@@ -319,21 +300,21 @@ fn sock_addr(fd: RawFd, get: AddrFn) -> Option<SocketAddr> {
 
 /// Milliseconds since the connection last received or sent data.
 fn idle_ms(fd: RawFd) -> Option<u32> {
-    // SAFETY: tcp_info is plain data; zeroed is a valid value.
-    let mut info: libc::tcp_info = unsafe { zeroed() };
-    let mut len = size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: valid out-pointers; the kernel fills at most `len` bytes.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&mut info as *mut libc::tcp_info).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return None;
-    }
+    // SAFETY: TCP_INFO fills a tcp_info (at most its size).
+    let info = unsafe { sockopt::<libc::tcp_info>(fd, libc::IPPROTO_TCP, libc::TCP_INFO) }?;
     Some(info.tcpi_last_data_recv.min(info.tcpi_last_data_sent))
+}
+
+/// Reads socket option `name` of `level`; `None` if the call fails.
+///
+/// # Safety
+/// `T` must be the plain C type the kernel writes for this option (an
+/// int, a struct of integers): zeroed is a valid value of it.
+unsafe fn sockopt<T>(fd: RawFd, level: libc::c_int, name: libc::c_int) -> Option<T> {
+    // SAFETY: the caller promises T is plain data.
+    let mut value: T = unsafe { zeroed() };
+    let mut len = size_of::<T>() as libc::socklen_t;
+    // SAFETY: valid out-pointers; the kernel fills at most `len` bytes.
+    let rc = unsafe { libc::getsockopt(fd, level, name, (&mut value as *mut T).cast(), &mut len) };
+    (rc == 0).then_some(value)
 }

@@ -6,9 +6,12 @@
 //! so a change without its audit row cannot commit — and a read whose
 //! audit row cannot commit releases nothing (fail-closed).
 
-use rusqlite::{params, OptionalExtension, Row};
+use std::sync::OnceLock;
+
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
+use super::rows::{AuditRec, OnConflict, TableRow};
 use super::{now_ms, Audited, Db, StoreError, Tx};
 use crate::crypto::sha256;
 use crate::ids::{EntryId, VaultId};
@@ -66,29 +69,12 @@ pub struct AuditEvent {
     pub host: Option<String>,
 }
 
-/// A stored row, as the API returns it.
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditRow {
-    pub pop_id: String,
-    pub seq: i64,
-    pub ts: i64,
-    pub actor_kind: String,
-    pub actor_id: String,
-    pub action: String,
-    pub entry_id: Option<String>,
-    pub outcome: String,
-    pub reason: Option<String>,
-    pub source_ip: Option<String>,
-    /// How many requests this row stands for: 1, or more for repeated
-    /// refusals collapsed into one row ([`Db::audit_refusal`]).
-    pub count: i64,
-    /// Destination host of a resolution (SPEC 13); `None` otherwise.
-    pub host: Option<String>,
-    #[serde(skip)]
-    pub prev_hash: Vec<u8>,
-    #[serde(skip)]
-    pub hash: Vec<u8>,
-}
+/// A stored row, as the API lists it and the commit hook hands it on: the
+/// `audit` table's row shape ([`AuditRec`]), defined once in `rows.rs`.
+/// `count` is how many requests it stands for (1, or more for repeated
+/// refusals collapsed into one row, [`Tx::audit_refusal`]); `host` the
+/// destination of a resolution (SPEC 13), `None` otherwise.
+pub type AuditRow = AuditRec;
 
 /// Filters for listing; all optional. Rows come newest first.
 #[derive(Debug, Default, Clone)]
@@ -119,10 +105,10 @@ pub struct ChainBreak {
 /// if the row has one (a string); rows with the default count and no host
 /// hash exactly as before those columns existed, so older chains keep
 /// verifying, and the types keep the two apart.
-fn canonical(pop: &str, vault: &str, r: &AuditRow) -> Vec<u8> {
+fn canonical(r: &AuditRec) -> Vec<u8> {
     let mut v = serde_json::to_value((
-        pop,
-        vault,
+        &r.pop_id,
+        &r.vault_id,
         r.seq,
         r.ts,
         &r.actor_kind,
@@ -207,26 +193,11 @@ fn chain_hash(prev: &[u8], canonical: &[u8]) -> [u8; 32] {
     sha256(&buf)
 }
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<AuditRow> {
-    Ok(AuditRow {
-        pop_id: r.get(0)?,
-        seq: r.get(1)?,
-        ts: r.get(2)?,
-        actor_kind: r.get(3)?,
-        actor_id: r.get(4)?,
-        action: r.get(5)?,
-        entry_id: r.get(6)?,
-        outcome: r.get(7)?,
-        reason: r.get(8)?,
-        source_ip: r.get(9)?,
-        prev_hash: r.get(10)?,
-        hash: r.get(11)?,
-        count: r.get(12)?,
-        host: r.get(13)?,
-    })
+/// The append statement, built once from the row shape (every read runs it).
+fn insert_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| AuditRec::insert_sql(true, OnConflict::Fail))
 }
-
-const COLS: &str = "pop_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason, source_ip, prev_hash, hash, count, host";
 
 impl Tx<'_> {
     /// Appends one row to this POP's chain for `vault`: the proof a
@@ -378,8 +349,9 @@ impl Tx<'_> {
             Some((s, h)) => (s + 1, h),
             None => (1, vec![0u8; 32]),
         };
-        let row = AuditRow {
+        let mut row = AuditRec {
             pop_id: self.pop_id.to_string(),
+            vault_id: vault.hex(),
             seq,
             ts,
             actor_kind: ev.actor_kind.clone(),
@@ -389,30 +361,16 @@ impl Tx<'_> {
             outcome: ev.outcome.clone(),
             reason: ev.reason.clone(),
             source_ip: Some(ev.source_ip.clone()),
+            prev_hash: prev,
+            hash: Vec::new(),
             count,
             host: ev.host.clone(),
-            prev_hash: Vec::new(),
-            hash: Vec::new(),
         };
-        let hash = chain_hash(&prev, &canonical(self.pop_id, &vault.hex(), &row));
-        self.conn.prepare_cached(
-            "INSERT INTO audit (pop_id, vault_id, seq, ts, actor_kind, actor_id, action, entry_id, outcome, reason,
-                                source_ip, prev_hash, hash, dirty, count, host)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?15)",
-        )?
-        .execute(
-            params![
-                row.pop_id, vault.hex(), row.seq, row.ts, row.actor_kind, row.actor_id, row.action, row.entry_id,
-                row.outcome, row.reason, row.source_ip, prev, &hash[..], row.count, row.host
-            ],
-        )?;
+        row.hash = chain_hash(&row.prev_hash, &canonical(&row)).to_vec();
+        let mut stmt = self.conn.prepare_cached(insert_sql())?;
+        row.bind(|args| stmt.execute(args))?;
         let agent_denial = ev.agent_denial().filter(|_| count_denial);
         AuditTally::add(&self.tally, agent_denial);
-        let row = AuditRow {
-            prev_hash: prev,
-            hash: hash.to_vec(),
-            ..row
-        };
         self.appended.borrow_mut().push((*vault, row));
         Ok(())
     }
@@ -479,7 +437,10 @@ impl Db<'_> {
         vault: &VaultId,
         f: &AuditFilter,
     ) -> Result<Vec<AuditRow>, StoreError> {
-        let mut sql = format!("SELECT {COLS} FROM audit WHERE vault_id = ?1");
+        let mut sql = format!(
+            "SELECT {} FROM audit WHERE vault_id = ?1",
+            AuditRec::columns()
+        );
         let mut args: Vec<rusqlite::types::Value> = vec![vault.hex().into()];
         let mut add = |clause: &str, v: rusqlite::types::Value| {
             args.push(v);
@@ -514,7 +475,7 @@ impl Db<'_> {
             f.limit.clamp(1, 1000)
         ));
         let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args), from_row)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), AuditRec::from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -551,9 +512,10 @@ impl Db<'_> {
     /// with the number of rows checked.
     pub fn audit_verify(&self, vault: &VaultId) -> Result<(usize, Option<ChainBreak>), StoreError> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {COLS} FROM audit WHERE vault_id = ?1 ORDER BY pop_id, seq"
+            "SELECT {} FROM audit WHERE vault_id = ?1 ORDER BY pop_id, seq",
+            AuditRec::columns()
         ))?;
-        let rows = stmt.query_map([vault.hex()], from_row)?;
+        let rows = stmt.query_map([vault.hex()], AuditRec::from_row)?;
         let mut checked = 0;
         let mut prev: Option<(String, i64, Vec<u8>)> = None;
         for row in rows {
@@ -579,7 +541,7 @@ impl Db<'_> {
                     brk("prev_hash mismatch: the row before it was altered or removed"),
                 ));
             }
-            let want = chain_hash(&row.prev_hash, &canonical(&row.pop_id, &vault.hex(), &row));
+            let want = chain_hash(&row.prev_hash, &canonical(&row));
             if row.hash != want {
                 return Ok((checked, brk("hash mismatch: this row was altered")));
             }
@@ -593,9 +555,10 @@ impl Db<'_> {
 mod tests {
     use super::*;
 
-    fn row(count: i64) -> AuditRow {
-        AuditRow {
+    fn row(count: i64) -> AuditRec {
+        AuditRec {
             pop_id: "local".into(),
+            vault_id: "v".into(),
             seq: 7,
             ts: 1_800_000_000_000,
             actor_kind: "agent".into(),
@@ -619,9 +582,26 @@ mod tests {
             r#"["local","v",7,1800000000000,"agent","{}","authenticate",null,"denied","token_invalid","127.0.0.1"]"#,
             "ab".repeat(16)
         );
-        assert_eq!(canonical("local", "v", &row(1)), before.as_bytes());
-        let counted = String::from_utf8(canonical("local", "v", &row(999))).unwrap();
+        assert_eq!(canonical(&row(1)), before.as_bytes());
+        let counted = String::from_utf8(canonical(&row(999))).unwrap();
         assert_eq!(counted, format!("{},999]", before.trim_end_matches(']')));
+    }
+
+    /// The chain hash of a first row (prev = 32 zero bytes), computed
+    /// outside Rust (Python's hashlib over the canonical bytes above):
+    /// rows hash exactly as before the row shapes moved to `rows.rs`.
+    #[test]
+    fn chain_hashes_are_pinned() {
+        let first = chain_hash(&[0; 32], &canonical(&row(1)));
+        assert_eq!(
+            crate::crypto::hex(&first),
+            "81328993be8f7bddd1ce0c6d0433bcf627641023b729a5e804b38610a17f0b3d"
+        );
+        let counted = chain_hash(&[0; 32], &canonical(&row(999)));
+        assert_eq!(
+            crate::crypto::hex(&counted),
+            "e47b9514a8136261922bc346b38e9a9589c50c40e3e3ab7e917b5e1573581e8c"
+        );
     }
 }
 
@@ -629,9 +609,10 @@ mod tests {
 mod host_tests {
     use super::*;
 
-    fn row(host: Option<&str>) -> AuditRow {
-        AuditRow {
+    fn row(host: Option<&str>) -> AuditRec {
+        AuditRec {
             pop_id: "p".into(),
+            vault_id: "v".into(),
             seq: 7,
             ts: 1,
             actor_kind: "agent".into(),
@@ -651,10 +632,10 @@ mod host_tests {
     #[test]
     fn rows_without_a_host_hash_as_before_the_column_existed() {
         let old = br#"["p","v",7,1,"agent","a","read","e","success",null,"127.0.0.1"]"#;
-        assert_eq!(canonical("p", "v", &row(None)), old);
-        assert_eq!(canonical("p", "v", &row(Some(""))), old);
+        assert_eq!(canonical(&row(None)), old);
+        assert_eq!(canonical(&row(Some(""))), old);
         assert_eq!(
-            canonical("p", "v", &row(Some("api.example.com"))),
+            canonical(&row(Some("api.example.com"))),
             br#"["p","v",7,1,"agent","a","read","e","success",null,"127.0.0.1","api.example.com"]"#
         );
     }

@@ -1,8 +1,11 @@
 //! Entries: one sealed L1 document per row, plus the plaintext columns the
 //! policy needs without decrypting (type, scopes) and the blind title index.
 
+use std::sync::OnceLock;
+
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::rows::{EntryRec, OnConflict, TableRow};
 use super::{is_constraint, now_ms, Db, StoreError, Tx};
 use crate::crypto::seal::Sealed;
 use crate::ids::{EntryId, IdError, VaultId};
@@ -65,40 +68,68 @@ pub struct NewEntry {
 /// The system types, as an SQL list; they never appear in credential listings or lookups.
 const SYSTEM: &str = "'agent', 'scope'";
 
-const COLS: &str =
-    "entry_id, type, scopes, doc, version, created_at, updated_at, deleted, created_by";
+/// A stored id that does not parse, as a column conversion error.
+pub(super) fn bad_column(col: usize, e: IdError) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+}
+
+impl TryFrom<EntryRec> for EntryRow {
+    type Error = rusqlite::Error;
+
+    fn try_from(r: EntryRec) -> rusqlite::Result<EntryRow> {
+        let column = |name: &str| {
+            EntryRec::COLUMNS
+                .iter()
+                .position(|c| *c == name)
+                .unwrap_or(0)
+        };
+        Ok(EntryRow {
+            entry_id: EntryId::parse(&r.entry_id).map_err(|e| bad_column(column("entry_id"), e))?,
+            entry_type: r.entry_type,
+            scopes: r.scopes,
+            doc: Sealed::from_stored(r.doc),
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            deleted: r.deleted,
+            created_by: Creator::from_column(&r.created_by)
+                .map_err(|e| bad_column(column("created_by"), e))?,
+        })
+    }
+}
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<EntryRow> {
-    let id: String = r.get(0)?;
-    Ok(EntryRow {
-        entry_id: EntryId::parse(&id).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-        })?,
-        entry_type: r.get(1)?,
-        scopes: r.get(2)?,
-        doc: Sealed::from_stored(r.get(3)?),
-        version: r.get(4)?,
-        created_at: r.get(5)?,
-        updated_at: r.get(6)?,
-        deleted: r.get(7)?,
-        created_by: Creator::from_column(&r.get::<_, String>(8)?).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, Box::new(e))
-        })?,
-    })
+    EntryRec::from_row(r)?.try_into()
 }
 
 /// `pop_id` records which POP wrote the row last (the last-write-wins tie-break in replication).
 fn insert(tx: &Connection, pop_id: &str, vault: &VaultId, e: &NewEntry) -> Result<(), StoreError> {
+    static SQL: OnceLock<String> = OnceLock::new();
+    let row = EntryRec {
+        vault_id: vault.hex(),
+        entry_id: e.entry_id.hex(),
+        entry_type: e.entry_type.clone(),
+        scopes: e.scopes.clone(),
+        title_idx: e.title_idx.to_vec(),
+        doc: e.doc.as_str().to_string(),
+        version: 1,
+        created_at: e.created_at,
+        updated_at: e.updated_at,
+        deleted: false,
+        pop_id: pop_id.to_string(),
+        created_by: e.created_by.column(),
+    };
     // Cached: a batch import inserts up to 1000 rows per transaction, and
     // re-preparing this statement each time was a quarter of its CPU.
-    tx.prepare_cached(
-        "INSERT INTO entries (vault_id, entry_id, type, scopes, title_idx, doc, version, created_at, updated_at, dirty, pop_id, created_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, 1, ?9, ?10)",
-    )?
-    .execute(
-        params![vault.hex(), e.entry_id.hex(), e.entry_type, e.scopes, &e.title_idx[..], e.doc.as_str(), e.created_at, e.updated_at, pop_id, e.created_by.column()],
-    )
-    .map_err(|err| if is_constraint(&err) { StoreError::Exists("entry") } else { err.into() })?;
+    let mut stmt =
+        tx.prepare_cached(SQL.get_or_init(|| EntryRec::insert_sql(true, OnConflict::Fail)))?;
+    row.bind(|args| stmt.execute(args)).map_err(|err| {
+        if is_constraint(&err) {
+            StoreError::Exists("entry")
+        } else {
+            err.into()
+        }
+    })?;
     Ok(())
 }
 
@@ -121,7 +152,8 @@ impl Db<'_> {
     /// One entry, tombstones included (callers decide what a tombstone means).
     pub fn entry(&self, vault: &VaultId, id: &EntryId) -> Result<Option<EntryRow>, StoreError> {
         // Cached: every read (and every agent's authentication) runs it.
-        let sql = format!("SELECT {COLS} FROM entries WHERE vault_id = ?1 AND entry_id = ?2");
+        let cols = EntryRec::columns();
+        let sql = format!("SELECT {cols} FROM entries WHERE vault_id = ?1 AND entry_id = ?2");
         Ok(self
             .conn
             .prepare_cached(&sql)?
@@ -143,8 +175,9 @@ impl Db<'_> {
 
     /// Live credential entries of a vault (no system entries), newest first.
     pub fn entries(&self, vault: &VaultId) -> Result<Vec<EntryRow>, StoreError> {
+        let cols = EntryRec::columns();
         let sql = format!(
-            "SELECT {COLS} FROM entries WHERE vault_id = ?1 AND deleted = 0 AND type NOT IN ({SYSTEM})
+            "SELECT {cols} FROM entries WHERE vault_id = ?1 AND deleted = 0 AND type NOT IN ({SYSTEM})
              ORDER BY updated_at DESC, entry_id"
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -167,7 +200,8 @@ impl Db<'_> {
         vault: &VaultId,
         entry_type: &str,
     ) -> Result<Vec<EntryRow>, StoreError> {
-        let sql = format!("SELECT {COLS} FROM entries WHERE vault_id = ?1 AND deleted = 0 AND type = ?2 ORDER BY created_at, entry_id");
+        let cols = EntryRec::columns();
+        let sql = format!("SELECT {cols} FROM entries WHERE vault_id = ?1 AND deleted = 0 AND type = ?2 ORDER BY created_at, entry_id");
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map(params![vault.hex(), entry_type], from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -179,8 +213,9 @@ impl Db<'_> {
         vault: &VaultId,
         title_idx: &[u8; 32],
     ) -> Result<Vec<EntryRow>, StoreError> {
+        let cols = EntryRec::columns();
         let sql = format!(
-            "SELECT {COLS} FROM entries WHERE vault_id = ?1 AND title_idx = ?2 AND deleted = 0
+            "SELECT {cols} FROM entries WHERE vault_id = ?1 AND title_idx = ?2 AND deleted = 0
              AND type NOT IN ({SYSTEM}) ORDER BY updated_at DESC, entry_id"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;

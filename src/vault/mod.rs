@@ -9,6 +9,7 @@ mod audit;
 mod committer;
 mod entries;
 mod migrations;
+pub mod rows;
 mod vaults;
 
 use std::cell::{Cell, RefCell};

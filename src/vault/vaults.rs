@@ -1,7 +1,9 @@
 //! Vaults and their unlock methods.
 
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::entries::bad_column;
+use super::rows::{OnConflict, TableRow, UnlockRec, VaultRec};
 use super::{is_constraint, now_ms, Audited, Db, StoreError, Tx};
 use crate::ids::VaultId;
 
@@ -50,21 +52,34 @@ pub struct NewVault {
 }
 
 fn vault_from_row(r: &Row<'_>) -> rusqlite::Result<VaultRow> {
-    let id: String = r.get(0)?;
+    let r = VaultRec::from_row(r)?;
     Ok(VaultRow {
-        vault_id: VaultId::parse(&id).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-        })?,
-        handle: r.get(1)?,
-        owner_verifier: r.get(2)?,
-        l1_check: r.get(3)?,
-        session_generation: r.get(4)?,
-        created_at: r.get(5)?,
+        vault_id: VaultId::parse(&r.vault_id).map_err(|e| bad_column(0, e))?,
+        handle: r.handle,
+        owner_verifier: r.owner_verifier,
+        l1_check: r.l1_check,
+        session_generation: r.session_generation,
+        created_at: r.created_at,
     })
 }
 
-const VAULT_COLS: &str =
-    "vault_id, handle, owner_verifier, l1_check, session_generation, created_at";
+impl From<UnlockRec> for UnlockMethodRow {
+    fn from(r: UnlockRec) -> UnlockMethodRow {
+        UnlockMethodRow {
+            method_id: r.method_id,
+            kind: r.kind,
+            kdf: r.kdf,
+            wrapped: r.wrapped,
+            verifier: r.verifier,
+        }
+    }
+}
+
+/// Inserts a new row of `R`'s table, marked for replication.
+fn insert_new<R: TableRow>(tx: &Connection, row: &R) -> rusqlite::Result<usize> {
+    let sql = R::insert_sql(true, OnConflict::Fail);
+    row.bind(|args| tx.execute(&sql, args))
+}
 
 impl Db<'_> {
     /// Number of vaults on this server (decides whether the setup token is needed).
@@ -80,10 +95,18 @@ impl Tx<'_> {
     pub fn create_vault(&self, v: &NewVault) -> Result<i64, StoreError> {
         let now = now_ms();
         let tx = self.conn;
-        let inserted = tx.execute(
-            "INSERT INTO vaults (vault_id, handle, owner_verifier, l1_check, created_at, updated_at, dirty)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1)",
-            params![v.vault_id.hex(), v.handle, v.owner_verifier, v.l1_check, now],
+        let inserted = insert_new(
+            tx,
+            &VaultRec {
+                vault_id: v.vault_id.hex(),
+                handle: v.handle.clone(),
+                owner_verifier: v.owner_verifier.clone(),
+                l1_check: v.l1_check.clone(),
+                session_generation: 0,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            },
         );
         if let Err(e) = inserted {
             if is_constraint(&e) {
@@ -103,12 +126,25 @@ impl Tx<'_> {
             return Err(e.into());
         }
         for m in &v.unlock {
-            tx.execute(
-                "INSERT INTO unlock_methods (vault_id, method_id, kind, kdf, wrapped, verifier, created_at, updated_at, dirty)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 1)",
-                params![v.vault_id.hex(), m.method_id, m.kind, m.kdf, m.wrapped, m.verifier, now],
-            )
-            .map_err(|e| if is_constraint(&e) { StoreError::Exists("unlock method") } else { e.into() })?;
+            let row = UnlockRec {
+                vault_id: v.vault_id.hex(),
+                method_id: m.method_id.clone(),
+                kind: m.kind.clone(),
+                kdf: m.kdf.clone(),
+                wrapped: m.wrapped.clone(),
+                created_at: now,
+                updated_at: now,
+                version: 1,
+                deleted: false,
+                verifier: m.verifier.clone(),
+            };
+            insert_new(tx, &row).map_err(|e| {
+                if is_constraint(&e) {
+                    StoreError::Exists("unlock method")
+                } else {
+                    e.into()
+                }
+            })?;
         }
         Ok(now)
     }
@@ -118,7 +154,10 @@ impl Db<'_> {
     /// A vault by id.
     pub fn vault(&self, id: &VaultId) -> Result<Option<VaultRow>, StoreError> {
         // Cached: every authenticated request runs it.
-        let sql = format!("SELECT {VAULT_COLS} FROM vaults WHERE vault_id = ?1");
+        let sql = format!(
+            "SELECT {} FROM vaults WHERE vault_id = ?1",
+            VaultRec::columns()
+        );
         Ok(self
             .conn
             .prepare_cached(&sql)?
@@ -128,7 +167,10 @@ impl Db<'_> {
 
     /// A vault by its owner's handle.
     pub fn vault_by_handle(&self, handle: &str) -> Result<Option<VaultRow>, StoreError> {
-        let sql = format!("SELECT {VAULT_COLS} FROM vaults WHERE handle = ?1");
+        let sql = format!(
+            "SELECT {} FROM vaults WHERE handle = ?1",
+            VaultRec::columns()
+        );
         Ok(self
             .conn
             .query_row(&sql, [handle], vault_from_row)
@@ -162,23 +204,15 @@ impl Db<'_> {
         id: &VaultId,
         method_id: &str,
     ) -> Result<Option<UnlockMethodRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM unlock_methods WHERE vault_id = ?1 AND method_id = ?2 AND deleted = 0",
+            UnlockRec::columns()
+        );
         Ok(self
             .conn
-            .query_row(
-                "SELECT method_id, kind, kdf, wrapped, verifier FROM unlock_methods
-                 WHERE vault_id = ?1 AND method_id = ?2 AND deleted = 0",
-                params![id.hex(), method_id],
-                |r| {
-                    Ok(UnlockMethodRow {
-                        method_id: r.get(0)?,
-                        kind: r.get(1)?,
-                        kdf: r.get(2)?,
-                        wrapped: r.get(3)?,
-                        verifier: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?)
+            .query_row(&sql, params![id.hex(), method_id], UnlockRec::from_row)
+            .optional()?
+            .map(UnlockMethodRow::from))
     }
 
     /// A passkey unlock method found by its credential id alone (discoverable credentials).
@@ -187,26 +221,15 @@ impl Db<'_> {
         method_id: &str,
         kind: &str,
     ) -> Result<Option<(VaultId, UnlockMethodRow)>, StoreError> {
-        let found: Option<(String, UnlockMethodRow)> = self
+        let sql = format!(
+            "SELECT {} FROM unlock_methods WHERE method_id = ?1 AND kind = ?2 AND deleted = 0 LIMIT 1",
+            UnlockRec::columns()
+        );
+        let found = self
             .conn
-            .query_row(
-                "SELECT vault_id, method_id, kind, kdf, wrapped, verifier FROM unlock_methods
-                 WHERE method_id = ?1 AND kind = ?2 AND deleted = 0 LIMIT 1",
-                params![method_id, kind],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        UnlockMethodRow {
-                            method_id: r.get(1)?,
-                            kind: r.get(2)?,
-                            kdf: r.get(3)?,
-                            wrapped: r.get(4)?,
-                            verifier: r.get(5)?,
-                        },
-                    ))
-                },
-            )
-            .optional()?;
+            .query_row(&sql, params![method_id, kind], UnlockRec::from_row)
+            .optional()?
+            .map(|r| (r.vault_id.clone(), UnlockMethodRow::from(r)));
         Ok(found.and_then(|(v, m)| VaultId::parse(&v).ok().map(|v| (v, m))))
     }
 

@@ -2,10 +2,14 @@
 //! `{"pop_id": "<sender>", "records": [{"kind": "vault" | "unlock" | "entry" | "audit", ...}]}`.
 //!
 //! Records carry rows exactly as stored: ciphertext, verifiers and ids,
-//! never a key. Binary columns are base64url without padding. Unknown
-//! fields are ignored so that POPs can be upgraded one at a time.
+//! never a key, in the row shapes of `vault::rows` (each table's columns are
+//! declared there once). Binary columns are base64url without padding.
+//! Unknown fields are ignored so that POPs can be upgraded one at a time.
 
 use serde::{Deserialize, Serialize};
+
+/// The records are the tables' row shapes, defined once in the store.
+pub use crate::vault::rows::{AuditRec, EntryRec, UnlockRec, VaultRec};
 
 /// One apply request.
 #[derive(Debug, Serialize, Deserialize)]
@@ -24,100 +28,6 @@ pub enum Record {
     Audit(AuditRec),
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct VaultRec {
-    pub vault_id: String,
-    pub handle: Option<String>,
-    #[serde(with = "b64bytes")]
-    pub owner_verifier: Vec<u8>,
-    #[serde(with = "b64bytes")]
-    pub l1_check: Vec<u8>,
-    pub session_generation: u32,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub version: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct UnlockRec {
-    pub vault_id: String,
-    pub method_id: String,
-    #[serde(rename = "method_kind")]
-    pub kind: String,
-    pub kdf: String,
-    /// In transit: `rtx1.…` (sealed under a key from the replication key;
-    /// the sender's keyring seal is removed, the receiver seals with its
-    /// own), `""` for a deleted method, or a plain `cv1.l3.` from a sender
-    /// older than v1.1.
-    pub wrapped: String,
-    /// The unlock proof's verifier, sealed like `wrapped`; `""` when the
-    /// method has none yet (created before v1.1) or the sender predates it.
-    #[serde(default)]
-    pub verifier: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub version: i64,
-    pub deleted: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EntryRec {
-    pub vault_id: String,
-    pub entry_id: String,
-    #[serde(rename = "type")]
-    pub entry_type: String,
-    pub scopes: String,
-    #[serde(with = "b64bytes")]
-    pub title_idx: Vec<u8>,
-    pub doc: String,
-    pub version: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub deleted: bool,
-    /// The POP that wrote this version (last-write-wins tie-break).
-    pub pop_id: String,
-    /// Who created the entry: `""` for the owner, the agent's 32-hex id
-    /// otherwise (`entries.created_by`). Absent from POPs that predate it.
-    #[serde(default)]
-    pub created_by: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AuditRec {
-    /// The POP whose chain this row belongs to.
-    pub pop_id: String,
-    pub vault_id: String,
-    pub seq: i64,
-    pub ts: i64,
-    pub actor_kind: String,
-    pub actor_id: String,
-    pub action: String,
-    pub entry_id: Option<String>,
-    pub outcome: String,
-    pub reason: Option<String>,
-    pub source_ip: Option<String>,
-    /// Destination host of a reference resolution (SPEC 13); absent from
-    /// senders that predate the column.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    #[serde(with = "b64bytes")]
-    pub prev_hash: Vec<u8>,
-    #[serde(with = "b64bytes")]
-    pub hash: Vec<u8>,
-    /// Requests the row stands for (collapsed refusals). Left out at its
-    /// default, 1, so a POP of the previous release reads every other row.
-    #[serde(default = "one", skip_serializing_if = "is_one")]
-    pub count: i64,
-}
-
-fn one() -> i64 {
-    1
-}
-
-fn is_one(n: &i64) -> bool {
-    *n == 1
-}
-
 impl Record {
     /// Rough size on the wire, to keep batches bounded in bytes too.
     pub fn weight(&self) -> usize {
@@ -126,19 +36,5 @@ impl Record {
             Record::Unlock(u) => u.wrapped.len() + u.kdf.len(),
             _ => 0,
         }
-    }
-}
-
-mod b64bytes {
-    use serde::{de, Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&crate::crypto::b64(v))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        crate::crypto::unb64(&s)
-            .map_err(|_| de::Error::custom("expected base64url without padding"))
     }
 }
