@@ -71,16 +71,10 @@ pub fn agent_event(
     outcome: Outcome,
     reason: Option<&'static str>,
 ) -> AuditEvent {
-    AuditEvent {
-        actor_kind: ActorKind::Agent,
-        actor_id: agent.hex(),
-        action,
-        entry_id: entry,
-        outcome,
-        reason,
-        source_ip: ctx.req.peer.to_string(),
-        host: None,
-    }
+    let mut ev = owner_event(ctx, action, entry, outcome, reason);
+    ev.actor_kind = ActorKind::Agent;
+    ev.actor_id = agent.hex();
+    ev
 }
 
 /// The audit event for something the owner did.
