@@ -56,6 +56,7 @@ pub fn parse(ctx: &mut Ctx<'_>) -> Result<Reply> {
             "items": parsed.items,
             "skipped": skipped,
             "merged": parsed.merged,
+            "notes": parsed.notes,
         }),
     ))
 }

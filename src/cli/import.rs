@@ -69,6 +69,7 @@ pub fn run(a: &ImportArgs, json: bool) -> CliResult {
     drop(bytes);
     let mut skipped = parsed.skipped;
     let mut merged = parsed.merged;
+    let notes = parsed.notes;
 
     let session = if a.dry_run {
         None
@@ -171,6 +172,7 @@ pub fn run(a: &ImportArgs, json: bool) -> CliResult {
         merged,
         replaced,
         &skipped,
+        &notes,
     );
     Ok(())
 }
@@ -264,6 +266,7 @@ fn report(
     merged: usize,
     replaced: usize,
     skipped: &[(String, String)],
+    notes: &[String],
 ) {
     if json {
         let skipped: Vec<Value> = skipped
@@ -271,7 +274,7 @@ fn report(
             .map(|(record, reason)| json!({"record": record, "reason": reason}))
             .collect();
         print_json(
-            &json!({"format": format, "imported": created, "merged": merged, "skipped": skipped}),
+            &json!({"format": format, "imported": created, "merged": merged, "skipped": skipped, "notes": notes}),
         );
         return;
     }
@@ -289,5 +292,8 @@ fn report(
     );
     for (record, reason) in skipped {
         println!("  skipped {}: {}", clean(record), clean(reason));
+    }
+    for note in notes {
+        println!("  note: {}", clean(note));
     }
 }

@@ -3,8 +3,7 @@
 //! column (some write `notes`). `name` is usually the site's host; Android
 //! app logins keep their `android://…` URL.
 
-use super::normalize;
-use super::table::{self, header_is};
+use super::read::{header, missing_columns, Shape, Sink, Table};
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -21,16 +20,16 @@ impl Importer for ChromeCsv {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        match table::header(input) {
-            Some(h) if header_is(&h, &REQUIRED, &["note", "notes"]) => Confidence::Yes,
+        match header(input) {
+            Some(h) if h.is(&REQUIRED, &["note", "notes"]) => Confidence::Yes,
             _ => Confidence::No,
         }
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let t = table::read(input)?;
-        if !t.has_all(&REQUIRED) {
-            return Err(table::missing_columns(input.name, "Chrome CSV", &REQUIRED));
+        let mut t = Table::read(input, Shape::Rectangular)?;
+        if t.require(&REQUIRED).is_err() {
+            return Err(missing_columns(input.name, "Chrome CSV", &REQUIRED));
         }
         let col = |n: &[&str]| t.col(n);
         let (name, url, user, pass, note) = (
@@ -40,9 +39,9 @@ impl Importer for ChromeCsv {
             col(&["password"]),
             col(&["note", "notes"]),
         );
-        let mut out = Parsed::default();
+        let mut out = Sink::new(input.name, skip_invalid);
         for row in &t.rows {
-            if !table::check_row(&t, row, input.name, skip_invalid, &mut out.skipped)? {
+            if !out.accept(&t, row)? {
                 continue;
             }
             let (title, url) = android(row.get(name), row.get(url));
@@ -56,9 +55,9 @@ impl Importer for ChromeCsv {
                 source: "chrome-csv".into(),
                 ..Default::default()
             };
-            normalize::push_item(&mut out, || row.record(), item);
+            out.push_record(|| row.record(), item);
         }
-        Ok(out)
+        Ok(out.finish())
     }
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::detect::json_keys;
 use super::lenient::{json_error, Lenient};
-use super::table::{self, header_is};
+use super::read::{header, missing_columns, Shape, Sink, Table};
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -78,28 +78,24 @@ impl Importer for ClavitorCsv {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        match table::header(input) {
-            Some(h) if header_is(&h, &CSV_COLUMNS, &[]) => Confidence::Yes,
+        match header(input) {
+            Some(h) if h.is(&CSV_COLUMNS, &[]) => Confidence::Yes,
             _ => Confidence::No,
         }
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let t = table::read(input)?;
-        if !t.has_all(&CSV_COLUMNS) {
-            return Err(table::missing_columns(
-                input.name,
-                "clavitor CSV",
-                &CSV_COLUMNS,
-            ));
+        let mut t = Table::read(input, Shape::Rectangular)?;
+        if t.require(&CSV_COLUMNS).is_err() {
+            return Err(missing_columns(input.name, "clavitor CSV", &CSV_COLUMNS));
         }
-        let mut out = Parsed::default();
+        let mut out = Sink::new(input.name, skip_invalid);
         for row in &t.rows {
-            if !table::check_row(&t, row, input.name, skip_invalid, &mut out.skipped)? {
+            if !out.accept(&t, row)? {
                 continue;
             }
             let get = |n: &str| row.get(t.col(&[n])).to_string();
-            out.items.push(Item {
+            let item = Item {
                 item_type: get("type"),
                 title: get("title"),
                 folder: get("folder"),
@@ -110,8 +106,9 @@ impl Importer for ClavitorCsv {
                 notes: get("notes"),
                 source: "clavitor-csv".into(),
                 ..Default::default()
-            });
+            };
+            out.push_record(|| row.record(), item);
         }
-        Ok(out)
+        Ok(out.finish())
     }
 }

@@ -15,7 +15,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::{Confidence, ImportError, Importer, Input, Parsed};
-use crate::import::support::{file_error, sniff, text as decode, Collector, IN_TRASH};
+use crate::import::read::{file_error, folder_path, lossy, text as decode, Sep, Sink, IN_TRASH};
 use entry::EntryBuf;
 
 /// The formats this module parses.
@@ -33,7 +33,7 @@ impl Importer for KeePassXml {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        let text = sniff(input.bytes);
+        let text = lossy(input.bytes);
         let mut reader = Reader::from_str(&text);
         // The root element decides; give up after a few prolog events.
         for _ in 0..16 {
@@ -53,8 +53,8 @@ impl Importer for KeePassXml {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let text = decode(input.name, input.bytes)?;
-        let mut out = Collector::new(input.name, skip_invalid);
+        let text = decode(input)?;
+        let mut out = Sink::new(input.name, skip_invalid);
         Walker::new(&text).run(&mut out)?;
         Ok(out.finish())
     }
@@ -119,7 +119,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn run(mut self, out: &mut Collector) -> Result<(), ImportError> {
+    fn run(mut self, out: &mut Sink) -> Result<(), ImportError> {
         let file = out.file().to_string();
         let named = |e: ImportError| match e {
             ImportError::Record {
@@ -221,7 +221,7 @@ impl<'a> Walker<'a> {
         self.path.push(name.to_string());
     }
 
-    fn end(&mut self, out: &mut Collector) -> Result<(), ImportError> {
+    fn end(&mut self, out: &mut Sink) -> Result<(), ImportError> {
         let name = self.path.pop().unwrap_or_default();
         let parent = self.parent().to_string();
         let text = std::mem::take(&mut self.buf);
@@ -292,21 +292,15 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    fn finish_entry(&mut self, entry: EntryBuf, out: &mut Collector) -> Result<(), ImportError> {
+    fn finish_entry(&mut self, entry: EntryBuf, out: &mut Sink) -> Result<(), ImportError> {
         let record = format!("line {}", entry.line);
         if self.groups.last().is_some_and(|g| g.in_bin) {
             out.skip(record, IN_TRASH);
             return Ok(());
         }
         // Skip the root group's name (index 0) in the folder path.
-        let folder = self
-            .groups
-            .iter()
-            .skip(1)
-            .map(|g| g.name.trim())
-            .filter(|n| !n.is_empty())
-            .collect::<Vec<_>>()
-            .join("/");
+        // Group names are tree nodes: a `/` in one is part of its name.
+        let folder = folder_path(self.groups.iter().skip(1).map(|g| &g.name), Sep::Flat);
         match entry.into_item(folder) {
             Ok(item) => out.push(item),
             Err(message) => out.invalid(record, message)?,

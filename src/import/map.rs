@@ -71,6 +71,25 @@ pub fn item_type(item: &Item) -> Result<&'static TypeDef, String> {
         })
 }
 
+/// Fits a parsed item to FIELD_SPEC before it is mapped (the pipeline
+/// calls it for every importer): a type FIELD_SPEC does not offer becomes
+/// a note, and an identity's top-level e-mail is its identity e-mail.
+/// Values a type has no field for are not moved here: [`plain_fields`]
+/// keeps them as custom fields in their strictest tier.
+pub fn fit_type(item: &mut Item) {
+    if item_type(item).is_err() {
+        item.item_type = "note".into();
+    }
+    if item.item_type == "identity" {
+        let identity = item.identity.get_or_insert_with(Default::default);
+        if identity.email.is_empty() {
+            identity.email = std::mem::take(&mut item.email);
+        } else if identity.email == item.email {
+            item.email.clear();
+        }
+    }
+}
+
 /// The strictest tier and a label/kind FIELD_SPEC gives `name` in any type.
 fn spec_anywhere(name: &str) -> Option<(Tier, &'static str, Kind)> {
     let rank = |t: Tier| match t {

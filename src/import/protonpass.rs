@@ -22,7 +22,7 @@ mod csv;
 mod json;
 
 use super::{Confidence, ImportError, Importer, Input, Parsed};
-use crate::import::helpers::{self as sup, Header};
+use crate::import::read::{self as sup, Header};
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&ProtonPassJson, &ProtonPassZip, &ProtonPassCsv];
@@ -89,7 +89,7 @@ impl Importer for ProtonPassZip {
         if !sup::is_zip(input.bytes) {
             return Confidence::No;
         }
-        let Ok(zip) = sup::Zip::open(input) else {
+        let Ok(zip) = sup::Zip::open(input.name, input.bytes) else {
             return Confidence::No;
         };
         let ours = zip
@@ -107,7 +107,7 @@ impl Importer for ProtonPassZip {
         if is_pgp(input.bytes) {
             return Err(sup::file_error(input.name, json::ENCRYPTED));
         }
-        let mut zip = sup::Zip::open(input)?;
+        let mut zip = sup::Zip::open(input.name, input.bytes)?;
         let names = zip.names();
         let member = names.iter().find(|n| *n == DATA_JSON).or_else(|| {
             names

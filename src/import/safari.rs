@@ -3,8 +3,7 @@
 //! write `Title,Url,Username,Password`. `OTPAuth` holds an `otpauth://`
 //! URI.
 
-use super::normalize;
-use super::table::{self, header_is};
+use super::read::{header, missing_columns, Shape, Sink, Table};
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -21,16 +20,16 @@ impl Importer for SafariCsv {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        match table::header(input) {
-            Some(h) if header_is(&h, &REQUIRED, &["notes", "otpauth"]) => Confidence::Yes,
+        match header(input) {
+            Some(h) if h.is(&REQUIRED, &["notes", "otpauth"]) => Confidence::Yes,
             _ => Confidence::No,
         }
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let t = table::read(input)?;
-        if !t.has_all(&REQUIRED) {
-            return Err(table::missing_columns(input.name, "Safari CSV", &REQUIRED));
+        let mut t = Table::read(input, Shape::Rectangular)?;
+        if t.require(&REQUIRED).is_err() {
+            return Err(missing_columns(input.name, "Safari CSV", &REQUIRED));
         }
         let (title, url, user, pass, notes, otp) = (
             t.col(&["title"]),
@@ -40,9 +39,9 @@ impl Importer for SafariCsv {
             t.col(&["notes"]),
             t.col(&["otpauth"]),
         );
-        let mut out = Parsed::default();
+        let mut out = Sink::new(input.name, skip_invalid);
         for row in &t.rows {
-            if !table::check_row(&t, row, input.name, skip_invalid, &mut out.skipped)? {
+            if !out.accept(&t, row)? {
                 continue;
             }
             let item = Item {
@@ -56,9 +55,9 @@ impl Importer for SafariCsv {
                 source: "safari-csv".into(),
                 ..Default::default()
             };
-            normalize::push_item(&mut out, || row.record(), item);
+            out.push_record(|| row.record(), item);
         }
-        Ok(out)
+        Ok(out.finish())
     }
 }
 

@@ -9,11 +9,11 @@
 //! several names each row stands alone (Dashlane does not say which email
 //! or address belongs to which person).
 
-use crate::import::support::{
-    add_field, add_url, brand_from_number, expiry, looks_secret, read_csv, split_name,
-    text as decode, Collector, Row, Table,
+use crate::import::read::{
+    add_field, card_brand, expiry_of, looks_secret, split_name, text as decode, url as add_url,
+    Row, Shape, Sink, Table,
 };
-use crate::import::{Identity, ImportError, Item, Parsed};
+use crate::import::{Identity, ImportError, Input, Item, Parsed};
 
 /// Which Dashlane CSV file a header belongs to.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,14 +75,10 @@ pub(super) fn parse(
     source: &str,
     skip_invalid: bool,
 ) -> Result<Parsed, ImportError> {
-    let text = decode(file, bytes)?;
-    let mut out = Collector::new(file, skip_invalid);
-    let table = read_csv(&text, false, &mut out)?;
-    let lower: Vec<String> = table
-        .headers
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
+    let text = decode(&Input { name: file, bytes })?;
+    let mut out = Sink::new(file, skip_invalid);
+    let table = out.checked(Table::parse(file, &text, Shape::Rectangular)?)?;
+    let lower: Vec<String> = table.header.lower();
     let kind = Kind::of(&lower).ok_or_else(|| ImportError::Record {
         file: file.to_string(),
         record: "line 1".into(),
@@ -131,7 +127,7 @@ impl Reader<'_> {
 
     /// Columns not in `used` become custom fields (newer exports add some).
     fn rest(&self, item: &mut Item, row: &Row, used: &[&str]) {
-        for (i, h) in self.table.headers.iter().enumerate() {
+        for (i, h) in self.table.header.names().iter().enumerate() {
             if !used.iter().any(|u| h.eq_ignore_ascii_case(u)) {
                 let label = h.replace('_', " ");
                 add_field(item, &label, row.get(Some(i)), looks_secret(&label));
@@ -246,9 +242,9 @@ impl Reader<'_> {
             let number = self.get(row, &["cc_number"]);
             item.card = Some(crate::import::Card {
                 cardholder: holder.trim().to_string(),
-                brand: brand_from_number(number).to_string(),
+                brand: card_brand(number).to_string(),
                 number: number.to_string(),
-                expiry: expiry(
+                expiry: expiry_of(
                     self.get(row, &["expiration_month"]),
                     self.get(row, &["expiration_year"]),
                 ),

@@ -4,11 +4,11 @@
 //! Dashlane does not say which email or address belongs to which person.
 
 use super::csv::Reader;
-use crate::import::support::{add_field, add_url, Collector, Row};
+use crate::import::read::{add_field, url as add_url, Row, Sink};
 use crate::import::{Identity, Item};
 
 impl Reader<'_> {
-    pub(super) fn personal_info(&self, out: &mut Collector) {
+    pub(super) fn personal_info(&self, out: &mut Sink) {
         let names = self
             .table
             .rows

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::fields;
-use crate::import::helpers::{self as sup, item};
+use crate::import::read::{self as sup, item};
 use crate::import::{Card, Identity, Item};
 
 /// A Keeper record before mapping.
