@@ -3,10 +3,12 @@
 //! `personalInfo.csv`), loose or as the ZIP Dashlane writes, and the older
 //! JSON export (`{"AUTHENTIFIANT": [...], "PAYMENTMEANS_CREDITCARD": [...]}`).
 //! A CSV file's kind is told by its header, not its name, so renamed files
-//! still import.
+//! still import. The older desktop apps' single headerless CSV is read too
+//! (`dashlane/legacy.rs`, recognised by its shape).
 
 mod csv;
 mod json;
+mod legacy;
 mod personal;
 
 use super::{Confidence, ImportError, Importer, Input, Parsed};
@@ -41,11 +43,15 @@ impl Importer for DashlaneCsv {
             Some(csv::Kind::Notes) => Confidence::Maybe,
             Some(_) if csv::Kind::distinctive(&headers) => Confidence::Yes,
             Some(_) => Confidence::Maybe,
+            None if legacy::looks_like(input) => Confidence::Yes,
             None => Confidence::No,
         }
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
+        if csv::Kind::of(&header_names(input)).is_none() && legacy::looks_like(input) {
+            return legacy::parse(input, "dashlane-csv", skip_invalid);
+        }
         csv::parse(input.name, input.bytes, "dashlane-csv", skip_invalid)
     }
 }

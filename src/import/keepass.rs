@@ -1,4 +1,4 @@
-//! KeePass 2 XML export (`KeePassFile/Meta`, `KeePassFile/Root/Group`…),
+//! KeePass exports: its CSV (1.x) in `keepass/csv.rs`; here the KeePass 2 XML export (`KeePassFile/Meta`, `KeePassFile/Root/Group`…),
 //! also written by KeePassXC and KeePassDX. Parsed with quick-xml as a
 //! stream of events; entities, character references and CDATA sections are
 //! resolved into the text.
@@ -9,6 +9,7 @@
 //! "in trash"; `History` entries are old versions and are ignored; entries
 //! are named `line N` (where the entry starts) in errors.
 
+mod csv;
 mod entry;
 
 use quick_xml::events::Event;
@@ -19,7 +20,7 @@ use crate::import::read::{file_error, folder_path, lossy, text as decode, Sep, S
 use entry::EntryBuf;
 
 /// The formats this module parses.
-pub static IMPORTERS: &[&dyn Importer] = &[&KeePassXml];
+pub static IMPORTERS: &[&dyn Importer] = &[&KeePassXml, &csv::KeePassCsv];
 
 /// The `keepass-xml` importer.
 struct KeePassXml;

@@ -142,8 +142,9 @@ impl Importer for NordPassCsv {
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
         let text = sup::text(input)?;
-        let mut table = Table::parse(input.name, &text, Shape::Rectangular)?;
-        if table.require(&["name"]).is_err() {
+        // Every NordPass row has the header's width: a short one is broken.
+        let table = Table::parse(input.name, &text, Shape::Rectangular)?;
+        if table.col(&["name"]).is_none() {
             return Err(sup::file_error(
                 input.name,
                 "expected a NordPass CSV header line starting with `name,url,…`",
@@ -165,8 +166,6 @@ fn kind(c: &Cells<'_>) -> Option<&'static str> {
         "credit_card" | "card" => Some("card"),
         "identity" | "personal_info" => Some("identity"),
         "folder" => None,
-        // A title in a folder is an entry of its own (kept as a note).
-        "" if c.any(&["folder"]) => Some("note"),
         "" if c.any(&["cardholdername", "cardnumber", "cvc", "expirydate"]) => Some("card"),
         "" if c.any(&["username", "password", "url", "additional_urls"]) => Some("login"),
         "" if c.any(&[
@@ -184,6 +183,8 @@ fn kind(c: &Cells<'_>) -> Option<&'static str> {
             Some("identity")
         }
         "" if c.any(&["note", "custom_fields"]) => Some("note"),
+        // A title in a folder is an entry of its own (kept as a note).
+        "" if c.any(&["folder"]) => Some("note"),
         "" => None, // only a name: a folder row
         _ => Some("note"),
     }

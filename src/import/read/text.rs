@@ -96,6 +96,13 @@ pub(crate) fn text<'a>(input: &Input<'a>) -> Result<Cow<'a, str>, ImportError> {
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
         return Err(file_error(input.name, "the file is empty"));
     }
+    // Windows-1252 reads any bytes; NUL is in no text export, only in binary data.
+    if text.contains('\0') {
+        return Err(file_error(
+            input.name,
+            "binary data (a NUL byte), not a text export",
+        ));
+    }
     Ok(text)
 }
 

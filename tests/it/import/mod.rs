@@ -10,3 +10,4 @@ mod fuzz_targets;
 mod parsers_b;
 mod parsers_c;
 mod pipeline;
+mod roundtrip;

@@ -99,7 +99,11 @@ fn nordpass_shared_fixtures_map_every_field() {
         ),
         ("note", "MySuperSecureNote", "notesFolder")
     );
-    assert!(p.skipped.is_empty());
+    // Every record is accounted for: the folder row is reported, not dropped.
+    assert_eq!(
+        p.skipped,
+        [("line 2".to_string(), "a folder, not an item".to_string())]
+    );
 }
 
 #[test]
@@ -212,7 +216,9 @@ fn nordpass_ragged_row_names_file_and_line() {
         ImportError::Record {
             file: "np.csv".into(),
             record: "line 3".into(),
-            message: "expected 19 fields like the header, found 20".into()
+            message:
+                "has 20 fields, expected 19 (one per header column); is a field's quoting broken?"
+                    .into()
         }
     );
     assert!(!err.to_string().contains("SECRET-PW"));
@@ -227,7 +233,8 @@ fn nordpass_ragged_row_names_file_and_line() {
         p.skipped,
         [(
             "line 3".to_string(),
-            "expected 19 fields like the header, found 20".to_string()
+            "has 20 fields, expected 19 (one per header column); is a field's quoting broken?"
+                .to_string()
         )]
     );
 }

@@ -256,7 +256,7 @@ fn record_errors_name_file_record_and_expectation() {
              login,a,,,,,,,,,V\n\
              login,b,,,,,,,,,V,extra\n",
             "line 3",
-            "expected 11 fields like the header, found 12",
+            "has 12 fields, expected 11",
         ),
         (
             "protonpass-json",
