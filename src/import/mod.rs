@@ -175,6 +175,9 @@ pub struct Parsed {
     pub items: Vec<Item>,
     /// (record, reason) for records left out: trashed items, skipped invalid ones.
     pub skipped: Vec<(String, String)>,
+    /// Records the importer folded into another record's item (Dashlane's
+    /// personal-info rows of one person), counted as merged.
+    pub merged: usize,
     /// What the user should know about records that were imported anyway
     /// (e.g. the lines of rows lacking optional trailing columns).
     pub notes: Vec<String>,

@@ -100,6 +100,7 @@ pub fn parse(
     let parsed = importer.parse(input, skip_invalid)?;
     let mut skipped = parsed.skipped;
     let notes = parsed.notes;
+    let folded = parsed.merged;
     let mut items = Vec::with_capacity(parsed.items.len());
     for (i, item) in parsed.items.into_iter().enumerate() {
         let record = format!("item {}", i + 1);
@@ -112,6 +113,7 @@ pub fn parse(
         }
     }
     let (items, merged) = dedup::merge_in_file(items);
+    let merged = merged + folded;
     let (records, items) = items.into_iter().unzip();
     Ok(Parsed {
         format: importer.name(),

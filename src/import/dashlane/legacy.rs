@@ -94,7 +94,7 @@ mod tests {
         let p = parse(&input(text), "dashlane-csv", true).unwrap();
         assert_eq!(p.items.len(), 2);
         assert_eq!(p.items[0].password, "pw,1");
-        assert_eq!(p.skipped[0].0, "line 5");
+        assert_eq!(p.skipped[0].0, "line 4");
         assert!(parse(&input(text), "dashlane-csv", false).is_err());
     }
 }

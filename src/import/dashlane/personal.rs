@@ -21,6 +21,8 @@ impl Reader<'_> {
                 self.personal_row(&mut item, row);
             }
             out.push(item);
+            // The other rows are parts of this one identity.
+            out.merged(self.table.rows.len().saturating_sub(1));
             return;
         }
         for row in &self.table.rows {

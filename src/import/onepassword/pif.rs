@@ -99,7 +99,12 @@ impl Importer for Pif {
         for (line, json) in &parsed {
             let record = format!("line {line}");
             let type_name = text_of(json, "typeName");
-            if type_name.starts_with("system.folder.") || type_name == "system.SavedSearch" {
+            if type_name.starts_with("system.folder.") {
+                out.skip(record, "a folder, not an item");
+                continue;
+            }
+            if type_name == "system.SavedSearch" {
+                out.skip(record, "a saved search, not an item");
                 continue;
             }
             if type_name == "system.Tombstone"

@@ -1,6 +1,7 @@
 //! The one sink every importer hands its records to. It applies the
 //! skip-invalid policy in one place and accounts for every record: each
-//! is pushed (later imported or merged) or skipped with a reason, so a
+//! is pushed (later imported, or merged as a duplicate), folded into
+//! another record's item (merged), or skipped with a reason, so a
 //! summary's counts add up to the records in the file.
 
 use super::csv::{Row, Table};
@@ -75,11 +76,17 @@ impl Sink {
         self.parsed.skipped.push((record, reason.to_string()));
     }
 
+    /// Counts `n` records folded into another record's item (merged).
+    pub(crate) fn merged(&mut self, n: usize) {
+        self.parsed.merged += n;
+    }
+
     /// Adds what another parse gathered (ZIP members).
     pub(crate) fn absorb(&mut self, other: Parsed) {
         self.parsed.items.extend(other.items);
         self.parsed.skipped.extend(other.skipped);
         self.parsed.notes.extend(other.notes);
+        self.parsed.merged += other.merged;
     }
 
     /// Whether a CSV row is used, by [`Table::width`]: a row missing only

@@ -1140,6 +1140,8 @@ fn own_1pif_folders_trash_and_crlf() {
     assert_eq!(
         p.skipped,
         vec![
+            ("line 1".into(), "a folder, not an item".into()),
+            ("line 3".into(), "a folder, not an item".into()),
             ("line 9".into(), "in trash".into()),
             ("line 11".into(), "in trash".into())
         ]
@@ -1454,7 +1456,7 @@ fn corpus() -> Vec<(&'static str, PathBuf)> {
         ("onepassword", None),
         ("lastpass", Some("lastpass-csv")),
         ("dashlane", None),
-        ("keepass", Some("keepass-xml")),
+        ("keepass", None),
         ("keepassxc", Some("keepassxc-csv")),
     ];
     let roots: Vec<PathBuf> = [Some(own("")), shared("")].into_iter().flatten().collect();
@@ -1471,6 +1473,8 @@ fn corpus() -> Vec<(&'static str, PathBuf)> {
                         "1password-1pux"
                     }
                     _ if name.ends_with(".1pif") => "1password-1pif",
+                    _ if dir == "keepass" && name.ends_with(".csv") => "keepass-csv",
+                    _ if dir == "keepass" => "keepass-xml",
                     _ if dir == "onepassword" => "1password-csv",
                     _ if name.ends_with(".zip") => "dashlane-zip",
                     _ if name.ends_with(".json") => "dashlane-json",

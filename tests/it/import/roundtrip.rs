@@ -92,7 +92,7 @@ per_importer! {
     bitwarden_json:
         ("bitwarden/personal.json", "bitwarden-json", 10),
         ("bitwarden/organization.json", "bitwarden-json", 2),
-        ("bitwarden/with-attachments.zip", "bitwarden-json", 0);
+        ("bitwarden/with-attachments.zip", "bitwarden-json", 1);
     bitwarden_csv:
         ("bitwarden/personal.csv", "bitwarden-csv", 4),
         ("bitwarden/organization.csv", "bitwarden-csv", 2),
@@ -111,16 +111,16 @@ per_importer! {
         ("dashlane/credentials-otpurl.csv", "dashlane-csv", 2),
         ("dashlane/legacy-headerless.csv", "dashlane-csv", 4);
     dashlane_zip:
-        ("dashlane/export.zip", "dashlane-zip", 0);
+        ("dashlane/export.zip", "dashlane-zip", 7);
     dashlane_json:
-        ("dashlane/export.json", "dashlane-json", 0);
+        ("dashlane/export.json", "dashlane-json", 11);
     enpass_csv:
         ("enpass/export-no-header-bom.csv", "enpass-csv", 2),
-        ("enpass/export-with-header-crlf.csv", "enpass-csv", 4);
+        ("enpass/export-with-header-crlf.csv", "enpass-csv", 5);
     enpass_json:
         ("enpass/export.json", "enpass-json", 11);
     keepass_xml:
-        ("keepass/database.xml", "keepass-xml", 0);
+        ("keepass/database.xml", "keepass-xml", 6);
     keepass_csv:
         ("keepass/keepass2-csv-1x.csv", "keepass-csv", 4),
         ("keepass/keepass1-ansi-group-tree.csv", "keepass-csv", 4);
@@ -141,18 +141,19 @@ per_importer! {
         ("nordpass/export-legacy-no-type.csv", "nordpass-csv", 5);
     onepassword_csv:
         ("onepassword/1password8.csv", "1password-csv", 3),
-        ("onepassword/mac-subset.csv", "1password-csv", 4);
+        ("onepassword/mac-subset.csv", "1password-csv", 3);
     onepassword_1pif:
-        ("onepassword/sample.1pif", "1password-1pif", 0);
+        ("onepassword/sample.1pif", "1password-1pif", 7);
     onepassword_1pux:
-        ("onepassword/sample.1pux", "1password-1pux", 0);
+        ("onepassword/sample.1pux", "1password-1pux", 8),
+        ("onepassword/sample.export.data", "1password-1pux", 8);
     protonpass_csv:
         ("protonpass/export-bom-crlf.csv", "protonpass-csv", 6),
         ("protonpass/export-old-no-email-no-vault.csv", "protonpass-csv", 2);
     protonpass_json:
         ("protonpass/export.json", "protonpass-json", 6);
     protonpass_zip:
-        ("protonpass/export.zip", "protonpass-zip", 0);
+        ("protonpass/export.zip", "protonpass-zip", 6);
     roboform_csv:
         ("roboform/export-old-header.csv", "roboform-csv", 2),
         ("roboform/export-rf_fields-colon.csv", "roboform-csv", 3),
