@@ -159,3 +159,51 @@ per_importer! {
         ("roboform/export-rf_fields-colon.csv", "roboform-csv", 3),
         ("roboform/export-rffieldsv2-bom-crlf.csv", "roboform-csv", 4);
 }
+
+/// The five classes of files issue 15 found missing, through the real CLI.
+#[test]
+fn the_format_classes_of_issue_15() {
+    // KeePass's own CSV (1.x columns): recognised, backslash escapes read.
+    let o = owner();
+    let s = o.import(&own("keepass/keepass2-csv-1x.csv"), &[]);
+    assert_eq!(s["format"], "keepass-csv");
+    let items = o.export();
+    assert_eq!(item(&items, "Mail")["password"], "qu\"ote\\back");
+    // An entry holding only a title is kept and counted.
+    assert_eq!(item(&items, "Only a title")["type"], "login");
+
+    // KeePass 1.x, ANSI, `Group Tree` nests by `\`; a `/` in a group name
+    // stays part of that one name there.
+    let o = owner();
+    o.import(&own("keepass/keepass1-ansi-group-tree.csv"), &[]);
+    let items = o.export();
+    let cafe = item(&items, "Café € Shop");
+    assert_eq!(cafe["folder"], "Internet/Shopping");
+    assert_eq!(cafe["username"], "zoë");
+    assert_eq!(item(&items, "Chat")["folder"], "Internet/Mail\u{2215}Chat");
+
+    // Dashlane's headerless CSV, detected by its shape.
+    let o = owner();
+    let s = o.import(&own("dashlane/legacy-headerless.csv"), &[]);
+    assert_eq!(s["format"], "dashlane-csv");
+    let items = o.export();
+    assert_eq!(item(&items, "GitHub")["password"], "gh,pa\"ss");
+    assert_eq!(item(&items, "Just a title")["urls"], serde_json::json!([]));
+
+    // Browser rows without the trailing optional `note`: accepted, noted.
+    let o = owner();
+    let s = o.import(&own("chrome/short-rows-missing-note.csv"), &[]);
+    assert_eq!(s["imported"], 4, "{s}");
+    let note = s["notes"][0].as_str().unwrap();
+    assert!(note.starts_with("lines 3, 5:"), "{note}");
+    assert_eq!(item(&o.export(), "shop.example")["password"], "pw-two");
+
+    // A `/` path in a manager that nests by `/` (Bitwarden) is nested
+    // folders; a title-only entry in a folder is kept and counted.
+    let o = owner();
+    let s = o.import(&own("bitwarden/title-only-nested-folder.csv"), &[]);
+    assert_eq!(s["imported"], 3, "{s}");
+    let items = o.export();
+    assert_eq!(item(&items, "Build server")["folder"], "Work/Dev/CI");
+    assert_eq!(item(&items, "Placeholder")["folder"], "Work/Dev");
+}

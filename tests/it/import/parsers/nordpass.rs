@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn nordpass_shared_fixtures_map_every_field() {
-    let Some(dir) = shared() else { return };
+    let Some(dir) = shared_dir() else { return };
     let files = [
         "card.csv",
         "identity-fullname-placeholder.csv",
@@ -19,7 +19,7 @@ fn nordpass_shared_fixtures_map_every_field() {
             "{f}"
         );
     }
-    let p = parse(
+    let p = parse_as(
         "nordpass-csv",
         "card.csv",
         &read_shared(&dir, "nordpass/card.csv"),
@@ -36,7 +36,7 @@ fn nordpass_shared_fixtures_map_every_field() {
     assert_eq!(c.brand, "Visa");
     assert_eq!(field(card, "Zip code").value, "12345");
 
-    let p = parse(
+    let p = parse_as(
         "nordpass-csv",
         "identity.csv",
         &read_shared(&dir, "nordpass/identity-fullname-placeholder.csv"),
@@ -69,7 +69,7 @@ fn nordpass_shared_fixtures_map_every_field() {
     );
     assert!(me.fields.is_empty(), "{:?}", me.fields);
 
-    let p = parse(
+    let p = parse_as(
         "nordpass-csv",
         "login.csv",
         &read_shared(&dir, "nordpass/login-with-folder.csv"),
@@ -84,7 +84,7 @@ fn nordpass_shared_fixtures_map_every_field() {
     assert_eq!(login.notes, "Some note for the VaultItem");
     assert_eq!(login.folder, "SomeFolderForVaultItem");
 
-    let p = parse(
+    let p = parse_as(
         "nordpass-csv",
         "note.csv",
         &read_shared(&dir, "nordpass/secure-note-and-folder-row.csv"),
