@@ -7,7 +7,7 @@
 //! `login_uri` and `collections` are comma-separated (the first collection
 //! becomes the folder).
 
-use super::read::{header, missing_columns, Row, Shape, Sink, Table};
+use super::read::{header, Row, Shape, Sink, Table};
 use super::{Confidence, CustomField, ImportError, Importer, Input, Item, Parsed};
 
 /// Bitwarden's CSV export (personal and organization).
@@ -34,16 +34,9 @@ impl Importer for BitwardenCsv {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let mut t = Table::read(input, Shape::Rectangular)?;
-        if t.require(&REQUIRED).is_err() {
-            return Err(missing_columns(input.name, "Bitwarden CSV", &REQUIRED));
-        }
         let mut out = Sink::new(input.name, skip_invalid);
-        for row in &t.rows {
-            if out.accept(&t, row)? {
-                out.push_record(|| row.record(), to_item(&t, row));
-            }
-        }
+        let t = out.read_table(input, Shape::Rectangular, &REQUIRED, "Bitwarden CSV")?;
+        out.push_rows(&t, |row| Ok(to_item(&t, row)))?;
         Ok(out.finish())
     }
 }

@@ -3,7 +3,7 @@
 //! column (some write `notes`). `name` is usually the site's host; Android
 //! app logins keep their `android://…` URL.
 
-use super::read::{header, missing_columns, Shape, Sink, Table};
+use super::read::{header, Shape, Sink};
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -27,10 +27,8 @@ impl Importer for ChromeCsv {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let mut t = Table::read(input, Shape::Rectangular)?;
-        if t.require(&REQUIRED).is_err() {
-            return Err(missing_columns(input.name, "Chrome CSV", &REQUIRED));
-        }
+        let mut out = Sink::new(input.name, skip_invalid);
+        let t = out.read_table(input, Shape::Rectangular, &REQUIRED, "Chrome CSV")?;
         let col = |n: &[&str]| t.col(n);
         let (name, url, user, pass, note) = (
             col(&["name"]),
@@ -39,13 +37,9 @@ impl Importer for ChromeCsv {
             col(&["password"]),
             col(&["note", "notes"]),
         );
-        let mut out = Sink::new(input.name, skip_invalid);
-        for row in &t.rows {
-            if !out.accept(&t, row)? {
-                continue;
-            }
+        out.push_rows(&t, |row| {
             let (title, url) = android(row.get(name), row.get(url));
-            let item = Item {
+            Ok(Item {
                 item_type: "login".into(),
                 title,
                 urls: vec![url],
@@ -54,9 +48,8 @@ impl Importer for ChromeCsv {
                 notes: row.get(note).into(),
                 source: "chrome-csv".into(),
                 ..Default::default()
-            };
-            out.push_record(|| row.record(), item);
-        }
+            })
+        })?;
         Ok(out.finish())
     }
 }

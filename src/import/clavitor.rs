@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::detect::json_keys;
 use super::lenient::{json_error, Lenient};
-use super::read::{header, missing_columns, Shape, Sink, Table};
+use super::read::{header, Shape, Sink};
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -85,17 +85,11 @@ impl Importer for ClavitorCsv {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let mut t = Table::read(input, Shape::Rectangular)?;
-        if t.require(&CSV_COLUMNS).is_err() {
-            return Err(missing_columns(input.name, "clavitor CSV", &CSV_COLUMNS));
-        }
         let mut out = Sink::new(input.name, skip_invalid);
-        for row in &t.rows {
-            if !out.accept(&t, row)? {
-                continue;
-            }
+        let t = out.read_table(input, Shape::Rectangular, &CSV_COLUMNS, "clavitor CSV")?;
+        out.push_rows(&t, |row| {
             let get = |n: &str| row.get(t.col(&[n])).to_string();
-            let item = Item {
+            Ok(Item {
                 item_type: get("type"),
                 title: get("title"),
                 folder: get("folder"),
@@ -106,9 +100,8 @@ impl Importer for ClavitorCsv {
                 notes: get("notes"),
                 source: "clavitor-csv".into(),
                 ..Default::default()
-            };
-            out.push_record(|| row.record(), item);
-        }
+            })
+        })?;
         Ok(out.finish())
     }
 }

@@ -7,7 +7,7 @@
 //! width check). An HTTP-auth realm is kept as a custom field. Firefox has
 //! no titles: the site becomes the title.
 
-use super::read::{header, missing_columns, rfc3339_millis, Row, Shape, Sink, Table};
+use super::read::{header, rfc3339_millis, Row, Shape, Sink, Table};
 use super::{Confidence, CustomField, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -38,20 +38,16 @@ impl Importer for FirefoxCsv {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let mut t = Table::read(input, Shape::Rectangular)?;
-        let url = if t.col(&["url"]).is_some() {
-            "url"
-        } else {
-            "hostname"
-        };
-        if t.require(&[url, "username", "password"]).is_err() {
-            return Err(missing_columns(
-                input.name,
-                "Firefox CSV",
-                &["url", "username", "password"],
-            ));
-        }
+        // Older exports say `hostname` where Firefox 79+ says `url`.
+        let old = header(input).is_some_and(|h| h.has("hostname") && !h.has("url"));
+        let url = if old { "hostname" } else { "url" };
         let mut out = Sink::new(input.name, skip_invalid);
+        let t = out.read_table(
+            input,
+            Shape::Rectangular,
+            &[url, "username", "password"],
+            "Firefox CSV",
+        )?;
         for row in &t.rows {
             let url = row.get(t.col(&URL)).trim();
             if url

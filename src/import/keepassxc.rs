@@ -10,7 +10,7 @@
 
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 use crate::import::read::{
-    header_names, iso_rfc3339, text as decode, url as add_url, Row, Shape, Sink, Table, IN_TRASH,
+    header_names, iso_rfc3339, url as add_url, Row, Shape, Sink, Table, IN_TRASH,
 };
 
 /// The formats this module parses.
@@ -40,22 +40,9 @@ impl Importer for KeePassXcCsv {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let text = decode(input)?;
         let mut out = Sink::new(input.name, skip_invalid);
-        let table = out.checked(Table::parse(input.name, &text, Shape::Rectangular)?)?;
-        if let Some(missing) = REQUIRED.iter().find(|r| table.col(&[r]).is_none()) {
-            return Err(ImportError::Record {
-                file: input.name.to_string(),
-                record: "line 1".into(),
-                message: format!("expected the KeePassXC header Group,Title,Username,Password,URL,Notes; `{missing}` is missing"),
-            });
-        }
-        for row in &table.rows {
-            match item(&table, row) {
-                Some(item) => out.push(item),
-                None => out.skip(row.record(), IN_TRASH),
-            }
-        }
+        let table = out.read_table(input, Shape::Rectangular, REQUIRED, "KeePassXC CSV")?;
+        out.push_rows(&table, |row| item(&table, row).ok_or(IN_TRASH))?;
         Ok(out.finish())
     }
 }

@@ -15,7 +15,7 @@ mod notes;
 
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 use crate::import::read::{
-    folder_path, header_names, text as decode, url as add_url, Row, Sep, Shape, Sink, Table,
+    folder_path, header_names, url as add_url, Row, Sep, Shape, Sink, Table,
 };
 
 /// The formats this module parses.
@@ -41,24 +41,11 @@ impl Importer for LastPassCsv {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let text = decode(input)?;
         let mut out = Sink::new(input.name, skip_invalid);
-        let table = out.checked(Table::parse(input.name, &text, Shape::Rectangular)?)?;
-        if let Some(missing) = REQUIRED.iter().find(|r| table.col(&[r]).is_none()) {
-            return Err(ImportError::Record {
-                file: input.name.to_string(),
-                record: "line 1".into(),
-                message: format!(
-                    "expected the LastPass header url,username,password,totp,extra,name,grouping,fav; `{missing}` is missing"
-                ),
-            });
-        }
-        for row in &table.rows {
-            match item(&table, row) {
-                Some(item) => out.push(item),
-                None => out.skip(row.record(), "empty folder placeholder (http://group)"),
-            }
-        }
+        let table = out.read_table(input, Shape::Rectangular, REQUIRED, "LastPass CSV")?;
+        out.push_rows(&table, |row| {
+            item(&table, row).ok_or("empty folder placeholder (http://group)")
+        })?;
         Ok(out.finish())
     }
 }

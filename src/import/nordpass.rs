@@ -126,10 +126,9 @@ impl Importer for NordPassCsv {
     /// `cardholdername`, `full_name` and `address1` together appear in no
     /// other manager's header.
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        let Some(first) = sup::first_row(input) else {
+        let Some(h) = sup::header(input) else {
             return Confidence::No;
         };
-        let h = Header::new(&first);
         let distinctive = ["cardholdername", "full_name", "address1", "phone_number"]
             .iter()
             .all(|c| h.has(c));

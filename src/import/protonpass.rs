@@ -22,7 +22,7 @@ mod csv;
 mod json;
 
 use super::{Confidence, ImportError, Importer, Input, Parsed};
-use crate::import::read::{self as sup, Header};
+use crate::import::read as sup;
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&ProtonPassJson, &ProtonPassZip, &ProtonPassCsv];
@@ -139,8 +139,8 @@ impl Importer for ProtonPassCsv {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        match sup::first_row(input) {
-            Some(first) if csv::is_header(&Header::new(&first)) => Confidence::Yes,
+        match sup::header(input) {
+            Some(h) if csv::is_header(&h) => Confidence::Yes,
             _ => Confidence::No,
         }
     }

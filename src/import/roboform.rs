@@ -19,7 +19,7 @@
 //!   is not duplicated.
 
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
-use crate::import::read::{self as sup, field, Header, Row, Shape, Sink, Table};
+use crate::import::read::{self as sup, field, Row, Shape, Sink, Table};
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&RoboFormCsv];
@@ -49,10 +49,9 @@ impl Importer for RoboFormCsv {
 
     /// `Pwd`, `MatchUrl` and `Rf_fields` are RoboForm's own column names.
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        let Some(first) = sup::first_row(input) else {
+        let Some(h) = sup::header(input) else {
             return Confidence::No;
         };
-        let h = Header::new(&first);
         if h.has("pwd") && (h.has("matchurl") || h.has("rf_fields")) && h.has("name") {
             Confidence::Yes
         } else if h.has("pwd") && h.has("login") && h.has("name") {

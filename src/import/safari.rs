@@ -3,7 +3,7 @@
 //! write `Title,Url,Username,Password`. `OTPAuth` holds an `otpauth://`
 //! URI.
 
-use super::read::{header, missing_columns, Shape, Sink, Table};
+use super::read::{header, Shape, Sink};
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -27,10 +27,8 @@ impl Importer for SafariCsv {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let mut t = Table::read(input, Shape::Rectangular)?;
-        if t.require(&REQUIRED).is_err() {
-            return Err(missing_columns(input.name, "Safari CSV", &REQUIRED));
-        }
+        let mut out = Sink::new(input.name, skip_invalid);
+        let t = out.read_table(input, Shape::Rectangular, &REQUIRED, "Safari CSV")?;
         let (title, url, user, pass, notes, otp) = (
             t.col(&["title"]),
             t.col(&["url"]),
@@ -39,12 +37,8 @@ impl Importer for SafariCsv {
             t.col(&["notes"]),
             t.col(&["otpauth"]),
         );
-        let mut out = Sink::new(input.name, skip_invalid);
-        for row in &t.rows {
-            if !out.accept(&t, row)? {
-                continue;
-            }
-            let item = Item {
+        out.push_rows(&t, |row| {
+            Ok(Item {
                 item_type: "login".into(),
                 title: row.get(title).into(),
                 urls: vec![row.get(url).to_string()],
@@ -54,9 +48,8 @@ impl Importer for SafariCsv {
                 totp: row.get(otp).into(),
                 source: "safari-csv".into(),
                 ..Default::default()
-            };
-            out.push_record(|| row.record(), item);
-        }
+            })
+        })?;
         Ok(out.finish())
     }
 }

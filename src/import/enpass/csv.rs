@@ -11,14 +11,9 @@ use crate::import::{ImportError, Input, Item, Parsed};
 pub(super) const NAME: &str = "enpass-csv";
 
 pub(super) fn parse(input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-    let text = sup::text(input)?;
     let mut sink = Sink::new(input.name, skip_invalid);
     // Some Enpass versions write a header line; only the first record can be one.
-    let mut first = true;
-    for row in sup::rows(input.name, &text)? {
-        if std::mem::take(&mut first) && is_header(&row.fields) {
-            continue;
-        }
+    for row in sup::rows_without_header(input, is_header)? {
         sink.push_record(|| row.record(), map_row(&row));
     }
     Ok(sink.finish())

@@ -51,27 +51,17 @@ impl Importer for KeePassCsv {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
+        let mut out = Sink::new(input.name, skip_invalid);
         let text = decode(input)?;
         let mut table = Table::parse_escaped(input.name, &text, Shape::Rectangular)?;
         if let Err(missing) = table.require(&["account", "login name", "password"]) {
             return Err(ImportError::Record {
                 file: input.name.to_string(),
                 record: "line 1".into(),
-                message: format!(
-                    "expected the KeePass CSV header \"Account\",\"Login Name\",\"Password\",\"Web Site\",\"Comments\"; `{missing}` is missing"
-                ),
+                message: format!("expected a KeePass CSV header \"Account\",\"Login Name\",\"Password\",\"Web Site\",\"Comments\"; `{missing}` is missing"),
             });
         }
-        let mut out = Sink::new(input.name, skip_invalid);
-        for row in &table.rows {
-            if !out.accept(&table, row)? {
-                continue;
-            }
-            match item(&table, row) {
-                Some(item) => out.push_record(|| row.record(), item),
-                None => out.skip(row.record(), META),
-            }
-        }
+        out.push_rows(&table, |row| item(&table, row).ok_or(META))?;
         Ok(out.finish())
     }
 }

@@ -19,14 +19,9 @@ pub(super) const NAME: &str = "keeper-csv";
 const FIXED: usize = 6;
 
 pub(super) fn parse(input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-    let text = sup::text(input)?;
     let mut sink = Sink::new(input.name, skip_invalid);
-    let mut first = true;
-    for row in sup::rows(input.name, &text)? {
-        // Some tools write a header line; Keeper itself does not.
-        if std::mem::take(&mut first) && is_header(&row.fields) {
-            continue;
-        }
+    // Some tools write a header line; Keeper itself does not.
+    for row in sup::rows_without_header(input, is_header)? {
         if row.fields.len() < FIXED {
             sink.invalid(
                 row.record(),

@@ -214,6 +214,19 @@ pub(crate) fn rows(file: &str, text: &str) -> Result<Vec<Row>, ImportError> {
     read_rows(file, text, false)
 }
 
+/// The rows of a headerless export some tools still give a header line
+/// (Keeper, Enpass): every record, without a first one `is_header` accepts.
+pub(crate) fn rows_without_header(
+    input: &Input<'_>,
+    is_header: impl Fn(&[String]) -> bool,
+) -> Result<Vec<Row>, ImportError> {
+    let mut rows = rows(input.name, &super::text(input)?)?;
+    if rows.first().is_some_and(|r| is_header(&r.fields)) {
+        rows.remove(0);
+    }
+    Ok(rows)
+}
+
 fn read_rows(file: &str, text: &str, escaped: bool) -> Result<Vec<Row>, ImportError> {
     let mut lines = LineCounter::new(text.as_bytes());
     let mut out = Vec::new();

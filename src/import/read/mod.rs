@@ -26,7 +26,7 @@ mod values;
 mod zip;
 
 pub(crate) use self::csv::{
-    first_row, header, header_names, norm, rows, Header, Row, Shape, Table,
+    first_row, header, header_names, norm, rows, rows_without_header, Header, Row, Shape, Table,
 };
 pub(crate) use self::json::{arr, json, json_of, s, scalar, truthy, value};
 pub(crate) use self::sink::Sink;
@@ -48,14 +48,6 @@ pub(crate) fn file_error(file: &str, message: impl Into<String>) -> ImportError 
         file: file.to_string(),
         message: message.into(),
     }
-}
-
-/// The file's error when required columns are missing.
-pub(crate) fn missing_columns(file: &str, what: &str, required: &[&str]) -> ImportError {
-    file_error(
-        file,
-        format!("not a {what}: expected the columns {}", required.join(", ")),
-    )
 }
 
 /// The reason recorded for items the source had deleted.

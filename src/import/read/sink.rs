@@ -4,9 +4,9 @@
 //! another record's item (merged), or skipped with a reason, so a
 //! summary's counts add up to the records in the file.
 
-use super::csv::{Row, Table};
+use super::csv::{Row, Shape, Table};
 use crate::import::normalize::{is_empty, EMPTY};
-use crate::import::{ImportError, Item, Parsed};
+use crate::import::{ImportError, Input, Item, Parsed};
 
 /// Collects a parse's items, skips and notes.
 pub(crate) struct Sink {
@@ -102,6 +102,31 @@ impl Sink {
             }
             Err(message) => self.invalid(row.record(), message).map(|()| false),
         }
+    }
+
+    /// Decodes and reads a headed CSV export whose header must name
+    /// `required` (see [`Table::require`]); `what` names the format in the
+    /// header's error ("line 1: expected a Chrome CSV header with the
+    /// columns …; `url` is missing").
+    pub(crate) fn read_table(
+        &self,
+        input: &Input<'_>,
+        shape: Shape,
+        required: &[&str],
+        what: &str,
+    ) -> Result<Table, ImportError> {
+        let mut table = Table::read(input, shape)?;
+        table
+            .require(required)
+            .map_err(|missing| ImportError::Record {
+                file: input.name.to_string(),
+                record: "line 1".into(),
+                message: format!(
+                    "expected a {what} header with the columns {}; `{missing}` is missing",
+                    required.join(", ")
+                ),
+            })?;
+        Ok(table)
     }
 
     /// The table with only the rows [`Sink::accept`] takes.
