@@ -10,8 +10,8 @@
 //! or address belongs to which person).
 
 use crate::import::read::{
-    add_field, card_brand, expiry_of, looks_secret, split_name, text as decode, url as add_url,
-    Row, Shape, Sink, Table,
+    add_field, card_brand, expiry_of, folder_path, looks_secret, split_name, text as decode,
+    url as add_url, Row, Sep, Shape, Sink, Table,
 };
 use crate::import::{Identity, ImportError, Input, Item, Parsed};
 
@@ -125,6 +125,13 @@ impl Reader<'_> {
         }
     }
 
+    /// Custom fields from columns: (label, the column's names, hidden).
+    fn fields(&self, item: &mut Item, row: &Row, specs: &[(&str, &[&str], bool)]) {
+        for (label, names, hidden) in specs {
+            add_field(item, label, self.get(row, names), *hidden);
+        }
+    }
+
     /// Columns not in `used` become custom fields (newer exports add some).
     fn rest(&self, item: &mut Item, row: &Row, used: &[&str]) {
         for (i, h) in self.table.header.names().iter().enumerate() {
@@ -144,19 +151,15 @@ impl Reader<'_> {
             .get(row, &["otpurl", "otpsecret", "otp"])
             .trim()
             .to_string();
-        item.folder = self.get(row, &["category"]).trim().to_string();
+        item.folder = folder_path([self.get(row, &["category"])], Sep::Flat);
         add_url(&mut item, self.get(row, &["url", "domain"]));
-        add_field(
+        self.fields(
             &mut item,
-            "username 2",
-            self.get(row, &["username2", "secondarylogin"]),
-            false,
-        );
-        add_field(
-            &mut item,
-            "username 3",
-            self.get(row, &["username3"]),
-            false,
+            row,
+            &[
+                ("username 2", &["username2", "secondarylogin"], false),
+                ("username 3", &["username3"], false),
+            ],
         );
         const USED: &[&str] = &[
             "title",
@@ -182,7 +185,7 @@ impl Reader<'_> {
     fn note(&self, row: &Row) -> Item {
         let mut item = self.new_item("note", self.get(row, &["title"]));
         item.notes = self.get(row, &["note"]).to_string();
-        item.folder = self.get(row, &["category"]).trim().to_string();
+        item.folder = folder_path([self.get(row, &["category"])], Sep::Flat);
         self.rest(&mut item, row, &["title", "note", "category"]);
         item
     }
@@ -194,26 +197,17 @@ impl Reader<'_> {
         let used: &[&str];
         if kind == "bank" || kind == "bank_account" {
             item = self.new_item("note", account_name);
-            add_field(
+            self.fields(
                 &mut item,
-                "account holder",
-                self.get(row, &["account_holder", "name"]),
-                false,
+                row,
+                &[
+                    ("account holder", &["account_holder", "name"], false),
+                    ("routing number", &["routing_number"], false),
+                    ("account number", &["account_number"], true),
+                    ("bank", &["issuing_bank"], false),
+                    ("country", &["country"], false),
+                ],
             );
-            add_field(
-                &mut item,
-                "routing number",
-                self.get(row, &["routing_number"]),
-                false,
-            );
-            add_field(
-                &mut item,
-                "account number",
-                self.get(row, &["account_number"]),
-                true,
-            );
-            add_field(&mut item, "bank", self.get(row, &["issuing_bank"]), false);
-            add_field(&mut item, "country", self.get(row, &["country"]), false);
             used = &[
                 "type",
                 "account_name",

@@ -14,8 +14,8 @@ use super::category::Category;
 use super::fields::apply;
 use super::json::{detail_fields, int, list, strings, text};
 use crate::import::read::{
-    add_field, base_name, file_error, is_zip, lossy, rfc3339_epoch, url as add_url, Sink, Zip,
-    IN_TRASH,
+    add_field, base_name, file_error, folder_path, is_zip, lossy, rfc3339_epoch, url as add_url,
+    Sep, Sink, Zip, IN_TRASH,
 };
 use crate::import::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
@@ -104,10 +104,11 @@ impl Importer for Pux {
                     .get("attrs")
                     .map(|at| text(at, "name"))
                     .unwrap_or_default();
+                // Account and vault names are names, not paths.
                 let folder = if accounts.len() > 1 && !account_name.is_empty() {
-                    format!("{account_name}/{vault_name}")
+                    folder_path([&account_name, &vault_name], Sep::Flat)
                 } else {
-                    vault_name
+                    folder_path([&vault_name], Sep::Flat)
                 };
                 for raw in list(vault, "items") {
                     n += 1;
