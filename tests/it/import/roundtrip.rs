@@ -154,6 +154,10 @@ per_importer! {
         ("protonpass/export.json", "protonpass-json", 6);
     protonpass_zip:
         ("protonpass/export.zip", "protonpass-zip", 6);
+    clavitor_json:
+        ("clavitor/export.json", "clavitor-json", 3);
+    clavitor_csv:
+        ("clavitor/export.csv", "clavitor-csv", 3);
     roboform_csv:
         ("roboform/export-old-header.csv", "roboform-csv", 2),
         ("roboform/export-rf_fields-colon.csv", "roboform-csv", 3),
