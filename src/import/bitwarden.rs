@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::bitwarden_csv::BitwardenCsv;
 use super::detect::json_keys;
 use super::lenient::{json_error, opt, Flag, Lenient, Text};
-use super::read::{expiry_of, is_zip, Sink, Zip};
+use super::read::{expiry_of, is_zip, text, Sink, Zip};
 use super::{Card, Confidence, CustomField, Identity, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -175,8 +175,11 @@ impl Importer for BitwardenJson {
         } else {
             input.bytes
         };
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let export: Export = serde_json::from_slice(bytes).map_err(|e| ImportError::File {
+        let text = text(&Input {
+            name: input.name,
+            bytes,
+        })?;
+        let export: Export = serde_json::from_str(&text).map_err(|e| ImportError::File {
             file: file(),
             message: format!("not a readable Bitwarden JSON export: {}", json_error(&e)),
         })?;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::detect::json_keys;
 use super::lenient::{json_error, Lenient};
-use super::read::{header, Shape, Sink};
+use super::read::{header, text, Shape, Sink};
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -42,14 +42,11 @@ impl Importer for ClavitorJson {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let bytes = input
-            .bytes
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(input.bytes);
-        let export: Export = serde_json::from_slice(bytes).map_err(|e| ImportError::File {
-            file: input.name.into(),
-            message: format!("not a clavitor JSON export: {}", json_error(&e)),
-        })?;
+        let export: Export =
+            serde_json::from_str(&text(input)?).map_err(|e| ImportError::File {
+                file: input.name.into(),
+                message: format!("not a clavitor JSON export: {}", json_error(&e)),
+            })?;
         let mut out = Parsed::default();
         for (i, item) in export.items.into_iter().enumerate() {
             let record = format!("item {}", i + 1);

@@ -11,8 +11,8 @@
 use serde_json::{Map, Value as Json};
 
 use crate::import::read::{
-    add_field, card_brand, expiry_of, file_error, looks_secret, lossy, rfc3339_epoch, split_name,
-    url as add_url, Sink,
+    add_field, card_brand, expiry_of, file_error, json, looks_secret, lossy, rfc3339_epoch,
+    split_name, text as decode, url as add_url, Sink,
 };
 use crate::import::{Card, Confidence, ImportError, Importer, Input, Item, Parsed};
 
@@ -52,12 +52,7 @@ impl Importer for DashlaneJson {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let bytes = input
-            .bytes
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(input.bytes);
-        let json: Json = serde_json::from_slice(bytes)
-            .map_err(|e| file_error(input.name, format!("expected Dashlane JSON: {e}")))?;
+        let json: Json = json(input.name, &decode(input)?)?;
         let Json::Object(top) = json else {
             return Err(file_error(
                 input.name,

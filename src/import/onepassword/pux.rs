@@ -14,8 +14,8 @@ use super::category::Category;
 use super::fields::apply;
 use super::json::{detail_fields, int, list, strings, text};
 use crate::import::read::{
-    add_field, base_name, file_error, folder_path, is_zip, lossy, rfc3339_epoch, url as add_url,
-    Sep, Sink, Zip, IN_TRASH,
+    add_field, base_name, file_error, folder_path, is_zip, json, lossy, rfc3339_epoch,
+    text as decode, url as add_url, Sep, Sink, Zip, IN_TRASH,
 };
 use crate::import::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
@@ -75,10 +75,11 @@ impl Importer for Pux {
         } else {
             input.bytes
         };
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let json: Json = serde_json::from_slice(bytes).map_err(|e| {
-            file_error(input.name, format!("expected 1PUX `export.data` JSON: {e}"))
+        let doc = decode(&Input {
+            name: input.name,
+            bytes,
         })?;
+        let json: Json = json(input.name, &doc)?;
         let accounts = json
             .get("accounts")
             .and_then(Json::as_array)
