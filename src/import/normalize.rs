@@ -1,11 +1,12 @@
 //! Tidying every parsed item the same way, whatever importer produced it:
 //! trimmed titles, folders and URLs; TOTP secrets as `otpauth://` URIs; a
-//! title for items that have none; empty items dropped. Nothing here fails:
+//! title for items that have none; a card's network from its number when
+//! the source does not say; empty items dropped. Nothing here fails:
 //! a TOTP value that cannot be used is kept, verbatim, in a hidden custom
 //! field so no data is lost.
 
 use super::classify::site_of;
-use super::read::{folder_path, Sep};
+use super::read::{card_brand, folder_path, Sep};
 use super::{CustomField, Item};
 use crate::crypto::totp::{secret_to_uri, Totp};
 use crate::fieldspec;
@@ -43,6 +44,10 @@ pub fn normalize(mut item: Item) -> Option<Item> {
         }
     }
     item.typed.retain(|_, v| !v.is_empty());
+    // A card whose source names no network gets the one its number says.
+    if let Some(card) = item.card.as_mut().filter(|c| c.brand.trim().is_empty()) {
+        card.brand = card_brand(&card.number).to_string();
+    }
     if is_empty(&item) {
         return None;
     }

@@ -86,10 +86,5 @@ fn map_row(row: &Row) -> Item {
             },
         );
     }
-    if let Some(card) = it.card.as_mut() {
-        if card.brand.is_empty() {
-            card.brand = sup::card_brand(&card.number).to_string();
-        }
-    }
     it
 }

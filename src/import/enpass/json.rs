@@ -117,11 +117,6 @@ fn map_item(v: &Value, folders: &HashMap<String, String>) -> Item {
             },
         );
     }
-    if let Some(card) = it.card.as_mut() {
-        if card.brand.is_empty() {
-            card.brand = sup::card_brand(&card.number).to_string();
-        }
-    }
     it
 }
 

@@ -80,11 +80,6 @@ pub(super) fn to_item(r: Record, source: &str) -> Item {
     for (key, value) in &r.fields {
         fields::apply(&mut it, &mut ctx, key, value);
     }
-    if let Some(card) = it.card.as_mut() {
-        if card.brand.is_empty() {
-            card.brand = sup::card_brand(&card.number).to_string();
-        }
-    }
     it
 }
 
