@@ -120,7 +120,8 @@ per_importer! {
     enpass_json:
         ("enpass/export.json", "enpass-json", 11);
     keepass_xml:
-        ("keepass/database.xml", "keepass-xml", 6);
+        ("keepass/database.xml", "keepass-xml", 6),
+        ("keepass/keepass1-export.xml", "keepass-xml", 4);
     keepass_csv:
         ("keepass/keepass2-csv-1x.csv", "keepass-csv", 4),
         ("keepass/keepass1-ansi-group-tree.csv", "keepass-csv", 4);
@@ -185,6 +186,27 @@ fn the_format_classes_of_issue_15() {
     assert_eq!(cafe["folder"], "Internet/Shopping");
     assert_eq!(cafe["username"], "zoë");
     assert_eq!(item(&items, "Chat")["folder"], "Internet/Mail\u{2215}Chat");
+
+    // KeePass 1.x XML: `<group tree="a\b">c</group>` is the folder a/b/c.
+    let o = owner();
+    let s = o.import(&own("keepass/keepass1-export.xml"), &[]);
+    assert_eq!(s["format"], "keepass-xml");
+    assert_eq!(
+        s["skipped"][0]["reason"],
+        "KeePass's internal settings entry (Meta-Info), not a password"
+    );
+    let items = o.export();
+    assert_eq!(
+        item(&items, "Bäckerei")["folder"],
+        "Internet/Shopping/Deals"
+    );
+    assert_eq!(item(&items, "Chat")["folder"], "Internet/Mail\u{2215}Chat");
+    let sample = item(&items, "Sample Entry");
+    assert_eq!(sample["password"], "sVoVd2Ho<hm&C7");
+    assert_eq!(
+        sample["notes"],
+        "Stored in the 'General' group.\nSecond line."
+    );
 
     // Dashlane's headerless CSV, detected by its shape.
     let o = owner();
