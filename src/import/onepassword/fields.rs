@@ -281,10 +281,11 @@ pub(super) fn month_year(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn f(id: &str, label: &str, value: Value) -> Field {
+    /// A field of no section (also used by `rules.rs`'s tests).
+    pub(in crate::import::onepassword) fn f(id: &str, label: &str, value: Value) -> Field {
         Field {
             section: String::new(),
             id: id.into(),
