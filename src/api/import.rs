@@ -58,6 +58,7 @@ pub fn parse(ctx: &mut Ctx<'_>, _owner: Owner) -> Result<Reply> {
             "items": parsed.items,
             "skipped": skipped,
             "merged": parsed.merged,
+            "notes": parsed.notes,
         }),
     ))
 }

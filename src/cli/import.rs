@@ -70,6 +70,7 @@ pub fn run(a: &ImportArgs, json: bool) -> CliResult {
     drop(bytes);
     let mut skipped = parsed.skipped;
     let mut merged = parsed.merged;
+    let notes = parsed.notes;
 
     let session = if a.dry_run {
         None
@@ -172,6 +173,7 @@ pub fn run(a: &ImportArgs, json: bool) -> CliResult {
         merged,
         replaced,
         &skipped,
+        &notes,
     );
     Ok(())
 }
@@ -265,6 +267,7 @@ fn report(
     merged: usize,
     replaced: usize,
     skipped: &[(String, String)],
+    notes: &[String],
 ) {
     if json {
         let skipped: Vec<Value> = skipped
@@ -272,7 +275,7 @@ fn report(
             .map(|(record, reason)| json!({"record": record, "reason": reason}))
             .collect();
         print_json(
-            &json!({"format": format, "imported": created, "merged": merged, "skipped": skipped}),
+            &json!({"format": format, "imported": created, "merged": merged, "skipped": skipped, "notes": notes}),
         );
         return;
     }
@@ -290,5 +293,8 @@ fn report(
     );
     for (record, reason) in skipped {
         println!("  skipped {}: {}", clean(record), clean(reason));
+    }
+    for note in notes {
+        println!("  note: {}", clean(note));
     }
 }

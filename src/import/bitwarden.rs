@@ -16,10 +16,9 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::bitwarden_csv::BitwardenCsv;
-use super::detect::{json_keys, zip_member, zip_names};
+use super::detect::json_keys;
 use super::lenient::{json_error, opt, Flag, Lenient, Text};
-use super::normalize;
-use super::pipeline::MAX_FILE_BYTES;
+use super::read::{expiry_of, is_zip, text, Sink, Zip};
 use super::{Card, Confidence, CustomField, Identity, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -147,8 +146,9 @@ impl Importer for BitwardenJson {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        if let Some(names) = zip_names(input.bytes) {
-            let has = names.is_ok_and(|n| n.iter().any(|n| n == "data.json"));
+        if is_zip(input.bytes) {
+            let has = Zip::open(input.name, input.bytes)
+                .is_ok_and(|z| z.names().iter().any(|n| n == "data.json"));
             return if has { Confidence::Yes } else { Confidence::No };
         }
         // Proton Pass also writes "encrypted" (next to "vaults"); Bitwarden
@@ -169,21 +169,17 @@ impl Importer for BitwardenJson {
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
         let file = || input.name.to_string();
         let unzipped;
-        let bytes = match zip_names(input.bytes) {
-            None => input.bytes,
-            Some(_) => {
-                unzipped =
-                    zip_member(input.bytes, "data.json", MAX_FILE_BYTES).map_err(|message| {
-                        ImportError::File {
-                            file: file(),
-                            message,
-                        }
-                    })?;
-                &unzipped[..]
-            }
+        let bytes = if is_zip(input.bytes) {
+            unzipped = Zip::open(input.name, input.bytes)?.read("data.json")?;
+            &unzipped[..]
+        } else {
+            input.bytes
         };
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let export: Export = serde_json::from_slice(bytes).map_err(|e| ImportError::File {
+        let text = text(&Input {
+            name: input.name,
+            bytes,
+        })?;
+        let export: Export = serde_json::from_str(&text).map_err(|e| ImportError::File {
             file: file(),
             message: format!("not a readable Bitwarden JSON export: {}", json_error(&e)),
         })?;
@@ -213,34 +209,27 @@ impl Importer for BitwardenJson {
         };
         let folders = names(export.folders);
         let collections = names(export.collections);
-        let mut out = Parsed::default();
+        let mut out = Sink::new(input.name, skip_invalid);
         for (i, raw) in items.into_iter().enumerate() {
             let record = format!("item {}", i + 1);
             let bw = match raw.0 {
                 Ok(bw) => bw,
-                Err(reason) if skip_invalid => {
-                    out.skipped.push((record, reason));
-                    continue;
-                }
                 Err(message) => {
-                    return Err(ImportError::Record {
-                        file: file(),
-                        record,
-                        message,
-                    })
+                    out.invalid(record, message)?;
+                    continue;
                 }
             };
             if !bw.deleted_date.0.is_empty() {
-                out.skipped.push((record, "in the trash".into()));
+                out.skip(record, "in the trash");
                 continue;
             }
             let folder = folders.get(&bw.folder_id.0).cloned().or_else(|| {
                 let first = bw.collection_ids.as_ref()?.first()?;
                 collections.get(&first.0).cloned()
             });
-            normalize::push_item(&mut out, || record, to_item(bw, folder.unwrap_or_default()));
+            out.push_record(|| record, to_item(bw, folder.unwrap_or_default()));
         }
-        Ok(out)
+        Ok(out.finish())
     }
 }
 
@@ -289,7 +278,7 @@ fn to_item(bw: BwItem, folder: String) -> Item {
             cardholder: c.cardholder_name.0,
             brand: c.brand.0,
             number: c.number.0,
-            expiry: expiry(c.exp_month.as_str(), c.exp_year.as_str()),
+            expiry: expiry_of(c.exp_month.as_str(), c.exp_year.as_str()),
             cvv: c.code.0,
             pin: String::new(),
         });
@@ -344,28 +333,6 @@ fn to_item(bw: BwItem, folder: String) -> Item {
         }
     }
     item
-}
-
-/// `MM/YYYY` from a month and a year (two-digit years are 20xx); what is
-/// known otherwise.
-pub fn expiry(month: &str, year: &str) -> String {
-    let (m, y) = (month.trim(), year.trim());
-    let y = if y.len() == 2 && y.bytes().all(|b| b.is_ascii_digit()) {
-        format!("20{y}")
-    } else {
-        y.to_string()
-    };
-    match (m.parse::<u8>(), y.is_empty()) {
-        (Ok(m @ 1..=12), false) => format!("{m:02}/{y}"),
-        (Ok(m @ 1..=12), true) => format!("{m:02}"),
-        _ if m.is_empty() => y,
-        _ => [m, y.as_str()]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join("/"),
-    }
 }
 
 #[cfg(test)]

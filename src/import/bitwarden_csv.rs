@@ -7,8 +7,7 @@
 //! `login_uri` and `collections` are comma-separated (the first collection
 //! becomes the folder).
 
-use super::normalize;
-use super::table::{self, Row, Table};
+use super::read::{header, Row, Shape, Sink, Table};
 use super::{Confidence, CustomField, ImportError, Importer, Input, Item, Parsed};
 
 /// Bitwarden's CSV export (personal and organization).
@@ -28,28 +27,17 @@ impl Importer for BitwardenCsv {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        match table::header(input) {
-            Some(h) if REQUIRED.iter().all(|r| h.iter().any(|c| c == r)) => Confidence::Yes,
+        match header(input) {
+            Some(h) if h.has_all(&REQUIRED) => Confidence::Yes,
             _ => Confidence::No,
         }
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let t = table::read(input)?;
-        if !t.has_all(&REQUIRED) {
-            return Err(table::missing_columns(
-                input.name,
-                "Bitwarden CSV",
-                &REQUIRED,
-            ));
-        }
-        let mut out = Parsed::default();
-        for row in &t.rows {
-            if table::check_row(&t, row, input.name, skip_invalid, &mut out.skipped)? {
-                normalize::push_item(&mut out, || row.record(), to_item(&t, row));
-            }
-        }
-        Ok(out)
+        let mut out = Sink::new(input.name, skip_invalid);
+        let t = out.read_table(input, Shape::Rectangular, &REQUIRED, "Bitwarden CSV")?;
+        out.push_rows(&t, |row| Ok(to_item(&t, row)))?;
+        Ok(out.finish())
     }
 }
 

@@ -109,8 +109,8 @@ fn bad_items_are_named_and_skippable() {
 
 #[test]
 fn expiry_forms() {
-    assert_eq!(expiry("1", "2030"), "01/2030");
-    assert_eq!(expiry("12", "30"), "12/2030");
-    assert_eq!(expiry("", "2030"), "2030");
-    assert_eq!(expiry("", ""), "");
+    assert_eq!(expiry_of("1", "2030"), "01/2030");
+    assert_eq!(expiry_of("12", "30"), "12/2030");
+    assert_eq!(expiry_of("", "2030"), "2030");
+    assert_eq!(expiry_of("", ""), "");
 }

@@ -3,8 +3,7 @@
 //! column (some write `notes`). `name` is usually the site's host; Android
 //! app logins keep their `android://…` URL.
 
-use super::normalize;
-use super::table::{self, header_is};
+use super::read::{header, Shape, Sink};
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -21,17 +20,15 @@ impl Importer for ChromeCsv {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        match table::header(input) {
-            Some(h) if header_is(&h, &REQUIRED, &["note", "notes"]) => Confidence::Yes,
+        match header(input) {
+            Some(h) if h.is(&REQUIRED, &["note", "notes"]) => Confidence::Yes,
             _ => Confidence::No,
         }
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let t = table::read(input)?;
-        if !t.has_all(&REQUIRED) {
-            return Err(table::missing_columns(input.name, "Chrome CSV", &REQUIRED));
-        }
+        let mut out = Sink::new(input.name, skip_invalid);
+        let t = out.read_table(input, Shape::Rectangular, &REQUIRED, "Chrome CSV")?;
         let col = |n: &[&str]| t.col(n);
         let (name, url, user, pass, note) = (
             col(&["name"]),
@@ -40,13 +37,9 @@ impl Importer for ChromeCsv {
             col(&["password"]),
             col(&["note", "notes"]),
         );
-        let mut out = Parsed::default();
-        for row in &t.rows {
-            if !table::check_row(&t, row, input.name, skip_invalid, &mut out.skipped)? {
-                continue;
-            }
+        out.push_rows(&t, |row| {
             let (title, url) = android(row.get(name), row.get(url));
-            let item = Item {
+            Ok(Item {
                 item_type: "login".into(),
                 title,
                 urls: vec![url],
@@ -55,10 +48,9 @@ impl Importer for ChromeCsv {
                 notes: row.get(note).into(),
                 source: "chrome-csv".into(),
                 ..Default::default()
-            };
-            normalize::push_item(&mut out, || row.record(), item);
-        }
-        Ok(out)
+            })
+        })?;
+        Ok(out.finish())
     }
 }
 

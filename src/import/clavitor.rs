@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::detect::json_keys;
 use super::lenient::{json_error, Lenient};
-use super::table::{self, header_is};
+use super::read::{header, text, Shape, Sink};
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -42,14 +42,11 @@ impl Importer for ClavitorJson {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let bytes = input
-            .bytes
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(input.bytes);
-        let export: Export = serde_json::from_slice(bytes).map_err(|e| ImportError::File {
-            file: input.name.into(),
-            message: format!("not a clavitor JSON export: {}", json_error(&e)),
-        })?;
+        let export: Export =
+            serde_json::from_str(&text(input)?).map_err(|e| ImportError::File {
+                file: input.name.into(),
+                message: format!("not a clavitor JSON export: {}", json_error(&e)),
+            })?;
         let mut out = Parsed::default();
         for (i, item) in export.items.into_iter().enumerate() {
             let record = format!("item {}", i + 1);
@@ -78,28 +75,18 @@ impl Importer for ClavitorCsv {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        match table::header(input) {
-            Some(h) if header_is(&h, &CSV_COLUMNS, &[]) => Confidence::Yes,
+        match header(input) {
+            Some(h) if h.is(&CSV_COLUMNS, &[]) => Confidence::Yes,
             _ => Confidence::No,
         }
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let t = table::read(input)?;
-        if !t.has_all(&CSV_COLUMNS) {
-            return Err(table::missing_columns(
-                input.name,
-                "clavitor CSV",
-                &CSV_COLUMNS,
-            ));
-        }
-        let mut out = Parsed::default();
-        for row in &t.rows {
-            if !table::check_row(&t, row, input.name, skip_invalid, &mut out.skipped)? {
-                continue;
-            }
+        let mut out = Sink::new(input.name, skip_invalid);
+        let t = out.read_table(input, Shape::Rectangular, &CSV_COLUMNS, "clavitor CSV")?;
+        out.push_rows(&t, |row| {
             let get = |n: &str| row.get(t.col(&[n])).to_string();
-            out.items.push(Item {
+            Ok(Item {
                 item_type: get("type"),
                 title: get("title"),
                 folder: get("folder"),
@@ -110,8 +97,8 @@ impl Importer for ClavitorCsv {
                 notes: get("notes"),
                 source: "clavitor-csv".into(),
                 ..Default::default()
-            });
-        }
-        Ok(out)
+            })
+        })?;
+        Ok(out.finish())
     }
 }

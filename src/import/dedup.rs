@@ -196,6 +196,28 @@ mod tests {
         }
     }
 
+    /// The cases the web import is tested against too (tests/browser/import.test.mjs).
+    #[test]
+    fn keys_match_the_shared_vectors() {
+        let doc: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/browser/import-dedup-vectors.json"
+        ))
+        .unwrap();
+        let cases = doc["cases"].as_array().unwrap();
+        assert!(cases.len() >= 8);
+        for case in cases {
+            let i = &case["item"];
+            let item = Item {
+                item_type: i["type"].as_str().unwrap().into(),
+                title: i["title"].as_str().unwrap().into(),
+                username: i["username"].as_str().unwrap().into(),
+                urls: serde_json::from_value(i["urls"].clone()).unwrap(),
+                ..Default::default()
+            };
+            assert_eq!(item_key(&item), case["key"].as_str().unwrap(), "{case}");
+        }
+    }
+
     #[test]
     fn times_parse_in_every_common_shape() {
         let z = parse_time("2024-01-02T03:04:05Z").unwrap();

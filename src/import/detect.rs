@@ -4,14 +4,13 @@
 //! single highest confidence; a tie or no claim is
 //! [`ImportError::Unrecognised`] with a [`hint`] of what the file looks like
 //! ("a CSV with columns …", "a ZIP containing …"). The sniffing helpers
-//! here ([`json_keys`], [`zip_names`]) are shared by the importers so that
+//! here ([`json_keys`]) and in `read` are shared by the importers so that
 //! detection stays cheap: no importer builds a full document to say "no".
-
-use std::io::Read;
 
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::{table, Confidence, ImportError, Importer, Input};
+use super::read::{first_row, is_zip, Zip};
+use super::{Confidence, ImportError, Importer, Input};
 
 /// Column names shown in hints. Anything else prints as `?`: a file without
 /// a header has data in its first row, and a hint must never echo a secret.
@@ -171,9 +170,9 @@ pub fn hint(input: &Input<'_>) -> String {
         return "an empty file".into();
     }
     if b.starts_with(b"PK") {
-        return match zip_names(b) {
-            Some(Ok(names)) if names.is_empty() => "an empty ZIP archive".into(),
-            Some(Ok(names)) => {
+        return match Zip::open(input.name, b).map(|z| z.names()) {
+            Ok(names) if names.is_empty() && is_zip(b) => "an empty ZIP archive".into(),
+            Ok(names) => {
                 let shown: Vec<String> = names.iter().take(8).map(|n| clip(n, 60)).collect();
                 let more = names.len().saturating_sub(8);
                 let tail = if more > 0 {
@@ -202,7 +201,8 @@ pub fn hint(input: &Input<'_>) -> String {
     if trimmed.starts_with(b"<") {
         return "an XML or HTML document".into();
     }
-    if let Some(cols) = table::header(input) {
+    let cols = first_row(input).filter(|r| r.len() > 1);
+    if let Some(cols) = cols.map(|r| r.iter().map(|c| c.to_lowercase()).collect::<Vec<_>>()) {
         let shown: Vec<&str> = cols
             .iter()
             .take(16)
@@ -262,47 +262,6 @@ pub fn json_keys(bytes: &[u8]) -> Option<Vec<String>> {
     let keys = (&mut de).deserialize_map(Keys).ok()?;
     de.end().ok()?;
     Some(keys)
-}
-
-/// Member names of a ZIP archive: `None` if it is not a ZIP at all,
-/// `Some(Err)` if it starts like one but cannot be read.
-pub fn zip_names(bytes: &[u8]) -> Option<Result<Vec<String>, String>> {
-    if !bytes.starts_with(b"PK\x03\x04") && !bytes.starts_with(b"PK\x05\x06") {
-        return None;
-    }
-    let archive = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
-        Ok(a) => a,
-        Err(e) => return Some(Err(e.to_string())),
-    };
-    Some(
-        archive
-            .file_names()
-            .map(|n| n.map(|n| n.to_string()).map_err(|e| e.to_string()))
-            .collect(),
-    )
-}
-
-/// Reads one ZIP member fully, refusing more than `limit` bytes (a ZIP
-/// bomb would otherwise expand without bound). Errors say what failed,
-/// without content.
-pub fn zip_member(bytes: &[u8], name: &str, limit: u64) -> Result<Vec<u8>, String> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| format!("cannot read the ZIP archive ({e})"))?;
-    let mut file = archive
-        .by_name(name)
-        .map_err(|e| format!("cannot open {name} in the ZIP archive ({e})"))?;
-    let mut out = Vec::new();
-    (&mut file)
-        .take(limit + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("cannot decompress {name} ({e}); the archive may be truncated"))?;
-    if out.len() as u64 > limit {
-        return Err(format!(
-            "{name} expands to more than {} MiB",
-            limit / (1024 * 1024)
-        ));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -34,11 +34,11 @@ impl Importer for EnpassJson {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        let head = crate::import::helpers::head(input);
+        let head = crate::import::read::head(input);
         if !head.trim_start().starts_with('{') || !head.contains("\"items\"") {
             return Confidence::No;
         }
-        match crate::import::helpers::json_of(input) {
+        match crate::import::read::json_of(input) {
             Some(root) if json::looks_like(&root) => Confidence::Yes,
             _ => Confidence::No,
         }
@@ -57,10 +57,10 @@ impl Importer for EnpassCsv {
     /// Certain only with Enpass's `Title,Field,Value` header; a first row
     /// of label/value pairs with login labels at odd positions is plausible.
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        if crate::import::helpers::is_zip(input.bytes) {
+        if crate::import::read::is_zip(input.bytes) {
             return Confidence::No;
         }
-        let Some(first) = crate::import::helpers::first_row(input) else {
+        let Some(first) = crate::import::read::first_row(input) else {
             return Confidence::No;
         };
         if csv::is_header(&first) {
@@ -68,7 +68,7 @@ impl Importer for EnpassCsv {
         }
         let labels = ["username", "password", "email", "url", "website"];
         let is_label = |c: &String| {
-            labels.contains(&crate::import::helpers::norm(c.trim_start_matches('*')).as_str())
+            labels.contains(&crate::import::read::norm(c.trim_start_matches('*')).as_str())
         };
         // Another manager's header has such names at every position;
         // Enpass has them only where labels go.
@@ -76,7 +76,7 @@ impl Importer for EnpassCsv {
         let in_values = first.iter().skip(2).step_by(2).any(is_label);
         let titled = first.first().is_some_and(|t| {
             !["name", "title", "type", "url", "folder"]
-                .contains(&crate::import::helpers::norm(t).as_str())
+                .contains(&crate::import::read::norm(t).as_str())
         });
         if paired && !in_values && titled && first.len() >= 3 {
             Confidence::Maybe

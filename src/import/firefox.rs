@@ -7,8 +7,7 @@
 //! width check). An HTTP-auth realm is kept as a custom field. Firefox has
 //! no titles: the site becomes the title.
 
-use super::normalize;
-use super::table::{self, Row, Table};
+use super::read::{header, rfc3339_millis, Row, Shape, Sink, Table};
 use super::{Confidence, CustomField, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -26,10 +25,10 @@ impl Importer for FirefoxCsv {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        let Some(h) = table::header(input) else {
+        let Some(h) = header(input) else {
             return Confidence::No;
         };
-        let has = |n: &str| h.iter().any(|c| c == n);
+        let has = |n: &str| h.has(n);
         let core = URL.iter().any(|u| has(u)) && has("username") && has("password");
         if core && MARKERS.iter().any(|m| has(m)) {
             Confidence::Yes
@@ -39,32 +38,33 @@ impl Importer for FirefoxCsv {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let t = table::read(input)?;
-        if t.col(&URL).is_none() || !t.has_all(&["username", "password"]) {
-            return Err(table::missing_columns(
-                input.name,
-                "Firefox CSV",
-                &["url", "username", "password"],
-            ));
-        }
-        let mut out = Parsed::default();
+        // Older exports say `hostname` where Firefox 79+ says `url`.
+        let old = header(input).is_some_and(|h| h.has("hostname") && !h.has("url"));
+        let url = if old { "hostname" } else { "url" };
+        let mut out = Sink::new(input.name, skip_invalid);
+        let t = out.read_table(
+            input,
+            Shape::Rectangular,
+            &[url, "username", "password"],
+            "Firefox CSV",
+        )?;
         for row in &t.rows {
             let url = row.get(t.col(&URL)).trim();
             if url
                 .get(..9)
                 .is_some_and(|p| p.eq_ignore_ascii_case("chrome://"))
             {
-                out.skipped.push((
+                out.skip(
                     row.record(),
-                    "Firefox's own account data (chrome:// URL), not a website login".into(),
-                ));
+                    "Firefox's own account data (chrome:// URL), not a website login",
+                );
                 continue;
             }
-            if table::check_row(&t, row, input.name, skip_invalid, &mut out.skipped)? {
-                normalize::push_item(&mut out, || row.record(), to_item(&t, row));
+            if out.accept(&t, row)? {
+                out.push_record(|| row.record(), to_item(&t, row));
             }
         }
-        Ok(out)
+        Ok(out.finish())
     }
 }
 
@@ -96,7 +96,7 @@ fn to_item(t: &Table, row: &Row) -> Item {
 
 /// RFC 3339 from epoch milliseconds; `None` for anything else.
 fn epoch_ms(s: &str) -> Option<String> {
-    super::support::epoch_ms_rfc3339(s.trim().parse().ok()?)
+    rfc3339_millis(s.trim().parse().ok()?)
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! KeePass 2 XML export (`KeePassFile/Meta`, `KeePassFile/Root/Group`…),
+//! KeePass exports: its CSV (1.x) in `keepass/csv.rs`; here the XML
+//! exports: KeePass 1.x's `<pwlist><pwentry>` (one element a field, the
+//! folder from `<group tree="a\b">c</group>`) and the KeePass 2 XML export (`KeePassFile/Meta`, `KeePassFile/Root/Group`…),
 //! also written by KeePassXC and KeePassDX. Parsed with quick-xml as a
 //! stream of events; entities, character references and CDATA sections are
 //! resolved into the text.
@@ -9,17 +11,18 @@
 //! "in trash"; `History` entries are old versions and are ignored; entries
 //! are named `line N` (where the entry starts) in errors.
 
+mod csv;
 mod entry;
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::{Confidence, ImportError, Importer, Input, Parsed};
-use crate::import::support::{file_error, sniff, text as decode, Collector, IN_TRASH};
-use entry::EntryBuf;
+use crate::import::read::{file_error, folder_path, lossy, text as decode, Sep, Sink, IN_TRASH};
+use entry::{EntryBuf, StringField};
 
 /// The formats this module parses.
-pub static IMPORTERS: &[&dyn Importer] = &[&KeePassXml];
+pub static IMPORTERS: &[&dyn Importer] = &[&KeePassXml, &csv::KeePassCsv];
 
 /// The `keepass-xml` importer.
 struct KeePassXml;
@@ -33,13 +36,14 @@ impl Importer for KeePassXml {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        let text = sniff(input.bytes);
+        let text = lossy(input.bytes);
         let mut reader = Reader::from_str(&text);
         // The root element decides; give up after a few prolog events.
         for _ in 0..16 {
             match reader.read_event() {
                 Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
-                    return if e.name().as_ref() == "KeePassFile" {
+                    // KeePass 2's root, or KeePass 1.x's `<pwlist>`.
+                    return if matches!(e.name().as_ref(), "KeePassFile" | "pwlist") {
                         Confidence::Yes
                     } else {
                         Confidence::No
@@ -53,8 +57,8 @@ impl Importer for KeePassXml {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let text = decode(input.name, input.bytes)?;
-        let mut out = Collector::new(input.name, skip_invalid);
+        let text = decode(input)?;
+        let mut out = Sink::new(input.name, skip_invalid);
         Walker::new(&text).run(&mut out)?;
         Ok(out.finish())
     }
@@ -81,6 +85,10 @@ struct Walker<'a> {
     /// Depth of an open `History` inside the current entry.
     history_depth: Option<usize>,
     saw_root: bool,
+    /// KeePass 1.x XML: the current `pwentry`'s `<group tree="…">` (the
+    /// parent groups, `\`-separated) and group name.
+    v1_tree: String,
+    v1_group: String,
 }
 
 impl<'a> Walker<'a> {
@@ -95,6 +103,8 @@ impl<'a> Walker<'a> {
             entry: None,
             history_depth: None,
             saw_root: false,
+            v1_tree: String::new(),
+            v1_group: String::new(),
         }
     }
 
@@ -119,7 +129,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn run(mut self, out: &mut Collector) -> Result<(), ImportError> {
+    fn run(mut self, out: &mut Sink) -> Result<(), ImportError> {
         let file = out.file().to_string();
         let named = |e: ImportError| match e {
             ImportError::Record {
@@ -151,6 +161,18 @@ impl<'a> Walker<'a> {
                             .is_some_and(|a| a.value.eq_ignore_ascii_case("true"))
                     };
                     let flags = (protected("ProtectInMemory"), protected("Protected"));
+                    if name == "group" {
+                        self.v1_tree = e
+                            .try_get_attribute("tree")
+                            .ok()
+                            .flatten()
+                            .and_then(|a| {
+                                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                    .ok()
+                                    .map(|v| v.into_owned())
+                            })
+                            .unwrap_or_default();
+                    }
                     self.start(&name, flags);
                 }
                 Event::Empty(e) => {
@@ -180,7 +202,7 @@ impl<'a> Walker<'a> {
         if !self.saw_root {
             return Err(file_error(
                 out.file(),
-                "expected a KeePass 2 XML export (`<KeePassFile>` with `<Root>`)",
+                "expected a KeePass XML export (KeePass 2 `<KeePassFile>` with `<Root>`, or KeePass 1.x `<pwlist>`)",
             ));
         }
         Ok(())
@@ -195,6 +217,13 @@ impl<'a> Walker<'a> {
         let parent = self.parent().to_string();
         match name {
             "Root" if parent == "KeePassFile" => self.saw_root = true,
+            "pwlist" if parent.is_empty() => self.saw_root = true,
+            "pwentry" if parent == "pwlist" && self.entry.is_none() => {
+                let line = self.line_at(self.reader.buffer_position());
+                self.entry = Some(EntryBuf::new(line));
+                self.v1_tree.clear();
+                self.v1_group.clear();
+            }
             "Group" if self.entry.is_none() && (parent == "Root" || parent == "Group") => {
                 let in_bin = self.groups.last().is_some_and(|g| g.in_bin);
                 self.groups.push(Group {
@@ -221,7 +250,7 @@ impl<'a> Walker<'a> {
         self.path.push(name.to_string());
     }
 
-    fn end(&mut self, out: &mut Collector) -> Result<(), ImportError> {
+    fn end(&mut self, out: &mut Sink) -> Result<(), ImportError> {
         let name = self.path.pop().unwrap_or_default();
         let parent = self.parent().to_string();
         let text = std::mem::take(&mut self.buf);
@@ -282,6 +311,38 @@ impl<'a> Walker<'a> {
                     }
                 }
             }
+            // KeePass 1.x XML: one element a field.
+            (field @ ("title" | "username" | "password" | "url" | "notes"), "pwentry") => {
+                if let Some(e) = self.entry.as_mut() {
+                    let key = match field {
+                        "title" => "Title",
+                        "username" => "UserName",
+                        "password" => "Password",
+                        "url" => "URL",
+                        _ => "Notes",
+                    };
+                    e.strings.push(StringField {
+                        key: key.into(),
+                        value: text,
+                        ..Default::default()
+                    });
+                }
+            }
+            ("group", "pwentry") => self.v1_group = text,
+            (time @ ("creationtime" | "lastmodtime"), "pwentry") => {
+                if let Some(e) = self.entry.as_mut() {
+                    if time == "creationtime" {
+                        e.created = text;
+                    } else {
+                        e.modified = text;
+                    }
+                }
+            }
+            ("pwentry", "pwlist") => {
+                if let Some(entry) = self.entry.take() {
+                    self.finish_v1_entry(entry, out)?;
+                }
+            }
             ("Tags", "Entry") => {
                 if let Some(e) = self.entry.as_mut() {
                     e.tags = text;
@@ -292,21 +353,47 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    fn finish_entry(&mut self, entry: EntryBuf, out: &mut Collector) -> Result<(), ImportError> {
+    /// A KeePass 1.x entry: its folder is the group tree (`\`-separated)
+    /// then the group; its `Meta-Info` entries hold KeePass's settings.
+    fn finish_v1_entry(&mut self, entry: EntryBuf, out: &mut Sink) -> Result<(), ImportError> {
+        let record = format!("line {}", entry.line);
+        let value = |k: &str| {
+            entry
+                .strings
+                .iter()
+                .find(|s| s.key == k)
+                .map_or("", |s| s.value.as_str())
+        };
+        if value("Title") == "Meta-Info" && value("UserName") == "SYSTEM" && value("URL") == "$" {
+            out.skip(
+                record,
+                "KeePass's internal settings entry (Meta-Info), not a password",
+            );
+            return Ok(());
+        }
+        let folder = folder_path(
+            [
+                folder_path([self.v1_tree.as_str()], Sep::Backslash),
+                folder_path([self.v1_group.as_str()], Sep::Flat),
+            ],
+            Sep::Slash,
+        );
+        match entry.into_item(folder) {
+            Ok(item) => out.push(item),
+            Err(message) => out.invalid(record, message)?,
+        }
+        Ok(())
+    }
+
+    fn finish_entry(&mut self, entry: EntryBuf, out: &mut Sink) -> Result<(), ImportError> {
         let record = format!("line {}", entry.line);
         if self.groups.last().is_some_and(|g| g.in_bin) {
             out.skip(record, IN_TRASH);
             return Ok(());
         }
         // Skip the root group's name (index 0) in the folder path.
-        let folder = self
-            .groups
-            .iter()
-            .skip(1)
-            .map(|g| g.name.trim())
-            .filter(|n| !n.is_empty())
-            .collect::<Vec<_>>()
-            .join("/");
+        // Group names are tree nodes: a `/` in one is part of its name.
+        let folder = folder_path(self.groups.iter().skip(1).map(|g| &g.name), Sep::Flat);
         match entry.into_item(folder) {
             Ok(item) => out.push(item),
             Err(message) => out.invalid(record, message)?,

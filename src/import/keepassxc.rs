@@ -9,9 +9,8 @@
 //! bin) are skipped as "in trash". `Icon` is not imported.
 
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
-use crate::import::support::{
-    add_url, header_set, iso_rfc3339, read_csv, sniff, text as decode, Collector, Row, Table,
-    IN_TRASH,
+use crate::import::read::{
+    header_names, iso_rfc3339, url as add_url, Row, Shape, Sink, Table, IN_TRASH,
 };
 
 /// The formats this module parses.
@@ -28,7 +27,7 @@ impl Importer for KeePassXcCsv {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        let headers = header_set(&sniff(input.bytes));
+        let headers = header_names(input);
         let all = REQUIRED.iter().all(|r| headers.iter().any(|h| h == r));
         // KeePassXC writes `Group` first; with TOTP/Icon it is unmistakable.
         if all && headers.first().is_some_and(|h| h == "group") {
@@ -41,22 +40,9 @@ impl Importer for KeePassXcCsv {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let text = decode(input.name, input.bytes)?;
-        let mut out = Collector::new(input.name, skip_invalid);
-        let table = read_csv(&text, false, &mut out)?;
-        if let Some(missing) = REQUIRED.iter().find(|r| table.col(&[r]).is_none()) {
-            return Err(ImportError::Record {
-                file: input.name.to_string(),
-                record: "line 1".into(),
-                message: format!("expected the KeePassXC header Group,Title,Username,Password,URL,Notes; `{missing}` is missing"),
-            });
-        }
-        for row in &table.rows {
-            match item(&table, row) {
-                Some(item) => out.push(item),
-                None => out.skip(row.record(), IN_TRASH),
-            }
-        }
+        let mut out = Sink::new(input.name, skip_invalid);
+        let table = out.read_table(input, Shape::Rectangular, REQUIRED, "KeePassXC CSV")?;
+        out.push_rows(&table, |row| item(&table, row).ok_or(IN_TRASH))?;
         Ok(out.finish())
     }
 }

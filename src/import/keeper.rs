@@ -26,7 +26,7 @@ mod record;
 mod values;
 
 use super::{Confidence, ImportError, Importer, Input, Parsed};
-use crate::import::helpers as sup;
+use crate::import::read as sup;
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&KeeperCsv, &KeeperJson];

@@ -14,8 +14,8 @@
 mod notes;
 
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
-use crate::import::support::{
-    add_url, folder_path, header_set, read_csv, sniff, text as decode, Collector, Row, Table,
+use crate::import::read::{
+    folder_path, header_names, url as add_url, Row, Sep, Shape, Sink, Table,
 };
 
 /// The formats this module parses.
@@ -32,7 +32,7 @@ impl Importer for LastPassCsv {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        let headers = header_set(&sniff(input.bytes));
+        let headers = header_names(input);
         if REQUIRED.iter().all(|r| headers.iter().any(|h| h == r)) {
             Confidence::Yes
         } else {
@@ -41,24 +41,11 @@ impl Importer for LastPassCsv {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let text = decode(input.name, input.bytes)?;
-        let mut out = Collector::new(input.name, skip_invalid);
-        let table = read_csv(&text, false, &mut out)?;
-        if let Some(missing) = REQUIRED.iter().find(|r| table.col(&[r]).is_none()) {
-            return Err(ImportError::Record {
-                file: input.name.to_string(),
-                record: "line 1".into(),
-                message: format!(
-                    "expected the LastPass header url,username,password,totp,extra,name,grouping,fav; `{missing}` is missing"
-                ),
-            });
-        }
-        for row in &table.rows {
-            match item(&table, row) {
-                Some(item) => out.push(item),
-                None => out.skip(row.record(), "empty folder placeholder (http://group)"),
-            }
-        }
+        let mut out = Sink::new(input.name, skip_invalid);
+        let table = out.read_table(input, Shape::Rectangular, REQUIRED, "LastPass CSV")?;
+        out.push_rows(&table, |row| {
+            item(&table, row).ok_or("empty folder placeholder (http://group)")
+        })?;
         Ok(out.finish())
     }
 }
@@ -73,7 +60,7 @@ fn item(table: &Table, row: &Row) -> Option<Item> {
     let mut item = Item {
         item_type: "login".into(),
         title: get("name").trim().to_string(),
-        folder: folder_path(get("grouping").split('\\')),
+        folder: folder_path([get("grouping")], Sep::Backslash),
         favorite: get("fav").trim() == "1",
         source: "lastpass-csv".into(),
         ..Default::default()

@@ -72,6 +72,97 @@ pub fn item_type(item: &Item) -> Result<&'static TypeDef, String> {
         })
 }
 
+/// Fits a parsed item to its FIELD_SPEC type, for every importer (the
+/// pipeline calls it after `normalize`): a type FIELD_SPEC does not offer
+/// becomes a note; an identity's top-level e-mail is its identity e-mail;
+/// a username, e-mail, password, TOTP or `typed` value the type has no
+/// field for becomes a custom field with FIELD_SPEC's label (hidden unless
+/// L1), so the item shows what it will store. L3 values (a card number on
+/// a note, a private key) stay where they are: [`plain_fields`] keeps them
+/// L3 as custom fields, which a hidden custom field (L2) would not.
+pub fn fit_type(item: &mut Item) {
+    let def = match item_type(item) {
+        Ok(def) => def,
+        Err(_) => {
+            item.item_type = "note".into();
+            match item_type(item) {
+                Ok(def) => def,
+                Err(_) => return,
+            }
+        }
+    };
+    // An empty card or identity on another type is nothing to keep.
+    if item.card.as_ref().is_some_and(|c| *c == Card::default()) && item.item_type != "card" {
+        item.card = None;
+    }
+    if item
+        .identity
+        .as_ref()
+        .is_some_and(|i| *i == Identity::default())
+        && item.item_type != "identity"
+    {
+        item.identity = None;
+    }
+    if item.item_type == "identity" {
+        let identity = item.identity.get_or_insert_with(Default::default);
+        if identity.email.is_empty() {
+            identity.email = std::mem::take(&mut item.email);
+        } else if identity.email == item.email {
+            item.email.clear();
+        }
+    }
+    for name in ["username", "email", "password", "totp"] {
+        if def.field(name).is_some() || spec_tier(name) == Tier::L3 {
+            continue;
+        }
+        let slot = match name {
+            "username" => &mut item.username,
+            "email" => &mut item.email,
+            "password" => &mut item.password,
+            _ => &mut item.totp,
+        };
+        let value = std::mem::take(slot);
+        to_custom(item, name, value);
+    }
+    let stray: Vec<String> = item
+        .typed
+        .keys()
+        .filter(|k| def.field(k).is_none() && spec_tier(k) != Tier::L3)
+        .cloned()
+        .collect();
+    for key in stray {
+        if let Some(value) = item.typed.remove(&key) {
+            to_custom(item, &key, value);
+        }
+    }
+}
+
+fn spec_tier(name: &str) -> Tier {
+    spec_anywhere(name).map_or(Tier::L1, |(tier, _, _)| tier)
+}
+
+/// `value` as a custom field labelled as FIELD_SPEC labels `name`
+/// (unless blank, or already there under that label).
+fn to_custom(item: &mut Item, name: &str, value: String) {
+    if value.trim().is_empty() {
+        return;
+    }
+    let (tier, label) = spec_anywhere(name).map_or((Tier::L1, name), |(t, l, _)| (t, l));
+    let label = if label.is_empty() { name } else { label };
+    if item
+        .fields
+        .iter()
+        .any(|f| f.value == value && f.label.eq_ignore_ascii_case(label))
+    {
+        return;
+    }
+    item.fields.push(CustomField {
+        label: label.into(),
+        value,
+        hidden: tier != Tier::L1,
+    });
+}
+
 /// The strictest tier and a label/kind FIELD_SPEC gives `name` in any type.
 fn spec_anywhere(name: &str) -> Option<(Tier, &'static str, Kind)> {
     let rank = |t: Tier| match t {

@@ -6,7 +6,8 @@
 //!
 //! One module per manager (`import/<manager>.rs`), each implementing
 //! [`Importer`]; `clavitor.rs` reads clavitor's own exports back. Shared by
-//! all: `table` (CSV), `lenient` (forgiving JSON), `detect` (choosing a
+//! all: `read` (the toolkit: decoder, CSV row type, sink, folder paths,
+//! ZIP, times), `lenient` (forgiving JSON), `detect` (choosing a
 //! format, hints). After parsing, `pipeline` runs `normalize` and `dedup`
 //! for every format; `map` turns items into entries through FIELD_SPEC and
 //! `classify` picks each entry's scope. Invariant: importers only parse — mapping onto FIELD_SPEC,
@@ -23,8 +24,6 @@ pub mod detect;
 mod domains;
 pub mod enpass;
 pub mod firefox;
-/// Helpers of the NordPass, Keeper, RoboForm, Enpass and Proton Pass importers.
-pub(crate) mod helpers;
 pub mod keepass;
 pub mod keepassxc;
 pub mod keeper;
@@ -36,11 +35,10 @@ pub mod normalize;
 pub mod onepassword;
 pub mod pipeline;
 pub mod protonpass;
+/// The one reading toolkit: decoder, CSV rows, sink, folder paths, ZIP, times.
+pub(crate) mod read;
 pub mod roboform;
 pub mod safari;
-/// Helpers shared by the importers (tables, archives, times, values).
-pub(crate) mod support;
-pub mod table;
 
 use std::collections::BTreeMap;
 
@@ -177,6 +175,12 @@ pub struct Parsed {
     pub items: Vec<Item>,
     /// (record, reason) for records left out: trashed items, skipped invalid ones.
     pub skipped: Vec<(String, String)>,
+    /// Records the importer folded into another record's item (Dashlane's
+    /// personal-info rows of one person), counted as merged.
+    pub merged: usize,
+    /// What the user should know about records that were imported anyway
+    /// (e.g. the lines of rows lacking optional trailing columns).
+    pub notes: Vec<String>,
 }
 
 /// Every importer, in detection order (most distinctive formats first is

@@ -22,7 +22,7 @@
 use serde_json::Value;
 
 use super::{Card, Confidence, Identity, ImportError, Importer, Input, Item, Parsed};
-use crate::import::helpers::{self as sup, field, Header, Row, Shape, Sink};
+use crate::import::read::{self as sup, field, Header, Row, Shape, Sink, Table};
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&NordPassCsv];
@@ -95,7 +95,7 @@ impl<'r> Cells<'r> {
         if self.peek(name).is_empty() {
             return String::new();
         }
-        let raw = self.row.raw(self.cols.idx(name));
+        let raw = self.row.get(self.cols.idx(name));
         if name == "note" {
             raw.trim_end().to_string()
         } else {
@@ -103,7 +103,7 @@ impl<'r> Cells<'r> {
         }
     }
     fn peek(&self, name: &str) -> String {
-        let v = self.row.get(self.cols.idx(name));
+        let v = self.row.text(self.cols.idx(name));
         let placeholder = v
             .strip_prefix('#')
             .is_some_and(|p| sup::norm(p) == sup::norm(name));
@@ -126,10 +126,9 @@ impl Importer for NordPassCsv {
     /// `cardholdername`, `full_name` and `address1` together appear in no
     /// other manager's header.
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        let Some(first) = sup::first_row(input) else {
+        let Some(h) = sup::header(input) else {
             return Confidence::No;
         };
-        let h = Header::new(&first);
         let distinctive = ["cardholdername", "full_name", "address1", "phone_number"]
             .iter()
             .all(|c| h.has(c));
@@ -142,17 +141,17 @@ impl Importer for NordPassCsv {
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
         let text = sup::text(input)?;
-        let (header, rows) =
-            sup::header_rows(input.name, &text, Shape::Rectangular, "a NordPass CSV")?;
-        if !header.has("name") {
+        // Every NordPass row has the header's width: a short one is broken.
+        let table = Table::parse(input.name, &text, Shape::Rectangular)?;
+        if table.col(&["name"]).is_none() {
             return Err(sup::file_error(
                 input.name,
                 "expected a NordPass CSV header line starting with `name,url,…`",
             ));
         }
-        let cols = Cols::new(&header);
-        let mut sink = Sink::new(input, skip_invalid);
-        sink.push_rows(rows, |row| map_row(row, &cols, &header))?;
+        let cols = Cols::new(&table.header);
+        let mut sink = Sink::new(input.name, skip_invalid);
+        sink.push_rows(&table, |row| map_row(row, &cols, &table.header))?;
         Ok(sink.finish())
     }
 }
@@ -183,21 +182,26 @@ fn kind(c: &Cells<'_>) -> Option<&'static str> {
             Some("identity")
         }
         "" if c.any(&["note", "custom_fields"]) => Some("note"),
+        // A title in a folder is an entry of its own (kept as a note).
+        "" if c.any(&["folder"]) => Some("note"),
         "" => None, // only a name: a folder row
         _ => Some("note"),
     }
 }
 
-fn map_row(row: &Row, cols: &Cols, header: &Header) -> Option<Item> {
+/// The reason a folder row is not imported.
+const FOLDER_ROW: &str = "a folder, not an item";
+
+fn map_row(row: &Row, cols: &Cols, header: &Header) -> Result<Item, &'static str> {
     let mut c = Cells {
         row,
         cols,
         used: Vec::new(),
     };
-    let kind = kind(&c)?;
+    let kind = kind(&c).ok_or(FOLDER_ROW)?;
     let mut it = sup::item(kind, &c.take("name"), NAME);
     c.used.push("type");
-    it.folder = sup::slash_path(&c.take("folder"));
+    it.folder = sup::folder_path([&c.take("folder")], sup::Sep::Slash);
     it.notes = c.take_exact("note");
     match kind {
         "login" => {
@@ -241,7 +245,7 @@ fn map_row(row: &Row, cols: &Cols, header: &Header) -> Option<Item> {
     }
     custom_fields(&mut it, &c.take("custom_fields"));
     leftovers(&mut it, &c, header);
-    Some(it)
+    Ok(it)
 }
 
 /// `additional_urls`: a JSON list of strings (or one bare URL).
@@ -291,9 +295,9 @@ fn leftovers(it: &mut Item, c: &Cells<'_>, header: &Header) {
     }
     // Columns of a newer export this code does not know yet: kept, and
     // concealed because nothing says they are not secret.
-    for i in 0..c.row.cells.len() {
+    for i in 0..c.row.fields.len() {
         if !c.cols.0.contains(&Some(i)) {
-            field(it, header.raw(i), c.row.get(Some(i)), true);
+            field(it, header.raw(i), c.row.text(Some(i)), true);
         }
     }
 }

@@ -1,25 +1,18 @@
 //! Tidying every parsed item the same way, whatever importer produced it:
 //! trimmed titles, folders and URLs; TOTP secrets as `otpauth://` URIs; a
-//! title for items that have none; empty items dropped. Nothing here fails:
+//! title for items that have none; a card's network from its number when
+//! the source does not say; empty items dropped. Nothing here fails:
 //! a TOTP value that cannot be used is kept, verbatim, in a hidden custom
 //! field so no data is lost.
 
 use super::classify::site_of;
-use super::{CustomField, Item, Parsed};
+use super::read::{card_brand, folder_path, Sep};
+use super::{CustomField, Item};
 use crate::crypto::totp::{secret_to_uri, Totp};
 use crate::fieldspec;
 
 /// The reason reported for an item that carries nothing.
 pub const EMPTY: &str = "empty: no title, URL, username, password or notes";
-
-/// Adds a parsed item, or reports it under its record name when it is empty.
-pub fn push_item(out: &mut Parsed, record: impl FnOnce() -> String, item: Item) {
-    if is_empty(&item) {
-        out.skipped.push((record(), EMPTY.into()));
-    } else {
-        out.items.push(item);
-    }
-}
 
 /// The label of the custom field holding a TOTP value that is not usable.
 pub const UNUSABLE_TOTP_LABEL: &str = "One-time code (unrecognised)";
@@ -29,7 +22,7 @@ pub fn normalize(mut item: Item) -> Option<Item> {
     item.title = item.title.trim().to_string();
     item.username = item.username.trim().to_string();
     item.email = item.email.trim().to_string();
-    item.folder = folder_path(&item.folder);
+    item.folder = folder_path([&item.folder], Sep::Slash);
     // Windows exports write CRLF inside multi-line values; notes keep plain
     // line feeds (secrets such as passwords are never rewritten).
     if item.notes.contains('\r') {
@@ -51,6 +44,10 @@ pub fn normalize(mut item: Item) -> Option<Item> {
         }
     }
     item.typed.retain(|_, v| !v.is_empty());
+    // A card whose source names no network gets the one its number says.
+    if let Some(card) = item.card.as_mut().filter(|c| c.brand.trim().is_empty()) {
+        card.brand = card_brand(&card.number).to_string();
+    }
     if is_empty(&item) {
         return None;
     }
@@ -63,15 +60,6 @@ pub fn normalize(mut item: Item) -> Option<Item> {
     }
     normalize_totp(&mut item);
     Some(item)
-}
-
-/// `a / b//c/` → `a/b/c`.
-pub fn folder_path(raw: &str) -> String {
-    raw.split('/')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// True when an item carries nothing (whitespace counts as nothing);
@@ -178,7 +166,6 @@ mod tests {
         let i = normalize(login("  ", "https://www.example.com/x", "")).unwrap();
         assert_eq!(i.title, "example.com");
         assert_eq!(i.username, "alice");
-        assert_eq!(folder_path(" Work / /Dev/ "), "Work/Dev");
         assert!(normalize(Item::default()).is_none());
         let note = normalize(Item {
             notes: "n".into(),

@@ -5,7 +5,7 @@
 
 use thiserror::Error;
 
-use super::{dedup, detect, importers, normalize, Confidence, ImportError, Input, Item};
+use super::{dedup, detect, importers, map, normalize, Confidence, ImportError, Input, Item};
 
 /// The largest export file accepted (SPEC section 5: import bodies 64 MiB).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -37,6 +37,8 @@ pub struct Parsed {
     pub skipped: Vec<(String, String)>,
     /// Items merged into another one within the file.
     pub merged: usize,
+    /// What the user should know about records imported anyway.
+    pub notes: Vec<String>,
 }
 
 /// Every format name `--format` accepts, for help and errors.
@@ -97,15 +99,21 @@ pub fn parse(
     };
     let parsed = importer.parse(input, skip_invalid)?;
     let mut skipped = parsed.skipped;
+    let notes = parsed.notes;
+    let folded = parsed.merged;
     let mut items = Vec::with_capacity(parsed.items.len());
     for (i, item) in parsed.items.into_iter().enumerate() {
         let record = format!("item {}", i + 1);
         match normalize::normalize(item) {
-            Some(item) => items.push((record, item)),
+            Some(mut item) => {
+                map::fit_type(&mut item);
+                items.push((record, item))
+            }
             None => skipped.push((record, normalize::EMPTY.into())),
         }
     }
     let (items, merged) = dedup::merge_in_file(items);
+    let merged = merged + folded;
     let (records, items) = items.into_iter().unzip();
     Ok(Parsed {
         format: importer.name(),
@@ -113,5 +121,6 @@ pub fn parse(
         records,
         skipped,
         merged,
+        notes,
     })
 }

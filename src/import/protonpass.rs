@@ -22,7 +22,7 @@ mod csv;
 mod json;
 
 use super::{Confidence, ImportError, Importer, Input, Parsed};
-use crate::import::helpers::{self as sup, Header};
+use crate::import::read as sup;
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&ProtonPassJson, &ProtonPassZip, &ProtonPassCsv];
@@ -89,7 +89,7 @@ impl Importer for ProtonPassZip {
         if !sup::is_zip(input.bytes) {
             return Confidence::No;
         }
-        let Ok(zip) = sup::Zip::open(input) else {
+        let Ok(zip) = sup::Zip::open(input.name, input.bytes) else {
             return Confidence::No;
         };
         let ours = zip
@@ -107,7 +107,7 @@ impl Importer for ProtonPassZip {
         if is_pgp(input.bytes) {
             return Err(sup::file_error(input.name, json::ENCRYPTED));
         }
-        let mut zip = sup::Zip::open(input)?;
+        let mut zip = sup::Zip::open(input.name, input.bytes)?;
         let names = zip.names();
         let member = names.iter().find(|n| *n == DATA_JSON).or_else(|| {
             names
@@ -139,8 +139,8 @@ impl Importer for ProtonPassCsv {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        match sup::first_row(input) {
-            Some(first) if csv::is_header(&Header::new(&first)) => Confidence::Yes,
+        match sup::header(input) {
+            Some(h) if csv::is_header(&h) => Confidence::Yes,
             _ => Confidence::No,
         }
     }

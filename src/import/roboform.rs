@@ -19,7 +19,7 @@
 //!   is not duplicated.
 
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
-use crate::import::helpers::{self as sup, field, Header, Row, Shape, Sink};
+use crate::import::read::{self as sup, field, Row, Shape, Sink, Table};
 
 /// The formats this module parses.
 pub static IMPORTERS: &[&dyn Importer] = &[&RoboFormCsv];
@@ -49,10 +49,9 @@ impl Importer for RoboFormCsv {
 
     /// `Pwd`, `MatchUrl` and `Rf_fields` are RoboForm's own column names.
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        let Some(first) = sup::first_row(input) else {
+        let Some(h) = sup::header(input) else {
             return Confidence::No;
         };
-        let h = Header::new(&first);
         if h.has("pwd") && (h.has("matchurl") || h.has("rf_fields")) && h.has("name") {
             Confidence::Yes
         } else if h.has("pwd") && h.has("login") && h.has("name") {
@@ -64,8 +63,9 @@ impl Importer for RoboFormCsv {
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
         let text = sup::text(input)?;
-        let (header, rows) = sup::header_rows(input.name, &text, Shape::Ragged, "a RoboForm CSV")?;
-        if !(header.has("name") && header.has("pwd")) {
+        let mut table = Table::parse(input.name, &text, Shape::Ragged)?;
+        let header = table.header.clone();
+        if table.require(&["name"]).is_err() || !header.has("pwd") {
             return Err(sup::file_error(input.name, "expected a RoboForm CSV header line `Name,Url,MatchUrl,Login,Pwd,Note,Folder,RfFieldsV2`"));
         }
         let known = ["name", "url", "matchurl", "login", "pwd", "note", "folder"]
@@ -82,19 +82,19 @@ impl Importer for RoboFormCsv {
                 .find(&["rffieldsv2"])
                 .unwrap_or_else(|| known.iter().flatten().max().map_or(0, |m| m + 1)),
         };
-        let mut sink = Sink::new(input, skip_invalid);
-        sink.push_rows(rows, |row| Some(map_row(row, &cols)))?;
+        let mut sink = Sink::new(input.name, skip_invalid);
+        sink.push_rows(&table, |row| Ok(map_row(row, &cols)))?;
         Ok(sink.finish())
     }
 }
 
 fn map_row(row: &Row, c: &Cols) -> Item {
-    let url = row.get(c.url);
-    let match_url = row.get(c.match_url);
-    let login = unescape(row.get(c.login));
-    let pwd = unescape(row.raw(c.pwd));
+    let url = row.text(c.url);
+    let match_url = row.text(c.match_url);
+    let login = unescape(row.text(c.login));
+    let pwd = unescape(row.get(c.pwd));
     let extras: Vec<&str> = row
-        .cells
+        .fields
         .iter()
         .skip(c.extra)
         .map(String::as_str)
@@ -107,11 +107,11 @@ fn map_row(row: &Row, c: &Cols) -> Item {
         && extras.is_empty();
     let mut it = sup::item(
         if safenote { "note" } else { "login" },
-        row.get(c.name),
+        row.text(c.name),
         NAME,
     );
-    it.notes = row.raw(c.note).trim_end().to_string();
-    it.folder = sup::slash_path(row.get(c.folder));
+    it.notes = row.get(c.note).trim_end().to_string();
+    it.folder = sup::folder_path([row.text(c.folder)], sup::Sep::Slash);
     sup::url(&mut it, url);
     sup::url(&mut it, match_url);
     it.username = login.to_string();

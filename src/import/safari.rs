@@ -3,8 +3,7 @@
 //! write `Title,Url,Username,Password`. `OTPAuth` holds an `otpauth://`
 //! URI.
 
-use super::normalize;
-use super::table::{self, header_is};
+use super::read::{header, Shape, Sink};
 use super::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
 /// The formats this module parses.
@@ -21,17 +20,15 @@ impl Importer for SafariCsv {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        match table::header(input) {
-            Some(h) if header_is(&h, &REQUIRED, &["notes", "otpauth"]) => Confidence::Yes,
+        match header(input) {
+            Some(h) if h.is(&REQUIRED, &["notes", "otpauth"]) => Confidence::Yes,
             _ => Confidence::No,
         }
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let t = table::read(input)?;
-        if !t.has_all(&REQUIRED) {
-            return Err(table::missing_columns(input.name, "Safari CSV", &REQUIRED));
-        }
+        let mut out = Sink::new(input.name, skip_invalid);
+        let t = out.read_table(input, Shape::Rectangular, &REQUIRED, "Safari CSV")?;
         let (title, url, user, pass, notes, otp) = (
             t.col(&["title"]),
             t.col(&["url"]),
@@ -40,12 +37,8 @@ impl Importer for SafariCsv {
             t.col(&["notes"]),
             t.col(&["otpauth"]),
         );
-        let mut out = Parsed::default();
-        for row in &t.rows {
-            if !table::check_row(&t, row, input.name, skip_invalid, &mut out.skipped)? {
-                continue;
-            }
-            let item = Item {
+        out.push_rows(&t, |row| {
+            Ok(Item {
                 item_type: "login".into(),
                 title: row.get(title).into(),
                 urls: vec![row.get(url).to_string()],
@@ -55,10 +48,9 @@ impl Importer for SafariCsv {
                 totp: row.get(otp).into(),
                 source: "safari-csv".into(),
                 ..Default::default()
-            };
-            normalize::push_item(&mut out, || row.record(), item);
-        }
-        Ok(out)
+            })
+        })?;
+        Ok(out.finish())
     }
 }
 

@@ -130,7 +130,7 @@ test('owner web UI: vault, login, agent, CLI read, audit', { timeout: 240000 }, 
   await page.locator('#audit-page', { hasText: /Page 1: 1 event \(oldest/ }).waitFor();
   await shots(page, 'audit');
 
-  // Import through the parse contract (POST /api/v1/import/parse), answered here as the server will.
+  // Import through the parse contract (POST /api/v1/import/parse), answered here as the server does.
   let parseCalls = 0;
   await page.route('**/api/v1/import/parse?**', async (route) => {
     parseCalls += 1;
@@ -145,9 +145,10 @@ test('owner web UI: vault, login, agent, CLI read, audit', { timeout: 240000 }, 
         items: [
           { type: 'login', title: 'Mail', folder: 'Personal', urls: ['https://mail.example.com'], username: 'alice', email: '', password: 'mail-pw', totp: '', notes: '', favorite: true, fields: [{ label: 'PIN', value: '1234', hidden: true }], created_at: null, updated_at: null, source: 'bitwarden-json' },
           { type: 'card', title: 'Visa', folder: '', urls: [], username: '', email: '', password: '', totp: '', notes: '', favorite: false, fields: [], card: { cardholder: 'Alice', brand: 'Visa', number: '4111111111111111', expiry: '01/2030', cvv: '123', pin: '' }, created_at: null, updated_at: null, source: 'bitwarden-json' },
-          { type: 'login', title: 'Mail', folder: 'Personal', urls: ['https://mail.example.com/x'], username: 'alice', email: '', password: 'older', totp: '', notes: '', favorite: false, fields: [], created_at: null, updated_at: null, source: 'bitwarden-json' },
         ],
+        // The server's pipeline merges duplicates within the file (as the CLI does) and says how many.
         skipped: [],
+        merged: 1,
       }),
     });
   });

@@ -9,11 +9,11 @@
 //! several names each row stands alone (Dashlane does not say which email
 //! or address belongs to which person).
 
-use crate::import::support::{
-    add_field, add_url, brand_from_number, expiry, looks_secret, read_csv, split_name,
-    text as decode, Collector, Row, Table,
+use crate::import::read::{
+    add_field, card_brand, expiry_of, folder_path, looks_secret, split_name, text as decode,
+    url as add_url, Row, Sep, Shape, Sink, Table,
 };
-use crate::import::{Identity, ImportError, Item, Parsed};
+use crate::import::{Identity, ImportError, Input, Item, Parsed};
 
 /// Which Dashlane CSV file a header belongs to.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -75,14 +75,10 @@ pub(super) fn parse(
     source: &str,
     skip_invalid: bool,
 ) -> Result<Parsed, ImportError> {
-    let text = decode(file, bytes)?;
-    let mut out = Collector::new(file, skip_invalid);
-    let table = read_csv(&text, false, &mut out)?;
-    let lower: Vec<String> = table
-        .headers
-        .iter()
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
+    let text = decode(&Input { name: file, bytes })?;
+    let mut out = Sink::new(file, skip_invalid);
+    let table = out.checked(Table::parse(file, &text, Shape::Rectangular)?)?;
+    let lower: Vec<String> = table.header.lower();
     let kind = Kind::of(&lower).ok_or_else(|| ImportError::Record {
         file: file.to_string(),
         record: "line 1".into(),
@@ -129,9 +125,16 @@ impl Reader<'_> {
         }
     }
 
+    /// Custom fields from columns: (label, the column's names, hidden).
+    fn fields(&self, item: &mut Item, row: &Row, specs: &[(&str, &[&str], bool)]) {
+        for (label, names, hidden) in specs {
+            add_field(item, label, self.get(row, names), *hidden);
+        }
+    }
+
     /// Columns not in `used` become custom fields (newer exports add some).
     fn rest(&self, item: &mut Item, row: &Row, used: &[&str]) {
-        for (i, h) in self.table.headers.iter().enumerate() {
+        for (i, h) in self.table.header.names().iter().enumerate() {
             if !used.iter().any(|u| h.eq_ignore_ascii_case(u)) {
                 let label = h.replace('_', " ");
                 add_field(item, &label, row.get(Some(i)), looks_secret(&label));
@@ -148,19 +151,15 @@ impl Reader<'_> {
             .get(row, &["otpurl", "otpsecret", "otp"])
             .trim()
             .to_string();
-        item.folder = self.get(row, &["category"]).trim().to_string();
+        item.folder = folder_path([self.get(row, &["category"])], Sep::Flat);
         add_url(&mut item, self.get(row, &["url", "domain"]));
-        add_field(
+        self.fields(
             &mut item,
-            "username 2",
-            self.get(row, &["username2", "secondarylogin"]),
-            false,
-        );
-        add_field(
-            &mut item,
-            "username 3",
-            self.get(row, &["username3"]),
-            false,
+            row,
+            &[
+                ("username 2", &["username2", "secondarylogin"], false),
+                ("username 3", &["username3"], false),
+            ],
         );
         const USED: &[&str] = &[
             "title",
@@ -186,7 +185,7 @@ impl Reader<'_> {
     fn note(&self, row: &Row) -> Item {
         let mut item = self.new_item("note", self.get(row, &["title"]));
         item.notes = self.get(row, &["note"]).to_string();
-        item.folder = self.get(row, &["category"]).trim().to_string();
+        item.folder = folder_path([self.get(row, &["category"])], Sep::Flat);
         self.rest(&mut item, row, &["title", "note", "category"]);
         item
     }
@@ -198,26 +197,17 @@ impl Reader<'_> {
         let used: &[&str];
         if kind == "bank" || kind == "bank_account" {
             item = self.new_item("note", account_name);
-            add_field(
+            self.fields(
                 &mut item,
-                "account holder",
-                self.get(row, &["account_holder", "name"]),
-                false,
+                row,
+                &[
+                    ("account holder", &["account_holder", "name"], false),
+                    ("routing number", &["routing_number"], false),
+                    ("account number", &["account_number"], true),
+                    ("bank", &["issuing_bank"], false),
+                    ("country", &["country"], false),
+                ],
             );
-            add_field(
-                &mut item,
-                "routing number",
-                self.get(row, &["routing_number"]),
-                false,
-            );
-            add_field(
-                &mut item,
-                "account number",
-                self.get(row, &["account_number"]),
-                true,
-            );
-            add_field(&mut item, "bank", self.get(row, &["issuing_bank"]), false);
-            add_field(&mut item, "country", self.get(row, &["country"]), false);
             used = &[
                 "type",
                 "account_name",
@@ -246,9 +236,9 @@ impl Reader<'_> {
             let number = self.get(row, &["cc_number"]);
             item.card = Some(crate::import::Card {
                 cardholder: holder.trim().to_string(),
-                brand: brand_from_number(number).to_string(),
+                brand: card_brand(number).to_string(),
                 number: number.to_string(),
-                expiry: expiry(
+                expiry: expiry_of(
                     self.get(row, &["expiration_month"]),
                     self.get(row, &["expiration_year"]),
                 ),

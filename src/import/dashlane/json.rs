@@ -10,9 +10,9 @@
 
 use serde_json::{Map, Value as Json};
 
-use crate::import::support::{
-    add_field, add_url, brand_from_number, epoch_rfc3339, expiry, file_error, looks_secret, sniff,
-    split_name, Collector,
+use crate::import::read::{
+    add_field, card_brand, expiry_of, file_error, json, looks_secret, lossy, rfc3339_epoch,
+    split_name, text as decode, url as add_url, Sink,
 };
 use crate::import::{Card, Confidence, ImportError, Importer, Input, Item, Parsed};
 
@@ -34,7 +34,7 @@ impl Importer for DashlaneJson {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        let text = sniff(input.bytes);
+        let text = lossy(input.bytes);
         let start = text.trim_start();
         if !start.starts_with('{') || !KNOWN.iter().any(|k| start.contains(&format!("\"{k}\""))) {
             return Confidence::No;
@@ -52,19 +52,14 @@ impl Importer for DashlaneJson {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let bytes = input
-            .bytes
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(input.bytes);
-        let json: Json = serde_json::from_slice(bytes)
-            .map_err(|e| file_error(input.name, format!("expected Dashlane JSON: {e}")))?;
+        let json: Json = json(input.name, &decode(input)?)?;
         let Json::Object(top) = json else {
             return Err(file_error(
                 input.name,
                 "expected a JSON object of Dashlane data types",
             ));
         };
-        let mut out = Collector::new(input.name, skip_invalid);
+        let mut out = Sink::new(input.name, skip_invalid);
         for (kind, records) in &top {
             let Some(records) = records.as_array() else {
                 continue;
@@ -152,12 +147,12 @@ fn item(kind: &str, o: &Obj<'_>) -> Item {
             .s(&["creationDatetime", "creationDate"])
             .parse()
             .ok()
-            .and_then(epoch_rfc3339),
+            .and_then(rfc3339_epoch),
         updated_at: o
             .s(&["userModificationDatetime"])
             .parse()
             .ok()
-            .and_then(epoch_rfc3339),
+            .and_then(rfc3339_epoch),
         ..Default::default()
     };
     let used: &[&str] = match kind {
@@ -196,8 +191,8 @@ fn item(kind: &str, o: &Obj<'_>) -> Item {
             item.notes = o.s(&["note"]);
             item.card = Some(Card {
                 cardholder: o.s(&["owner", "ownerName"]),
-                brand: brand_from_number(&number).to_string(),
-                expiry: expiry(&o.s(&["expireMonth"]), &o.s(&["expireYear"])),
+                brand: card_brand(&number).to_string(),
+                expiry: expiry_of(&o.s(&["expireMonth"]), &o.s(&["expireYear"])),
                 cvv: o.s(&["securityCode"]),
                 number,
                 pin: String::new(),

@@ -4,11 +4,11 @@
 //! Dashlane does not say which email or address belongs to which person.
 
 use super::csv::Reader;
-use crate::import::support::{add_field, add_url, Collector, Row};
+use crate::import::read::{add_field, url as add_url, Row, Sink};
 use crate::import::{Identity, Item};
 
 impl Reader<'_> {
-    pub(super) fn personal_info(&self, out: &mut Collector) {
+    pub(super) fn personal_info(&self, out: &mut Sink) {
         let names = self
             .table
             .rows
@@ -21,6 +21,8 @@ impl Reader<'_> {
                 self.personal_row(&mut item, row);
             }
             out.push(item);
+            // The other rows are parts of this one identity.
+            out.merged(self.table.rows.len().saturating_sub(1));
             return;
         }
         for row in &self.table.rows {

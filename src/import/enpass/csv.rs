@@ -4,21 +4,18 @@
 //! Sensitive labels may carry a leading `*`.
 
 use super::fields::{self, Field};
-use crate::import::helpers::{self as sup, Row, Shape, Sink};
+use crate::import::read::{self as sup, Row, Sink};
 use crate::import::{ImportError, Input, Item, Parsed};
 
 /// The importer name, also each item's `source`.
 pub(super) const NAME: &str = "enpass-csv";
 
 pub(super) fn parse(input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-    let text = sup::text(input)?;
-    let mut sink = Sink::new(input, skip_invalid);
+    let mut sink = Sink::new(input.name, skip_invalid);
     // Some Enpass versions write a header line; only the first record can be one.
-    let mut first = true;
-    sink.push_rows(sup::rows(&text, Shape::Ragged), |row| {
-        let header = std::mem::take(&mut first) && is_header(&row.cells);
-        (!header).then(|| map_row(row))
-    })?;
+    for row in sup::rows_without_header(input, is_header)? {
+        sink.push_record(|| row.record(), map_row(&row));
+    }
     Ok(sink.finish())
 }
 
@@ -29,7 +26,7 @@ pub(super) fn is_header(cells: &[String]) -> bool {
 }
 
 fn map_row(row: &Row) -> Item {
-    let cells = &row.cells;
+    let cells = &row.fields;
     let title = cells.first().map_or("", |s| s.trim());
     let has_note = cells.len() % 2 == 0;
     let note = if has_note {
@@ -88,11 +85,6 @@ fn map_row(row: &Row) -> Item {
                 uid: None,
             },
         );
-    }
-    if let Some(card) = it.card.as_mut() {
-        if card.brand.is_empty() {
-            card.brand = sup::card_brand(&card.number).to_string();
-        }
     }
     it
 }

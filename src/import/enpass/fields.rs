@@ -3,7 +3,7 @@
 //! …), by identity field uid, else by label; anything left is a custom
 //! field, concealed when Enpass marks it sensitive.
 
-use crate::import::helpers::{self as sup, field};
+use crate::import::read::{self as sup, field};
 use crate::import::{Card, Identity, Item};
 
 /// One field as both export formats describe it.

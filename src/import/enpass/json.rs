@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::fields::{self, Field};
-use crate::import::helpers::{self as sup, Sink};
+use crate::import::read::{self as sup, Sink};
 use crate::import::{ImportError, Input, Item, Parsed};
 
 /// The importer name, also each item's `source`.
@@ -27,7 +27,7 @@ pub(super) fn parse(input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, Imp
         ));
     };
     let folders = folder_paths(sup::arr(&root, "folders"));
-    let mut sink = Sink::new(input, skip_invalid);
+    let mut sink = Sink::new(input.name, skip_invalid);
     for (i, v) in items.iter().enumerate() {
         let record = format!("item {}", i + 1);
         if !v.is_object() {
@@ -117,11 +117,6 @@ fn map_item(v: &Value, folders: &HashMap<String, String>) -> Item {
             },
         );
     }
-    if let Some(card) = it.card.as_mut() {
-        if card.brand.is_empty() {
-            card.brand = sup::card_brand(&card.number).to_string();
-        }
-    }
     it
 }
 
@@ -154,7 +149,7 @@ fn folder_paths(list: &[Value]) -> HashMap<String, String> {
                 cur = parent;
             }
             names.reverse();
-            (id.clone(), sup::folder_path(names))
+            (id.clone(), sup::folder_path(names, sup::Sep::Flat))
         })
         .collect()
 }

@@ -12,7 +12,7 @@
 
 use data_encoding::{BASE32_NOPAD, BASE64, HEXLOWER_PERMISSIVE};
 
-use crate::import::support::{add_field, add_url, epoch_rfc3339, iso_rfc3339};
+use crate::import::read::{add_field, iso_rfc3339, rfc3339_epoch, url as add_url};
 use crate::import::Item;
 
 /// A `String` element of an entry.
@@ -267,7 +267,7 @@ fn time(text: &str) -> Option<String> {
     let bytes = BASE64.decode(text.as_bytes()).ok()?;
     let raw: [u8; 8] = bytes.as_slice().try_into().ok()?;
     const SECONDS_TO_1970: i64 = 62_135_596_800;
-    epoch_rfc3339(i64::from_le_bytes(raw).checked_sub(SECONDS_TO_1970)?)
+    rfc3339_epoch(i64::from_le_bytes(raw).checked_sub(SECONDS_TO_1970)?)
 }
 
 #[cfg(test)]

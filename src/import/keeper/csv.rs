@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::record::{to_item, Record};
 use super::split_path;
-use crate::import::helpers::{self as sup, Row, Shape, Sink};
+use crate::import::read::{self as sup, Row, Sep, Sink};
 use crate::import::{ImportError, Input, Parsed};
 
 /// The importer name, also each item's `source`.
@@ -19,30 +19,18 @@ pub(super) const NAME: &str = "keeper-csv";
 const FIXED: usize = 6;
 
 pub(super) fn parse(input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-    let text = sup::text(input)?;
-    let mut sink = Sink::new(input, skip_invalid);
-    let mut first = true;
-    for row in sup::rows(&text, Shape::Ragged) {
-        let row = match row {
-            Ok(row) if row.is_blank() => continue,
-            Ok(row) => row,
-            Err((record, msg)) => {
-                sink.invalid(record, msg)?;
-                continue;
-            }
-        };
-        // Some tools write a header line; Keeper itself does not.
-        if std::mem::take(&mut first) && is_header(&row.cells) {
-            continue;
-        }
-        if row.cells.len() < FIXED {
+    let mut sink = Sink::new(input.name, skip_invalid);
+    // Some tools write a header line; Keeper itself does not.
+    for row in sup::rows_without_header(input, is_header)? {
+        if row.fields.len() < FIXED {
             sink.invalid(
                 row.record(),
-                format!("expected at least {FIXED} fields (folder, title, login, password, website address, notes), found {}", row.cells.len()),
+                format!("expected at least {FIXED} fields (folder, title, login, password, website address, notes), found {}", row.fields.len()),
             )?;
             continue;
         }
-        sink.push(to_item(record(&row), NAME));
+        let item = to_item(record(&row), NAME);
+        sink.push_record(|| row.record(), item);
     }
     Ok(sink.finish())
 }
@@ -63,7 +51,7 @@ pub(super) fn has_keeper_keys(cells: &[String]) -> bool {
 }
 
 fn record(row: &Row) -> Record {
-    let cell = |i: usize| row.cells.get(i).map_or("", String::as_str);
+    let cell = |i: usize| row.fields.get(i).map_or("", String::as_str);
     let mut rec = Record {
         title: cell(1).trim().to_string(),
         login: cell(2).trim().to_string(),
@@ -73,11 +61,14 @@ fn record(row: &Row) -> Record {
         ..Record::default()
     };
     let shared = strip_flags(cell(6).trim());
-    let path = sup::folder_path(split_path(shared).into_iter().chain(split_path(cell(0))));
+    let path = sup::folder_path(
+        split_path(shared).into_iter().chain(split_path(cell(0))),
+        Sep::Flat,
+    );
     if !path.is_empty() {
         rec.folders.push(path);
     }
-    let pairs = row.cells.get(FIXED + 1..).unwrap_or_default();
+    let pairs = row.fields.get(FIXED + 1..).unwrap_or_default();
     for pair in pairs.chunks(2) {
         let (key, value) = match pair {
             [k, v] => (k.trim(), v.as_str()),

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::values::{
     account_number, address, bank_account, email, host, key_pair, payment_card, person_name, phone,
 };
-use crate::import::helpers::{self as sup, field};
+use crate::import::read::{self as sup, field};
 use crate::import::Item;
 
 /// What earlier fields of the same record already filled.
@@ -102,7 +102,7 @@ fn one(it: &mut Item, ctx: &mut Ctx, t: &str, label: &str, v: &Value) {
         }
         "date" | "birthDate" | "expirationDate" => {
             let value = sup::epoch_of(Some(v))
-                .and_then(sup::date_epoch)
+                .and_then(|n| sup::date_epoch(n, sup::DateAt::LocalMidnight))
                 .unwrap_or_else(|| text(v));
             field(it, &name(&humanize(t)), &value, false);
         }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::record::{to_item, Record};
 use super::split_path;
-use crate::import::helpers::{self as sup, Sink};
+use crate::import::read::{self as sup, Sink};
 use crate::import::{ImportError, Input, Parsed};
 
 /// The importer name, also each item's `source`.
@@ -34,7 +34,7 @@ pub(super) fn parse(input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, Imp
             ))
         }
     };
-    let mut sink = Sink::new(input, skip_invalid);
+    let mut sink = Sink::new(input.name, skip_invalid);
     for (i, r) in records.iter().enumerate() {
         match read(r) {
             Ok(rec) => sink.push(to_item(rec, NAME)),
@@ -117,5 +117,8 @@ fn folder(f: &Value) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default();
     let own = f.get("folder").and_then(Value::as_str).unwrap_or_default();
-    sup::folder_path(split_path(shared).into_iter().chain(split_path(own)))
+    sup::folder_path(
+        split_path(shared).into_iter().chain(split_path(own)),
+        sup::Sep::Flat,
+    )
 }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::fields;
-use crate::import::helpers::{self as sup, item};
+use crate::import::read::{self as sup, item};
 use crate::import::{Card, Identity, Item};
 
 /// A Keeper record before mapping.
@@ -79,11 +79,6 @@ pub(super) fn to_item(r: Record, source: &str) -> Item {
     let mut ctx = fields::Ctx::new(&r.kind);
     for (key, value) in &r.fields {
         fields::apply(&mut it, &mut ctx, key, value);
-    }
-    if let Some(card) = it.card.as_mut() {
-        if card.brand.is_empty() {
-            card.brand = sup::card_brand(&card.number).to_string();
-        }
     }
     it
 }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::fields::{humanize, s, text, Ctx};
-use crate::import::helpers::{self as sup, field};
+use crate::import::read::{self as sup, field};
 use crate::import::Item;
 
 pub(super) fn payment_card(it: &mut Item, v: &Value) {

@@ -10,8 +10,8 @@
 //! numbers, IBANs and PINs are hidden (L2) although LastPass shows them.
 //! Dates written `Month,Day,Year` become `YYYY-MM-DD`, `Month,Year` `MM/YYYY`.
 
-use crate::import::support::{
-    add_field, add_url, expiry, fill, looks_secret, month_number, split_name,
+use crate::import::read::{
+    add_field, expiry_of, fill, looks_secret, month_number, split_name, url as add_url,
 };
 use crate::import::Item;
 
@@ -276,7 +276,7 @@ fn date(value: &str) -> String {
     let month_ok = |m: &str| m.is_empty() || month_number(m).is_some() && m.parse::<u32>().is_err();
     let year_ok = |y: &str| y.is_empty() || y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit());
     match parts.as_slice() {
-        [m, y] if month_ok(m) && year_ok(y) => expiry(m, y),
+        [m, y] if month_ok(m) && year_ok(y) => expiry_of(m, y),
         [m, d, y]
             if month_ok(m)
                 && year_ok(y)

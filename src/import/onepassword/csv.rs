@@ -20,9 +20,9 @@ use std::collections::HashMap;
 
 use super::category::Category;
 use super::fields::{apply, Field, Value};
-use crate::import::support::{
-    add_field, add_url, epoch_rfc3339, header_set, looks_secret, read_csv, sniff, text as decode,
-    Collector, Row, Table,
+use crate::import::read::{
+    add_field, header_names, looks_secret, rfc3339_epoch, text as decode, url as add_url, Row,
+    Shape, Sink, Table,
 };
 use crate::import::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
@@ -65,7 +65,7 @@ impl Importer for Csv {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        let headers = header_set(&sniff(input.bytes));
+        let headers = header_names(input);
         let has = |n: &str| headers.iter().any(|h| h == n);
         match dialect(&headers) {
             Some(Dialect::Mac | Dialect::Windows) => Confidence::Yes,
@@ -78,16 +78,22 @@ impl Importer for Csv {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let text = decode(input.name, input.bytes)?;
-        let headers = header_set(&text);
+        let text = decode(input)?;
+        let table = Table::parse(input.name, &text, Shape::Rectangular)?;
+        let headers = table.header.lower();
         let dialect = dialect(&headers).ok_or_else(|| ImportError::Record {
             file: input.name.to_string(),
             record: "line 1".into(),
             message: "expected a 1Password CSV header (Title with Username, Password or Notes)"
                 .into(),
         })?;
-        let mut out = Collector::new(input.name, skip_invalid);
-        let table = read_csv(&text, dialect == Dialect::Mac, &mut out)?;
+        let mut out = Sink::new(input.name, skip_invalid);
+        let table = if dialect == Dialect::Mac {
+            Table::parse_escaped(input.name, &text, Shape::Rectangular)?
+        } else {
+            table
+        };
+        let table = out.checked(table)?;
         for row in &table.rows {
             let item = match dialect {
                 Dialect::Windows => windows_row(&table, row),
@@ -119,12 +125,12 @@ fn base(table: &Table, row: &Row, category: Category) -> Item {
             .trim()
             .parse()
             .ok()
-            .and_then(epoch_rfc3339),
+            .and_then(rfc3339_epoch),
         updated_at: get(&["modified date", "updatedat"])
             .trim()
             .parse()
             .ok()
-            .and_then(epoch_rfc3339),
+            .and_then(rfc3339_epoch),
         source: "1password-csv".into(),
         ..Default::default()
     };
@@ -160,7 +166,7 @@ fn keyed_row(table: &Table, row: &Row) -> Item {
     };
     let mut item = base(table, row, category);
     let mut fields = Vec::new();
-    for (i, header) in table.headers.iter().enumerate() {
+    for (i, header) in table.header.names().iter().enumerate() {
         let Some((label, key)) = key_column(header) else {
             continue;
         };
@@ -202,7 +208,8 @@ fn field(section: &str, id: &str, label: &str, value: &str) -> Field {
 fn windows_row(table: &Table, row: &Row) -> Item {
     // `SECTION n: <id>` columns hold the title of section <id>.
     let titles: HashMap<&str, &str> = table
-        .headers
+        .header
+        .names()
         .iter()
         .enumerate()
         .filter_map(|(i, h)| {
@@ -211,7 +218,7 @@ fn windows_row(table: &Table, row: &Row) -> Item {
         })
         .collect();
     let mut fields = Vec::new();
-    for (i, header) in table.headers.iter().enumerate() {
+    for (i, header) in table.header.names().iter().enumerate() {
         let value = row.get(Some(i));
         if value.trim().is_empty() {
             continue;

@@ -6,7 +6,7 @@
 
 use super::category::Category::{self, *};
 use super::rules::{slot_for, Slot, BANK_SECRETS};
-use crate::import::support::{add_field, add_url, fill, split_name};
+use crate::import::read::{add_field, fill, split_name, url as add_url};
 use crate::import::Item;
 
 /// A field value, already rendered as text where 1Password stores numbers
@@ -269,22 +269,23 @@ pub(super) fn month_year(text: &str) -> String {
     let t = text.trim();
     if t.len() == 6 && t.bytes().all(|b| b.is_ascii_digit()) {
         let (y, m) = t.split_at(4);
-        return crate::import::support::expiry(m, y);
+        return crate::import::read::expiry_of(m, y);
     }
     let date = t.split_whitespace().next().unwrap_or("");
     let parts: Vec<&str> = date.split('/').collect();
     match parts.as_slice() {
-        [m, y] => crate::import::support::expiry(m, y),
-        [m, _d, y] => crate::import::support::expiry(m, y),
+        [m, y] => crate::import::read::expiry_of(m, y),
+        [m, _d, y] => crate::import::read::expiry_of(m, y),
         _ => t.to_string(),
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn f(id: &str, label: &str, value: Value) -> Field {
+    /// A field of no section (also used by `rules.rs`'s tests).
+    pub(in crate::import::onepassword) fn f(id: &str, label: &str, value: Value) -> Field {
         Field {
             section: String::new(),
             id: id.into(),

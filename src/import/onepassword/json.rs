@@ -6,7 +6,7 @@
 use serde_json::Value as Json;
 
 use super::fields::{card_brand, month_year, Field, Value};
-use crate::import::support::epoch_date;
+use crate::import::read::{date_epoch, DateAt};
 
 /// A string member, or "" (numbers are rendered: some exports store PINs
 /// and ports as numbers).
@@ -60,7 +60,7 @@ pub(super) fn value(kind: &str, v: &Json, id: &str) -> Option<Value> {
         "totp" | "otp" => Value::Totp(s),
         "url" | "URL" => Value::Url(s),
         "date" => match s.trim().parse::<i64>() {
-            Ok(secs) => Value::Text(epoch_date(secs).unwrap_or(s)),
+            Ok(secs) => Value::Text(date_epoch(secs, DateAt::UtcDay).unwrap_or(s)),
             Err(_) => Value::Text(s),
         },
         "monthYear" => Value::Text(month_year(&s)),

@@ -16,8 +16,9 @@ use serde_json::Value as Json;
 use super::category::Category;
 use super::fields::apply;
 use super::json::{detail_fields, int, list, strings, text};
-use crate::import::support::{
-    add_field, add_url, epoch_rfc3339, expiry, fill, sniff, text as decode, Collector, IN_TRASH,
+use crate::import::read::{
+    add_field, expiry_of, fill, folder_path, lossy, rfc3339_epoch, text as decode, url as add_url,
+    Sep, Sink, IN_TRASH,
 };
 use crate::import::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
@@ -62,7 +63,7 @@ impl Importer for Pif {
     }
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
-        let text = sniff(input.bytes);
+        let text = lossy(input.bytes);
         let Some((_, first)) = records(&text).into_iter().next() else {
             return Confidence::No;
         };
@@ -81,8 +82,8 @@ impl Importer for Pif {
     }
 
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
-        let text = decode(input.name, input.bytes)?;
-        let mut out = Collector::new(input.name, skip_invalid);
+        let text = decode(input)?;
+        let mut out = Sink::new(input.name, skip_invalid);
         let mut parsed = Vec::new();
         for (line, raw) in records(&text) {
             match serde_json::from_str::<Json>(&raw) {
@@ -98,7 +99,12 @@ impl Importer for Pif {
         for (line, json) in &parsed {
             let record = format!("line {line}");
             let type_name = text_of(json, "typeName");
-            if type_name.starts_with("system.folder.") || type_name == "system.SavedSearch" {
+            if type_name.starts_with("system.folder.") {
+                out.skip(record, "a folder, not an item");
+                continue;
+            }
+            if type_name == "system.SavedSearch" {
+                out.skip(record, "a saved search, not an item");
                 continue;
             }
             if type_name == "system.Tombstone"
@@ -141,7 +147,7 @@ fn folders(records: &[(usize, Json)]) -> HashMap<String, String> {
             cur = parent.clone();
         }
         parts.reverse();
-        paths.insert(uuid.clone(), parts.join("/"));
+        paths.insert(uuid.clone(), folder_path(parts, Sep::Flat));
     }
     paths
 }
@@ -181,8 +187,8 @@ fn item(json: &Json, folders: &HashMap<String, String>) -> Result<Item, String> 
         folder: folders.get(&folder_id).cloned().unwrap_or_default(),
         notes: text(details, "notesPlain"),
         favorite: fave > 0,
-        created_at: created.and_then(epoch_rfc3339),
-        updated_at: updated.and_then(epoch_rfc3339),
+        created_at: created.and_then(rfc3339_epoch),
+        updated_at: updated.and_then(rfc3339_epoch),
         source: "1password-1pif".into(),
         ..Default::default()
     };
@@ -225,7 +231,7 @@ fn flat_fallback(item: &mut Item, d: &Json) {
         );
         fill(
             &mut card.expiry,
-            &expiry(&text(d, "expiry_mm"), &text(d, "expiry_yy")),
+            &expiry_of(&text(d, "expiry_mm"), &text(d, "expiry_yy")),
         );
     }
     if let Some(id) = item.identity.as_mut() {

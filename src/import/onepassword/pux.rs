@@ -13,9 +13,9 @@ use serde_json::Value as Json;
 use super::category::Category;
 use super::fields::apply;
 use super::json::{detail_fields, int, list, strings, text};
-use crate::import::support::{
-    add_field, add_url, base_name, epoch_rfc3339, file_error, is_zip, open_zip, read_member, sniff,
-    zip_names, Collector, IN_TRASH,
+use crate::import::read::{
+    add_field, base_name, file_error, folder_path, is_zip, json, lossy, rfc3339_epoch,
+    text as decode, url as add_url, Sep, Sink, Zip, IN_TRASH,
 };
 use crate::import::{Confidence, ImportError, Importer, Input, Item, Parsed};
 
@@ -29,10 +29,11 @@ impl Importer for Pux {
 
     fn detect(&self, input: &Input<'_>) -> Confidence {
         if is_zip(input.bytes) {
-            let Ok(archive) = open_zip(input.name, input.bytes) else {
+            let Ok(archive) = Zip::open(input.name, input.bytes) else {
                 return Confidence::No;
             };
-            let has_data = zip_names(&archive)
+            let has_data = archive
+                .names()
                 .iter()
                 .any(|n| base_name(n) == "export.data");
             return if has_data {
@@ -41,7 +42,7 @@ impl Importer for Pux {
                 Confidence::No
             };
         }
-        let text = sniff(input.bytes);
+        let text = lossy(input.bytes);
         let start = text.trim_start();
         // The shape check parses the JSON: only worth it when it starts right.
         if start.starts_with('{') && start.contains("\"accounts\"") && start.contains("\"vaults\"")
@@ -58,8 +59,9 @@ impl Importer for Pux {
     fn parse(&self, input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
         let data;
         let bytes = if is_zip(input.bytes) {
-            let mut archive = open_zip(input.name, input.bytes)?;
-            let member = zip_names(&archive)
+            let mut archive = Zip::open(input.name, input.bytes)?;
+            let member = archive
+                .names()
                 .into_iter()
                 .find(|n| base_name(n) == "export.data")
                 .ok_or_else(|| {
@@ -68,22 +70,23 @@ impl Importer for Pux {
                         "expected an `export.data` member: not a 1PUX export",
                     )
                 })?;
-            data = read_member(&mut archive, input.name, &member)?;
+            data = archive.read(&member)?;
             &data[..]
         } else {
             input.bytes
         };
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let json: Json = serde_json::from_slice(bytes).map_err(|e| {
-            file_error(input.name, format!("expected 1PUX `export.data` JSON: {e}"))
+        let doc = decode(&Input {
+            name: input.name,
+            bytes,
         })?;
+        let json: Json = json(input.name, &doc)?;
         let accounts = json
             .get("accounts")
             .and_then(Json::as_array)
             .ok_or_else(|| {
                 file_error(input.name, "expected a JSON object with an `accounts` list")
             })?;
-        let mut out = Collector::new(input.name, skip_invalid);
+        let mut out = Sink::new(input.name, skip_invalid);
         let mut n = 0usize;
         for (a, account) in accounts.iter().enumerate() {
             let Some(vaults) = account.get("vaults").and_then(Json::as_array) else {
@@ -102,10 +105,11 @@ impl Importer for Pux {
                     .get("attrs")
                     .map(|at| text(at, "name"))
                     .unwrap_or_default();
+                // Account and vault names are names, not paths.
                 let folder = if accounts.len() > 1 && !account_name.is_empty() {
-                    format!("{account_name}/{vault_name}")
+                    folder_path([&account_name, &vault_name], Sep::Flat)
                 } else {
-                    vault_name
+                    folder_path([&vault_name], Sep::Flat)
                 };
                 for raw in list(vault, "items") {
                     n += 1;
@@ -147,8 +151,8 @@ fn item(raw: &Json, folder: &str) -> Result<Option<Item>, String> {
         folder: folder.to_string(),
         notes: text(details, "notesPlain"),
         favorite: int(raw, "favIndex").unwrap_or(0) > 0,
-        created_at: int(raw, "createdAt").and_then(epoch_rfc3339),
-        updated_at: int(raw, "updatedAt").and_then(epoch_rfc3339),
+        created_at: int(raw, "createdAt").and_then(rfc3339_epoch),
+        updated_at: int(raw, "updatedAt").and_then(rfc3339_epoch),
         source: "1password-1pux".into(),
         ..Default::default()
     };

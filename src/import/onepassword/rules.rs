@@ -229,17 +229,9 @@ pub(super) fn slot_for(cat: Category, field: &Field) -> Option<Slot> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fields::tests::f;
     use super::super::fields::Value;
     use super::*;
-
-    fn f(id: &str, label: &str, value: Value) -> Field {
-        Field {
-            section: String::new(),
-            id: id.into(),
-            label: label.into(),
-            value,
-        }
-    }
 
     #[test]
     fn windows_labels_match_without_keys() {

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::import::helpers::{self as sup, field};
+use crate::import::read::{self as sup, field};
 use crate::import::{Card, Identity, Item};
 
 /// The FIELD_SPEC type for a Proton Pass item type.
@@ -63,7 +63,7 @@ pub(super) fn extra_fields(it: &mut Item, list: &[Value]) {
         let value = match kind.as_str() {
             "totp" => sup::s(data, "totpUri"),
             "timestamp" => sup::epoch_of(data.get("timestamp"))
-                .and_then(sup::date_epoch)
+                .and_then(|n| sup::date_epoch(n, sup::DateAt::LocalMidnight))
                 .unwrap_or_else(|| sup::s(data, "timestamp")),
             _ => sup::s(data, "content"),
         };

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::content;
-use crate::import::helpers::{self as sup, Header, Row, Shape, Sink};
+use crate::import::read::{self as sup, Header, Row, Shape, Sink, Table};
 use crate::import::{ImportError, Input, Item, Parsed};
 
 /// The importer name, also each item's `source`.
@@ -45,19 +45,18 @@ pub(super) fn is_header(h: &Header) -> bool {
 
 pub(super) fn parse(input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, ImportError> {
     let text = sup::text(input)?;
-    let (header, rows) =
-        sup::header_rows(input.name, &text, Shape::Rectangular, "a Proton Pass CSV")?;
+    let mut table = Table::parse(input.name, &text, Shape::Rectangular)?;
     // The columns every Proton Pass CSV version has had.
-    if !["name", "url", "username", "password", "note", "totp"]
-        .iter()
-        .all(|c| header.has(c))
+    if table
+        .require(&["name", "url", "username", "password", "note", "totp"])
+        .is_err()
     {
         return Err(sup::file_error(
             input.name,
             "expected a Proton Pass CSV header `type,name,url,email,username,password,note,totp,…`",
         ));
     }
-    let f = |n: &str| header.find(&[n]);
+    let f = |n: &str| table.col(&[n]);
     let cols = Cols {
         kind: f("type"),
         name: f("name"),
@@ -71,17 +70,17 @@ pub(super) fn parse(input: &Input<'_>, skip_invalid: bool) -> Result<Parsed, Imp
         modified: f("modifyTime"),
         vault: f("vault"),
     };
-    let mut sink = Sink::new(input, skip_invalid);
-    sink.push_rows(rows, |row| Some(map_row(row, &cols)))?;
+    let mut sink = Sink::new(input.name, skip_invalid);
+    sink.push_rows(&table, |row| Ok(map_row(row, &cols)))?;
     Ok(sink.finish())
 }
 
 fn map_row(row: &Row, c: &Cols) -> Item {
-    let kind = match row.get(c.kind) {
+    let kind = match row.text(c.kind) {
         "" => "login",
         k => k,
     };
-    let raw_note = row.raw(c.note).trim_end();
+    let raw_note = row.get(c.note).trim_end();
     // Card and identity rows hold their content (and the real note) as JSON.
     let json_body = match kind {
         "login" | "note" | "alias" => None,
@@ -89,25 +88,29 @@ fn map_row(row: &Row, c: &Cols) -> Item {
     };
     let mut it = match &json_body {
         Some(body) => {
-            let mut it = content::item(kind, row.get(c.name), body, NAME);
+            let mut it = content::item(kind, row.text(c.name), body, NAME);
             it.notes = sup::s(body, "note").trim_end().to_string();
             it
         }
         None => {
             let kind = if kind == "login" { "login" } else { "note" };
-            let mut it = content::item(kind, row.get(c.name), &Value::Null, NAME);
+            let mut it = content::item(kind, row.text(c.name), &Value::Null, NAME);
             it.notes = raw_note.to_string();
             it
         }
     };
-    it.folder = sup::folder_path([row.get(c.vault)]);
-    it.created_at = row.get(c.created).parse().ok().and_then(sup::rfc3339_epoch);
-    it.updated_at = row
-        .get(c.modified)
+    it.folder = sup::folder_path([row.text(c.vault)], sup::Sep::Flat);
+    it.created_at = row
+        .text(c.created)
         .parse()
         .ok()
         .and_then(sup::rfc3339_epoch);
-    let (email, username) = (row.get(c.email), row.get(c.username));
+    it.updated_at = row
+        .text(c.modified)
+        .parse()
+        .ok()
+        .and_then(sup::rfc3339_epoch);
+    let (email, username) = (row.text(c.email), row.text(c.username));
     if kind == "alias" {
         sup::field(
             &mut it,
@@ -120,7 +123,7 @@ fn map_row(row: &Row, c: &Cols) -> Item {
     if it.item_type != "login" {
         return it;
     }
-    for u in row.get(c.url).split(", ") {
+    for u in row.text(c.url).split(", ") {
         sup::url(&mut it, u);
     }
     it.email = email.to_string();
@@ -129,7 +132,7 @@ fn map_row(row: &Row, c: &Cols) -> Item {
     if c.email.is_none() && username.contains('@') {
         it.email = std::mem::take(&mut it.username);
     }
-    it.password = row.raw(c.password).to_string();
-    it.totp = row.get(c.totp).to_string();
+    it.password = row.get(c.password).to_string();
+    it.totp = row.text(c.totp).to_string();
     it
 }

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::content;
-use crate::import::helpers::{self as sup, Sink};
+use crate::import::read::{self as sup, Sink};
 use crate::import::{ImportError, Input, Item, Parsed};
 
 /// Tells the user how to get a file we can read.
@@ -31,10 +31,10 @@ pub(super) fn parse_text(
             "expected a Proton Pass export: an object with a `vaults` object",
         ));
     };
-    let mut sink = Sink::new(input, skip_invalid);
+    let mut sink = Sink::new(input.name, skip_invalid);
     let mut n = 0;
     for vault in vaults.values() {
-        let folder = sup::folder_path([sup::s(vault, "name")]);
+        let folder = sup::folder_path([sup::s(vault, "name")], sup::Sep::Flat);
         let items = match vault.get("items") {
             Some(Value::Array(items)) => items.as_slice(),
             None | Some(Value::Null) => &[],

@@ -102,7 +102,11 @@ impl Owner {
         );
         let v = one_object(&stdout(&o));
         let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(keys, ["format", "imported", "merged", "skipped"], "{v}");
+        assert_eq!(
+            keys,
+            ["format", "imported", "merged", "notes", "skipped"],
+            "{v}"
+        );
         v
     }
 

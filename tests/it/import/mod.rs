@@ -7,6 +7,6 @@ mod api;
 mod detection;
 mod formats;
 mod fuzz_targets;
-mod parsers_b;
-mod parsers_c;
+mod parsers;
 mod pipeline;
+mod roundtrip;

@@ -3,35 +3,46 @@
 // sealing happens in entrydoc.js.
 
 import { typeDef, fieldDef } from './fieldspec.js';
-import { customName, hostOf } from './entrydoc.js';
+import { customName } from './entrydoc.js';
 
 const TOP_LEVEL = ['username', 'email', 'password', 'totp'];
 const CARD = ['cardholder', 'brand', 'number', 'expiry', 'cvv', 'pin'];
 const IDENTITY = ['first_name', 'middle_name', 'last_name', 'email', 'phone', 'address1', 'address2', 'city', 'state', 'zip', 'country', 'company', 'ssn', 'passport', 'license'];
 
-/** The dedup key of SPEC section 11: title + username + first URL host. */
-export function dedupKey(title, username, urls) {
-  return `${(title || '').trim().toLowerCase()}|${(username || '').trim().toLowerCase()}|${hostOf((urls || [])[0] || '')}`;
+/**
+ * The host of a URL as the CLI reads it (`import::classify::host_of`):
+ * scheme optional, userinfo and port dropped, lower case, '' when it is
+ * not plausibly a host.
+ */
+export function hostOfUrl(url) {
+  const u = (url || '').trim();
+  const i = u.indexOf('://');
+  const rest = i >= 0 ? u.slice(i + 3) : u;
+  const authority = rest.split(/[/?#\\]/)[0] || '';
+  const hostPort = authority.split('@').pop() || '';
+  const raw = hostPort.startsWith('[') ? hostPort.slice(1).split(']')[0] : hostPort.split(':')[0];
+  const host = raw.replace(/\.+$/, '').toLowerCase();
+  const plausible = host !== '' && !/\s/.test(host) && (host.includes('.') || host.includes(':') || u.includes('://'));
+  return plausible ? host : '';
+}
+
+/**
+ * The duplicate key of the CLI (`import::dedup::key`, SPEC section 11):
+ * type, title, the username the entry will hold in its L1 `username`
+ * field (none when the type has no such field) and the first URL's host
+ * without `www.`. tests/browser/import-dedup-vectors.json holds the cases
+ * both implementations are tested against.
+ */
+export function dedupKey(type, title, username, urls) {
+  const user = fieldDef(type, 'username') ? (username || '') : '';
+  const host = hostOfUrl((urls || [])[0] || '').replace(/^www\./, '');
+  return [type, (title || '').trim().toLowerCase(), user.trim().toLowerCase(), host].join('\u001f');
 }
 
 /** Milliseconds of an RFC 3339 time, or null. */
 export function timeOf(t) {
   const ms = t ? Date.parse(t) : NaN;
   return Number.isNaN(ms) ? null : ms;
-}
-
-/** Merges duplicates within an import: the newer modification time wins. */
-export function dedupItems(items) {
-  const byKey = new Map();
-  let merged = 0;
-  for (const it of items) {
-    const k = dedupKey(it.title, it.username, it.urls);
-    const seen = byKey.get(k);
-    if (!seen) { byKey.set(k, it); continue; }
-    merged += 1;
-    if ((timeOf(it.updated_at) ?? -Infinity) > (timeOf(seen.updated_at) ?? -Infinity)) byKey.set(k, it);
-  }
-  return { items: [...byKey.values()], merged };
 }
 
 /**

@@ -6,8 +6,8 @@
 
 import { h, field, fill, render, button, busy, status, alertError } from '../dom.js';
 import { api } from '../api.js';
-import { sealFields, newEntryId, hostOf, openFields } from '../entrydoc.js';
-import { dedupItems, dedupKey, itemToEntry, entryToItem, timeOf } from '../importmap.js';
+import { sealFields, newEntryId, openFields } from '../entrydoc.js';
+import { dedupKey, itemToEntry, entryToItem, timeOf } from '../importmap.js';
 
 /** Entries per /entries/batch request (the server takes up to 1000). */
 const BATCH = 100;
@@ -67,19 +67,22 @@ function importCard(scopes) {
 
 /** Shows what a parse found, and the button that imports it. */
 async function preview(parsed, summary, progress, defaultScope) {
-  const { items, merged } = dedupItems(parsed.items || []);
-  const entries = items.map(itemToEntry);
+  // The server's pipeline already merged duplicates within the file, by
+  // the same key the CLI uses; existing entries are matched by it too,
+  // from the listing (it carries each entry's L1 username).
+  const merged = parsed.merged || 0;
+  const entries = (parsed.items || []).map(itemToEntry);
   const { entries: existing } = await api('GET', '/entries');
-  const byTitleHost = new Map();
+  const byKey = new Map();
   for (const e of existing) {
-    const k = `${e.title.trim().toLowerCase()}|${hostOf((e.urls || [])[0] || '')}`;
-    byTitleHost.set(k, [...(byTitleHost.get(k) || []), e]);
+    const k = dedupKey(e.type, e.title, e.username, e.urls);
+    if (!byKey.has(k)) byKey.set(k, e);
   }
   const skipped = parsed.skipped || [];
   const go = h('button', { type: 'button', class: 'btn btn-primary', id: 'import-go', text: `Import ${plural(entries.length, 'entry', 'entries')}`, disabled: entries.length === 0 });
   go.addEventListener('click', () => busy(go, 'Importing…', async () => {
     go.disabled = true;
-    const r = await runImport(entries, byTitleHost, defaultScope, progress);
+    const r = await runImport(entries, byKey, defaultScope, progress);
     status(`Import finished: ${r.created} created, ${r.replaced} updated, ${r.kept} kept as they were (the existing entry was as new or newer).`);
   }));
   fill(summary,
@@ -100,7 +103,7 @@ async function scopeFor(category, cache) {
 }
 
 /** Seals and uploads; duplicates of existing entries: the newer one wins (no time: the existing one). */
-async function runImport(entries, byTitleHost, defaultScope, progress) {
+async function runImport(entries, byKey, defaultScope, progress) {
   const total = entries.length;
   let done = 0, created = 0, replaced = 0, kept = 0;
   const scopeCache = new Map();
@@ -115,7 +118,7 @@ async function runImport(entries, byTitleHost, defaultScope, progress) {
   for (const e of entries) {
     const scopesOf = e.category ? [await scopeFor(e.category, scopeCache)] : defaultScope ? [defaultScope] : [];
     const body = { type: e.type, title: e.title, urls: e.urls, notes: e.notes, folder: e.folder, favorite: e.favorite, tags: [], scopes: scopesOf };
-    const twin = await existingTwin(e, byTitleHost);
+    const twin = byKey.get(dedupKey(e.type, e.title, e.username, e.urls));
     if (twin) {
       const newer = timeOf(e.updated_at) !== null && timeOf(e.updated_at) > (timeOf(twin.updated_at) ?? Infinity);
       if (newer) {
@@ -133,18 +136,6 @@ async function runImport(entries, byTitleHost, defaultScope, progress) {
   await flush();
   progress.set(total, total, `All ${total} entries processed.`);
   return { created, replaced, kept };
-}
-
-/** The existing entry an item duplicates (same title, username and first URL host), if any. */
-async function existingTwin(e, byTitleHost) {
-  const candidates = byTitleHost.get(`${e.title.trim().toLowerCase()}|${hostOf(e.urls[0] || '')}`) || [];
-  const want = dedupKey(e.title, e.username, e.urls);
-  for (const c of candidates.slice(0, 10)) {
-    const full = await api('GET', `/entries/${c.entry_id}`);
-    const user = (full.fields || []).find((f) => f.name === 'username' && f.tier === 'l1')?.value || '';
-    if (dedupKey(full.title, user, full.urls) === want) return full;
-  }
-  return null;
 }
 
 function exportCard() {

@@ -230,7 +230,7 @@ fn every_prefix_of_every_own_sample_is_handled_without_panic() {
 /// Cheap fuzzing of the shared fixtures.
 #[test]
 fn every_prefix_of_every_shared_fixture_is_handled_without_panic() {
-    let Some(dir) = shared() else { return };
+    let Some(dir) = shared_dir() else { return };
     for manager in ["nordpass", "keeper", "protonpass"] {
         for e in std::fs::read_dir(dir.join(manager))
             .expect("fixture directory")
@@ -256,7 +256,7 @@ fn record_errors_name_file_record_and_expectation() {
              login,a,,,,,,,,,V\n\
              login,b,,,,,,,,,V,extra\n",
             "line 3",
-            "expected 11 fields like the header, found 12",
+            "has 12 fields, expected 11",
         ),
         (
             "protonpass-json",
@@ -311,13 +311,13 @@ fn utf16_exports_read_like_utf8_and_passwords_keep_their_spaces() {
     utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
     assert_eq!(sure("np16.csv", &utf16), ["nordpass-csv"]);
     assert_eq!(
-        parse("nordpass-csv", "np16.csv", &utf16).items,
-        parse("nordpass-csv", "np8.csv", &utf8).items
+        parse_as("nordpass-csv", "np16.csv", &utf16).items,
+        parse_as("nordpass-csv", "np8.csv", &utf8).items
     );
 
     let csv = "name,url,username,password,note,cardholdername,cardnumber,cvc,expirydate,zipcode,folder,full_name,phone_number,email,address1,address2,city,country,state\n\
                Spaces,https://s.example,  user  ,\"  two spaces  \",\"  indented\n  note  \",,,,,,,,,,,,,,\n";
-    let p = parse("nordpass-csv", "s.csv", csv.as_bytes());
+    let p = parse_as("nordpass-csv", "s.csv", csv.as_bytes());
     let it = by_title(&p, "Spaces");
     assert_eq!(
         (it.username.as_str(), it.password.as_str()),
@@ -330,7 +330,7 @@ fn utf16_exports_read_like_utf8_and_passwords_keep_their_spaces() {
 /// one of this branch's importers certain.
 #[test]
 fn other_managers_fixtures_are_not_claimed() {
-    let Some(dir) = shared() else { return };
+    let Some(dir) = shared_dir() else { return };
     for manager in std::fs::read_dir(&dir).expect("fixtures").flatten() {
         let m = manager.file_name().to_string_lossy().into_owned();
         if !manager.path().is_dir() || ["nordpass", "keeper", "protonpass"].contains(&m.as_str()) {

@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn nordpass_shared_fixtures_map_every_field() {
-    let Some(dir) = shared() else { return };
+    let Some(dir) = shared_dir() else { return };
     let files = [
         "card.csv",
         "identity-fullname-placeholder.csv",
@@ -19,7 +19,7 @@ fn nordpass_shared_fixtures_map_every_field() {
             "{f}"
         );
     }
-    let p = parse(
+    let p = parse_as(
         "nordpass-csv",
         "card.csv",
         &read_shared(&dir, "nordpass/card.csv"),
@@ -36,7 +36,7 @@ fn nordpass_shared_fixtures_map_every_field() {
     assert_eq!(c.brand, "Visa");
     assert_eq!(field(card, "Zip code").value, "12345");
 
-    let p = parse(
+    let p = parse_as(
         "nordpass-csv",
         "identity.csv",
         &read_shared(&dir, "nordpass/identity-fullname-placeholder.csv"),
@@ -69,7 +69,7 @@ fn nordpass_shared_fixtures_map_every_field() {
     );
     assert!(me.fields.is_empty(), "{:?}", me.fields);
 
-    let p = parse(
+    let p = parse_as(
         "nordpass-csv",
         "login.csv",
         &read_shared(&dir, "nordpass/login-with-folder.csv"),
@@ -84,7 +84,7 @@ fn nordpass_shared_fixtures_map_every_field() {
     assert_eq!(login.notes, "Some note for the VaultItem");
     assert_eq!(login.folder, "SomeFolderForVaultItem");
 
-    let p = parse(
+    let p = parse_as(
         "nordpass-csv",
         "note.csv",
         &read_shared(&dir, "nordpass/secure-note-and-folder-row.csv"),
@@ -99,7 +99,11 @@ fn nordpass_shared_fixtures_map_every_field() {
         ),
         ("note", "MySuperSecureNote", "notesFolder")
     );
-    assert!(p.skipped.is_empty());
+    // Every record is accounted for: the folder row is reported, not dropped.
+    assert_eq!(
+        p.skipped,
+        [("line 2".to_string(), "a folder, not an item".to_string())]
+    );
 }
 
 #[test]
@@ -212,7 +216,9 @@ fn nordpass_ragged_row_names_file_and_line() {
         ImportError::Record {
             file: "np.csv".into(),
             record: "line 3".into(),
-            message: "expected 19 fields like the header, found 20".into()
+            message:
+                "has 20 fields, expected 19 (one per header column); is a field's quoting broken?"
+                    .into()
         }
     );
     assert!(!err.to_string().contains("SECRET-PW"));
@@ -227,7 +233,8 @@ fn nordpass_ragged_row_names_file_and_line() {
         p.skipped,
         [(
             "line 3".to_string(),
-            "expected 19 fields like the header, found 20".to_string()
+            "has 20 fields, expected 19 (one per header column); is a field's quoting broken?"
+                .to_string()
         )]
     );
 }

@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn protonpass_shared_fixtures_json_and_zip_agree() {
-    let Some(dir) = shared() else { return };
+    let Some(dir) = shared_dir() else { return };
     let stems = [
         "identity-and-alias-only",
         "two-vaults-login-note-card-identity-alias",
@@ -24,8 +24,8 @@ fn protonpass_shared_fixtures_json_and_zip_agree() {
         let zip = read_shared(&dir, &format!("protonpass/{s}.zip"));
         assert_eq!(sure("data.json", &json), ["protonpass-json"]);
         assert_eq!(sure("export.zip", &zip), ["protonpass-zip"]);
-        let a = parse("protonpass-json", "data.json", &json);
-        let b = parse("protonpass-zip", "export.zip", &zip);
+        let a = parse_as("protonpass-json", "data.json", &json);
+        let b = parse_as("protonpass-zip", "export.zip", &zip);
         every_source_is(&a, "protonpass-json");
         every_source_is(&b, "protonpass-zip");
         let strip = |p: &Parsed| {
@@ -41,7 +41,7 @@ fn protonpass_shared_fixtures_json_and_zip_agree() {
         assert_eq!(strip(&a), strip(&b), "{s}: the ZIP holds the same JSON");
     }
 
-    let p = parse(
+    let p = parse_as(
         "protonpass-json",
         "two.json",
         &read_shared(
@@ -161,7 +161,7 @@ fn protonpass_shared_fixtures_json_and_zip_agree() {
         ("Test", "other vault username", "JBSWY3DPEHPK3PXP")
     );
 
-    let p = parse(
+    let p = parse_as(
         "protonpass-json",
         "three.json",
         &read_shared(
@@ -188,7 +188,7 @@ fn protonpass_shared_fixtures_json_and_zip_agree() {
     );
     assert_eq!(field(ssh, "Host").value, "example.com");
 
-    let p = parse(
+    let p = parse_as(
         "protonpass-zip",
         "id.zip",
         &read_shared(&dir, "protonpass/identity-and-alias-only.zip"),
