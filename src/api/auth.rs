@@ -235,34 +235,23 @@ pub fn require_owner(ctx: &mut Ctx<'_>) -> Result<Owner> {
 
 /// Checks an agent's source address and lock before it may do anything; refusals are audited.
 pub fn gate(ctx: &mut Ctx<'_>, agent: &Agent, action: &'static str) -> Result<()> {
-    if !policy::ip_allowed(&agent.record, ctx.req.peer) {
-        let ev = agent_event(
-            ctx,
-            &agent.id,
-            action,
-            None,
-            Outcome::Denied,
-            Some("ip_refused"),
-        );
-        audit_refused(ctx, agent.vault_id(), ev)?;
-        return Err(ApiError::new(
-            Code::IpNotAllowed,
-            "Access denied: this address is not in the agent's allowlist",
-        ));
-    }
-    if agent.record.locked {
-        let ev = agent_event(
-            ctx,
-            &agent.id,
-            action,
-            None,
-            Outcome::Denied,
-            Some("agent_locked"),
-        );
-        audit_refused(ctx, agent.vault_id(), ev)?;
-        return Err(locked());
-    }
-    Ok(())
+    let refusal = if !policy::ip_allowed(&agent.record, ctx.req.peer) {
+        (
+            "ip_refused",
+            ApiError::new(
+                Code::IpNotAllowed,
+                "Access denied: this address is not in the agent's allowlist",
+            ),
+        )
+    } else if agent.record.locked {
+        ("agent_locked", locked())
+    } else {
+        return Ok(());
+    };
+    let (reason, error) = refusal;
+    let ev = agent_event(ctx, &agent.id, action, None, Outcome::Denied, Some(reason));
+    audit_refused(ctx, agent.vault_id(), ev)?;
+    Err(error)
 }
 
 /// 423 for a locked agent.
