@@ -52,6 +52,9 @@ run: release
 test: check-shared test-deps
 	$(CARGO) test --locked --all-targets
 	$(CARGO) test --locked --doc
+	# The fuzz targets (fuzz/, run by `make fuzz` on nightly) still compile
+	# against today's API: a stable `cargo check`, no sanitizer needed.
+	$(CARGO) check --locked --manifest-path fuzz/Cargo.toml --bins
 	# The commercial edition: its unit tests, tests/it/commercial/ (two POPs on
 	# loopback) and the leak suite (it has commercial paths: a backup's refusals).
 	$(CARGO) test --locked --features commercial --lib --test it -- commercial:: security::key_leaks
