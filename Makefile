@@ -57,7 +57,8 @@ test: check-shared test-deps
 	$(CARGO) check --locked --manifest-path fuzz/Cargo.toml --bins
 	# The commercial edition: its unit tests, tests/it/commercial/ (two POPs on
 	# loopback) and the leak suite (it has commercial paths: a backup's refusals).
-	$(CARGO) test --locked --features commercial --lib --test it -- commercial:: security::key_leaks
+	$(CARGO) test --locked --features commercial --lib
+	$(CARGO) test --locked --features commercial --test it -- commercial:: security::key_leaks
 	$(MAKE) test-browser
 	$(MAKE) test-packaging
 
