@@ -17,49 +17,7 @@ mod h {
     use super::common::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// A whole response, as a client on the wire sees it.
-    #[derive(Debug, Clone)]
-    pub struct Resp {
-        pub status: u16,
-        pub headers: Vec<(String, String)>,
-        pub body: Vec<u8>,
-    }
-
-    impl Resp {
-        pub fn json(&self) -> Value {
-            serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-        }
-        pub fn text(&self) -> String {
-            String::from_utf8_lossy(&self.body).into_owned()
-        }
-        pub fn code(&self) -> String {
-            self.json()["error"]["code"]
-                .as_str()
-                .unwrap_or("")
-                .to_string()
-        }
-        /// Everything an observer could compare: status, every header except
-        /// `Date` (in the order sent) and the body bytes.
-        pub fn observable(&self) -> (u16, Vec<(String, String)>, String) {
-            let hs = self
-                .headers
-                .iter()
-                .filter(|(k, _)| k != "date")
-                .cloned()
-                .collect();
-            (self.status, hs, self.text())
-        }
-        /// Status line, headers and body as one string (for substring searches).
-        pub fn transcript(&self) -> String {
-            let hs: String = self
-                .headers
-                .iter()
-                .map(|(k, v)| format!("{k}: {v}\n"))
-                .collect();
-            format!("{}\n{hs}\n{}", self.status, self.text())
-        }
-    }
-
+    /// [`send`](super::common::send) with an optional JSON body.
     pub fn send(
         url: &str,
         method: &str,
@@ -67,35 +25,20 @@ mod h {
         token: Option<&str>,
         body: Option<&Value>,
         extra: &[(&str, &str)],
-    ) -> Resp {
-        let auth = token.map(|t| format!("Bearer {t}"));
-        let mut headers: Vec<(&str, &str)> = vec![("Content-Type", "application/json")];
-        if let Some(a) = &auth {
-            headers.push(("Authorization", a.as_str()));
-        }
-        headers.extend_from_slice(extra);
+    ) -> Response {
         let bytes = body
             .map(|b| serde_json::to_vec(b).unwrap())
             .unwrap_or_default();
-        let (status, headers, body) = raw(url, method, path, &headers, &bytes);
-        Resp {
-            status,
-            headers,
-            body,
-        }
+        super::common::send(url, method, path, token, extra, &bytes)
     }
 
     /// Asserts two responses are indistinguishable (all but `Date`).
-    pub fn assert_same(what: &str, got: &Resp, reference: &Resp) {
+    pub fn assert_same(what: &str, got: &Response, reference: &Response) {
         assert_eq!(
             got.observable(),
             reference.observable(),
             "{what}: must be indistinguishable from the reference answer"
         );
-    }
-
-    pub fn random_id() -> String {
-        clavitor::crypto::hex(&clavitor::crypto::random_bytes::<16>())
     }
 
     /// Percent-encodes a query value.
@@ -109,52 +52,6 @@ mod h {
                 }
             })
             .collect()
-    }
-
-    pub fn new_scope(s: &TestServer, v: &TestVault, name: &str) -> String {
-        let (st, b) = v.call(s, "POST", "/api/v1/scopes", Some(&json!({ "name": name })));
-        assert_eq!(st, 201, "create scope: {b}");
-        b["scope_id"].as_str().unwrap().to_string()
-    }
-
-    /// A login entry with a client-sealed L2 password, created by the owner.
-    pub fn new_entry(s: &TestServer, v: &TestVault, title: &str, scopes: &[&str]) -> String {
-        let (id, mut body) = v.login_entry(
-            title,
-            &format!("user of {title}"),
-            &format!("password of {title}"),
-        );
-        body["scopes"] = json!(scopes);
-        post_entry(s, v, &body);
-        id
-    }
-
-    pub fn post_entry(s: &TestServer, v: &TestVault, body: &Value) -> String {
-        let (st, b) = v.call(s, "POST", "/api/v1/entries", Some(body));
-        assert_eq!(st, 201, "create entry: {b}");
-        b["entry_id"].as_str().unwrap().to_string()
-    }
-
-    /// Audit rows of the owner's vault, oldest first, optionally for one actor.
-    pub fn audit_rows(s: &TestServer, v: &TestVault, filter: &str) -> Vec<Value> {
-        let (st, b) = v.call(s, "GET", &format!("/api/v1/audit?limit=1000{filter}"), None);
-        assert_eq!(st, 200, "audit: {b}");
-        assert!(
-            b["next"].is_null(),
-            "more than 1000 audit rows: the test must stay below one page"
-        );
-        let mut rows = b["events"].as_array().unwrap().clone();
-        rows.reverse();
-        rows
-    }
-
-    pub fn assert_chain_ok(s: &TestServer, v: &TestVault) {
-        let (st, b) = v.call(s, "GET", "/api/v1/audit/verify", None);
-        assert_eq!(
-            (st, b["ok"].clone()),
-            (200, json!(true)),
-            "audit chain: {b}"
-        );
     }
 
     /// What one audit row must say.
@@ -211,7 +108,7 @@ mod h {
             status: u16,
             code: &str,
             audit: Option<Row>,
-        ) -> Resp {
+        ) -> Response {
             self.refused_with(method, path, body, &[], status, code, audit)
         }
 
@@ -225,7 +122,7 @@ mod h {
             status: u16,
             code: &str,
             audit: Option<Row>,
-        ) -> Resp {
+        ) -> Response {
             self.attempts += 1;
             let r = send(&self.url, method, path, Some(&self.token), body, extra);
             assert_eq!(
@@ -259,7 +156,7 @@ mod h {
             status: u16,
             audit: Option<Row>,
             attack: bool,
-        ) -> Resp {
+        ) -> Response {
             if attack {
                 self.attempts += 1;
             }
@@ -367,14 +264,14 @@ fn lookup(title: &str) -> String {
 fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_ones() {
     let server = adversarial_server();
     let vault = TestVault::create(&server);
-    let s1 = h::new_scope(&server, &vault, "granted");
-    let s2 = h::new_scope(&server, &vault, "not granted");
-    let in_scope = h::new_entry(&server, &vault, "In Scope", &[&s1]);
-    let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
-    let owner_only = h::new_entry(&server, &vault, "Owner Only", &[&s1, "0000"]);
-    let strictly_owner = h::new_entry(&server, &vault, "Strictly Owner", &["0000"]);
-    let unscoped = h::new_entry(&server, &vault, "No Scope", &[]);
-    let deleted = h::new_entry(&server, &vault, "Deleted", &[&s1]);
+    let s1 = new_scope(&server, &vault, "granted");
+    let s2 = new_scope(&server, &vault, "not granted");
+    let in_scope = new_entry(&server, &vault, "In Scope", &[&s1]);
+    let out = new_entry(&server, &vault, "Out Of Scope", &[&s2]);
+    let owner_only = new_entry(&server, &vault, "Owner Only", &[&s1, "0000"]);
+    let strictly_owner = new_entry(&server, &vault, "Strictly Owner", &["0000"]);
+    let unscoped = new_entry(&server, &vault, "No Scope", &[]);
+    let deleted = new_entry(&server, &vault, "Deleted", &[&s1]);
     assert_eq!(
         vault.call(&server, "DELETE", &get_entry(&deleted), None).0,
         200
@@ -382,7 +279,7 @@ fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_on
     // An entry that was in scope and was moved out of it.
     let (moved, mut body) = vault.login_entry("Moved Away", "u", "p");
     body["scopes"] = json!([s1]);
-    h::post_entry(&server, &vault, &body);
+    post_entry(&server, &vault, &body);
     body["scopes"] = json!([s2]);
     let r = h::send(
         &server.url,
@@ -413,7 +310,7 @@ fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_on
         .collect();
     assert_eq!(agent_ids.len(), 2, "{agents}");
     assert!(agent_ids.contains(&scoped_id) && agent_ids.contains(&all_id));
-    let scope_entries: Vec<String> = h::audit_rows(&server, &vault, "&action=scope_create")
+    let scope_entries: Vec<String> = audit_rows(&server, &vault, "&action=scope_create")
         .iter()
         .map(|e| e["entry_id"].as_str().unwrap().to_string())
         .collect();
@@ -425,9 +322,9 @@ fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_on
 
     // Another vault on the same server, whose scope is also called 0001.
     let other = TestVault::create(&server);
-    let other_scope = h::new_scope(&server, &other, "theirs");
+    let other_scope = new_scope(&server, &other, "theirs");
     assert_eq!(other_scope, s1, "both vaults number their first scope 0001");
-    let foreign = h::new_entry(&server, &other, "In Scope", &[&other_scope]);
+    let foreign = new_entry(&server, &other, "In Scope", &[&other_scope]);
 
     let mut total = 0;
     // (agent id, token, [(what, id it must not see)])
@@ -476,7 +373,7 @@ fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_on
             Some(success("read", e(&in_scope))),
             false,
         );
-        let missing_id = h::random_id();
+        let missing_id = random_id();
         let missing = a.refused(
             "GET",
             &get_entry(&missing_id),
@@ -485,7 +382,7 @@ fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_on
             "CV-2041",
             Some(denied("read", "scope_denied", e(&missing_id))),
         );
-        let missing_id2 = h::random_id();
+        let missing_id2 = random_id();
         let missing2 = a.refused(
             "GET",
             &get_entry(&missing_id2),
@@ -551,7 +448,7 @@ fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_on
     let (prober_id, prober_token) =
         new_agent(&server, &vault, json!({"name": "prober", "scopes": [s1]}));
     let mut p = Attacker::new(&server, &prober_id, &prober_token);
-    let missing_id = h::random_id();
+    let missing_id = random_id();
     for shape in [
         "/api/v1/entries/{}/",
         "/api/v1/entries//{}",
@@ -606,14 +503,14 @@ fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_on
         assert!(existing.status >= 400, "{method}: {}", existing.text());
         h::assert_same(&format!("method {method}"), &existing, &nothing);
     }
-    let rows = h::audit_rows(&server, &vault, &format!("&actor={prober_id}"));
+    let rows = audit_rows(&server, &vault, &format!("&actor={prober_id}"));
     assert!(
         rows.iter().all(|e| e["outcome"] != "success"),
         "prober got something: {rows:#?}"
     );
     total += p.attempts;
 
-    h::assert_chain_ok(&server, &vault);
+    assert_chain_ok(&server, &vault);
     h::finish("ids", total);
 }
 
@@ -621,24 +518,24 @@ fn out_of_scope_owner_only_system_and_foreign_ids_answer_exactly_like_missing_on
 fn title_lookup_never_finds_entries_outside_the_agents_view() {
     let server = adversarial_server();
     let vault = TestVault::create(&server);
-    let s1 = h::new_scope(&server, &vault, "granted");
-    let s2 = h::new_scope(&server, &vault, "not granted");
-    let in_scope = h::new_entry(&server, &vault, "In Scope", &[&s1]);
-    h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
-    h::new_entry(&server, &vault, "Owner Only", &[&s1, "0000"]);
-    h::new_entry(&server, &vault, "Strictly Owner", &["0000"]);
-    h::new_entry(&server, &vault, "No Scope", &[]);
-    let deleted = h::new_entry(&server, &vault, "Deleted", &[&s1]);
+    let s1 = new_scope(&server, &vault, "granted");
+    let s2 = new_scope(&server, &vault, "not granted");
+    let in_scope = new_entry(&server, &vault, "In Scope", &[&s1]);
+    new_entry(&server, &vault, "Out Of Scope", &[&s2]);
+    new_entry(&server, &vault, "Owner Only", &[&s1, "0000"]);
+    new_entry(&server, &vault, "Strictly Owner", &["0000"]);
+    new_entry(&server, &vault, "No Scope", &[]);
+    let deleted = new_entry(&server, &vault, "Deleted", &[&s1]);
     assert_eq!(
         vault.call(&server, "DELETE", &get_entry(&deleted), None).0,
         200
     );
     // Three entries titled "Twin"; the newest is owner-only, then one the scoped agent may not see.
-    let twin_scoped = h::new_entry(&server, &vault, "Twin", &[&s1]);
+    let twin_scoped = new_entry(&server, &vault, "Twin", &[&s1]);
     std::thread::sleep(std::time::Duration::from_millis(5));
-    let twin_other = h::new_entry(&server, &vault, "Twin", &[&s2]);
+    let twin_other = new_entry(&server, &vault, "Twin", &[&s2]);
     std::thread::sleep(std::time::Duration::from_millis(5));
-    let twin_owner = h::new_entry(&server, &vault, "Twin", &[&s1, "0000"]);
+    let twin_owner = new_entry(&server, &vault, "Twin", &[&s1, "0000"]);
 
     let (scoped_id, scoped_token) =
         new_agent(&server, &vault, json!({"name": "scoped", "scopes": [s1]}));
@@ -770,7 +667,7 @@ fn title_lookup_never_finds_entries_outside_the_agents_view() {
     a.check_audit(&server, &vault);
     total += a.attempts;
 
-    h::assert_chain_ok(&server, &vault);
+    assert_chain_ok(&server, &vault);
     h::finish("lookup", total);
 }
 
@@ -778,10 +675,10 @@ fn title_lookup_never_finds_entries_outside_the_agents_view() {
 fn every_owner_route_refuses_agent_tokens_and_changes_nothing() {
     let server = adversarial_server();
     let vault = TestVault::create(&server);
-    let s1 = h::new_scope(&server, &vault, "granted");
-    let s2 = h::new_scope(&server, &vault, "not granted");
-    let in_scope = h::new_entry(&server, &vault, "In Scope", &[&s1]);
-    let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
+    let s1 = new_scope(&server, &vault, "granted");
+    let s2 = new_scope(&server, &vault, "not granted");
+    let in_scope = new_entry(&server, &vault, "In Scope", &[&s1]);
+    let out = new_entry(&server, &vault, "Out Of Scope", &[&s2]);
     let (agent_id, token) = new_agent(
         &server,
         &vault,
@@ -1001,7 +898,7 @@ fn every_owner_route_refuses_agent_tokens_and_changes_nothing() {
         Some(denied("read", "scope_denied", e(&out))),
     );
     a2.check_audit(&server, &vault);
-    h::assert_chain_ok(&server, &vault);
+    assert_chain_ok(&server, &vault);
     h::finish("owner routes", a.attempts + a2.attempts);
 }
 
@@ -1009,9 +906,9 @@ fn every_owner_route_refuses_agent_tokens_and_changes_nothing() {
 fn an_agent_cannot_widen_its_own_grant() {
     let server = adversarial_server();
     let vault = TestVault::create(&server);
-    let s1 = h::new_scope(&server, &vault, "granted");
-    let s2 = h::new_scope(&server, &vault, "not granted");
-    let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
+    let s1 = new_scope(&server, &vault, "granted");
+    let s2 = new_scope(&server, &vault, "not granted");
+    let out = new_entry(&server, &vault, "Out Of Scope", &[&s2]);
     let (agent_id, token) = new_agent(
         &server,
         &vault,
@@ -1088,7 +985,7 @@ fn l3_entries(server: &TestServer, vault: &TestVault, scope: &str) -> Vec<(Strin
         )
     };
     let mut out = Vec::new();
-    let id = h::random_id();
+    let id = random_id();
     let card = json!({
         "entry_id": id, "type": "card", "title": "Corporate Card", "scopes": [scope],
         "fields": [
@@ -1102,10 +999,10 @@ fn l3_entries(server: &TestServer, vault: &TestVault, scope: &str) -> Vec<(Strin
         ],
     });
     out.push((
-        h::post_entry(server, vault, &card),
+        post_entry(server, vault, &card),
         "Corporate Card".to_string(),
     ));
-    let id = h::random_id();
+    let id = random_id();
     let identity = json!({
         "entry_id": id, "type": "identity", "title": "Passport Holder", "scopes": [scope],
         "fields": [
@@ -1115,10 +1012,10 @@ fn l3_entries(server: &TestServer, vault: &TestVault, scope: &str) -> Vec<(Strin
         ],
     });
     out.push((
-        h::post_entry(server, vault, &identity),
+        post_entry(server, vault, &identity),
         "Passport Holder".to_string(),
     ));
-    let id = h::random_id();
+    let id = random_id();
     let ssh = json!({
         "entry_id": id, "type": "ssh_key", "title": "Deploy Key", "scopes": [scope],
         "fields": [
@@ -1127,8 +1024,8 @@ fn l3_entries(server: &TestServer, vault: &TestVault, scope: &str) -> Vec<(Strin
             {"name": "private_key", "value": l3(&id, "private_key", "-----BEGIN OPENSSH PRIVATE KEY-----")},
         ],
     });
-    out.push((h::post_entry(server, vault, &ssh), "Deploy Key".to_string()));
-    let id = h::random_id();
+    out.push((post_entry(server, vault, &ssh), "Deploy Key".to_string()));
+    let id = random_id();
     let wallet = json!({
         "entry_id": id, "type": "crypto_wallet", "title": "Cold Wallet", "scopes": [scope],
         "fields": [
@@ -1138,13 +1035,13 @@ fn l3_entries(server: &TestServer, vault: &TestVault, scope: &str) -> Vec<(Strin
         ],
     });
     out.push((
-        h::post_entry(server, vault, &wallet),
+        post_entry(server, vault, &wallet),
         "Cold Wallet".to_string(),
     ));
     out
 }
 
-fn assert_no_l3(what: &str, r: &h::Resp) {
+fn assert_no_l3(what: &str, r: &Response) {
     assert_eq!(r.status, 200, "{what}: {}", r.text());
     assert!(
         !r.transcript().contains("cv1.l3."),
@@ -1178,7 +1075,7 @@ fn assert_no_l3(what: &str, r: &h::Resp) {
 fn agents_never_receive_l3_fields_not_even_as_ciphertext() {
     let server = adversarial_server();
     let vault = TestVault::create(&server);
-    let s1 = h::new_scope(&server, &vault, "granted");
+    let s1 = new_scope(&server, &vault, "granted");
     let entries = l3_entries(&server, &vault, &s1);
     // The owner does get them (so the agent's answers below are really filtered).
     for (id, _) in &entries {
@@ -1237,9 +1134,9 @@ fn agents_write_only_into_their_own_scopes_and_never_l3() {
     use clavitor::crypto::seal::{self, Tier};
     let server = adversarial_server();
     let vault = TestVault::create(&server);
-    let s1 = h::new_scope(&server, &vault, "granted");
-    let s2 = h::new_scope(&server, &vault, "not granted");
-    let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
+    let s1 = new_scope(&server, &vault, "granted");
+    let s2 = new_scope(&server, &vault, "not granted");
+    let out = new_entry(&server, &vault, "Out Of Scope", &[&s2]);
     let (writer_id, writer_token) = new_agent(
         &server,
         &vault,
@@ -1258,7 +1155,7 @@ fn agents_write_only_into_their_own_scopes_and_never_l3() {
         (id, b)
     };
     let with_l3 = |scopes: Value, custom: bool| {
-        let id = h::random_id();
+        let id = random_id();
         let name = if custom { "extra" } else { "number" };
         let sealed = seal::seal(
             &vault.keys.l3,
@@ -1406,7 +1303,7 @@ fn agents_write_only_into_their_own_scopes_and_never_l3() {
         before,
         "the out-of-scope entry is untouched"
     );
-    h::assert_chain_ok(&server, &vault);
+    assert_chain_ok(&server, &vault);
     h::finish("writes", total);
 }
 
@@ -1414,16 +1311,16 @@ fn agents_write_only_into_their_own_scopes_and_never_l3() {
 fn expired_rotated_and_deleted_agent_tokens_are_refused_and_audited() {
     let server = adversarial_server();
     let vault = TestVault::create(&server);
-    let s1 = h::new_scope(&server, &vault, "granted");
-    let s2 = h::new_scope(&server, &vault, "not granted");
-    let in_scope = h::new_entry(&server, &vault, "In Scope", &[&s1]);
-    let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
+    let s1 = new_scope(&server, &vault, "granted");
+    let s2 = new_scope(&server, &vault, "not granted");
+    let in_scope = new_entry(&server, &vault, "In Scope", &[&s1]);
+    let out = new_entry(&server, &vault, "Out Of Scope", &[&s2]);
     let invalid = || Some(denied("authenticate", "token_invalid", None));
     let mut total = 0;
 
     // Refuses every kind of request with 401, identically for existing and missing things.
     let hammer = |a: &mut Attacker| {
-        let missing_id = h::random_id();
+        let missing_id = random_id();
         let missing = a.refused(
             "GET",
             &get_entry(&missing_id),
@@ -1455,9 +1352,7 @@ fn expired_rotated_and_deleted_agent_tokens_are_refused_and_audited() {
         a.refused(
             "POST",
             "/api/v1/entries",
-            Some(
-                &json!({"entry_id": h::random_id(), "type": "note", "title": "x", "scopes": [s1]}),
-            ),
+            Some(&json!({"entry_id": random_id(), "type": "note", "title": "x", "scopes": [s1]})),
             401,
             "CV-2002",
             invalid(),
@@ -1577,7 +1472,7 @@ fn expired_rotated_and_deleted_agent_tokens_are_refused_and_audited() {
     a.check_audit(&server, &vault);
     total += a.attempts;
 
-    h::assert_chain_ok(&server, &vault);
+    assert_chain_ok(&server, &vault);
     h::finish("dead tokens", total);
 }
 
@@ -1586,8 +1481,8 @@ fn every_flipped_byte_of_an_agent_token_is_refused_and_the_server_keeps_serving(
     use clavitor::crypto::{b64, unb64};
     let server = adversarial_server();
     let vault = TestVault::create(&server);
-    let s1 = h::new_scope(&server, &vault, "granted");
-    let in_scope = h::new_entry(&server, &vault, "In Scope", &[&s1]);
+    let s1 = new_scope(&server, &vault, "granted");
+    let in_scope = new_entry(&server, &vault, "In Scope", &[&s1]);
     let (agent_id, token) = new_agent(&server, &vault, json!({"name": "bot", "scopes": [s1]}));
     let mut a = Attacker::new(&server, &agent_id, &token);
     a.allowed(
@@ -1598,7 +1493,7 @@ fn every_flipped_byte_of_an_agent_token_is_refused_and_the_server_keeps_serving(
         Some(success("read", e(&in_scope))),
         false,
     );
-    let rows_before = h::audit_rows(&server, &vault, "").len();
+    let rows_before = audit_rows(&server, &vault, "").len();
 
     let body = token.strip_prefix("cvt0.").expect("wire token prefix");
     let raw = unb64(body).unwrap();
@@ -1607,7 +1502,7 @@ fn every_flipped_byte_of_an_agent_token_is_refused_and_the_server_keeps_serving(
         "a wire token is header + nonce + sealed payload: {} bytes",
         raw.len()
     );
-    let mut reference: Option<h::Resp> = None;
+    let mut reference: Option<Response> = None;
     let original = a.token.clone();
     for mask in [0xffu8, 0x01] {
         for i in 0..raw.len() {
@@ -1666,7 +1561,7 @@ fn every_flipped_byte_of_an_agent_token_is_refused_and_the_server_keeps_serving(
     }
     // None of these opened, so none names this vault: no audit rows.
     assert_eq!(
-        h::audit_rows(&server, &vault, "").len(),
+        audit_rows(&server, &vault, "").len(),
         rows_before,
         "tokens that do not open are not audited"
     );
@@ -1682,7 +1577,7 @@ fn every_flipped_byte_of_an_agent_token_is_refused_and_the_server_keeps_serving(
     );
     assert_eq!(get(&format!("{}/healthz", server.url)).0, 200);
     a.check_audit(&server, &vault);
-    h::assert_chain_ok(&server, &vault);
+    assert_chain_ok(&server, &vault);
     h::finish("flipped bytes", a.attempts);
 }
 
@@ -1690,13 +1585,13 @@ fn every_flipped_byte_of_an_agent_token_is_refused_and_the_server_keeps_serving(
 fn source_addresses_outside_the_allowlist_are_refused() {
     let server = adversarial_server();
     let vault = TestVault::create(&server);
-    let s1 = h::new_scope(&server, &vault, "granted");
-    let s2 = h::new_scope(&server, &vault, "not granted");
-    let in_scope = h::new_entry(&server, &vault, "In Scope", &[&s1]);
-    let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
+    let s1 = new_scope(&server, &vault, "granted");
+    let s2 = new_scope(&server, &vault, "not granted");
+    let in_scope = new_entry(&server, &vault, "In Scope", &[&s1]);
+    let out = new_entry(&server, &vault, "Out Of Scope", &[&s2]);
     let mut total = 0;
     let refused_ip = |a: &mut Attacker| {
-        let missing_id = h::random_id();
+        let missing_id = random_id();
         let missing = a.refused(
             "GET",
             &get_entry(&missing_id),
@@ -1841,7 +1736,7 @@ fn source_addresses_outside_the_allowlist_are_refused() {
     );
     a.check_audit(&server, &vault);
     total += a.attempts;
-    h::assert_chain_ok(&server, &vault);
+    assert_chain_ok(&server, &vault);
     h::finish("allowlist", total);
 }
 
@@ -1849,12 +1744,12 @@ fn source_addresses_outside_the_allowlist_are_refused() {
 fn a_locked_agent_is_refused_everything_until_the_owner_unlocks_it() {
     let server = adversarial_server();
     let vault = TestVault::create(&server);
-    let s1 = h::new_scope(&server, &vault, "granted");
-    let s2 = h::new_scope(&server, &vault, "not granted");
+    let s1 = new_scope(&server, &vault, "granted");
+    let s2 = new_scope(&server, &vault, "not granted");
     let ids: Vec<String> = (0..4)
-        .map(|i| h::new_entry(&server, &vault, &format!("Entry {i}"), &[&s1]))
+        .map(|i| new_entry(&server, &vault, &format!("Entry {i}"), &[&s1]))
         .collect();
-    let out = h::new_entry(&server, &vault, "Out Of Scope", &[&s2]);
+    let out = new_entry(&server, &vault, "Out Of Scope", &[&s2]);
     let (id, token) = new_agent(
         &server,
         &vault,
@@ -1907,7 +1802,7 @@ fn a_locked_agent_is_refused_everything_until_the_owner_unlocks_it() {
         "CV-4230",
         Some(denied("read", "rate_limited_locked", e(&ids[2]))),
     );
-    let missing_id = h::random_id();
+    let missing_id = random_id();
     let missing = a.refused(
         "GET",
         &get_entry(&missing_id),
@@ -2003,7 +1898,7 @@ fn a_locked_agent_is_refused_everything_until_the_owner_unlocks_it() {
         false,
     );
     a.check_audit(&server, &vault);
-    h::assert_chain_ok(&server, &vault);
+    assert_chain_ok(&server, &vault);
     h::finish("locked", a.attempts);
 }
 
@@ -2012,12 +1907,12 @@ fn agents_cannot_reach_another_vault_at_all() {
     let server = adversarial_server();
     let mine = TestVault::create(&server);
     let theirs = TestVault::create(&server);
-    let s_mine = h::new_scope(&server, &mine, "mine");
-    let s_theirs = h::new_scope(&server, &theirs, "theirs");
+    let s_mine = new_scope(&server, &mine, "mine");
+    let s_theirs = new_scope(&server, &theirs, "theirs");
     assert_eq!(s_mine, s_theirs);
-    let my_entry = h::new_entry(&server, &mine, "Same Title", &[&s_mine]);
-    let their_entry = h::new_entry(&server, &theirs, "Their Title", &[&s_theirs]);
-    h::new_entry(&server, &theirs, "Same Title", &[&s_theirs]);
+    let my_entry = new_entry(&server, &mine, "Same Title", &[&s_mine]);
+    let their_entry = new_entry(&server, &theirs, "Their Title", &[&s_theirs]);
+    new_entry(&server, &theirs, "Same Title", &[&s_theirs]);
     let (their_agent, _) = new_agent(
         &server,
         &theirs,
@@ -2025,7 +1920,7 @@ fn agents_cannot_reach_another_vault_at_all() {
     );
     let (id, token) = new_agent(&server, &mine, json!({"name": "mine", "all_access": true}));
     let mut a = Attacker::new(&server, &id, &token);
-    let missing_id = h::random_id();
+    let missing_id = random_id();
     let missing = a.refused(
         "GET",
         &get_entry(&missing_id),
@@ -2095,7 +1990,7 @@ fn agents_cannot_reach_another_vault_at_all() {
     );
     a.check_audit(&server, &mine);
     // Nothing of it landed in the other vault's log.
-    assert!(h::audit_rows(&server, &theirs, &format!("&actor={id}")).is_empty());
+    assert!(audit_rows(&server, &theirs, &format!("&actor={id}")).is_empty());
     assert_eq!(
         theirs
             .call(
@@ -2107,8 +2002,8 @@ fn agents_cannot_reach_another_vault_at_all() {
             .0,
         200
     );
-    h::assert_chain_ok(&server, &mine);
-    h::assert_chain_ok(&server, &theirs);
+    assert_chain_ok(&server, &mine);
+    assert_chain_ok(&server, &theirs);
     h::finish("cross-vault", a.attempts);
 }
 
@@ -2446,13 +2341,13 @@ fn a_planted_look_alike_never_reaches_the_owner_or_another_agent_by_title() {
 fn entries_carry_their_creator_and_owner_lookups_refuse_to_pick() {
     let server = adversarial_server();
     let vault = TestVault::create(&server);
-    let s1 = h::new_scope(&server, &vault, "granted");
+    let s1 = new_scope(&server, &vault, "granted");
     let (writer_id, writer_token) = new_agent(
         &server,
         &vault,
         json!({"name": "writer", "scopes": [s1], "can_write": true}),
     );
-    let mine = h::new_entry(&server, &vault, "Bank", &[&s1]);
+    let mine = new_entry(&server, &vault, "Bank", &[&s1]);
     let (planted, body) = {
         let (id, mut b) = vault.login_entry("bank ", "u", "planted");
         b["scopes"] = json!([s1]);
@@ -2472,7 +2367,7 @@ fn entries_carry_their_creator_and_owner_lookups_refuse_to_pick() {
     // The creator comes from the token: a request cannot claim one.
     for claim in [
         owner_made.clone(),
-        json!({"kind": "agent", "agent_id": h::random_id()}),
+        json!({"kind": "agent", "agent_id": random_id()}),
     ] {
         let (forged, mut b) = vault.login_entry("Bank", "u", "forged");
         b["scopes"] = json!([s1]);
@@ -2553,7 +2448,7 @@ fn entries_carry_their_creator_and_owner_lookups_refuse_to_pick() {
         !text.contains("Bank") && !text.contains("bank") && !text.contains("cv1."),
         "{text}"
     );
-    let owner_rows = h::audit_rows(&server, &vault, "&action=read");
+    let owner_rows = audit_rows(&server, &vault, "&action=read");
     let last = owner_rows.last().unwrap();
     assert_eq!(
         (
@@ -2576,7 +2471,7 @@ fn entries_carry_their_creator_and_owner_lookups_refuse_to_pick() {
     );
     let (st, b) = vault.call(&server, "GET", &lookup("Bank"), None);
     assert_eq!((st, b["entry_id"].clone()), (200, json!(mine)), "{b}");
-    h::assert_chain_ok(&server, &vault);
+    assert_chain_ok(&server, &vault);
 }
 
 #[test]
@@ -2585,7 +2480,7 @@ fn agent_creates_are_rate_limited_counted_exactly_and_a_second_violation_locks()
         "agents: {rate_limit_minute: 1000, rate_limit_hour: 10000, lockdown_window: 2h, write_limit_minute: 5, write_limit_hour: 8}\n",
     );
     let vault = TestVault::create(&server);
-    let s1 = h::new_scope(&server, &vault, "granted");
+    let s1 = new_scope(&server, &vault, "granted");
     let (id, token) = new_agent(
         &server,
         &vault,
@@ -2599,7 +2494,7 @@ fn agent_creates_are_rate_limited_counted_exactly_and_a_second_violation_locks()
     // Twelve parallel creates against a limit of five a minute: exactly five
     // land, one is the first violation (429), the rest meet the lock (423).
     let bodies: Vec<(String, Value)> = (0..12).map(body).collect();
-    let results: Vec<(String, h::Resp)> = std::thread::scope(|sc| {
+    let results: Vec<(String, Response)> = std::thread::scope(|sc| {
         let handles: Vec<_> = bodies
             .iter()
             .map(|(eid, b)| {
@@ -2653,7 +2548,7 @@ fn agent_creates_are_rate_limited_counted_exactly_and_a_second_violation_locks()
     }
     // Every attempt is audited with its reason; the lock is persisted in the agent record.
     // Repeated refusals (the locked agent's) may stand as one counted row.
-    let rows = h::audit_rows(&server, &vault, &format!("&actor={id}&action=create"));
+    let rows = audit_rows(&server, &vault, &format!("&actor={id}&action=create"));
     let weight = |e: &Value| e["count"].as_u64().unwrap_or(1) as usize;
     let reasons = |r: &str| {
         rows.iter()

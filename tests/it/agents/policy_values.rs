@@ -12,14 +12,7 @@ fn message(got: &(u16, Value)) -> &str {
 fn bad_scopes_and_allowlists_get_400_naming_the_element_and_good_ones_come_back_as_written() {
     let server = TestServer::start();
     let vault = TestVault::create(&server);
-    let (st, scope) = vault.call(
-        &server,
-        "POST",
-        "/api/v1/scopes",
-        Some(&json!({"name": "work"})),
-    );
-    assert_eq!(st, 201, "{scope}");
-    let sid = scope["scope_id"].as_str().unwrap().to_string();
+    let sid = new_scope(&server, &vault, "work");
     let refused = [
         (
             json!({"name": "b", "scopes": [sid, "12a"]}),

@@ -5,14 +5,7 @@ use common::*;
 fn agent_reads_in_scope_and_is_denied_outside() {
     let server = TestServer::start();
     let vault = TestVault::create(&server);
-    let (st, scope) = vault.call(
-        &server,
-        "POST",
-        "/api/v1/scopes",
-        Some(&json!({"name": "work"})),
-    );
-    assert_eq!(st, 201, "{scope}");
-    let sid = scope["scope_id"].as_str().unwrap().to_string();
+    let sid = new_scope(&server, &vault, "work");
     let (id_in, mut body) = vault.login_entry("In", "alice", "pw-in");
     body["scopes"] = json!([sid]);
     assert_eq!(

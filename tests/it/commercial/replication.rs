@@ -21,14 +21,7 @@ fn backup_serves_reads_with_primary_tokens_and_refuses_writes() {
     assert_eq!(backup.role(), "backup");
 
     let vault = TestVault::create(&primary.server);
-    let (st, scope) = vault.call(
-        &primary.server,
-        "POST",
-        "/api/v1/scopes",
-        Some(&json!({"name": "ops"})),
-    );
-    assert_eq!(st, 201, "{scope}");
-    let sid = scope["scope_id"].as_str().unwrap().to_string();
+    let sid = new_scope(&primary.server, &vault, "ops");
     let (id, mut body) = vault.login_entry("Deploy", "deployer", "pw-deploy");
     body["scopes"] = json!([sid]);
     body["allowed_hosts"] = json!(["api.example.com"]);

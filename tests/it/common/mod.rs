@@ -608,3 +608,142 @@ pub struct CliRun {
     pub out: String,
     pub err: String,
 }
+
+// Shared by the agent, fault and leak tests.
+
+pub fn random_id() -> String {
+    clavitor::crypto::hex(&clavitor::crypto::random_bytes::<16>())
+}
+
+pub fn new_scope(s: &TestServer, v: &TestVault, name: &str) -> String {
+    let (st, b) = v.call(s, "POST", "/api/v1/scopes", Some(&json!({ "name": name })));
+    assert_eq!(st, 201, "create scope: {b}");
+    b["scope_id"].as_str().unwrap().to_string()
+}
+
+/// A login entry with a client-sealed L2 password, created by the owner.
+pub fn new_entry(s: &TestServer, v: &TestVault, title: &str, scopes: &[&str]) -> String {
+    let (id, mut body) = v.login_entry(
+        title,
+        &format!("user of {title}"),
+        &format!("password of {title}"),
+    );
+    body["scopes"] = json!(scopes);
+    post_entry(s, v, &body);
+    id
+}
+
+pub fn post_entry(s: &TestServer, v: &TestVault, body: &Value) -> String {
+    let (st, b) = v.call(s, "POST", "/api/v1/entries", Some(body));
+    assert_eq!(st, 201, "create entry: {b}");
+    b["entry_id"].as_str().unwrap().to_string()
+}
+
+/// Audit rows of the owner's vault, oldest first, optionally for one actor.
+pub fn audit_rows(s: &TestServer, v: &TestVault, filter: &str) -> Vec<Value> {
+    let (st, b) = v.call(s, "GET", &format!("/api/v1/audit?limit=1000{filter}"), None);
+    assert_eq!(st, 200, "audit: {b}");
+    assert!(
+        b["next"].is_null(),
+        "more than 1000 audit rows: the test must stay below one page"
+    );
+    let mut rows = b["events"].as_array().unwrap().clone();
+    rows.reverse();
+    rows
+}
+
+pub fn assert_chain_ok(s: &TestServer, v: &TestVault) {
+    let (st, b) = v.call(s, "GET", "/api/v1/audit/verify", None);
+    assert_eq!(
+        (st, b["ok"].clone()),
+        (200, json!(true)),
+        "audit chain: {b}"
+    );
+}
+
+/// A whole answer as a client on the wire sees it: status, lower-cased
+/// headers (in the order sent), body bytes.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// `error.code` of an error answer ("" otherwise).
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+    /// `error.message` of an error answer ("" otherwise).
+    pub fn message(&self) -> String {
+        self.json()["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    /// Status and JSON body, the shape `assert_error` takes.
+    pub fn pair(&self) -> (u16, Value) {
+        (self.status, self.json())
+    }
+    /// Everything an observer could compare: status, every header except
+    /// `Date` (in the order sent) and the body bytes.
+    pub fn observable(&self) -> (u16, Vec<(String, String)>, String) {
+        let hs = self
+            .headers
+            .iter()
+            .filter(|(k, _)| k != "date")
+            .cloned()
+            .collect();
+        (self.status, hs, self.text())
+    }
+    /// Status line, headers and body as one string (for substring searches).
+    pub fn transcript(&self) -> String {
+        let hs: String = self
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}\n"))
+            .collect();
+        format!("{}\n{hs}\n{}", self.status, self.text())
+    }
+}
+
+/// Any request: method, path, optional bearer token, extra headers, raw body
+/// bytes (sent as `application/json`).
+pub fn send(
+    url: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    extra: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut headers: Vec<(&str, &str)> = vec![("Content-Type", "application/json")];
+    if let Some(a) = &auth {
+        headers.push(("Authorization", a.as_str()));
+    }
+    headers.extend_from_slice(extra);
+    let (status, headers, body) = raw(url, method, path, &headers, body);
+    Response {
+        status,
+        headers,
+        body,
+    }
+}

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Writes notes until one is refused; returns the acknowledged ids and the refusal.
-fn fill(server: &TestServer, vault: &TestVault, limit: usize) -> (Vec<String>, Answer) {
+fn fill(server: &TestServer, vault: &TestVault, limit: usize) -> (Vec<String>, Response) {
     let mut acked = Vec::new();
     for i in 0..limit {
         let (id, body) = note(&format!("fill {i}"), 3000);
@@ -36,7 +36,7 @@ fn fill(server: &TestServer, vault: &TestVault, limit: usize) -> (Vec<String>, A
 }
 
 /// The refusal is a clear 503 storage-full (or fail-closed audit) error, never a 500.
-fn assert_full(a: &Answer, what: &str) {
+fn assert_full(a: &Response, what: &str) {
     assert_eq!(
         a.status,
         503,

@@ -9,24 +9,6 @@ use std::time::Duration;
 
 use crate::common::*;
 
-/// An HTTP answer: status and body.
-pub struct Answer {
-    pub status: u16,
-    pub body: Vec<u8>,
-}
-
-impl Answer {
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-    pub fn code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or("")
-            .to_string()
-    }
-}
-
 /// One keep-alive HTTP/1.1 connection. Every call returns `None` instead of
 /// panicking when the connection fails; the caller decides what that means.
 pub struct Conn {
@@ -60,7 +42,7 @@ impl Conn {
         path: &str,
         headers: &[(&str, &str)],
         body: &[u8],
-    ) -> Option<Answer> {
+    ) -> Option<Response> {
         let answer = self.try_send(method, path, headers, body);
         if answer.is_none() {
             self.reader = None;
@@ -74,7 +56,7 @@ impl Conn {
         path: &str,
         headers: &[(&str, &str)],
         body: &[u8],
-    ) -> Option<Answer> {
+    ) -> Option<Response> {
         let addr = self.addr.clone();
         let r = self.connect()?;
         let mut req = format!(
@@ -93,7 +75,7 @@ impl Conn {
 }
 
 /// Reads one response with a Content-Length (or chunked) body.
-pub fn read_answer(r: &mut impl BufRead, head: bool) -> Option<Answer> {
+pub fn read_answer(r: &mut impl BufRead, head: bool) -> Option<Response> {
     let mut line = String::new();
     if r.read_line(&mut line).ok()? == 0 {
         return None;
@@ -138,7 +120,11 @@ pub fn read_answer(r: &mut impl BufRead, head: bool) -> Option<Answer> {
             }
         }
     }
-    Some(Answer { status, body })
+    Some(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// A JSON request with a bearer token on a fresh `Connection: close` connection; `None` if it failed.
@@ -149,7 +135,7 @@ pub fn try_call(
     token: &str,
     body: Option<&Value>,
     extra: &[(&str, &str)],
-) -> Option<Answer> {
+) -> Option<Response> {
     let auth = format!("Bearer {token}");
     let mut headers = vec![
         ("Authorization", auth.as_str()),

@@ -12,33 +12,7 @@ use clavitor::crypto::keys::{l1_check, owner_verifier};
 use clavitor::crypto::unlock::{recovery_kek, unlock_proof, unlock_verifier, wrap_master};
 use clavitor::crypto::{b64, hex, random_bytes, unb64};
 
-/// A response: status, lower-cased headers, body as text and as JSON (Null if not JSON).
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    text: String,
-    json: Value,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-    fn pair(&self) -> (u16, Value) {
-        (self.status, self.json.clone())
-    }
-    fn code(&self) -> &str {
-        self.json["error"]["code"].as_str().unwrap_or("")
-    }
-    fn message(&self) -> &str {
-        self.json["error"]["message"].as_str().unwrap_or("")
-    }
-}
-
-/// Any request: method, path, optional bearer token, extra headers, raw body bytes.
+/// [`common::send`] to `server`.
 fn send(
     server: &TestServer,
     method: &str,
@@ -46,22 +20,8 @@ fn send(
     token: Option<&str>,
     extra: &[(&str, &str)],
     body: &[u8],
-) -> Resp {
-    let auth = token.map(|t| format!("Bearer {t}"));
-    let mut headers: Vec<(&str, &str)> = vec![("Content-Type", "application/json")];
-    if let Some(a) = &auth {
-        headers.push(("Authorization", a.as_str()));
-    }
-    headers.extend_from_slice(extra);
-    let (status, headers, body) = raw(&server.url, method, path, &headers, body);
-    let text = String::from_utf8_lossy(&body).into_owned();
-    let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    Resp {
-        status,
-        headers,
-        text,
-        json,
-    }
+) -> Response {
+    common::send(&server.url, method, path, token, extra, body)
 }
 
 /// Sends exactly `request` on a fresh connection and reads one response
@@ -104,12 +64,12 @@ fn send_bytes(
 }
 
 /// A 4xx error with a `CV-` code and a non-empty message; never 5xx.
-fn assert_client_error(r: &Resp, status: u16, code: &str, what: &str) {
+fn assert_client_error(r: &Response, status: u16, code: &str, what: &str) {
     assert!(
         r.status < 500,
         "{what}: server error {} {}",
         r.status,
-        r.text
+        r.text()
     );
     assert_error(&r.pair(), status, code);
     assert!(r.code().starts_with("CV-"), "{what}: code {}", r.code());
@@ -266,9 +226,9 @@ fn wrong_type_error_does_not_echo_the_offending_string() {
     );
     assert_client_error(&r, 400, "CV-1002", "string where a bool is expected");
     assert!(
-        !r.text.contains(secret) && !r.text.contains("SECRETpassword"),
+        !r.text().contains(secret) && !r.text().contains("SECRETpassword"),
         "the error echoes the value: {}",
-        r.text
+        r.text()
     );
     assert!(
         r.message().contains("favorite") || r.message().contains("boolean"),
@@ -287,9 +247,9 @@ fn wrong_type_error_does_not_echo_the_offending_string() {
     );
     assert_client_error(&r, 400, "CV-1002", "string where a list is expected");
     assert!(
-        !r.text.contains("SECRETpassword"),
+        !r.text().contains("SECRETpassword"),
         "the error echoes the value: {}",
-        r.text
+        r.text()
     );
     // The session route: a secret-looking vault_id next to a wrong-typed key.
     let r = send(
@@ -302,11 +262,11 @@ fn wrong_type_error_does_not_echo_the_offending_string() {
             .to_string()
             .as_bytes(),
     );
-    assert!(r.status >= 400 && r.status < 500, "{}", r.text);
+    assert!(r.status >= 400 && r.status < 500, "{}", r.text());
     assert!(
-        !r.text.contains("SECRETpassword"),
+        !r.text().contains("SECRETpassword"),
         "the error echoes the value: {}",
-        r.text
+        r.text()
     );
     assert!(
         !server.log().contains("SECRETpassword"),
@@ -339,9 +299,9 @@ fn unknown_enum_value_error_does_not_echo_the_string() {
         r.message()
     );
     assert!(
-        !r.text.contains("SECRETkind"),
+        !r.text().contains("SECRETkind"),
         "the error echoes the value: {}",
-        r.text
+        r.text()
     );
     assert_still_serving(&server);
 }
@@ -422,7 +382,7 @@ fn oversize_body_gets_413_cv1010_and_server_keeps_serving() {
         &[],
         b"",
     );
-    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(r.status, 404, "{}", r.text());
 
     // Same on PUT and on the session route; and without a token (limit before auth is fine, 401 is fine too, never 5xx).
     let r = send(
@@ -465,7 +425,7 @@ fn oversize_body_gets_413_cv1010_and_server_keeps_serving() {
         &[],
         batch.to_string().as_bytes(),
     );
-    assert_eq!(r.status, 201, "batch under max_import_body: {}", r.text);
+    assert_eq!(r.status, 201, "batch under max_import_body: {}", r.text());
 
     // Just under the limit is not refused for size.
     let mut small = vault.login_entry("Small", "carol", "pw").1;
@@ -482,7 +442,7 @@ fn oversize_body_gets_413_cv1010_and_server_keeps_serving() {
         &[],
         &small_bytes,
     );
-    assert_eq!(r.status, 201, "{} bytes: {}", small_bytes.len(), r.text);
+    assert_eq!(r.status, 201, "{} bytes: {}", small_bytes.len(), r.text());
     assert_still_serving(&server);
 }
 
@@ -627,13 +587,13 @@ fn tampered_tokens_get_401_never_500() {
     bad.push(format!("cvc1.{}", b64(&random_bytes::<80>())));
     for t in &bad {
         let r = send(&server, "GET", &entry_path(&id), Some(t), &[], b"");
-        assert!(r.status == 401, "token {t}: {} {}", r.status, r.text);
-        assert!(r.code().starts_with("CV-20"), "token {t}: {}", r.text);
+        assert!(r.status == 401, "token {t}: {} {}", r.status, r.text());
+        assert!(r.code().starts_with("CV-20"), "token {t}: {}", r.text());
         assert!(!r.message().is_empty());
         assert!(
-            !r.text.contains("GitHub"),
+            !r.text().contains("GitHub"),
             "a bad token revealed the entry: {}",
-            r.text
+            r.text()
         );
     }
     // Malformed Authorization headers.
@@ -707,9 +667,9 @@ fn token_of_another_vault_does_not_reveal_or_touch_its_entries() {
     let r = send(&server, "GET", &entry_path(&b_id), Some(&a.token), &[], b"");
     assert_client_error(&r, 404, "CV-3002", "A reads B's entry");
     assert!(
-        !r.text.contains("Bravo") && !r.text.contains("bob"),
+        !r.text().contains("Bravo") && !r.text().contains("bob"),
         "{}",
-        r.text
+        r.text()
     );
 
     let (_, mut replacement) = a.login_entry("Hijack", "mallory", "pw");
@@ -828,7 +788,7 @@ fn wrong_owner_auth_or_l1_gets_401_cv2010_without_saying_which() {
         wrong_auth.to_string().as_bytes(),
     );
     assert_client_error(&r1, 401, "CV-2010", "wrong owner_auth");
-    assert!(r1.json.get("token").is_none());
+    assert!(r1.json().get("token").is_none());
 
     let mut wrong_l1 = vault.session_body();
     wrong_l1["l1"] = json!(b64(&random_bytes::<32>()));
@@ -1019,8 +979,8 @@ fn if_match_mismatch_gets_409_cv4001_and_missing_if_match_gets_400_cv1020() {
         &[("If-Match", "\"1\"")],
         &bytes,
     );
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.json["version"], 2);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["version"], 2);
     let r = send(
         &server,
         "PUT",
@@ -1095,7 +1055,7 @@ fn wrong_method_response_lists_allowed_methods_in_allow_header() {
         ("POST", "/healthz", "GET"),
     ] {
         let r = send(&server, m, p, None, &[], b"");
-        assert_eq!(r.status, 405, "{m} {p}: {}", r.text);
+        assert_eq!(r.status, 405, "{m} {p}: {}", r.text());
         let allow = r
             .header("allow")
             .unwrap_or_else(|| panic!("{m} {p}: 405 without an Allow header: {:?}", r.headers));
@@ -1124,9 +1084,9 @@ fn plaintext_value_for_l2_field_gets_400_cv1004_naming_the_field() {
     assert_client_error(&r, 400, "CV-1004", "plaintext password");
     assert!(r.message().contains("fields[1].value"), "{}", r.message());
     assert!(
-        !r.text.contains("hunter2-plaintext"),
+        !r.text().contains("hunter2-plaintext"),
         "the error echoes the plaintext: {}",
-        r.text
+        r.text()
     );
     // Nothing stored.
     assert_eq!(vault.call(&server, "GET", &entry_path(&id), None).0, 404);
@@ -1256,7 +1216,7 @@ fn responses_carry_nosniff_and_no_store() {
     ];
     for (m, p, t, body, status) in cases {
         let r = send(&server, m, p, t, &[], &body);
-        assert_eq!(r.status, status, "{m} {p}: {}", r.text);
+        assert_eq!(r.status, status, "{m} {p}: {}", r.text());
         assert_eq!(
             r.header("x-content-type-options"),
             Some("nosniff"),

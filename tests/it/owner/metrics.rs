@@ -198,14 +198,7 @@ fn metrics_parse_and_request_counters_move_by_route_pattern() {
 fn audit_writes_and_agent_denials_by_reason_are_counted() {
     let server = TestServer::start();
     let vault = TestVault::create(&server);
-    let (st, scope) = vault.call(
-        &server,
-        "POST",
-        "/api/v1/scopes",
-        Some(&json!({"name": "work"})),
-    );
-    assert_eq!(st, 201, "{scope}");
-    let sid = scope["scope_id"].as_str().unwrap().to_string();
+    let sid = new_scope(&server, &vault, "work");
     let (id_in, mut body) = vault.login_entry("Mail server", "alice", "pw-in");
     body["scopes"] = json!([sid]);
     assert_eq!(

@@ -225,14 +225,7 @@ fn deleting_the_newest_audit_rows_fails_audit_verify_naming_the_last_verified_se
 fn agent_rate_limits_have_an_upper_bound() {
     let server = TestServer::start();
     let vault = TestVault::create(&server);
-    let (st, b) = vault.call(
-        &server,
-        "POST",
-        "/api/v1/scopes",
-        Some(&json!({"name": "s"})),
-    );
-    assert_eq!(st, 201, "{b}");
-    let scope = b["scope_id"].as_str().unwrap().to_string();
+    let scope = new_scope(&server, &vault, "s");
     for (minute, hour) in [
         (1001, 2000),
         (10, 10_001),

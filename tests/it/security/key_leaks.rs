@@ -184,9 +184,6 @@ mod h {
     pub fn hex(b: &[u8]) -> String {
         clavitor::crypto::hex(b)
     }
-    pub fn random_id() -> String {
-        hex(&clavitor::crypto::random_bytes::<16>())
-    }
 }
 
 use h::{b64, hex, Rec};
@@ -296,7 +293,7 @@ fn no_response_header_or_log_line_carries_a_key_or_a_foreign_token() {
         ),
         (
             "unknown vault",
-            json!({"vault_id": h::random_id(), "owner_auth": b64(k.auth.expose()), "l1": b64(k.l1.expose())}),
+            json!({"vault_id": random_id(), "owner_auth": b64(k.auth.expose()), "l1": b64(k.l1.expose())}),
         ),
         (
             "bad vault id",
@@ -446,7 +443,7 @@ fn no_response_header_or_log_line_carries_a_key_or_a_foreign_token() {
         rec.call(
             "entry get missing",
             "GET",
-            &format!("/api/v1/entries/{}", h::random_id()),
+            &format!("/api/v1/entries/{}", random_id()),
             Some(&t1),
             None
         )
@@ -482,31 +479,31 @@ fn no_response_header_or_log_line_carries_a_key_or_a_foreign_token() {
     for (label, b) in [
         (
             "title as array",
-            json!({"entry_id": h::random_id(), "type": "login", "title": [k1]}),
+            json!({"entry_id": random_id(), "type": "login", "title": [k1]}),
         ),
         (
             "favorite as key",
-            json!({"entry_id": h::random_id(), "type": "login", "title": "x", "favorite": k1}),
+            json!({"entry_id": random_id(), "type": "login", "title": "x", "favorite": k1}),
         ),
         (
             "urls as key",
-            json!({"entry_id": h::random_id(), "type": "login", "title": "x", "urls": b64(k.l2.expose())}),
+            json!({"entry_id": random_id(), "type": "login", "title": "x", "urls": b64(k.l2.expose())}),
         ),
         (
             "field value as object",
-            json!({"entry_id": h::random_id(), "type": "login", "title": "x", "fields": [{"name": "username", "value": {"k": b64(k.l3.expose())}}]}),
+            json!({"entry_id": random_id(), "type": "login", "title": "x", "fields": [{"name": "username", "value": {"k": b64(k.l3.expose())}}]}),
         ),
         (
             "field value as number",
-            json!({"entry_id": h::random_id(), "type": "login", "title": "x", "fields": [{"name": "password", "value": 7}]}),
+            json!({"entry_id": random_id(), "type": "login", "title": "x", "fields": [{"name": "password", "value": 7}]}),
         ),
         (
             "L2 field in plaintext",
-            json!({"entry_id": h::random_id(), "type": "login", "title": "x", "fields": [{"name": "password", "value": b64(k.l2.expose())}]}),
+            json!({"entry_id": random_id(), "type": "login", "title": "x", "fields": [{"name": "password", "value": b64(k.l2.expose())}]}),
         ),
         (
             "scopes as key",
-            json!({"entry_id": h::random_id(), "type": "login", "title": "x", "scopes": hex(k.l1.expose())}),
+            json!({"entry_id": random_id(), "type": "login", "title": "x", "scopes": hex(k.l1.expose())}),
         ),
         (
             "entry_id as key",
@@ -955,7 +952,7 @@ fn no_response_header_or_log_line_carries_a_key_or_a_foreign_token() {
         rec.call(
             "owner token on a missing agent",
             "POST",
-            &format!("/api/v1/agents/{}/rotate", h::random_id()),
+            &format!("/api/v1/agents/{}/rotate", random_id()),
             Some(&t2),
             None
         )
@@ -1078,7 +1075,7 @@ fn error_messages_never_echo_rejected_values_that_may_be_keys() {
         ("K3", k.l3.expose()),
     ] {
         for form in [b64(key), hex(key)] {
-            let id = h::random_id();
+            let id = random_id();
             let entry_bodies = [
                 ("type", json!({"entry_id": id, "type": form, "title": "x"})),
                 (
