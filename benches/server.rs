@@ -20,6 +20,7 @@
 //! Environment: BENCH_SECONDS (per load phase, default 3), BENCH_CONNECTIONS
 //! (default 8), BENCH_MAX_REQUESTS (per phase, default 300000),
 //! BENCH_WORKERS (server workers, default one per core, as `workers: 0`),
+//! BENCH_CLAVITOR_BIN (the server binary to run instead of cargo's),
 //! BENCH_IDLE_SECONDS (idle wake-up window, default 60), BENCH_SECTION
 //! (`hardening`: only the issue-12 rows — silent uploads, idle connections,
 //! refusal floods).
@@ -149,8 +150,12 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The binary under test: cargo's, or `BENCH_CLAVITOR_BIN` (a build with
+/// symbols, to profile with `perf record -p`).
 fn clavitor_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_clavitor"))
+    std::env::var_os("BENCH_CLAVITOR_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_clavitor")))
 }
 
 fn write_config(dir: &Path, port: u16, workers: usize, extra: &str) -> PathBuf {
@@ -412,6 +417,17 @@ fn entry_reads(port: u16, fx: &Fixture, s: &Settings) -> (Load, Load) {
         s,
     );
     (owner, agent)
+}
+
+/// The owner's `GET /api/v1/scopes` (the fixture has one scope): the same
+/// token check, vault row and decryption as an entry read, and no audit
+/// row. What an authenticated read costs before group commit adds its part.
+fn unaudited_read(port: u16, fx: &Fixture, s: &Settings) -> Load {
+    measure(
+        port,
+        &request("GET", "/api/v1/scopes", Some(&fx.owner_token), None, &[]),
+        s,
+    )
 }
 
 fn measure(port: u16, req: &[u8], s: &Settings) -> Load {
@@ -1230,9 +1246,12 @@ fn main() {
         let server = clavitor_server(s.workers, "");
         let fx = fixture(server.port);
         let at = reads_at(server.port, &fx, &s, s.connections);
+        let unaudited = unaudited_read(server.port, &fx, &s);
         eprintln!(
-            "bench: ceiling {:.0} req/s; owner {:.0} ({:.1} %, p99 {:.2} ms); agent {:.0} ({:.1} %, p99 {:.2} ms); {:.1} rows per commit",
+            "bench: ceiling {:.0} req/s; unaudited {:.0} ({:.1} %); owner {:.0} ({:.1} %, p99 {:.2} ms); agent {:.0} ({:.1} %, p99 {:.2} ms); {:.1} rows per commit",
             ceiling.rps(),
+            unaudited.rps(),
+            100.0 * unaudited.rps() / ceiling.rps(),
             at.owner.rps(),
             100.0 * at.owner.rps() / ceiling.rps(),
             at.owner.p99_us / 1000.0,
@@ -1293,6 +1312,7 @@ fn main() {
         &request("GET", "/healthz", None, None, &[]),
         &s,
     );
+    let unaudited = unaudited_read(server.port, &fx, &s);
     let (owner, agent) = entry_reads(server.port, &fx, &s);
     // Durable reads at 2, 8 and 64 connections (the issue-14 targets: p99 under 5 ms at each).
     let by_connections: Vec<ReadsAt> = [2, 8, 64]
@@ -1332,6 +1352,18 @@ fn main() {
         "  healthz p50 / p99",
         &format!("{:.0} / {:.0} µs", health.p50_us, health.p99_us),
     ));
+    rows.push(
+        Row::new(
+            "owner GET scopes (authenticated, no audit row)",
+            unaudited.rps(),
+            "req/s",
+        )
+        .ratio(unaudited.rps() / c),
+    );
+    rows.last_mut().unwrap().note = format!(
+        "token, vault row and decryption as for an entry, nothing to commit; p50 / p99 {:.0} / {:.0} µs",
+        unaudited.p50_us, unaudited.p99_us
+    );
     let o = owner.rps() / c;
     rows.push(
         Row::new("owner GET entry", owner.rps(), "req/s")
@@ -1454,6 +1486,7 @@ fn main() {
     for (name, l) in [
         ("ceiling", &ceiling),
         ("healthz", &health),
+        ("unaudited scopes", &unaudited),
         ("owner", &owner),
         ("agent", &agent),
         ("owner, audit_sync: normal", &owner_normal),
@@ -1479,6 +1512,7 @@ fn main() {
     let mut loads: Vec<(String, &Load)> = [
         ("ceiling", &ceiling),
         ("healthz", &health),
+        ("owner_get_scopes_unaudited", &unaudited),
         ("owner_get", &owner),
         ("agent_get", &agent),
         ("owner_get_audit_sync_normal", &owner_normal),
