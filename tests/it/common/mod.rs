@@ -27,12 +27,15 @@ pub fn edition_defaults(dir: &Path, extra_yaml: &str) -> String {
     }
     use std::os::unix::fs::PermissionsExt;
     let mut out = String::new();
-    if !extra_yaml.contains("replication_config:") {
+    let replication = dir.join("replication.yaml");
+    if !extra_yaml.contains("replication_config:") && replication.exists() {
+        // A rewritten configuration (SIGHUP tests) keeps the same replication.
+        out.push_str(&format!("replication_config: {}\n", replication.display()));
+    } else if !extra_yaml.contains("replication_config:") {
         let key = dir.join("replication.key");
         let key_hex = clavitor::crypto::hex(&clavitor::crypto::random_bytes::<32>());
         std::fs::write(&key, key_hex + "\n").unwrap();
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let replication = dir.join("replication.yaml");
         std::fs::write(
             &replication,
             format!(
@@ -48,6 +51,18 @@ pub fn edition_defaults(dir: &Path, extra_yaml: &str) -> String {
         out.push_str("telemetry: {enabled: false}\n");
     }
     out
+}
+
+/// Whether this build's tarpit holds a 404 or 405 on `path` for 30 s
+/// instead of answering it (commercial edition, SPEC 9 "Tarpit": every
+/// path but `/api/…`, `/healthz` and `/metrics`). Tests of the community
+/// build's answers on such paths skip them in the commercial build;
+/// `commercial::tarpit` tests the holding.
+pub fn tarpitted(path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or_default();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    cfg!(feature = "commercial")
+        && !matches!(segments.as_slice(), ["api", ..] | ["healthz"] | ["metrics"])
 }
 
 /// A free TCP port on loopback (bound and released; good enough for tests).
@@ -125,6 +140,7 @@ impl TestServer {
 
     /// Rewrites the config file (e.g. before a SIGHUP).
     pub fn write_config(&self, yaml: &str) {
+        let yaml = format!("{yaml}{}", edition_defaults(self.dir.path(), yaml));
         std::fs::write(&self.config_path, yaml).unwrap();
     }
 

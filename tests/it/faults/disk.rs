@@ -212,7 +212,11 @@ fn full_filesystem_refuses_writes_with_503_keeps_serving_and_recovers_when_space
     let config = scratch.path().join("clavitor.yaml");
     std::fs::write(
         &config,
-        format!("listen: \"127.0.0.1:{port}\"\ndata_dir: {}\nworkers: 2\nregistration: open\nlog: {{level: info}}\n", mnt.join("data").display()),
+        format!(
+            "listen: \"127.0.0.1:{port}\"\ndata_dir: {}\nworkers: 2\nregistration: open\nlog: {{level: info}}\n{}",
+            mnt.join("data").display(),
+            edition_defaults(scratch.path(), "")
+        ),
     )
     .unwrap();
     // The harness's server, pointed at the small disk.

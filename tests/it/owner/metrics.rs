@@ -139,8 +139,13 @@ fn metrics_parse_and_request_counters_move_by_route_pattern() {
         .collect();
     assert_eq!(types.get("clavitor_audit_rows_total"), Some(&"counter"));
     assert_eq!(types.get("clavitor_http_open_connections"), Some(&"gauge"));
+    let edition = if cfg!(feature = "commercial") {
+        "commercial"
+    } else {
+        "community"
+    };
     assert_eq!(
-        value(&before, "clavitor_build_info", &[("edition", "community")]),
+        value(&before, "clavitor_build_info", &[("edition", edition)]),
         1.0
     );
     assert!(value(&before, "process_start_time_seconds", &[]) > 1.0e9);
