@@ -28,10 +28,8 @@ pub fn edition_defaults(dir: &Path, extra_yaml: &str) -> String {
     use std::os::unix::fs::PermissionsExt;
     let mut out = String::new();
     let replication = dir.join("replication.yaml");
-    if !extra_yaml.contains("replication_config:") && replication.exists() {
-        // A rewritten configuration (SIGHUP tests) keeps the same replication.
-        out.push_str(&format!("replication_config: {}\n", replication.display()));
-    } else if !extra_yaml.contains("replication_config:") {
+    // A rewritten configuration (SIGHUP tests) keeps the replication it had.
+    if !extra_yaml.contains("replication_config:") && !replication.exists() {
         let key = dir.join("replication.key");
         let key_hex = clavitor::crypto::hex(&clavitor::crypto::random_bytes::<32>());
         std::fs::write(&key, key_hex + "\n").unwrap();
@@ -45,6 +43,8 @@ pub fn edition_defaults(dir: &Path, extra_yaml: &str) -> String {
             ),
         )
         .unwrap();
+    }
+    if !extra_yaml.contains("replication_config:") {
         out.push_str(&format!("replication_config: {}\n", replication.display()));
     }
     if !extra_yaml.contains("telemetry:") {
